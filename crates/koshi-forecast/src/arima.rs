@@ -1,0 +1,587 @@
+//! Non-seasonal ARIMA(p,d,q) with exact Gaussian likelihood (Kalman filter) and the
+//! Hyndman–Khandakar automatic order search: d from repeated KPSS tests, then a
+//! stepwise search over (p, q, constant) minimising AICc.
+//!
+//! AR and MA coefficients are optimised through partial autocorrelations (tanh →
+//! Durbin–Levinson), so every candidate is stationary and invertible by construction.
+
+use crate::error::{ForecastError, Result, check_series};
+use crate::optim::NelderMead;
+use crate::{Forecast, stats};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ArimaOrder {
+    pub p: usize,
+    pub d: usize,
+    pub q: usize,
+    /// Mean (d = 0) or drift (d = 1); never used with d = 2.
+    pub constant: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArimaFit {
+    pub order: ArimaOrder,
+    pub ar: Vec<f64>,
+    pub ma: Vec<f64>,
+    /// Mean of the differenced series (0 when no constant).
+    pub mean: f64,
+    pub sigma2: f64,
+    pub loglik: f64,
+    pub aicc: f64,
+    /// Predicted state after the last observation (for forecasting).
+    state: Vec<f64>,
+    /// Tail of the undifferenced series needed to integrate forecasts back.
+    y_tail: Vec<f64>,
+    pub fitted: Vec<f64>,
+}
+
+/// KPSS level-stationarity statistic with Bartlett long-run variance.
+pub fn kpss_statistic(x: &[f64]) -> f64 {
+    let n = x.len();
+    let m = stats::mean(x);
+    let e: Vec<f64> = x.iter().map(|v| v - m).collect();
+    let mut s = 0.0;
+    let mut eta = 0.0;
+    for v in &e {
+        s += v;
+        eta += s * s;
+    }
+    eta /= (n * n) as f64;
+    // Bartlett window trunc(3√n/13), as in the forecast package's ndiffs.
+    let lags = (3.0 * (n as f64).sqrt() / 13.0).trunc() as usize;
+    let mut lrv = e.iter().map(|v| v * v).sum::<f64>() / n as f64;
+    for l in 1..=lags.min(n.saturating_sub(1)) {
+        let w = 1.0 - l as f64 / (lags as f64 + 1.0);
+        let cov: f64 = (l..n).map(|t| e[t] * e[t - l]).sum::<f64>() / n as f64;
+        lrv += 2.0 * w * cov;
+    }
+    if lrv <= 0.0 { 0.0 } else { eta / lrv }
+}
+
+/// Number of differences by repeated KPSS tests at the 5% level (critical value 0.463).
+pub fn ndiffs(y: &[f64], max_d: usize) -> usize {
+    let mut x = y.to_vec();
+    let mut d = 0;
+    while d < max_d && x.len() > 3 {
+        if is_constant(&x) || kpss_statistic(&x) <= 0.463 {
+            break;
+        }
+        x = stats::diff(&x);
+        d += 1;
+    }
+    d
+}
+
+fn is_constant(x: &[f64]) -> bool {
+    x.iter().all(|v| (v - x[0]).abs() <= 1e-12 * x[0].abs().max(1.0))
+}
+
+/// Partial autocorrelations → AR coefficients of a stationary polynomial.
+fn pacf_to_coefs(pacf: &[f64]) -> Vec<f64> {
+    let mut phi: Vec<f64> = Vec::with_capacity(pacf.len());
+    for (k, &r) in pacf.iter().enumerate() {
+        let prev = phi.clone();
+        for j in 0..k {
+            phi[j] = prev[j] - r * prev[k - 1 - j];
+        }
+        phi.push(r);
+    }
+    phi
+}
+
+#[cfg(test)]
+fn coefs_to_pacf(phi: &[f64]) -> Vec<f64> {
+    let mut cur = phi.to_vec();
+    let mut pacf = vec![0.0; phi.len()];
+    for k in (0..phi.len()).rev() {
+        let r = cur[k];
+        pacf[k] = r;
+        if k == 0 {
+            break;
+        }
+        let denom = 1.0 - r * r;
+        let prev: Vec<f64> = (0..k).map(|j| (cur[j] + r * cur[k - 1 - j]) / denom).collect();
+        cur = prev;
+    }
+    pacf
+}
+
+const PACF_BOUND: f64 = 4.0; // tanh(4) ≈ 0.9993: keeps roots off the unit circle.
+
+fn unpack(params: &[f64], p: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
+    let ar_pacf: Vec<f64> = params[..p].iter().map(|u| u.clamp(-PACF_BOUND, PACF_BOUND).tanh()).collect();
+    let ma_pacf: Vec<f64> = params[p..p + q].iter().map(|u| u.clamp(-PACF_BOUND, PACF_BOUND).tanh()).collect();
+    let ar = pacf_to_coefs(&ar_pacf);
+    // θ(B) = 1 + Σθ_i B^i is invertible iff −θ is a stationary AR polynomial.
+    let ma = pacf_to_coefs(&ma_pacf).into_iter().map(|c| -c).collect();
+    (ar, ma)
+}
+
+/// Stationary state covariance P solving P = T P T' + R R' for Harvey's ARMA form.
+fn initial_covariance(ar: &[f64], ma: &[f64], r: usize) -> Vec<f64> {
+    if r == 1 {
+        let phi = ar.first().copied().unwrap_or(0.0);
+        return vec![1.0 / (1.0 - phi * phi)];
+    }
+    // Unknowns: upper triangle of P, vectorised.
+    let idx = |i: usize, j: usize| -> usize {
+        let (a, b) = if i <= j { (i, j) } else { (j, i) };
+        a * r - a * (a + 1) / 2 + b
+    };
+    let m = r * (r + 1) / 2;
+    let phi = |i: usize| if i < ar.len() { ar[i] } else { 0.0 };
+    let rv = |i: usize| if i == 0 { 1.0 } else if i - 1 < ma.len() { ma[i - 1] } else { 0.0 };
+    let mut a = vec![0.0; m * m];
+    let mut b = vec![0.0; m];
+    // (T P T')_{ij} = φ_i φ_j P00 + φ_i P0,j+1 + φ_j P_{i+1},0 + P_{i+1,j+1}
+    for i in 0..r {
+        for j in i..r {
+            let row = idx(i, j);
+            a[row * m + row] += 1.0;
+            a[row * m + idx(0, 0)] -= phi(i) * phi(j);
+            if j + 1 < r {
+                a[row * m + idx(0, j + 1)] -= phi(i);
+            }
+            if i + 1 < r {
+                a[row * m + idx(i + 1, 0)] -= phi(j);
+            }
+            if i + 1 < r && j + 1 < r {
+                a[row * m + idx(i + 1, j + 1)] -= 1.0;
+            }
+            b[row] = rv(i) * rv(j);
+        }
+    }
+    let sol = crate::linalg::solve(&mut a, &mut b, m).unwrap_or_else(|| vec![0.0; m]);
+    let mut p = vec![0.0; r * r];
+    for i in 0..r {
+        for j in 0..r {
+            p[i * r + j] = sol[idx(i, j)];
+        }
+    }
+    p
+}
+
+struct FilterOutput {
+    loglik: f64,
+    sigma2: f64,
+    state: Vec<f64>,
+    innovations: Vec<f64>,
+}
+
+/// Kalman filter of the zero-mean ARMA series `x`; σ² concentrated out.
+fn kalman(x: &[f64], ar: &[f64], ma: &[f64], keep_innovations: bool) -> Option<FilterOutput> {
+    let r = ar.len().max(ma.len() + 1);
+    let phi = |i: usize| if i < ar.len() { ar[i] } else { 0.0 };
+    let rv: Vec<f64> = (0..r).map(|i| if i == 0 { 1.0 } else if i - 1 < ma.len() { ma[i - 1] } else { 0.0 }).collect();
+    let mut p = initial_covariance(ar, ma, r);
+    let mut a = vec![0.0; r];
+    let mut tp = vec![0.0; r * r];
+    let (mut ssq, mut sum_log_f) = (0.0, 0.0);
+    let mut innovations = Vec::new();
+    let n = x.len();
+    for &xt in x {
+        let v = xt - a[0];
+        let f = p[0];
+        if !(f > 0.0) || !f.is_finite() {
+            return None;
+        }
+        if keep_innovations {
+            innovations.push(v);
+        }
+        ssq += v * v / f;
+        sum_log_f += f.ln();
+        // Update: a += K v, P -= K P[0,:] with K = P[:,0]/f.
+        let k: Vec<f64> = (0..r).map(|i| p[i * r] / f).collect();
+        for i in 0..r {
+            a[i] += k[i] * v;
+        }
+        let p0: Vec<f64> = (0..r).map(|j| p[j]).collect();
+        for i in 0..r {
+            for j in 0..r {
+                p[i * r + j] -= k[i] * p0[j];
+            }
+        }
+        // Predict: a = T a, P = T P T' + R R' (T companion: first column φ, superdiagonal ones).
+        let a0 = a[0];
+        for i in 0..r {
+            a[i] = phi(i) * a0 + if i + 1 < r { a[i + 1] } else { 0.0 };
+        }
+        for i in 0..r {
+            for j in 0..r {
+                tp[i * r + j] = phi(i) * p[j] + if i + 1 < r { p[(i + 1) * r + j] } else { 0.0 };
+            }
+        }
+        for i in 0..r {
+            for j in 0..r {
+                p[i * r + j] = tp[i * r] * phi(j) + if j + 1 < r { tp[i * r + j + 1] } else { 0.0 } + rv[i] * rv[j];
+            }
+        }
+    }
+    let sigma2 = ssq / n as f64;
+    if !(sigma2 > 0.0) {
+        return None;
+    }
+    let loglik = -0.5 * (n as f64 * (2.0 * std::f64::consts::PI * sigma2).ln() + sum_log_f + n as f64);
+    Some(FilterOutput { loglik, sigma2, state: a, innovations })
+}
+
+fn difference(y: &[f64], d: usize) -> Vec<f64> {
+    let mut x = y.to_vec();
+    for _ in 0..d {
+        x = stats::diff(&x);
+    }
+    x
+}
+
+/// Fits ARIMA with a given order by exact maximum likelihood.
+pub fn fit_arima(y: &[f64], order: ArimaOrder) -> Result<ArimaFit> {
+    check_series(y, order.d + 2)?;
+    let w = difference(y, order.d);
+    let n = w.len();
+    let (p, q) = (order.p, order.q);
+    let k = p + q + order.constant as usize;
+    let w_mean = stats::mean(&w);
+    let w_sd = stats::variance(&w).sqrt().max(1e-8 * w_mean.abs().max(1.0));
+    let neg_loglik = |params: &[f64]| -> f64 {
+        let (ar, ma) = unpack(params, p, q);
+        let mu = if order.constant { w_mean + params[p + q] * w_sd } else { 0.0 };
+        let x: Vec<f64> = w.iter().map(|v| v - mu).collect();
+        match kalman(&x, &ar, &ma, false) {
+            Some(out) => -out.loglik,
+            None => f64::INFINITY,
+        }
+    };
+    // Start from the Yule–Walker-like AR(1) guess; MA at zero.
+    let mut x0 = vec![0.0; k];
+    if p > 0 && n > 2 {
+        let r1 = lag1_autocorrelation(&w);
+        x0[0] = r1.clamp(-0.9, 0.9).atanh();
+    }
+    let steps = vec![0.3; k];
+    let best = if k == 0 {
+        vec![]
+    } else {
+        let nm = NelderMead { max_evals: 250 * k, f_tol: 1e-9 };
+        let (b, _) = nm.minimize(neg_loglik, &x0, &steps);
+        b
+    };
+    let (ar, ma) = unpack(&best, p, q);
+    let mean = if order.constant { w_mean + best[p + q] * w_sd } else { 0.0 };
+    let x: Vec<f64> = w.iter().map(|v| v - mean).collect();
+    let out = kalman(&x, &ar, &ma, true).ok_or_else(|| ForecastError::Fit("ARIMA likelihood undefined".into()))?;
+    let n_params = k + 1;
+    let nf = n as f64;
+    let aicc = if nf - n_params as f64 - 1.0 > 0.0 {
+        -2.0 * out.loglik + 2.0 * n_params as f64 + 2.0 * (n_params * (n_params + 1)) as f64 / (nf - n_params as f64 - 1.0)
+    } else {
+        f64::INFINITY
+    };
+    // One-step fitted values on the original scale (first d undefined).
+    let mut fitted = vec![f64::NAN; order.d];
+    let mut wfit: Vec<f64> = w.iter().zip(&out.innovations).map(|(v, e)| v - e).collect();
+    if order.d == 0 {
+        fitted.append(&mut wfit);
+    } else {
+        // ŷ_t = y_t − innovation_t since differencing is linear in y_t.
+        for (i, e) in out.innovations.iter().enumerate() {
+            fitted.push(y[i + order.d] - e);
+        }
+    }
+    Ok(ArimaFit {
+        order,
+        ar,
+        ma,
+        mean,
+        sigma2: out.sigma2,
+        loglik: out.loglik,
+        aicc,
+        state: out.state,
+        y_tail: y[y.len() - order.d.max(1)..].to_vec(),
+        fitted,
+    })
+}
+
+/// Smallest root modulus of 1 − c₁z − … − c_k z^k (Durand–Kerner); ∞ for k = 0.
+fn min_root_modulus(coefs: &[f64]) -> f64 {
+    let k = coefs.iter().rposition(|c| c.abs() > 1e-12).map_or(0, |i| i + 1);
+    if k == 0 {
+        return f64::INFINITY;
+    }
+    if k == 1 {
+        return 1.0 / coefs[0].abs();
+    }
+    // Monic form: z^k + a_{k-1} z^{k-1} + … + a_0 with a_j = −c_{k−j}/c_k … built from 1 − Σ c_i z^i.
+    let lead = -coefs[k - 1];
+    let poly: Vec<f64> = (0..k).map(|j| if j == 0 { 1.0 / lead } else { -coefs[j - 1] / lead }).collect();
+    let eval = |re: f64, im: f64| -> (f64, f64) {
+        // Horner on z^k + Σ poly[j] z^j.
+        let (mut pr, mut pi) = (1.0, 0.0);
+        for j in (0..k).rev() {
+            let (nr, ni) = (pr * re - pi * im + poly[j], pr * im + pi * re);
+            pr = nr;
+            pi = ni;
+        }
+        (pr, pi)
+    };
+    let mut roots: Vec<(f64, f64)> = (0..k).map(|j| {
+        let ang = 0.4 + 2.0 * std::f64::consts::PI * j as f64 / k as f64;
+        (0.9 * ang.cos(), 0.9 * ang.sin())
+    }).collect();
+    for _ in 0..500 {
+        let mut delta = 0.0f64;
+        for i in 0..k {
+            let (zr, zi) = roots[i];
+            let (mut dr, mut di) = (1.0, 0.0);
+            for (j, &(wr, wi)) in roots.iter().enumerate() {
+                if j != i {
+                    let (ar, ai) = (zr - wr, zi - wi);
+                    let (nr, ni) = (dr * ar - di * ai, dr * ai + di * ar);
+                    dr = nr;
+                    di = ni;
+                }
+            }
+            let (fr, fi) = eval(zr, zi);
+            let den = dr * dr + di * di;
+            if den == 0.0 {
+                continue;
+            }
+            let (qr, qi) = ((fr * dr + fi * di) / den, (fi * dr - fr * di) / den);
+            roots[i] = (zr - qr, zi - qi);
+            delta = delta.max(qr.abs() + qi.abs());
+        }
+        if delta < 1e-12 {
+            break;
+        }
+    }
+    roots.iter().map(|(r, i)| (r * r + i * i).sqrt()).fold(f64::INFINITY, f64::min)
+}
+
+fn lag1_autocorrelation(x: &[f64]) -> f64 {
+    let m = stats::mean(x);
+    let den: f64 = x.iter().map(|v| (v - m).powi(2)).sum();
+    if den <= 0.0 {
+        return 0.0;
+    }
+    x.windows(2).map(|w| (w[0] - m) * (w[1] - m)).sum::<f64>() / den
+}
+
+impl ArimaFit {
+    pub fn forecast(&self, horizon: usize) -> Forecast {
+        let r = self.state.len();
+        let phi = |i: usize| if i < self.ar.len() { self.ar[i] } else { 0.0 };
+        let mut a = self.state.clone();
+        let mut w_hat = Vec::with_capacity(horizon);
+        for _ in 0..horizon {
+            w_hat.push(a[0] + self.mean);
+            let a0 = a[0];
+            for i in 0..r {
+                a[i] = phi(i) * a0 + if i + 1 < r { a[i + 1] } else { 0.0 };
+            }
+        }
+        // Integrate back d times using the last observed levels.
+        let mut mean = w_hat;
+        for level in (0..self.order.d).rev() {
+            let tail = difference(&self.y_tail, level);
+            let mut last = *tail.last().expect("tail holds d values");
+            for v in mean.iter_mut() {
+                last += *v;
+                *v = last;
+            }
+        }
+        // ψ-weights of φ(B)(1−B)^d / θ(B) give the h-step variance.
+        let mut full_ar = self.ar.clone();
+        for _ in 0..self.order.d {
+            let mut next = vec![0.0; full_ar.len() + 1];
+            next[0] = 1.0;
+            for (i, c) in full_ar.iter().enumerate() {
+                next[i] += c;
+                next[i + 1] -= c;
+            }
+            full_ar = next;
+        }
+        let mut psi = vec![1.0; horizon];
+        for j in 1..horizon {
+            let mut v = if j <= self.ma.len() { self.ma[j - 1] } else { 0.0 };
+            for i in 1..=j.min(full_ar.len()) {
+                v += full_ar[i - 1] * psi[j - i];
+            }
+            psi[j] = v;
+        }
+        let mut acc = 0.0;
+        let sd = psi
+            .iter()
+            .map(|p| {
+                acc += p * p;
+                (self.sigma2 * acc).sqrt()
+            })
+            .collect();
+        Forecast {
+            model: format!(
+                "ARIMA({},{},{}){}",
+                self.order.p,
+                self.order.d,
+                self.order.q,
+                if self.order.constant { if self.order.d == 0 { " with mean" } else { " with drift" } } else { "" }
+            ),
+            mean,
+            sd,
+            fitted: self.fitted.clone(),
+        }
+    }
+}
+
+/// Hyndman–Khandakar stepwise search for a non-seasonal ARIMA model.
+pub fn auto_arima_fit(y: &[f64]) -> Result<ArimaFit> {
+    check_series(y, 3)?;
+    let n = y.len();
+    let d = ndiffs(y, 2);
+    let max_p = 5usize.min(n / 3);
+    let max_q = 5usize.min(n / 3);
+    let max_order = 5;
+    let allow_constant = d <= 1;
+    let mut cache: std::collections::HashMap<ArimaOrder, Option<ArimaFit>> = std::collections::HashMap::new();
+    let mut try_fit = |p: usize, q: usize, constant: bool| -> Option<ArimaFit> {
+        let order = ArimaOrder { p, d, q, constant: constant && allow_constant };
+        if p > max_p || q > max_q || p + q > max_order {
+            return None;
+        }
+        cache
+            .entry(order)
+            .or_insert_with(|| {
+                // Like R's auto.arima: reject fits with roots near the unit circle.
+                fit_arima(y, order).ok().filter(|f| {
+                    f.aicc.is_finite()
+                        && min_root_modulus(&f.ar) > 1.01
+                        && min_root_modulus(&f.ma.iter().map(|c| -c).collect::<Vec<_>>()) > 1.01
+                })
+            })
+            .clone()
+    };
+    let mut best: Option<ArimaFit> = None;
+    let consider = |best: &mut Option<ArimaFit>, cand: Option<ArimaFit>| -> bool {
+        match cand {
+            Some(c) if best.as_ref().is_none_or(|b| c.aicc < b.aicc - 1e-9) => {
+                *best = Some(c);
+                true
+            }
+            _ => false,
+        }
+    };
+    let start = 2usize.min(max_p).min(max_q);
+    consider(&mut best, try_fit(start, start, true));
+    consider(&mut best, try_fit(0, 0, true));
+    consider(&mut best, try_fit(1.min(max_p), 0, true));
+    consider(&mut best, try_fit(0, 1.min(max_q), true));
+    if allow_constant {
+        consider(&mut best, try_fit(0, 0, false));
+    }
+    let Some(mut current) = best.clone() else {
+        return Err(ForecastError::Fit("no ARIMA candidate could be fitted".into()));
+    };
+    for _ in 0..100 {
+        let o = current.order;
+        let (p, q) = (o.p as isize, o.q as isize);
+        let moves: [(isize, isize, bool); 9] = [
+            (p - 1, q, o.constant),
+            (p, q - 1, o.constant),
+            (p + 1, q, o.constant),
+            (p, q + 1, o.constant),
+            (p - 1, q - 1, o.constant),
+            (p + 1, q - 1, o.constant),
+            (p - 1, q + 1, o.constant),
+            (p + 1, q + 1, o.constant),
+            (p, q, !o.constant),
+        ];
+        let mut improved = false;
+        for (np, nq, c) in moves {
+            if np < 0 || nq < 0 || (c && !allow_constant) {
+                continue;
+            }
+            if consider(&mut best, try_fit(np as usize, nq as usize, c)) {
+                improved = true;
+                break;
+            }
+        }
+        if !improved {
+            break;
+        }
+        current = best.clone().expect("improved implies some");
+    }
+    Ok(current)
+}
+
+pub fn auto_arima(y: &[f64], horizon: usize) -> Result<Forecast> {
+    Ok(auto_arima_fit(y)?.forecast(horizon))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_modulus_of_known_polynomials() {
+        // 1 − 0.5z → root 2.
+        assert!((min_root_modulus(&[0.5]) - 2.0).abs() < 1e-12);
+        // (1 − 0.5z)(1 − 0.25z) = 1 − 0.75z + 0.125z² → roots 2 and 4.
+        assert!((min_root_modulus(&[0.75, -0.125]) - 2.0).abs() < 1e-9);
+        // 1 + 0.81z² → |z| = 1/0.9.
+        assert!((min_root_modulus(&[0.0, -0.81]) - 1.0 / 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn pacf_round_trip() {
+        let phi = pacf_to_coefs(&[0.5, -0.3, 0.2]);
+        let back = coefs_to_pacf(&phi);
+        for (a, b) in back.iter().zip([0.5, -0.3, 0.2]) {
+            assert!((a - b).abs() < 1e-12);
+        }
+        // AR(2) from pacf (r1, r2): φ2 = r2, φ1 = r1(1 − r2).
+        let phi2 = pacf_to_coefs(&[0.5, -0.3]);
+        assert!((phi2[0] - 0.5 * 1.3).abs() < 1e-12 && (phi2[1] + 0.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stationary_covariance_matches_ar1_and_ma1_formulas() {
+        // ARMA(1,1): Var(x) = (1 + 2φθ + θ²)/(1 − φ²).
+        let (phi, theta) = (0.6, 0.4);
+        let p = initial_covariance(&[phi], &[theta], 2);
+        let expected = (1.0 + 2.0 * phi * theta + theta * theta) / (1.0 - phi * phi);
+        assert!((p[0] - expected).abs() < 1e-10, "{} vs {}", p[0], expected);
+    }
+
+    /// For a white-noise model the exact likelihood is the iid Gaussian one.
+    #[test]
+    fn white_noise_likelihood_is_gaussian() {
+        let x = [0.3, -1.2, 0.8, 0.1, -0.4, 1.5];
+        let out = kalman(&x, &[], &[], false).unwrap();
+        let n = x.len() as f64;
+        let s2 = x.iter().map(|v| v * v).sum::<f64>() / n;
+        let ll = -0.5 * n * ((2.0 * std::f64::consts::PI * s2).ln() + 1.0);
+        assert!((out.loglik - ll).abs() < 1e-12);
+    }
+
+    #[test]
+    fn random_walk_with_drift_is_selected_for_a_noisy_trend() {
+        // Deterministic pseudo-noise around a drift of 2 per step.
+        let mut y = vec![100.0];
+        for t in 1..40 {
+            let e = ((t * 7919) % 13) as f64 / 6.0 - 1.0;
+            y.push(y[t - 1] + 2.0 + e);
+        }
+        let fit = auto_arima_fit(&y).unwrap();
+        assert_eq!(fit.order.d, 1);
+        let fc = fit.forecast(3);
+        let slope = (fc.mean[2] - fc.mean[0]) / 2.0;
+        assert!((slope - 2.0).abs() < 0.5, "slope {slope}, model {}", fc.model);
+        assert!(fc.sd[2] > fc.sd[0]);
+    }
+
+    #[test]
+    fn kpss_flags_trend_but_not_noise() {
+        let trend: Vec<f64> = (0..30).map(|t| t as f64).collect();
+        assert!(kpss_statistic(&trend) > 0.463);
+        let noise: Vec<f64> = (0..30).map(|t| (((t * 7919) % 17) as f64) - 8.0).collect();
+        assert!(kpss_statistic(&noise) < 0.463);
+        assert_eq!(ndiffs(&trend, 2), 1);
+    }
+}
