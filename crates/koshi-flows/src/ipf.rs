@@ -1,0 +1,313 @@
+//! Iterative proportional fitting (IPF) for 2-way tables and for the
+//! origin × destination × birthplace tables used by flows-from-stocks.
+//!
+//! The fitted table is the maximum-likelihood (minimum-discrimination)
+//! solution of the log-linear model `log y_ij = a_i + b_j + log m_ij`:
+//! zeros in the seed `m` are structural zeros, other seed values act as
+//! offsets (e.g. a gravity prior `pop_i^a pop_j^b / dist_ij^c`).
+
+use crate::{FlowsError, Matrix, Table3};
+
+/// Stopping rule for IPF.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IpfOptions {
+    /// Converged when every margin is within `tolerance × max(1, largest target)`.
+    /// Relative to scale so that world-sized tables (totals ~1e9) can converge
+    /// in double precision.
+    pub tolerance: f64,
+    pub max_iterations: usize,
+}
+
+impl Default for IpfOptions {
+    fn default() -> Self {
+        Self { tolerance: 1e-12, max_iterations: 10_000 }
+    }
+}
+
+/// How an iterative fit ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Convergence {
+    /// Full IPF cycles (row + column scaling) performed; for composite
+    /// estimators the largest count over the sub-fits.
+    pub iterations: usize,
+    /// Largest absolute difference between a fitted margin and its target.
+    pub max_margin_error: f64,
+    pub converged: bool,
+}
+
+impl Convergence {
+    /// A closed-form result: nothing iterated, margins exact.
+    pub const EXACT: Self = Self { iterations: 0, max_margin_error: 0.0, converged: true };
+
+    /// Combines the reports of independent sub-fits (worst case wins).
+    pub fn merge(self, other: Self) -> Self {
+        Self {
+            iterations: self.iterations.max(other.iterations),
+            max_margin_error: self.max_margin_error.max(other.max_margin_error),
+            converged: self.converged && other.converged,
+        }
+    }
+}
+
+/// A fitted 2-way table with its convergence report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted {
+    pub table: Matrix,
+    pub convergence: Convergence,
+}
+
+/// A fitted origin × destination × birthplace table with its report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted3 {
+    pub flows: Table3,
+    pub convergence: Convergence,
+}
+
+/// How the `i = j` cells of each birthplace slice are treated by [`ipf3_birthplace`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagonalTreatment {
+    /// Quasi-independence ("stayer assumption", minimum migration): the
+    /// diagonal is fixed at `min(start, end)` and only movers are fitted.
+    FixedStayers,
+    /// Independence (Azose & Raftery 2019 ingredient): the diagonal is fitted
+    /// like any other cell.
+    Fitted,
+}
+
+fn check_vector(name: &str, v: &[f64], len: usize) -> Result<(), FlowsError> {
+    if v.len() != len {
+        return Err(FlowsError::Dimension(format!("{name}: {} values, expected {len}", v.len())));
+    }
+    if let Some(x) = v.iter().find(|x| !x.is_finite() || **x < 0.0) {
+        return Err(FlowsError::InvalidInput(format!("{name} contains {x}; must be finite and ≥ 0")));
+    }
+    Ok(())
+}
+
+/// 2-way IPF: scales `seed` so that its row sums equal `row_totals` and its
+/// column sums equal `col_totals` (either may be `None` = unconstrained).
+///
+/// Model: `y_ij = α_i β_j m_ij`; iterate `α_i ← r_i / Σ_j β_j m_ij`,
+/// `β_j ← c_j / Σ_i α_i m_ij`. Rows and columns whose target is zero are
+/// set to zero up front and skipped, which is exact and keeps sparse
+/// problems cheap.
+pub fn ipf2(
+    row_totals: Option<&[f64]>,
+    col_totals: Option<&[f64]>,
+    seed: &Matrix,
+    options: &IpfOptions,
+) -> Result<Fitted, FlowsError> {
+    ipf2_impl(row_totals, col_totals, seed, false, options)
+}
+
+/// [`ipf2`] with an optional structural-zero diagonal, so callers need not
+/// copy the seed just to blank its diagonal.
+pub(crate) fn ipf2_impl(
+    row_totals: Option<&[f64]>,
+    col_totals: Option<&[f64]>,
+    seed: &Matrix,
+    zero_diagonal: bool,
+    options: &IpfOptions,
+) -> Result<Fitted, FlowsError> {
+    let (n_rows, n_cols) = (seed.rows(), seed.cols());
+    if let Some(v) = seed.as_slice().iter().find(|x| !x.is_finite() || **x < 0.0) {
+        return Err(FlowsError::InvalidInput(format!("seed contains {v}; must be finite and ≥ 0")));
+    }
+    if let Some(r) = row_totals {
+        check_vector("row totals", r, n_rows)?;
+    }
+    if let Some(c) = col_totals {
+        check_vector("column totals", c, n_cols)?;
+    }
+    if let (Some(r), Some(c)) = (row_totals, col_totals) {
+        let (sr, sc) = (r.iter().sum::<f64>(), c.iter().sum::<f64>());
+        if (sr - sc).abs() > 1e-9 * sr.abs().max(sc.abs()).max(1.0) {
+            return Err(FlowsError::InconsistentMargins { row_total: sr, col_total: sc });
+        }
+    }
+
+    let active_rows: Vec<usize> = (0..n_rows).filter(|&i| row_totals.is_none_or(|r| r[i] > 0.0)).collect();
+    let active_cols: Vec<usize> = (0..n_cols).filter(|&j| col_totals.is_none_or(|c| c[j] > 0.0)).collect();
+    let (nr, nc) = (active_rows.len(), active_cols.len());
+
+    // Compact working copy restricted to rows/columns that can hold mass.
+    let mut work = vec![0.0; nr * nc];
+    for (a, &i) in active_rows.iter().enumerate() {
+        let src = seed.row(i);
+        let dst = &mut work[a * nc..(a + 1) * nc];
+        for (b, &j) in active_cols.iter().enumerate() {
+            dst[b] = if zero_diagonal && i == j { 0.0 } else { src[j] };
+        }
+    }
+    let row_target: Option<Vec<f64>> = row_totals.map(|r| active_rows.iter().map(|&i| r[i]).collect());
+    let col_target: Option<Vec<f64>> = col_totals.map(|c| active_cols.iter().map(|&j| c[j]).collect());
+    let scale = row_target
+        .iter()
+        .chain(col_target.iter())
+        .flat_map(|v| v.iter().copied())
+        .fold(1.0_f64, f64::max);
+    let threshold = options.tolerance * scale;
+
+    let mut col_sums = vec![0.0; nc];
+    let mut convergence = Convergence { iterations: 0, max_margin_error: 0.0, converged: false };
+    let both = row_target.is_some() && col_target.is_some();
+    for iteration in 1..=options.max_iterations.max(1) {
+        if let Some(rt) = &row_target {
+            for (a, &t) in rt.iter().enumerate() {
+                let row = &mut work[a * nc..(a + 1) * nc];
+                let s: f64 = row.iter().sum();
+                if s <= 0.0 {
+                    return Err(FlowsError::Infeasible(format!(
+                        "row {} has target {t} but no admissible cell",
+                        active_rows[a]
+                    )));
+                }
+                let f = t / s;
+                row.iter_mut().for_each(|v| *v *= f);
+            }
+        }
+        if let Some(ct) = &col_target {
+            col_sums.iter_mut().for_each(|s| *s = 0.0);
+            for a in 0..nr {
+                for (s, v) in col_sums.iter_mut().zip(&work[a * nc..(a + 1) * nc]) {
+                    *s += v;
+                }
+            }
+            let mut factors = vec![0.0; nc];
+            for (b, (&t, &s)) in ct.iter().zip(&col_sums).enumerate() {
+                if s <= 0.0 {
+                    return Err(FlowsError::Infeasible(format!(
+                        "column {} has target {t} but no admissible cell",
+                        active_cols[b]
+                    )));
+                }
+                factors[b] = t / s;
+            }
+            for a in 0..nr {
+                for (v, f) in work[a * nc..(a + 1) * nc].iter_mut().zip(&factors) {
+                    *v *= f;
+                }
+            }
+        }
+        convergence.iterations = iteration;
+        // Column scaling came last, so only rows can be off (plus rounding).
+        let mut err: f64 = 0.0;
+        if let Some(rt) = &row_target {
+            for (a, &t) in rt.iter().enumerate() {
+                let s: f64 = work[a * nc..(a + 1) * nc].iter().sum();
+                err = err.max((s - t).abs());
+            }
+        }
+        if !both {
+            // One margin: a single scaling is exact.
+            convergence.max_margin_error = err;
+            convergence.converged = true;
+            break;
+        }
+        convergence.max_margin_error = err;
+        if err <= threshold {
+            convergence.converged = true;
+            break;
+        }
+    }
+
+    let mut table = Matrix::zeros(n_rows, n_cols);
+    for (a, &i) in active_rows.iter().enumerate() {
+        let dst = table.row_mut(i);
+        for (b, &j) in active_cols.iter().enumerate() {
+            dst[j] = work[a * nc + b];
+        }
+    }
+    // Report the true error on the full table, including skipped zero margins.
+    convergence.max_margin_error = margin_error(&table, row_totals, col_totals);
+    Ok(Fitted { table, convergence })
+}
+
+/// Largest absolute difference between the table's margins and the targets.
+pub fn margin_error(table: &Matrix, row_totals: Option<&[f64]>, col_totals: Option<&[f64]>) -> f64 {
+    let mut err: f64 = 0.0;
+    if let Some(r) = row_totals {
+        for (s, t) in table.row_sums().iter().zip(r) {
+            err = err.max((s - t).abs());
+        }
+    }
+    if let Some(c) = col_totals {
+        for (s, t) in table.col_sums().iter().zip(c) {
+            err = err.max((s - t).abs());
+        }
+    }
+    err
+}
+
+/// 3-way IPF of origin × destination × birthplace flows from two stock
+/// tables (rows = birthplace, columns = residence), one birthplace at a time.
+///
+/// For birthplace `k`: row margin `Σ_j y_ijk = start[k][i]`, column margin
+/// `Σ_i y_ijk = end[k][j]`. Under [`DiagonalTreatment::FixedStayers`] the
+/// model is `log y_ijk = α_ik + β_jk + δ_ijk·I(i=j) + log m_ijk` (migest's
+/// `ipf3_qi`): stayers `min(start, end)` are fixed and the movers fitted with
+/// a zero-diagonal seed. With [`DiagonalTreatment::Fitted`] it is plain
+/// independence (`ipf3`). `seed` defaults to 1 everywhere.
+pub fn ipf3_birthplace(
+    start: &Matrix,
+    end: &Matrix,
+    seed: Option<&Table3>,
+    diagonal: DiagonalTreatment,
+    options: &IpfOptions,
+) -> Result<Fitted3, FlowsError> {
+    start.same_shape(end)?;
+    if !start.is_square() {
+        return Err(FlowsError::Dimension("stock tables must be square".into()));
+    }
+    let n = start.rows();
+    if let Some(s) = seed
+        && (s.n_birthplaces() != n || s.slices().first().is_some_and(|m| m.rows() != n || m.cols() != n))
+    {
+        return Err(FlowsError::Dimension("seed must be n × n × n".into()));
+    }
+    let uniform = Matrix::filled(n, n, 1.0);
+    let mut slices = Vec::with_capacity(n);
+    let mut convergence = Convergence::EXACT;
+    for k in 0..n {
+        let base = seed.map_or(&uniform, |s| s.birthplace(k));
+        let (fitted, report) = fit_birthplace(start.row(k), end.row(k), base, diagonal, options)?;
+        convergence = convergence.merge(report);
+        slices.push(fitted);
+    }
+    Ok(Fitted3 { flows: Table3::from_slices(slices)?, convergence })
+}
+
+/// One birthplace slice of [`ipf3_birthplace`]; also used by the
+/// demographic-accounting estimator to avoid materialising the 3-way table.
+pub(crate) fn fit_birthplace(
+    start_row: &[f64],
+    end_row: &[f64],
+    seed: &Matrix,
+    diagonal: DiagonalTreatment,
+    options: &IpfOptions,
+) -> Result<(Matrix, Convergence), FlowsError> {
+    let n = start_row.len();
+    match diagonal {
+        DiagonalTreatment::Fitted => {
+            let f = ipf2(Some(start_row), Some(end_row), seed, options)?;
+            Ok((f.table, f.convergence))
+        }
+        DiagonalTreatment::FixedStayers => {
+            let stayers: Vec<f64> = start_row.iter().zip(end_row).map(|(a, b)| a.min(*b)).collect();
+            let movers_out: Vec<f64> = start_row.iter().zip(&stayers).map(|(a, s)| a - s).collect();
+            let movers_in: Vec<f64> = end_row.iter().zip(&stayers).map(|(b, s)| b - s).collect();
+            let (mut table, mut report) =
+                if movers_out.iter().all(|&x| x == 0.0) && movers_in.iter().all(|&x| x == 0.0) {
+                    (Matrix::zeros(n, n), Convergence::EXACT)
+                } else {
+                    let f = ipf2_impl(Some(&movers_out), Some(&movers_in), seed, true, options)?;
+                    (f.table, f.convergence)
+                };
+            for (i, s) in stayers.iter().enumerate() {
+                table[(i, i)] = *s;
+            }
+            report.max_margin_error = margin_error(&table, Some(start_row), Some(end_row));
+            Ok((table, report))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! World run on UN DESA International Migrant Stock 2019: bilateral flows
+//! for every period 1990–2019 by demographic accounting.
+
+use std::collections::HashMap;
+
+use koshi_flows::world::{StockSnapshot, period_stocks};
+use koshi_flows::*;
+
+const STOCKS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/undesa/migrant_stock_od_2019.csv");
+const POPULATION: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/undesa/population_totals_2019.csv");
+const YEARS: [&str; 7] = ["1990", "1995", "2000", "2005", "2010", "2015", "2019"];
+
+fn parse_cell(s: &str) -> Option<f64> {
+    // UN DESA marks missing values with ".." and "-".
+    s.trim().replace(',', "").parse().ok()
+}
+
+fn load() -> (Vec<String>, HashMap<String, StockSnapshot>) {
+    let mut reader = csv::Reader::from_path(STOCKS).expect("UN DESA stock CSV (shared/ beside the repo)");
+    let origins: Vec<String> = reader.headers().unwrap().iter().skip(2).map(str::to_string).collect();
+    let mut snapshots: HashMap<String, StockSnapshot> = HashMap::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let values = record.iter().skip(2).map(parse_cell).collect();
+        snapshots.entry(record[0].to_string()).or_default().destinations.push((record[1].to_string(), values));
+    }
+    let mut reader = csv::Reader::from_path(POPULATION).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    for record in reader.records() {
+        let record = record.unwrap();
+        for (col, year) in headers.iter().enumerate().skip(1) {
+            if let (Some(snap), Some(p)) = (snapshots.get_mut(year), parse_cell(&record[col])) {
+                snap.population.insert(record[0].to_string(), p);
+            }
+        }
+    }
+    (origins, snapshots)
+}
+
+#[test]
+fn world_flows_every_period() {
+    let (origins, snapshots) = load();
+    assert_eq!(origins.len(), 232);
+    let options = DemographicOptions {
+        death_method: DeathMethod::NativeBorn,
+        keep_birthplace_detail: true,
+        ..Default::default()
+    };
+    let mut totals = Vec::new();
+    for w in YEARS.windows(2) {
+        let period = period_stocks(&origins, &snapshots[w[0]], &snapshots[w[1]]).unwrap();
+        assert_eq!(period.aggregates_ignored.len(), 5, "{:?}", period.aggregates_ignored);
+        let n = period.regions.len();
+        assert!(n >= 220, "{}–{}: only {n} regions", w[0], w[1]);
+
+        // No births/deaths series here: natural change per birthplace is taken
+        // from the change in birthplace totals and assigned to the native-born.
+        let (births, deaths) = births_deaths_from_birthplace_totals(&period.start, &period.end);
+        let est = demographic_accounting(&period.start, &period.end, Some(&births), Some(&deaths), None, &options).unwrap();
+
+        // Margins checked independently of the estimator's own report.
+        let detail = est.by_birthplace.as_ref().unwrap();
+        let mut worst: f64 = 0.0;
+        for k in 0..n {
+            let slice = detail.birthplace(k);
+            worst = worst.max(margin_error(slice, Some(est.adjusted_start.row(k)), Some(est.adjusted_end.row(k))));
+            assert!(slice.as_slice().iter().all(|v| *v >= 0.0));
+        }
+        assert!(worst <= 1e-6, "{}–{}: margin error {worst}", w[0], w[1]);
+        assert!(est.convergence.converged && est.convergence.max_margin_error <= 1e-6);
+        // The adjusted tables are the stocks less the derived births and deaths.
+        assert!(est.adjusted_start.add(&est.deaths).unwrap().max_abs_diff(&period.start) < 1e-3);
+        assert!(est.adjusted_end.add(&est.births).unwrap().max_abs_diff(&period.end) < 1e-3);
+
+        let movers = est.total_movers();
+        let world_pop = period.start.sum();
+        eprintln!(
+            "{}–{}: {n} countries (excluded {:?}), movers {:.1} M = {:.2}% of world population; margin error {worst:.2e}",
+            w[0],
+            w[1],
+            period.excluded,
+            movers / 1e6,
+            100.0 * movers / world_pop
+        );
+        // Abel & Cohen (2019) estimates are tens of millions per five years
+        // (0.5–1.3 % of world population, depending on method).
+        assert!((10e6..100e6).contains(&movers), "{}–{}: {movers}", w[0], w[1]);
+        assert!((0.3..2.0).contains(&(100.0 * movers / world_pop)));
+        totals.push(movers);
+    }
+    assert_eq!(totals.len(), 6);
+}
+
+#[test]
+fn world_closed_rescale_without_births_deaths() {
+    // The no-births/deaths variant: migest's closed-world rescale. Population
+    // growth is pushed onto the native-born, then birthplace totals are
+    // rescaled by IPF; reported for comparison, margins must still hold.
+    let (origins, snapshots) = load();
+    let period = period_stocks(&origins, &snapshots["2010"], &snapshots["2015"]).unwrap();
+    let options = DemographicOptions { keep_birthplace_detail: true, ..Default::default() };
+    let est = demographic_accounting(&period.start, &period.end, None, None, None, &options).unwrap();
+    let detail = est.by_birthplace.as_ref().unwrap();
+    let worst = (0..period.regions.len())
+        .map(|k| margin_error(detail.birthplace(k), Some(est.adjusted_start.row(k)), Some(est.adjusted_end.row(k))))
+        .fold(0.0, f64::max);
+    eprintln!("2010–2015 closed rescale, no births/deaths: movers {:.1} M, margin error {worst:.2e}", est.total_movers() / 1e6);
+    assert!(worst <= 1e-6);
+    assert!(est.total_movers() > 0.0);
+}
