@@ -1,0 +1,244 @@
+//! Factors (categorical codes) and the weighted fixed-effect projection ("demeaning").
+//!
+//! The projection solves the normal equations of the fixed-effect coefficients,
+//! D'WD α = D'W x, by conjugate gradients with the diagonal (group weight) preconditioner.
+//! Each iteration costs one gather and one scatter per fixed-effect dimension. The coefficient
+//! vector α is kept between calls, which gives the warm start between IRLS steps for free.
+//! With one fixed effect the projection is exact in a single pass.
+
+use std::collections::HashMap;
+
+/// A categorical variable restricted to the estimation sample: codes `0..labels.len()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Factor {
+    pub name: String,
+    pub codes: Vec<u32>,
+    pub labels: Vec<String>,
+}
+
+impl Factor {
+    pub fn n_levels(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Builds a factor with levels ordered by first appearance of `keys`, then relabels so
+    /// that levels are sorted by `sort_key`.
+    pub(crate) fn from_keys<K: std::hash::Hash + Eq + Copy>(
+        name: String,
+        keys: &[K],
+        label: impl Fn(usize) -> String,
+        numeric_order: Option<&dyn Fn(usize) -> f64>,
+    ) -> Factor {
+        let mut index: HashMap<K, u32> = HashMap::with_capacity(keys.len() / 4 + 16);
+        let mut first_row: Vec<usize> = Vec::new();
+        let mut codes = Vec::with_capacity(keys.len());
+        for (row, k) in keys.iter().enumerate() {
+            let next = first_row.len() as u32;
+            let code = *index.entry(*k).or_insert_with(|| {
+                first_row.push(row);
+                next
+            });
+            codes.push(code);
+        }
+        let labels: Vec<String> = first_row.iter().map(|&r| label(r)).collect();
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        match numeric_order {
+            Some(f) => {
+                let vals: Vec<f64> = first_row.iter().map(|&r| f(r)).collect();
+                order.sort_by(|&a, &b| vals[a].total_cmp(&vals[b]));
+            }
+            None => order.sort_by(|&a, &b| labels[a].cmp(&labels[b])),
+        }
+        let mut new_code = vec![0u32; labels.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_code[old] = new as u32;
+        }
+        let sorted_labels = order.iter().map(|&o| labels[o].clone()).collect();
+        for c in codes.iter_mut() {
+            *c = new_code[*c as usize];
+        }
+        Factor { name, codes, labels: sorted_labels }
+    }
+
+    /// Keeps the rows in `rows` and renumbers the remaining levels compactly (order kept).
+    pub fn subset(&self, rows: &[usize]) -> Factor {
+        let mut map = vec![u32::MAX; self.labels.len()];
+        for &r in rows {
+            map[self.codes[r] as usize] = 0;
+        }
+        let mut labels = Vec::new();
+        for (old, m) in map.iter_mut().enumerate() {
+            if *m == 0 {
+                *m = labels.len() as u32;
+                labels.push(self.labels[old].clone());
+            }
+        }
+        let codes = rows.iter().map(|&r| map[self.codes[r] as usize]).collect();
+        Factor { name: self.name.clone(), codes, labels }
+    }
+
+    /// Whether every level of `self` falls within a single level of `outer`.
+    pub fn is_nested_in(&self, outer: &Factor) -> bool {
+        let mut seen = vec![u32::MAX; self.n_levels()];
+        for (&c, &o) in self.codes.iter().zip(&outer.codes) {
+            let s = &mut seen[c as usize];
+            if *s == u32::MAX {
+                *s = o;
+            } else if *s != o {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Interaction of two factors on the same rows.
+    pub fn interact(&self, other: &Factor) -> Factor {
+        let m = other.n_levels() as u64;
+        let keys: Vec<u64> = self.codes.iter().zip(&other.codes).map(|(&a, &b)| a as u64 * m + b as u64).collect();
+        Factor::from_keys(
+            format!("{}^{}", self.name, other.name),
+            &keys,
+            |r| format!("{}^{}", self.labels[self.codes[r] as usize], other.labels[other.codes[r] as usize]),
+            Some(&|r| keys[r] as f64),
+        )
+    }
+}
+
+/// Outcome of one projection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProjectionStats {
+    pub iterations: usize,
+    pub converged: bool,
+}
+
+/// Weighted projection onto the orthogonal complement of the fixed-effect dummies.
+pub struct Demeaner<'a> {
+    dims: Vec<&'a [u32]>,
+    offsets: Vec<usize>,
+    n_coef: usize,
+    weights: Option<&'a [f64]>,
+    inv_group_weight: Vec<f64>,
+    n: usize,
+}
+
+impl<'a> Demeaner<'a> {
+    pub fn new(factors: &'a [Factor], weights: Option<&'a [f64]>, n: usize) -> Self {
+        let dims: Vec<&[u32]> = factors.iter().map(|f| f.codes.as_slice()).collect();
+        let mut offsets = Vec::with_capacity(factors.len());
+        let mut n_coef = 0;
+        for f in factors {
+            offsets.push(n_coef);
+            n_coef += f.n_levels();
+        }
+        let mut group_weight = vec![0.0; n_coef];
+        for (k, codes) in dims.iter().enumerate() {
+            let g = &mut group_weight[offsets[k]..];
+            match weights {
+                Some(w) => codes.iter().zip(w).for_each(|(&c, &wi)| g[c as usize] += wi),
+                None => codes.iter().for_each(|&c| g[c as usize] += 1.0),
+            }
+        }
+        let inv_group_weight = group_weight.iter().map(|&s| if s > 0.0 { 1.0 / s } else { 0.0 }).collect();
+        Demeaner { dims, offsets, n_coef, weights, inv_group_weight, n }
+    }
+
+    /// Length of the fixed-effect coefficient vector (sum of levels).
+    pub fn n_coef(&self) -> usize {
+        self.n_coef
+    }
+
+    /// out = v - D·alpha
+    fn subtract_effects(&self, alpha: &[f64], out: &mut [f64]) {
+        for (k, codes) in self.dims.iter().enumerate() {
+            let a = &alpha[self.offsets[k]..];
+            out.iter_mut().zip(codes.iter()).for_each(|(o, &c)| *o -= a[c as usize]);
+        }
+    }
+
+    /// out = D·alpha
+    fn gather(&self, alpha: &[f64], out: &mut [f64]) {
+        out.iter_mut().for_each(|v| *v = 0.0);
+        for (k, codes) in self.dims.iter().enumerate() {
+            let a = &alpha[self.offsets[k]..];
+            out.iter_mut().zip(codes.iter()).for_each(|(o, &c)| *o += a[c as usize]);
+        }
+    }
+
+    /// out = D'W v
+    fn scatter(&self, v: &[f64], out: &mut [f64]) {
+        out.iter_mut().for_each(|x| *x = 0.0);
+        for (k, codes) in self.dims.iter().enumerate() {
+            let o = &mut out[self.offsets[k]..];
+            match self.weights {
+                Some(w) => codes.iter().zip(v).zip(w).for_each(|((&c, &vi), &wi)| o[c as usize] += vi * wi),
+                None => codes.iter().zip(v).for_each(|(&c, &vi)| o[c as usize] += vi),
+            }
+        }
+    }
+
+    fn wnorm2(&self, v: &[f64]) -> f64 {
+        match self.weights {
+            Some(w) => v.iter().zip(w).map(|(x, w)| x * x * w).sum(),
+            None => v.iter().map(|x| x * x).sum(),
+        }
+    }
+
+    /// Projects `x` into `out` (= x − D α̂), updating `alpha` in place (its input is the warm
+    /// start). Stops when the preconditioned residual norm, relative to ‖out‖_W, is below `tol`.
+    pub fn project(&self, x: &[f64], alpha: &mut [f64], out: &mut [f64], tol: f64, max_iter: usize) -> ProjectionStats {
+        debug_assert_eq!(x.len(), self.n);
+        out.copy_from_slice(x);
+        if self.dims.is_empty() {
+            return ProjectionStats { iterations: 0, converged: true };
+        }
+        self.subtract_effects(alpha, out);
+        let mut r = vec![0.0; self.n_coef];
+        self.scatter(out, &mut r);
+        if self.dims.len() == 1 {
+            // One fixed effect: the group mean is the exact solution.
+            for (g, rg) in r.iter().enumerate() {
+                alpha[g] += rg * self.inv_group_weight[g];
+            }
+            let codes = self.dims[0];
+            out.iter_mut().zip(codes.iter()).for_each(|(o, &c)| *o -= r[c as usize] * self.inv_group_weight[c as usize]);
+            return ProjectionStats { iterations: 1, converged: true };
+        }
+        let norm_x = self.wnorm2(x);
+        let floor = 1e-24 * norm_x;
+        let mut denom = self.wnorm2(out).max(floor);
+        let mut z: Vec<f64> = r.iter().zip(&self.inv_group_weight).map(|(a, b)| a * b).collect();
+        let mut p = z.clone();
+        let mut rz: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
+        let mut t = vec![0.0; self.n];
+        let mut q = vec![0.0; self.n_coef];
+        let tol2 = tol * tol;
+        let mut it = 0;
+        loop {
+            if rz <= tol2 * denom || rz <= 0.0 {
+                denom = self.wnorm2(out).max(floor);
+                if rz <= tol2 * denom || rz <= 0.0 {
+                    return ProjectionStats { iterations: it, converged: true };
+                }
+            }
+            if it >= max_iter {
+                return ProjectionStats { iterations: it, converged: false };
+            }
+            it += 1;
+            self.gather(&p, &mut t);
+            self.scatter(&t, &mut q);
+            let pq: f64 = p.iter().zip(&q).map(|(a, b)| a * b).sum();
+            if !(pq > 0.0) {
+                return ProjectionStats { iterations: it, converged: rz <= tol2 * denom };
+            }
+            let step = rz / pq;
+            alpha.iter_mut().zip(&p).for_each(|(a, pi)| *a += step * pi);
+            out.iter_mut().zip(&t).for_each(|(o, ti)| *o -= step * ti);
+            r.iter_mut().zip(&q).for_each(|(ri, qi)| *ri -= step * qi);
+            z.iter_mut().zip(r.iter().zip(&self.inv_group_weight)).for_each(|(zi, (ri, m))| *zi = ri * m);
+            let rz_new: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
+            let beta = rz_new / rz;
+            p.iter_mut().zip(&z).for_each(|(pi, zi)| *pi = zi + beta * *pi);
+            rz = rz_new;
+        }
+    }
+}
