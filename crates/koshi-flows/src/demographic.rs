@@ -85,7 +85,10 @@ pub struct DemographicEstimate {
     /// Birthplace × residence moves into / out of the system (open variants).
     pub entering: Matrix,
     pub leaving: Matrix,
+    /// Report of the per-birthplace flow fits (margins = adjusted stocks).
     pub convergence: Convergence,
+    /// Report of the `Rescale` step's IPF of the stock tables, when it ran.
+    pub rescale_convergence: Option<Convergence>,
 }
 
 impl DemographicEstimate {
@@ -130,6 +133,23 @@ fn rescale_diagonal(m: &mut Matrix, target: f64) {
             m[(i, i)] = target / n as f64;
         }
     }
+}
+
+/// Adds `delta` to a table's total through its native-born diagonal, or
+/// through every cell when the diagonal cannot absorb a reduction.
+fn adjust_total(m: &mut Matrix, delta: f64) -> Result<(), FlowsError> {
+    let diagonal: f64 = m.diagonal().iter().sum();
+    if diagonal + delta >= 0.0 {
+        rescale_diagonal(m, diagonal + delta);
+        return Ok(());
+    }
+    let total = m.sum();
+    if total + delta < 0.0 || total <= 0.0 {
+        return Err(FlowsError::Infeasible(format!("cannot change a stock total of {total} by {delta}")));
+    }
+    let f = (total + delta) / total;
+    m.as_mut_slice().iter_mut().for_each(|v| *v *= f);
+    Ok(())
 }
 
 /// Spreads `total[c]` over column `c` in proportion to `weights[., c]`.
@@ -208,10 +228,8 @@ pub fn demographic_accounting(
         let natural: f64 = births.iter().sum::<f64>() - deaths.iter().sum::<f64>();
         let gap = natural - (s2.sum() - s1.sum());
         if gap != 0.0 {
-            let d1: f64 = s1.diagonal().iter().sum();
-            let d2: f64 = s2.diagonal().iter().sum();
-            rescale_diagonal(&mut s1, d1 - gap / 2.0);
-            rescale_diagonal(&mut s2, d2 + gap / 2.0);
+            adjust_total(&mut s1, -gap / 2.0)?;
+            adjust_total(&mut s2, gap / 2.0)?;
         }
     }
 
@@ -238,7 +256,7 @@ pub fn demographic_accounting(
     let gap: Vec<f64> = s1c.row_sums().iter().zip(s2c.row_sums()).map(|(a, b)| a - b).collect();
     let mut entering = Matrix::zeros(n, n);
     let mut leaving = Matrix::zeros(n, n);
-    let mut convergence = Convergence::EXACT;
+    let mut rescale_convergence = None;
     let (s1d, s2d) = match options.birthplace_matching {
         BirthplaceMatching::Rescale => {
             if gap.iter().all(|g| g.abs() <= 1e-9 * (1.0 + s1c.sum())) {
@@ -248,7 +266,7 @@ pub fn demographic_accounting(
                 let r2: Vec<f64> = s2c.row_sums().iter().zip(&gap).map(|(r, g)| r + g / 2.0).collect();
                 let f1 = ipf2(Some(&r1), Some(&s1c.col_sums()), &s1c, &options.ipf)?;
                 let f2 = ipf2(Some(&r2), Some(&s2c.col_sums()), &s2c, &options.ipf)?;
-                convergence = convergence.merge(f1.convergence).merge(f2.convergence);
+                rescale_convergence = Some(f1.convergence.merge(f2.convergence));
                 // Fit exactly to the common row totals so per-birthplace margins balance.
                 let mut t1 = f1.table;
                 let mut t2 = f2.table;
@@ -302,6 +320,7 @@ pub fn demographic_accounting(
     };
     let diagonal =
         if options.stayer_assumption { DiagonalTreatment::FixedStayers } else { DiagonalTreatment::Fitted };
+    let mut convergence = Convergence::EXACT;
     let mut od_flows = Matrix::zeros(n, n);
     let mut detail = options.keep_birthplace_detail.then(|| Vec::with_capacity(n));
     for k in 0..n {
@@ -325,5 +344,6 @@ pub fn demographic_accounting(
         entering,
         leaving,
         convergence,
+        rescale_convergence,
     })
 }

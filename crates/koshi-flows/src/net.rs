@@ -44,7 +44,7 @@ pub fn net_flows(net: &[f64], seed: &Matrix, total: Option<f64>, options: &IpfOp
     m.set_diagonal(0.0);
     let mut a = vec![1.0; n];
     let mut lambda = 1.0;
-    let threshold = options.tolerance * scale;
+    let threshold = options.tolerance.max(16.0 * f64::EPSILON * scale);
     let mut convergence = Convergence { iterations: 0, max_margin_error: f64::INFINITY, converged: false };
     for iteration in 1..=options.max_iterations.max(1) {
         for k in 0..n {

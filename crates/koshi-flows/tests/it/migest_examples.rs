@@ -73,7 +73,8 @@ fn stock_differencing_return() {
 fn ipf2_willekens_example() {
     // m is filled column-major in R: matrix(c(5, 1, 2, 7), ncol = 2).
     let seed = Matrix::from_col_major(2, 2, &[5., 1., 2., 7.]).unwrap();
-    let fit = ipf2(Some(&[18., 20.]), Some(&[16., 22.]), &seed, &IpfOptions::default()).unwrap();
+    let tight = IpfOptions { tolerance: 1e-12, ..Default::default() };
+    let fit = ipf2(Some(&[18., 20.]), Some(&[16., 22.]), &seed, &tight).unwrap();
     let rounded = fit.table.map(|v| (v * 100.0).round() / 100.0);
     assert_matrix_close(&rounded, &[&[13.25, 4.75], &[2.75, 17.25]], 1e-12);
     assert!(fit.convergence.converged && fit.convergence.max_margin_error < 1e-9);
@@ -143,10 +144,11 @@ fn dennett_and_rogers_von_rabenau() {
 fn net_flows_match_net_and_total() {
     let seed = Matrix::from_rows(&[[0., 5., 3., 1.], [4., 0., 2., 2.], [2., 3., 0., 4.], [1., 2., 6., 0.]]).unwrap();
     let net = [-30., 10., 25., -5.];
-    let fit = net_flows(&net, &seed, None, &IpfOptions::default()).unwrap();
+    let tight = IpfOptions { tolerance: 1e-12, ..Default::default() };
+    let fit = net_flows(&net, &seed, None, &tight).unwrap();
     assert!(fit.convergence.converged, "{:?}", fit.convergence);
     assert!(net_error(&fit.table, &net) < 1e-9);
-    let fit = net_flows(&net, &seed, Some(200.0), &IpfOptions::default()).unwrap();
+    let fit = net_flows(&net, &seed, Some(200.0), &tight).unwrap();
     assert!(fit.convergence.converged, "{:?}", fit.convergence);
     assert!(net_error(&fit.table, &net) < 1e-9 && (fit.table.sum() - 200.0).abs() < 1e-9);
     assert!(fit.table.as_slice().iter().all(|v| *v >= 0.0));

@@ -12,7 +12,7 @@ fn stock_pair() -> impl Strategy<Value = (Matrix, Matrix)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn ipf2_meets_margins(n_rows in 1usize..8, n_cols in 1usize..8, seed_vals in prop::collection::vec(0.1f64..10.0, 64), rows in prop::collection::vec(0.0f64..1000.0, 8), col_weights in prop::collection::vec(0.01f64..1.0, 8)) {
