@@ -203,9 +203,9 @@ impl<'a> Demeaner<'a> {
             out.iter_mut().zip(codes.iter()).for_each(|(o, &c)| *o -= r[c as usize] * self.inv_group_weight[c as usize]);
             return ProjectionStats { iterations: 1, converged: true };
         }
-        let norm_x = self.wnorm2(x);
-        let floor = 1e-24 * norm_x;
-        let mut denom = self.wnorm2(out).max(floor);
+        // Below this the remainder is rounding noise: stop even if x is (nearly) absorbed.
+        let noise_floor = 1e-28 * self.wnorm2(x);
+        let mut denom = self.wnorm2(out);
         let mut z: Vec<f64> = r.iter().zip(&self.inv_group_weight).map(|(a, b)| a * b).collect();
         let mut p = z.clone();
         let mut rz: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
@@ -214,9 +214,9 @@ impl<'a> Demeaner<'a> {
         let tol2 = tol * tol;
         let mut it = 0;
         loop {
-            if rz <= tol2 * denom || rz <= 0.0 {
-                denom = self.wnorm2(out).max(floor);
-                if rz <= tol2 * denom || rz <= 0.0 {
+            if rz <= tol2 * denom || rz <= noise_floor {
+                denom = self.wnorm2(out);
+                if rz <= tol2 * denom || rz <= noise_floor {
                     return ProjectionStats { iterations: it, converged: true };
                 }
             }

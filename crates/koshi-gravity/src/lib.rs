@@ -11,15 +11,29 @@
 //!   counterfactual predictions.
 //!
 //! ```
-//! use koshi_gravity::{DataTable, FitOptions, VcovSpec, ppml};
+//! use koshi_gravity::{DataTable, FitOptions, VcovSpec, ppml, push_pull};
 //! let mut t = DataTable::new();
-//! t.add_categorical("orig", &["a", "a", "b", "b", "c", "c"]).unwrap();
-//! t.add_categorical("dest", &["b", "c", "a", "c", "a", "b"]).unwrap();
-//! t.add_numeric("dist", vec![1.0, 2.0, 1.0, 3.0, 2.0, 3.0]).unwrap();
-//! t.add_numeric("flow", vec![10.0, 4.0, 12.0, 2.0, 5.0, 3.0]).unwrap();
+//! let places = ["a", "b", "c", "d"];
+//! let (mut o, mut d, mut dist, mut flow) = (vec![], vec![], vec![], vec![]);
+//! for (i, a) in places.iter().enumerate() {
+//!     for (j, b) in places.iter().enumerate().filter(|(j, _)| *j != i) {
+//!         let km = 100.0 + 40.0 * ((3 * i + j) % 4) as f64;
+//!         o.push(*a);
+//!         d.push(*b);
+//!         dist.push(km);
+//!         flow.push((8.0 - 0.9 * km.ln() + i as f64 * 0.3 + ((i * j) % 3) as f64 * 0.2).exp());
+//!     }
+//! }
+//! t.add_categorical("orig", &o).unwrap();
+//! t.add_categorical("dest", &d).unwrap();
+//! t.add_numeric("dist", dist).unwrap();
+//! t.add_numeric("flow", flow).unwrap();
 //! let opts = FitOptions { vcov: Some(VcovSpec::parse("hetero").unwrap()), ..FitOptions::default() };
 //! let fit = ppml(&t, "flow ~ log(dist) | orig + dest", &opts).unwrap();
+//! println!("{fit}");
 //! assert!(fit.coefficient("log(dist)").unwrap().estimate < 0.0);
+//! let ranks = push_pull(&fit, "orig", "dest").unwrap();
+//! assert_eq!(ranks.push.len(), 4);
 //! ```
 
 mod error;

@@ -1,1 +1,125 @@
 use koshi_gravity::*;
+
+#[test]
+fn formula_parsing() {
+    let f = Formula::parse("flow ~ log(dist) + contig | orig^year + dest^year + orig^dest").unwrap();
+    assert_eq!(f.response.variable, "flow");
+    assert_eq!(f.regressors.len(), 2);
+    assert_eq!(f.regressors[0].transform, Transform::Log);
+    assert_eq!(f.fixed_effects.len(), 3);
+    assert_eq!(f.fixed_effects[2].variables, vec!["orig", "dest"]);
+    assert_eq!(f.to_string(), "flow ~ log(dist) + contig | orig^year + dest^year + orig^dest");
+    assert!(!Formula::parse("y ~ x - 1").unwrap().intercept);
+    assert!(Formula::parse("y ~ x | a | b").is_err());
+    assert!(Formula::parse("y x").is_err());
+    assert!(Formula::parse("y ~ foo(x)").is_err());
+}
+
+#[test]
+fn vcov_parsing() {
+    assert_eq!(VcovSpec::parse("hetero").unwrap(), VcovSpec::Hetero);
+    assert_eq!(VcovSpec::parse("iid").unwrap(), VcovSpec::Iid);
+    let pair = VcovSpec::parse("cluster(pair)").unwrap();
+    assert_eq!(pair, VcovSpec::Cluster(vec![FeTerm { variables: vec!["pair".into()] }]));
+    let two = VcovSpec::parse("twoway(orig, dest)").unwrap();
+    assert_eq!(two.to_string(), "cluster(orig, dest)");
+    assert_eq!(VcovSpec::parse("~orig + dest").unwrap(), two);
+    assert_eq!(VcovSpec::parse("cluster(orig^dest)").unwrap().to_string(), "cluster(orig^dest)");
+    assert!(VcovSpec::parse("twoway(a)").is_err());
+    assert!(VcovSpec::parse("bogus").is_err());
+    assert_eq!(SmallSample::parse("stata").unwrap(), SmallSample::Stata);
+}
+
+fn small_panel() -> DataTable {
+    let places = ["A", "B", "C", "D"];
+    let (mut o, mut d, mut dist, mut flow) = (vec![], vec![], vec![], vec![]);
+    let push = [3.0, 2.0, 1.0, 0.5];
+    let pull = [0.2, 1.5, 0.7, 2.5];
+    let mut k = 0.0;
+    for (i, a) in places.iter().enumerate() {
+        for (j, b) in places.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            k += 1.0;
+            let dd = 50.0 + 37.0 * ((i * 7 + j * 3) % 5) as f64 + k;
+            o.push(*a);
+            d.push(*b);
+            dist.push(dd);
+            flow.push((push[i] + pull[j] - 1.1 * dd.ln() + 6.0).exp() * (1.0 + 0.1 * ((i + 2 * j) % 3) as f64));
+        }
+    }
+    let mut t = DataTable::new();
+    t.add_categorical("orig", &o).unwrap();
+    t.add_categorical("dest", &d).unwrap();
+    t.add_numeric("dist", dist).unwrap();
+    t.add_numeric("flow", flow).unwrap();
+    t
+}
+
+#[test]
+fn push_pull_ranks_origins_and_destinations() {
+    let t = small_panel();
+    let fit = ppml(&t, "flow ~ log(dist) | orig + dest", &FitOptions::default()).unwrap();
+    let pp = push_pull(&fit, "orig", "dest").unwrap();
+    let push: Vec<&str> = pp.push.iter().map(|e| e.label.as_str()).collect();
+    let pull: Vec<&str> = pp.pull.iter().map(|e| e.label.as_str()).collect();
+    assert_eq!(push, vec!["A", "B", "C", "D"]);
+    assert_eq!(pull, vec!["D", "B", "C", "A"]);
+    assert_eq!(pp.push[0].rank, 1);
+    assert!((pp.push[0].relative - 1.0).abs() < 1e-12);
+    // FE estimates reproduce the linear predictor.
+    let o = fit.fixed_effect("orig").unwrap();
+    let d = fit.fixed_effect("dest").unwrap();
+    let b = fit.coefficient("log(dist)").unwrap().estimate;
+    let dist = match t.column("dist").unwrap() {
+        Column::Numeric(v) => v.clone(),
+        _ => unreachable!(),
+    };
+    let labels = |c: &str| match t.column(c).unwrap() {
+        Column::Categorical { codes, levels } => codes.iter().map(|&k| levels[k as usize].clone()).collect::<Vec<_>>(),
+        _ => unreachable!(),
+    };
+    let (ol, dl) = (labels("orig"), labels("dest"));
+    for (k, &row) in fit.rows.iter().enumerate() {
+        let oi = o.labels.iter().position(|l| *l == ol[row]).unwrap();
+        let di = d.labels.iter().position(|l| *l == dl[row]).unwrap();
+        let eta = o.values[oi] + d.values[di] + b * dist[row].ln();
+        assert!((eta - fit.linear_predictor[k]).abs() < 1e-7, "row {row}: {eta} vs {}", fit.linear_predictor[k]);
+    }
+    assert!(push_pull(&fit, "nope", "dest").is_err());
+}
+
+#[test]
+fn counterfactual_distance_shock() {
+    let t = small_panel();
+    let fit = ppml(&t, "flow ~ log(dist) | orig + dest", &FitOptions { vcov: Some(VcovSpec::Hetero), ..FitOptions::default() }).unwrap();
+    let b = fit.coefficient("log(dist)").unwrap().estimate;
+    let dist = match t.column("dist").unwrap() {
+        Column::Numeric(v) => v.clone(),
+        _ => unreachable!(),
+    };
+    let same = counterfactual(&fit, &t, &t, 0.95).unwrap();
+    assert!(same.percent_change.abs() < 1e-12);
+    let scen = t.with_numeric("dist", dist.iter().map(|d| d * 0.8).collect()).unwrap();
+    let cf = counterfactual(&fit, &t, &scen, 0.95).unwrap();
+    let expected = 100.0 * (0.8f64.powf(b) - 1.0);
+    assert!((cf.percent_change - expected).abs() < 1e-9, "{} vs {expected}", cf.percent_change);
+    // d/dβ of 100(0.8^β − 1) = 100·0.8^β·ln 0.8
+    let se_b = fit.coefficient("log(dist)").unwrap().std_error;
+    let expected_se = (100.0 * 0.8f64.powf(b) * 0.8f64.ln()).abs() * se_b;
+    assert!((cf.percent_change_se - expected_se).abs() < 1e-9 * expected_se.max(1.0), "{} vs {expected_se}", cf.percent_change_se);
+    assert!(cf.ci_low < cf.percent_change && cf.percent_change < cf.ci_high);
+}
+
+#[test]
+fn errors_on_bad_input() {
+    let t = small_panel();
+    assert!(matches!(ppml(&t, "flow ~ log(nope) | orig", &FitOptions::default()), Err(GravityError::UnknownColumn(_))));
+    let mut neg = t.clone();
+    neg.add_numeric("flow", vec![-1.0; t.nrows()]).unwrap();
+    assert!(matches!(ppml(&neg, "flow ~ log(dist) | orig", &FitOptions::default()), Err(GravityError::NegativeResponse)));
+    let mut bad = DataTable::new();
+    bad.add_numeric("a", vec![1.0, 2.0]).unwrap();
+    assert!(bad.add_numeric("b", vec![1.0]).is_err());
+}
