@@ -8,8 +8,13 @@ use crate::{Forecast, stats};
 
 /// Fits all admissible non-seasonal ETS models and forecasts with the AICc-best one.
 pub fn auto_ets(y: &[f64], horizon: usize) -> Result<Forecast> {
+    ets_with_spec(y, horizon, "ZZN")
+}
+
+/// Automatic ETS restricted by a three-letter spec such as `"ZAN"` (trend required) or `"AAN"`.
+pub fn ets_with_spec(y: &[f64], horizon: usize, spec: &str) -> Result<Forecast> {
     check_series(y, 3)?;
-    let spec = AutoETS::non_seasonal();
+    let spec = AutoETS::new(1, spec).map_err(|e| ForecastError::Ets(e.to_string()))?;
     let fit = spec.fit(y).map_err(|e| ForecastError::Ets(e.to_string()))?;
     let level = 0.95;
     let pred = fit.predict(horizon, level).map_err(|e| ForecastError::Ets(e.to_string()))?;
