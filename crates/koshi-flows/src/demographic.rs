@@ -264,8 +264,13 @@ pub fn demographic_accounting(
             } else {
                 let r1: Vec<f64> = s1c.row_sums().iter().zip(&gap).map(|(r, g)| r - g / 2.0).collect();
                 let r2: Vec<f64> = s2c.row_sums().iter().zip(&gap).map(|(r, g)| r + g / 2.0).collect();
-                let f1 = ipf2(Some(&r1), Some(&s1c.col_sums()), &s1c, &options.ipf)?;
-                let f2 = ipf2(Some(&r2), Some(&s2c.col_sums()), &s2c, &options.ipf)?;
+                // The two tables are independent: fit them on two threads.
+                let (f1, f2) = std::thread::scope(|scope| {
+                    let h = scope.spawn(|| ipf2(Some(&r1), Some(&s1c.col_sums()), &s1c, &options.ipf));
+                    let f2 = ipf2(Some(&r2), Some(&s2c.col_sums()), &s2c, &options.ipf);
+                    (h.join().expect("rescale thread panicked"), f2)
+                });
+                let (f1, f2) = (f1?, f2?);
                 rescale_convergence = Some(f1.convergence.merge(f2.convergence));
                 // Fit exactly to the common row totals so per-birthplace margins balance.
                 let mut t1 = f1.table;

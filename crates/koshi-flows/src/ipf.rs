@@ -151,67 +151,53 @@ pub(crate) fn ipf2_impl(
         .fold(1.0_f64, f64::max);
     let threshold = options.tolerance.max(16.0 * f64::EPSILON * scale) + irreducible;
 
-    let mut col_sums = vec![0.0; nc];
     let mut convergence = Convergence { iterations: 0, max_margin_error: 0.0, converged: false };
-    let both = row_target.is_some() && col_target.is_some();
-    for iteration in 1..=options.max_iterations.max(1) {
-        if let Some(rt) = &row_target {
+    match (&row_target, &col_target) {
+        (Some(rt), Some(ct)) => {
+            let nnz = work.iter().filter(|v| **v > 0.0).count();
+            let fit = if nnz * 2 < work.len() {
+                fit_both_margins_sparse(&mut work, nc, rt, ct, threshold, options.max_iterations)
+            } else {
+                fit_both_margins(&mut work, nc, rt, ct, threshold, options.max_iterations)
+            };
+            convergence = fit
+                .map_err(|(is_row, k, t)| {
+                    let (what, idx) = if is_row { ("row", active_rows[k]) } else { ("column", active_cols[k]) };
+                    FlowsError::Infeasible(format!("{what} {idx} has target {t} but no admissible cell"))
+                })?;
+        }
+        (Some(rt), None) => {
             for (a, &t) in rt.iter().enumerate() {
                 let row = &mut work[a * nc..(a + 1) * nc];
                 let s: f64 = row.iter().sum();
                 if s <= 0.0 {
-                    return Err(FlowsError::Infeasible(format!(
-                        "row {} has target {t} but no admissible cell",
-                        active_rows[a]
-                    )));
+                    return Err(FlowsError::Infeasible(format!("row {} has target {t} but no admissible cell", active_rows[a])));
                 }
-                let f = t / s;
-                row.iter_mut().for_each(|v| *v *= f);
+                row.iter_mut().for_each(|v| *v *= t / s);
             }
+            convergence = Convergence { iterations: 1, max_margin_error: 0.0, converged: true };
         }
-        if let Some(ct) = &col_target {
-            col_sums.iter_mut().for_each(|s| *s = 0.0);
+        (None, Some(ct)) => {
+            let mut col_sums = vec![0.0; nc];
             for a in 0..nr {
                 for (s, v) in col_sums.iter_mut().zip(&work[a * nc..(a + 1) * nc]) {
                     *s += v;
                 }
             }
-            let mut factors = vec![0.0; nc];
             for (b, (&t, &s)) in ct.iter().zip(&col_sums).enumerate() {
                 if s <= 0.0 {
-                    return Err(FlowsError::Infeasible(format!(
-                        "column {} has target {t} but no admissible cell",
-                        active_cols[b]
-                    )));
+                    return Err(FlowsError::Infeasible(format!("column {} has target {t} but no admissible cell", active_cols[b])));
                 }
-                factors[b] = t / s;
             }
+            let factors: Vec<f64> = ct.iter().zip(&col_sums).map(|(t, s)| t / s).collect();
             for a in 0..nr {
                 for (v, f) in work[a * nc..(a + 1) * nc].iter_mut().zip(&factors) {
                     *v *= f;
                 }
             }
+            convergence = Convergence { iterations: 1, max_margin_error: 0.0, converged: true };
         }
-        convergence.iterations = iteration;
-        // Column scaling came last, so only rows can be off (plus rounding).
-        let mut err: f64 = 0.0;
-        if let Some(rt) = &row_target {
-            for (a, &t) in rt.iter().enumerate() {
-                let s: f64 = work[a * nc..(a + 1) * nc].iter().sum();
-                err = err.max((s - t).abs());
-            }
-        }
-        if !both {
-            // One margin: a single scaling is exact.
-            convergence.max_margin_error = err;
-            convergence.converged = true;
-            break;
-        }
-        convergence.max_margin_error = err;
-        if err <= threshold {
-            convergence.converged = true;
-            break;
-        }
+        (None, None) => convergence.converged = true,
     }
 
     let mut table = Matrix::zeros(n_rows, n_cols);
@@ -224,6 +210,124 @@ pub(crate) fn ipf2_impl(
     // Report the true error on the full table, including skipped zero margins.
     convergence.max_margin_error = margin_error(&table, row_totals, col_totals);
     Ok(Fitted { table, convergence })
+}
+
+/// Core IPF loop with both margins, fused so each cycle is one sweep over
+/// the table: column factors are applied lazily while the next row sums are
+/// taken. Errors name the first row (`true`) or column with no admissible cell.
+fn fit_both_margins(
+    work: &mut [f64],
+    nc: usize,
+    row_target: &[f64],
+    col_target: &[f64],
+    threshold: f64,
+    max_iterations: usize,
+) -> Result<Convergence, (bool, usize, f64)> {
+    let mut col_factor = vec![1.0; nc];
+    let mut col_sums = vec![0.0; nc];
+    let mut report = Convergence { iterations: 0, max_margin_error: f64::INFINITY, converged: false };
+    for iteration in 1..=max_iterations.max(1) {
+        col_sums.iter_mut().for_each(|c| *c = 0.0);
+        // Row error of the previous cycle's (column-scaled) state.
+        let mut err: f64 = 0.0;
+        for (a, &t) in row_target.iter().enumerate() {
+            let row = &mut work[a * nc..(a + 1) * nc];
+            let s: f64 = row.iter().zip(&col_factor).map(|(v, f)| v * f).sum();
+            if s <= 0.0 {
+                return Err((true, a, t));
+            }
+            err = err.max((s - t).abs());
+            let rf = t / s;
+            for ((v, f), c) in row.iter_mut().zip(&col_factor).zip(col_sums.iter_mut()) {
+                *v *= f * rf;
+                *c += *v;
+            }
+        }
+        for (b, ((f, &c), &t)) in col_factor.iter_mut().zip(&col_sums).zip(col_target).enumerate() {
+            if c <= 0.0 {
+                return Err((false, b, t));
+            }
+            *f = t / c;
+        }
+        report.iterations = iteration;
+        if iteration > 1 && err <= threshold {
+            report.converged = true;
+            break;
+        }
+    }
+    // Leave the table column-exact.
+    for row in work.chunks_exact_mut(nc.max(1)) {
+        for (v, f) in row.iter_mut().zip(&col_factor) {
+            *v *= f;
+        }
+    }
+    Ok(report)
+}
+
+/// [`fit_both_margins`] over the non-zero cells only (compressed rows), for
+/// seeds that are mostly structural zeros such as world stock tables.
+fn fit_both_margins_sparse(
+    work: &mut [f64],
+    nc: usize,
+    row_target: &[f64],
+    col_target: &[f64],
+    threshold: f64,
+    max_iterations: usize,
+) -> Result<Convergence, (bool, usize, f64)> {
+    let nr = row_target.len();
+    let mut row_start = Vec::with_capacity(nr + 1);
+    let mut cols: Vec<u32> = Vec::new();
+    let mut vals: Vec<f64> = Vec::new();
+    row_start.push(0);
+    for a in 0..nr {
+        for (b, &v) in work[a * nc..(a + 1) * nc].iter().enumerate() {
+            if v > 0.0 {
+                cols.push(b as u32);
+                vals.push(v);
+            }
+        }
+        row_start.push(vals.len());
+    }
+    let mut col_factor = vec![1.0; nc];
+    let mut col_sums = vec![0.0; nc];
+    let mut report = Convergence { iterations: 0, max_margin_error: f64::INFINITY, converged: false };
+    for iteration in 1..=max_iterations.max(1) {
+        col_sums.iter_mut().for_each(|c| *c = 0.0);
+        let mut err: f64 = 0.0;
+        for (a, &t) in row_target.iter().enumerate() {
+            let range = row_start[a]..row_start[a + 1];
+            let (rv, rc) = (&mut vals[range.clone()], &cols[range]);
+            let s: f64 = rv.iter().zip(rc).map(|(v, &b)| v * col_factor[b as usize]).sum();
+            if s <= 0.0 {
+                return Err((true, a, t));
+            }
+            err = err.max((s - t).abs());
+            let rf = t / s;
+            for (v, &b) in rv.iter_mut().zip(rc) {
+                *v *= col_factor[b as usize] * rf;
+                col_sums[b as usize] += *v;
+            }
+        }
+        for (b, ((f, &c), &t)) in col_factor.iter_mut().zip(&col_sums).zip(col_target).enumerate() {
+            if c <= 0.0 {
+                return Err((false, b, t));
+            }
+            *f = t / c;
+        }
+        report.iterations = iteration;
+        if iteration > 1 && err <= threshold {
+            report.converged = true;
+            break;
+        }
+    }
+    work.iter_mut().for_each(|v| *v = 0.0);
+    for a in 0..nr {
+        for p in row_start[a]..row_start[a + 1] {
+            let b = cols[p] as usize;
+            work[a * nc + b] = vals[p] * col_factor[b];
+        }
+    }
+    Ok(report)
 }
 
 /// Largest absolute difference between the table's margins and the targets.
