@@ -73,7 +73,8 @@ pub fn ndiffs(y: &[f64], max_d: usize) -> usize {
 }
 
 fn is_constant(x: &[f64]) -> bool {
-    x.iter().all(|v| (v - x[0]).abs() <= 1e-12 * x[0].abs().max(1.0))
+    x.iter()
+        .all(|v| (v - x[0]).abs() <= 1e-12 * x[0].abs().max(1.0))
 }
 
 /// Partial autocorrelations → AR coefficients of a stationary polynomial.
@@ -100,7 +101,9 @@ fn coefs_to_pacf(phi: &[f64]) -> Vec<f64> {
             break;
         }
         let denom = 1.0 - r * r;
-        let prev: Vec<f64> = (0..k).map(|j| (cur[j] + r * cur[k - 1 - j]) / denom).collect();
+        let prev: Vec<f64> = (0..k)
+            .map(|j| (cur[j] + r * cur[k - 1 - j]) / denom)
+            .collect();
         cur = prev;
     }
     pacf
@@ -109,8 +112,14 @@ fn coefs_to_pacf(phi: &[f64]) -> Vec<f64> {
 const PACF_BOUND: f64 = 4.0; // tanh(4) ≈ 0.9993: keeps roots off the unit circle.
 
 fn unpack(params: &[f64], p: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
-    let ar_pacf: Vec<f64> = params[..p].iter().map(|u| u.clamp(-PACF_BOUND, PACF_BOUND).tanh()).collect();
-    let ma_pacf: Vec<f64> = params[p..p + q].iter().map(|u| u.clamp(-PACF_BOUND, PACF_BOUND).tanh()).collect();
+    let ar_pacf: Vec<f64> = params[..p]
+        .iter()
+        .map(|u| u.clamp(-PACF_BOUND, PACF_BOUND).tanh())
+        .collect();
+    let ma_pacf: Vec<f64> = params[p..p + q]
+        .iter()
+        .map(|u| u.clamp(-PACF_BOUND, PACF_BOUND).tanh())
+        .collect();
     let ar = pacf_to_coefs(&ar_pacf);
     // θ(B) = 1 + Σθ_i B^i is invertible iff −θ is a stationary AR polynomial.
     let ma = pacf_to_coefs(&ma_pacf).into_iter().map(|c| -c).collect();
@@ -130,7 +139,15 @@ fn initial_covariance(ar: &[f64], ma: &[f64], r: usize) -> Vec<f64> {
     };
     let m = r * (r + 1) / 2;
     let phi = |i: usize| if i < ar.len() { ar[i] } else { 0.0 };
-    let rv = |i: usize| if i == 0 { 1.0 } else if i - 1 < ma.len() { ma[i - 1] } else { 0.0 };
+    let rv = |i: usize| {
+        if i == 0 {
+            1.0
+        } else if i - 1 < ma.len() {
+            ma[i - 1]
+        } else {
+            0.0
+        }
+    };
     let mut a = vec![0.0; m * m];
     let mut b = vec![0.0; m];
     // (T P T')_{ij} = φ_i φ_j P00 + φ_i P0,j+1 + φ_j P_{i+1},0 + P_{i+1,j+1}
@@ -172,7 +189,17 @@ struct FilterOutput {
 fn kalman(x: &[f64], ar: &[f64], ma: &[f64], keep_innovations: bool) -> Option<FilterOutput> {
     let r = ar.len().max(ma.len() + 1);
     let phi = |i: usize| if i < ar.len() { ar[i] } else { 0.0 };
-    let rv: Vec<f64> = (0..r).map(|i| if i == 0 { 1.0 } else if i - 1 < ma.len() { ma[i - 1] } else { 0.0 }).collect();
+    let rv: Vec<f64> = (0..r)
+        .map(|i| {
+            if i == 0 {
+                1.0
+            } else if i - 1 < ma.len() {
+                ma[i - 1]
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let mut p = initial_covariance(ar, ma, r);
     let mut a = vec![0.0; r];
     let mut tp = vec![0.0; r * r];
@@ -213,7 +240,9 @@ fn kalman(x: &[f64], ar: &[f64], ma: &[f64], keep_innovations: bool) -> Option<F
         }
         for i in 0..r {
             for j in 0..r {
-                p[i * r + j] = tp[i * r] * phi(j) + if j + 1 < r { tp[i * r + j + 1] } else { 0.0 } + rv[i] * rv[j];
+                p[i * r + j] = tp[i * r] * phi(j)
+                    + if j + 1 < r { tp[i * r + j + 1] } else { 0.0 }
+                    + rv[i] * rv[j];
             }
         }
     }
@@ -221,8 +250,14 @@ fn kalman(x: &[f64], ar: &[f64], ma: &[f64], keep_innovations: bool) -> Option<F
     if !(sigma2 > 0.0) {
         return None;
     }
-    let loglik = -0.5 * (n as f64 * (2.0 * std::f64::consts::PI * sigma2).ln() + sum_log_f + n as f64);
-    Some(FilterOutput { loglik, sigma2, state: a, innovations })
+    let loglik =
+        -0.5 * (n as f64 * (2.0 * std::f64::consts::PI * sigma2).ln() + sum_log_f + n as f64);
+    Some(FilterOutput {
+        loglik,
+        sigma2,
+        state: a,
+        innovations,
+    })
 }
 
 fn difference(y: &[f64], d: usize) -> Vec<f64> {
@@ -244,7 +279,11 @@ pub fn fit_arima(y: &[f64], order: ArimaOrder) -> Result<ArimaFit> {
     let w_sd = stats::variance(&w).sqrt().max(1e-8 * w_mean.abs().max(1.0));
     let neg_loglik = |params: &[f64]| -> f64 {
         let (ar, ma) = unpack(params, p, q);
-        let mu = if order.constant { w_mean + params[p + q] * w_sd } else { 0.0 };
+        let mu = if order.constant {
+            w_mean + params[p + q] * w_sd
+        } else {
+            0.0
+        };
         let x: Vec<f64> = w.iter().map(|v| v - mu).collect();
         match kalman(&x, &ar, &ma, false) {
             Some(out) => -out.loglik,
@@ -261,18 +300,28 @@ pub fn fit_arima(y: &[f64], order: ArimaOrder) -> Result<ArimaFit> {
     let best = if k == 0 {
         vec![]
     } else {
-        let nm = NelderMead { max_evals: 250 * k, f_tol: 1e-9 };
+        let nm = NelderMead {
+            max_evals: 250 * k,
+            f_tol: 1e-9,
+        };
         let (b, _) = nm.minimize(neg_loglik, &x0, &steps);
         b
     };
     let (ar, ma) = unpack(&best, p, q);
-    let mean = if order.constant { w_mean + best[p + q] * w_sd } else { 0.0 };
+    let mean = if order.constant {
+        w_mean + best[p + q] * w_sd
+    } else {
+        0.0
+    };
     let x: Vec<f64> = w.iter().map(|v| v - mean).collect();
-    let out = kalman(&x, &ar, &ma, true).ok_or_else(|| ForecastError::Fit("ARIMA likelihood undefined".into()))?;
+    let out = kalman(&x, &ar, &ma, true)
+        .ok_or_else(|| ForecastError::Fit("ARIMA likelihood undefined".into()))?;
     let n_params = k + 1;
     let nf = n as f64;
     let aicc = if nf - n_params as f64 - 1.0 > 0.0 {
-        -2.0 * out.loglik + 2.0 * n_params as f64 + 2.0 * (n_params * (n_params + 1)) as f64 / (nf - n_params as f64 - 1.0)
+        -2.0 * out.loglik
+            + 2.0 * n_params as f64
+            + 2.0 * (n_params * (n_params + 1)) as f64 / (nf - n_params as f64 - 1.0)
     } else {
         f64::INFINITY
     };
@@ -303,7 +352,10 @@ pub fn fit_arima(y: &[f64], order: ArimaOrder) -> Result<ArimaFit> {
 
 /// Smallest root modulus of 1 − c₁z − … − c_k z^k (Durand–Kerner); ∞ for k = 0.
 fn min_root_modulus(coefs: &[f64]) -> f64 {
-    let k = coefs.iter().rposition(|c| c.abs() > 1e-12).map_or(0, |i| i + 1);
+    let k = coefs
+        .iter()
+        .rposition(|c| c.abs() > 1e-12)
+        .map_or(0, |i| i + 1);
     if k == 0 {
         return f64::INFINITY;
     }
@@ -312,7 +364,15 @@ fn min_root_modulus(coefs: &[f64]) -> f64 {
     }
     // Monic form: z^k + a_{k-1} z^{k-1} + … + a_0 with a_j = −c_{k−j}/c_k … built from 1 − Σ c_i z^i.
     let lead = -coefs[k - 1];
-    let poly: Vec<f64> = (0..k).map(|j| if j == 0 { 1.0 / lead } else { -coefs[j - 1] / lead }).collect();
+    let poly: Vec<f64> = (0..k)
+        .map(|j| {
+            if j == 0 {
+                1.0 / lead
+            } else {
+                -coefs[j - 1] / lead
+            }
+        })
+        .collect();
     let eval = |re: f64, im: f64| -> (f64, f64) {
         // Horner on z^k + Σ poly[j] z^j.
         let (mut pr, mut pi) = (1.0, 0.0);
@@ -323,10 +383,12 @@ fn min_root_modulus(coefs: &[f64]) -> f64 {
         }
         (pr, pi)
     };
-    let mut roots: Vec<(f64, f64)> = (0..k).map(|j| {
-        let ang = 0.4 + 2.0 * std::f64::consts::PI * j as f64 / k as f64;
-        (0.9 * ang.cos(), 0.9 * ang.sin())
-    }).collect();
+    let mut roots: Vec<(f64, f64)> = (0..k)
+        .map(|j| {
+            let ang = 0.4 + 2.0 * std::f64::consts::PI * j as f64 / k as f64;
+            (0.9 * ang.cos(), 0.9 * ang.sin())
+        })
+        .collect();
     for _ in 0..500 {
         let mut delta = 0.0f64;
         for i in 0..k {
@@ -353,7 +415,10 @@ fn min_root_modulus(coefs: &[f64]) -> f64 {
             break;
         }
     }
-    roots.iter().map(|(r, i)| (r * r + i * i).sqrt()).fold(f64::INFINITY, f64::min)
+    roots
+        .iter()
+        .map(|(r, i)| (r * r + i * i).sqrt())
+        .fold(f64::INFINITY, f64::min)
 }
 
 fn lag1_autocorrelation(x: &[f64]) -> f64 {
@@ -401,7 +466,11 @@ impl ArimaFit {
         }
         let mut psi = vec![1.0; horizon];
         for j in 1..horizon {
-            let mut v = if j <= self.ma.len() { self.ma[j - 1] } else { 0.0 };
+            let mut v = if j <= self.ma.len() {
+                self.ma[j - 1]
+            } else {
+                0.0
+            };
             for i in 1..=j.min(full_ar.len()) {
                 v += full_ar[i - 1] * psi[j - i];
             }
@@ -421,7 +490,15 @@ impl ArimaFit {
                 self.order.p,
                 self.order.d,
                 self.order.q,
-                if self.order.constant { if self.order.d == 0 { " with mean" } else { " with drift" } } else { "" }
+                if self.order.constant {
+                    if self.order.d == 0 {
+                        " with mean"
+                    } else {
+                        " with drift"
+                    }
+                } else {
+                    ""
+                }
             ),
             mean,
             sd,
@@ -439,9 +516,15 @@ pub fn auto_arima_fit(y: &[f64]) -> Result<ArimaFit> {
     let max_q = 5usize.min(n / 3);
     let max_order = 5;
     let allow_constant = d <= 1;
-    let mut cache: std::collections::HashMap<ArimaOrder, Option<ArimaFit>> = std::collections::HashMap::new();
+    let mut cache: std::collections::HashMap<ArimaOrder, Option<ArimaFit>> =
+        std::collections::HashMap::new();
     let mut try_fit = |p: usize, q: usize, constant: bool| -> Option<ArimaFit> {
-        let order = ArimaOrder { p, d, q, constant: constant && allow_constant };
+        let order = ArimaOrder {
+            p,
+            d,
+            q,
+            constant: constant && allow_constant,
+        };
         if p > max_p || q > max_q || p + q > max_order {
             return None;
         }
@@ -476,7 +559,9 @@ pub fn auto_arima_fit(y: &[f64]) -> Result<ArimaFit> {
         consider(&mut best, try_fit(0, 0, false));
     }
     let Some(mut current) = best.clone() else {
-        return Err(ForecastError::Fit("no ARIMA candidate could be fitted".into()));
+        return Err(ForecastError::Fit(
+            "no ARIMA candidate could be fitted".into(),
+        ));
     };
     for _ in 0..100 {
         let o = current.order;
@@ -572,7 +657,11 @@ mod tests {
         assert_eq!(fit.order.d, 1);
         let fc = fit.forecast(3);
         let slope = (fc.mean[2] - fc.mean[0]) / 2.0;
-        assert!((slope - 2.0).abs() < 0.5, "slope {slope}, model {}", fc.model);
+        assert!(
+            (slope - 2.0).abs() < 0.5,
+            "slope {slope}, model {}",
+            fc.model
+        );
         assert!(fc.sd[2] > fc.sd[0]);
     }
 

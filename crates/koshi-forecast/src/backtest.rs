@@ -28,21 +28,38 @@ pub struct BacktestSummary {
 
 /// Origins from `first_origin` to len−1, each forecasting up to `horizon` steps
 /// (truncated at the end of the data).
-pub fn rolling_origin(history: &[f64], horizon: usize, model: ModelKind, first_origin: usize) -> Result<Vec<OriginResult>> {
+pub fn rolling_origin(
+    history: &[f64],
+    horizon: usize,
+    model: ModelKind,
+    first_origin: usize,
+) -> Result<Vec<OriginResult>> {
     if first_origin >= history.len() || first_origin < 2 {
-        return Err(ForecastError::TooShort { len: history.len(), min: first_origin.max(2) + 1 });
+        return Err(ForecastError::TooShort {
+            len: history.len(),
+            min: first_origin.max(2) + 1,
+        });
     }
     let mut out = Vec::new();
     for origin in first_origin..history.len() {
         let steps = horizon.min(history.len() - origin);
         let fc = forecast(&history[..origin], steps, model)?;
-        out.push(OriginResult { origin, actual: history[origin..origin + steps].to_vec(), forecast: fc });
+        out.push(OriginResult {
+            origin,
+            actual: history[origin..origin + steps].to_vec(),
+            forecast: fc,
+        });
     }
     Ok(out)
 }
 
 /// Runs a rolling-origin backtest and scores it (MASE/MSIS scaled on each origin's own history).
-pub fn backtest(history: &[f64], horizon: usize, model: ModelKind, first_origin: usize) -> Result<BacktestSummary> {
+pub fn backtest(
+    history: &[f64],
+    horizon: usize,
+    model: ModelKind,
+    first_origin: usize,
+) -> Result<BacktestSummary> {
     let origins = rolling_origin(history, horizon, model, first_origin)?;
     let k = origins.len() as f64;
     let (mut smape, mut mase, mut cov, mut msis) = (0.0, 0.0, 0.0, 0.0);
@@ -54,5 +71,12 @@ pub fn backtest(history: &[f64], horizon: usize, model: ModelKind, first_origin:
         cov += metrics::coverage(&o.actual, &iv.lower, &iv.upper);
         msis += metrics::msis(train, &o.actual, &iv.lower, &iv.upper, 0.05);
     }
-    Ok(BacktestSummary { model, origins, smape: smape / k, mase: mase / k, coverage95: cov / k, msis95: msis / k })
+    Ok(BacktestSummary {
+        model,
+        origins,
+        smape: smape / k,
+        mase: mase / k,
+        coverage95: cov / k,
+        msis95: msis / k,
+    })
 }

@@ -7,8 +7,15 @@ use crate::error::Result;
 use crate::{Forecast, ModelKind, forecast};
 
 /// Forecasts every series with `model`; one result per input series.
-pub fn forecast_many<S: AsRef<[f64]> + Sync>(series: &[S], horizon: usize, model: ModelKind) -> Vec<Result<Forecast>> {
-    series.par_iter().map(|y| forecast(y.as_ref(), horizon, model)).collect()
+pub fn forecast_many<S: AsRef<[f64]> + Sync>(
+    series: &[S],
+    horizon: usize,
+    model: ModelKind,
+) -> Vec<Result<Forecast>> {
+    series
+        .par_iter()
+        .map(|y| forecast(y.as_ref(), horizon, model))
+        .collect()
 }
 
 /// As [`forecast_many`], with intervals calibrated on each series' rolling-origin errors.
@@ -18,5 +25,8 @@ pub fn forecast_many_calibrated<S: AsRef<[f64]> + Sync>(
     model: ModelKind,
     cfg: &CalibrationConfig,
 ) -> Vec<Result<Forecast>> {
-    series.par_iter().map(|y| calibrated_forecast(y.as_ref(), horizon, model, cfg).map(|c| c.forecast)).collect()
+    series
+        .par_iter()
+        .map(|y| calibrated_forecast(y.as_ref(), horizon, model, cfg).map(|c| c.forecast))
+        .collect()
 }

@@ -28,7 +28,13 @@ pub struct CalibrationConfig {
 
 impl Default for CalibrationConfig {
     fn default() -> Self {
-        Self { origins: 10, min_train: 6, level: 0.95, min_factor: 1.0, fallback_factor: 1.5 }
+        Self {
+            origins: 10,
+            min_train: 6,
+            level: 0.95,
+            min_factor: 1.0,
+            fallback_factor: 1.5,
+        }
     }
 }
 
@@ -43,7 +49,12 @@ pub struct CalibratedForecast {
 }
 
 /// Standardised absolute errors |y − ŷ| / sd, grouped by forecast step (index 0 = one step ahead).
-pub fn rolling_scores(history: &[f64], horizon: usize, model: ModelKind, cfg: &CalibrationConfig) -> Vec<Vec<f64>> {
+pub fn rolling_scores(
+    history: &[f64],
+    horizon: usize,
+    model: ModelKind,
+    cfg: &CalibrationConfig,
+) -> Vec<Vec<f64>> {
     let n = history.len();
     let mut scores = vec![Vec::new(); horizon];
     let first = n.saturating_sub(cfg.origins).max(cfg.min_train);
@@ -54,7 +65,12 @@ pub fn rolling_scores(history: &[f64], horizon: usize, model: ModelKind, cfg: &C
         return scores;
     };
     for o in origins {
-        for (step, (y, (m, s))) in o.actual.iter().zip(o.forecast.mean.iter().zip(&o.forecast.sd)).enumerate() {
+        for (step, (y, (m, s))) in o
+            .actual
+            .iter()
+            .zip(o.forecast.mean.iter().zip(&o.forecast.sd))
+            .enumerate()
+        {
             if s.is_finite() && *s > 0.0 {
                 scores[step].push((y - m).abs() / s);
             }
@@ -86,7 +102,8 @@ pub fn factors_from_scores(scores: &[Vec<f64>], cfg: &CalibrationConfig) -> (Vec
     let z = stats::z_for_level(cfg.level);
     let mut pooled: Vec<f64> = scores.iter().flatten().copied().collect();
     let n_scores = pooled.len();
-    let pooled_factor = conformal_quantile(&mut pooled, cfg.level).map_or(cfg.fallback_factor, |q| q / z);
+    let pooled_factor =
+        conformal_quantile(&mut pooled, cfg.level).map_or(cfg.fallback_factor, |q| q / z);
     let mut factors = Vec::with_capacity(scores.len());
     let mut running = cfg.min_factor.max(pooled_factor);
     for step_scores in scores {
@@ -103,14 +120,23 @@ pub fn factors_from_scores(scores: &[Vec<f64>], cfg: &CalibrationConfig) -> (Vec
 }
 
 /// Forecast with sd calibrated on the series' own rolling-origin errors.
-pub fn calibrated_forecast(history: &[f64], horizon: usize, model: ModelKind, cfg: &CalibrationConfig) -> Result<CalibratedForecast> {
+pub fn calibrated_forecast(
+    history: &[f64],
+    horizon: usize,
+    model: ModelKind,
+    cfg: &CalibrationConfig,
+) -> Result<CalibratedForecast> {
     let mut fc = forecast(history, horizon, model)?;
     let scores = rolling_scores(history, horizon, model, cfg);
     let (factors, n_scores) = factors_from_scores(&scores, cfg);
     for (s, f) in fc.sd.iter_mut().zip(&factors) {
         *s *= f;
     }
-    Ok(CalibratedForecast { forecast: fc, factors, n_scores })
+    Ok(CalibratedForecast {
+        forecast: fc,
+        factors,
+        n_scores,
+    })
 }
 
 #[cfg(test)]

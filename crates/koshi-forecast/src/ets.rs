@@ -17,13 +17,37 @@ pub fn ets_with_spec(y: &[f64], horizon: usize, spec: &str) -> Result<Forecast> 
     let spec = AutoETS::new(1, spec).map_err(|e| ForecastError::Ets(e.to_string()))?;
     let fit = spec.fit(y).map_err(|e| ForecastError::Ets(e.to_string()))?;
     let level = 0.95;
-    let pred = fit.predict(horizon, level).map_err(|e| ForecastError::Ets(e.to_string()))?;
+    let pred = fit
+        .predict(horizon, level)
+        .map_err(|e| ForecastError::Ets(e.to_string()))?;
     let z = stats::z_for_level(level);
     let sd = match &pred.intervals {
-        Some(iv) => iv.lower.iter().zip(&iv.upper).map(|(l, u)| ((u - l) / (2.0 * z)).max(0.0)).collect(),
+        Some(iv) => iv
+            .lower
+            .iter()
+            .zip(&iv.upper)
+            .map(|(l, u)| ((u - l) / (2.0 * z)).max(0.0))
+            .collect(),
         None => vec![f64::NAN; horizon],
     };
-    let fitted = fit.predict_in_sample(None).map(|f| f.point).unwrap_or_default();
+    let fitted = fit
+        .predict_in_sample(None)
+        .map(|f| f.point)
+        .unwrap_or_default();
     let mt = fit.model().model_type();
-    Ok(Forecast { model: format!("ETS({}{}{})", mt.error, if fit.model().damped() { format!("{}d", mt.trend) } else { mt.trend.to_string() }, mt.season), mean: pred.point, sd, fitted })
+    Ok(Forecast {
+        model: format!(
+            "ETS({}{}{})",
+            mt.error,
+            if fit.model().damped() {
+                format!("{}d", mt.trend)
+            } else {
+                mt.trend.to_string()
+            },
+            mt.season
+        ),
+        mean: pred.point,
+        sd,
+        fitted,
+    })
 }

@@ -62,20 +62,38 @@ impl Forecast {
         let z = stats::z_for_level(level);
         Interval {
             level,
-            lower: self.mean.iter().zip(&self.sd).map(|(m, s)| m - z * s).collect(),
-            upper: self.mean.iter().zip(&self.sd).map(|(m, s)| m + z * s).collect(),
+            lower: self
+                .mean
+                .iter()
+                .zip(&self.sd)
+                .map(|(m, s)| m - z * s)
+                .collect(),
+            upper: self
+                .mean
+                .iter()
+                .zip(&self.sd)
+                .map(|(m, s)| m + z * s)
+                .collect(),
         }
     }
 
     /// The q-quantile path of the probabilistic forecast (0 < q < 1).
     pub fn quantile(&self, q: f64) -> Vec<f64> {
         let z = stats::normal_quantile(q);
-        self.mean.iter().zip(&self.sd).map(|(m, s)| m + z * s).collect()
+        self.mean
+            .iter()
+            .zip(&self.sd)
+            .map(|(m, s)| m + z * s)
+            .collect()
     }
 
     /// In-sample one-step residuals (NaN where the model has no fitted value).
     pub fn residuals(&self, history: &[f64]) -> Vec<f64> {
-        history.iter().zip(self.fitted.iter().chain(std::iter::repeat(&f64::NAN))).map(|(y, f)| y - f).collect()
+        history
+            .iter()
+            .zip(self.fitted.iter().chain(std::iter::repeat(&f64::NAN)))
+            .map(|(y, f)| y - f)
+            .collect()
     }
 }
 
@@ -107,13 +125,24 @@ pub enum ModelKind {
 }
 
 /// Members of the default combination.
-pub const COMBINATION_MEMBERS: [ModelKind; 4] = [ModelKind::Ets, ModelKind::Arima, ModelKind::AutoTheta, ModelKind::Drift];
+pub const COMBINATION_MEMBERS: [ModelKind; 4] = [
+    ModelKind::Ets,
+    ModelKind::Arima,
+    ModelKind::AutoTheta,
+    ModelKind::Drift,
+];
 pub const COMBINATION_METHOD: CombineMethod = CombineMethod::Mean;
 
 impl ModelKind {
     /// Every automatic model, for comparisons and backtests.
-    pub const ALL: [ModelKind; 6] =
-        [ModelKind::Naive, ModelKind::Drift, ModelKind::Ets, ModelKind::Arima, ModelKind::AutoTheta, ModelKind::Combination];
+    pub const ALL: [ModelKind; 6] = [
+        ModelKind::Naive,
+        ModelKind::Drift,
+        ModelKind::Ets,
+        ModelKind::Arima,
+        ModelKind::AutoTheta,
+        ModelKind::Combination,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -169,14 +198,21 @@ pub fn forecast(history: &[f64], horizon: usize, model: ModelKind) -> Result<For
         ModelKind::Arima => arima::auto_arima(history, horizon),
         ModelKind::Theta(v) => theta::theta(history, horizon, v),
         ModelKind::AutoTheta => theta::auto_theta(history, horizon),
-        ModelKind::Combination => combine(history, horizon, &COMBINATION_MEMBERS, COMBINATION_METHOD),
+        ModelKind::Combination => {
+            combine(history, horizon, &COMBINATION_MEMBERS, COMBINATION_METHOD)
+        }
     }
 }
 
 /// Forecasts with each member and pools them. A member that fails is skipped; the
 /// combination fails only if all do. The sd is the mean member sd (errors of the
 /// members are highly correlated, so averaging variances would understate it).
-pub fn combine(history: &[f64], horizon: usize, members: &[ModelKind], method: CombineMethod) -> Result<Forecast> {
+pub fn combine(
+    history: &[f64],
+    horizon: usize,
+    members: &[ModelKind],
+    method: CombineMethod,
+) -> Result<Forecast> {
     let mut fits = Vec::with_capacity(members.len());
     let mut last_err = None;
     for &m in members {
@@ -195,16 +231,39 @@ pub fn combine(history: &[f64], horizon: usize, members: &[ModelKind], method: C
             CombineMethod::Median => stats::median(&values),
         }
     };
-    let mean = (0..horizon).map(|h| pool(fits.iter().map(|f| f.mean[h]).collect())).collect();
+    let mean = (0..horizon)
+        .map(|h| pool(fits.iter().map(|f| f.mean[h]).collect()))
+        .collect();
     let sd = (0..horizon)
-        .map(|h| stats::mean(&fits.iter().map(|f| f.sd[h]).filter(|s| s.is_finite()).collect::<Vec<_>>()))
+        .map(|h| {
+            stats::mean(
+                &fits
+                    .iter()
+                    .map(|f| f.sd[h])
+                    .filter(|s| s.is_finite())
+                    .collect::<Vec<_>>(),
+            )
+        })
         .collect();
     let fitted = (0..history.len())
         .map(|t| {
-            let vals: Vec<f64> = fits.iter().filter_map(|f| f.fitted.get(t).copied()).filter(|v| v.is_finite()).collect();
-            if vals.is_empty() { f64::NAN } else { pool(vals) }
+            let vals: Vec<f64> = fits
+                .iter()
+                .filter_map(|f| f.fitted.get(t).copied())
+                .filter(|v| v.is_finite())
+                .collect();
+            if vals.is_empty() {
+                f64::NAN
+            } else {
+                pool(vals)
+            }
         })
         .collect();
     let names: Vec<&str> = fits.iter().map(|f| f.model.as_str()).collect();
-    Ok(Forecast { model: format!("{:?}({})", method, names.join(", ")), mean, sd, fitted })
+    Ok(Forecast {
+        model: format!("{:?}({})", method, names.join(", ")),
+        mean,
+        sd,
+        fitted,
+    })
 }

@@ -5,7 +5,8 @@
 pub fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
     let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
     for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
+        let pivot =
+            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
         if a[pivot * n + col].abs() <= 1e-13 * scale {
             return None;
         }
@@ -48,12 +49,20 @@ pub struct Matrix {
 
 impl Matrix {
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self { rows, cols, data: vec![0.0; rows * cols] }
+        Self {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
     }
 
     pub fn from_rows(rows: &[Vec<f64>]) -> Self {
         let cols = rows.first().map_or(0, Vec::len);
-        Self { rows: rows.len(), cols, data: rows.iter().flatten().copied().collect() }
+        Self {
+            rows: rows.len(),
+            cols,
+            data: rows.iter().flatten().copied().collect(),
+        }
     }
 
     pub fn get(&self, i: usize, j: usize) -> f64 {

@@ -8,13 +8,21 @@ pub struct NelderMead {
 
 impl Default for NelderMead {
     fn default() -> Self {
-        Self { max_evals: 1000, f_tol: 1e-8 }
+        Self {
+            max_evals: 1000,
+            f_tol: 1e-8,
+        }
     }
 }
 
 impl NelderMead {
     /// Minimise `f` from `x0` with initial per-coordinate `steps`; returns (argmin, min).
-    pub fn minimize(&self, f: impl Fn(&[f64]) -> f64, x0: &[f64], steps: &[f64]) -> (Vec<f64>, f64) {
+    pub fn minimize(
+        &self,
+        f: impl Fn(&[f64]) -> f64,
+        x0: &[f64],
+        steps: &[f64],
+    ) -> (Vec<f64>, f64) {
         let n = x0.len();
         if n == 0 {
             return (vec![], f(x0));
@@ -96,7 +104,9 @@ impl NelderMead {
                 }
             }
         }
-        let best = (0..=n).min_by(|&a, &b| values[a].total_cmp(&values[b])).unwrap_or(0);
+        let best = (0..=n)
+            .min_by(|&a, &b| values[a].total_cmp(&values[b]))
+            .unwrap_or(0);
         (simplex[best].clone(), values[best])
     }
 }
@@ -111,7 +121,10 @@ mod tests {
 
     #[test]
     fn finds_rosenbrock_minimum() {
-        let nm = NelderMead { max_evals: 5000, f_tol: 1e-14 };
+        let nm = NelderMead {
+            max_evals: 5000,
+            f_tol: 1e-14,
+        };
         let (x, fx) = nm.minimize(
             |p| (1.0 - p[0]).powi(2) + 100.0 * (p[1] - p[0] * p[0]).powi(2),
             &[-1.2, 1.0],

@@ -35,11 +35,17 @@ impl ThetaVariant {
     ];
 
     fn dynamic(self) -> bool {
-        matches!(self, ThetaVariant::DynamicStandard | ThetaVariant::DynamicOptimized)
+        matches!(
+            self,
+            ThetaVariant::DynamicStandard | ThetaVariant::DynamicOptimized
+        )
     }
 
     fn optimised_theta(self) -> bool {
-        matches!(self, ThetaVariant::Optimized | ThetaVariant::DynamicOptimized)
+        matches!(
+            self,
+            ThetaVariant::Optimized | ThetaVariant::DynamicOptimized
+        )
     }
 
     pub fn short_name(self) -> &'static str {
@@ -74,7 +80,14 @@ const THETA_MAX: f64 = 20.0;
 
 /// Runs the recursion; returns (sum of squared errors, final level, final A, final B) and
 /// optionally writes one-step fitted values.
-fn run(y: &[f64], alpha: f64, theta: f64, level0: f64, dynamic: bool, fitted: Option<&mut Vec<f64>>) -> (f64, f64, f64, f64) {
+fn run(
+    y: &[f64],
+    alpha: f64,
+    theta: f64,
+    level0: f64,
+    dynamic: bool,
+    fitted: Option<&mut Vec<f64>>,
+) -> (f64, f64, f64, f64) {
     let n = y.len();
     let (a_full, b_full) = stats::linear_trend(y);
     let weight = 1.0 - 1.0 / theta;
@@ -83,7 +96,11 @@ fn run(y: &[f64], alpha: f64, theta: f64, level0: f64, dynamic: bool, fitted: Op
     let mut decay = 1.0; // (1-α)^{t-1}
     // Running sums for the dynamic OLS trend on y_1..y_t.
     let (mut sum_y, mut sum_ty) = (0.0, 0.0);
-    let (mut a, mut b) = if dynamic { (y[0], 0.0) } else { (a_full, b_full) };
+    let (mut a, mut b) = if dynamic {
+        (y[0], 0.0)
+    } else {
+        (a_full, b_full)
+    };
     let mut out = fitted;
     for t in 1..=n {
         let mu = level + weight * (decay * a + (1.0 - decay * (1.0 - alpha)) / alpha * b);
@@ -132,11 +149,18 @@ pub fn fit_theta(y: &[f64], variant: ThetaVariant) -> Result<ThetaFit> {
         x0.push(2.0);
         steps.push(0.5);
     }
-    let nm = NelderMead { max_evals: 600, f_tol: 1e-10 };
+    let nm = NelderMead {
+        max_evals: 600,
+        f_tol: 1e-10,
+    };
     let (best, _) = nm.minimize(objective, &x0, &steps);
     let level0 = best[0] * scale;
     let alpha = best[1];
-    let theta = if variant.optimised_theta() { best[2] } else { 2.0 };
+    let theta = if variant.optimised_theta() {
+        best[2]
+    } else {
+        2.0
+    };
     let mut fitted = Vec::with_capacity(y.len());
     let (sse, level, a, b) = run(y, alpha, theta, level0, dynamic, Some(&mut fitted));
     Ok(ThetaFit {
@@ -162,7 +186,8 @@ impl ThetaFit {
                 self.level
                     + weight
                         * (decay_n * self.intercept
-                            + ((1.0 - decay_n * (1.0 - self.alpha)) / self.alpha + h as f64 - 1.0) * self.slope)
+                            + ((1.0 - decay_n * (1.0 - self.alpha)) / self.alpha + h as f64 - 1.0)
+                                * self.slope)
             })
             .collect()
     }
@@ -170,7 +195,9 @@ impl ThetaFit {
     pub fn forecast(&self, horizon: usize) -> Forecast {
         let sigma = self.mse.sqrt();
         // SES-style variance growth; calibration corrects the level later.
-        let sd = (1..=horizon).map(|h| sigma * (1.0 + (h as f64 - 1.0) * self.alpha * self.alpha).sqrt()).collect();
+        let sd = (1..=horizon)
+            .map(|h| sigma * (1.0 + (h as f64 - 1.0) * self.alpha * self.alpha).sqrt())
+            .collect();
         Forecast {
             model: format!("Theta({})", self.variant.short_name()),
             mean: self.point_forecast(horizon),
@@ -241,8 +268,16 @@ mod tests {
             let direct = s / theta + (1.0 - 1.0 / theta) * trend;
             // s/θ = ℓ_n + (1/θ−1)m_n, so ŷ = ℓ_n + (1−1/θ)(L_{n+h} − m_n).
             let expected = fit.level + (1.0 - 1.0 / theta) * (trend - m);
-            assert!((direct - expected).abs() < 1e-9, "definition identity broken");
-            assert!((closed[h - 1] - expected).abs() < 1e-9, "h={h}: {} vs {}", closed[h - 1], expected);
+            assert!(
+                (direct - expected).abs() < 1e-9,
+                "definition identity broken"
+            );
+            assert!(
+                (closed[h - 1] - expected).abs() < 1e-9,
+                "h={h}: {} vs {}",
+                closed[h - 1],
+                expected
+            );
         }
     }
 
