@@ -1,0 +1,234 @@
+//! The catalogue: every dataflow, source, code list and grouping the bank knows, assembled
+//! from the structure files. [`Catalogue::standard`] uses the files compiled into koshi.
+
+use std::collections::BTreeMap;
+
+use crate::codelist::{
+    add_variants, field, labels_of, optional_date, parse_simple_codelist, read_csv, Code, Codelist, Groups, Labels,
+    Membership, RegionSplit,
+};
+use crate::date::Date;
+use crate::structure::{parse_dataflows, parse_sources, Dataflow, Source, StructureError};
+
+/// The text of each structure file, by its path under `data/structure/`.
+pub struct StructureTexts<'a> {
+    pub files: Vec<(&'a str, &'a str)>,
+}
+
+macro_rules! structure_file {
+    ($path:literal) => {
+        ($path, include_str!(concat!("../../../data/structure/", $path)))
+    };
+}
+
+/// The structure files shipped with koshi.
+pub fn standard_texts() -> StructureTexts<'static> {
+    StructureTexts {
+        files: vec![
+            structure_file!("dataflows.toml"),
+            structure_file!("sources.toml"),
+            structure_file!("codelists/countries.csv"),
+            structure_file!("codelists/area_variants.csv"),
+            structure_file!("codelists/group_names.csv"),
+            structure_file!("codelists/groups.csv"),
+            structure_file!("codelists/kz_regions.csv"),
+            structure_file!("codelists/kz_region_splits.csv"),
+            structure_file!("codelists/education.csv"),
+            structure_file!("codelists/sex.csv"),
+            structure_file!("codelists/age.csv"),
+            structure_file!("codelists/age_variants.csv"),
+            structure_file!("codelists/quantile.csv"),
+            structure_file!("codelists/sex_variants.csv"),
+        ],
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub dataflows: Vec<Dataflow>,
+    pub sources: Vec<Source>,
+    pub codelists: BTreeMap<String, Codelist>,
+    pub groups: Groups,
+    pub region_splits: Vec<RegionSplit>,
+}
+
+impl Catalogue {
+    pub fn standard() -> Result<Self, StructureError> {
+        Self::from_texts(&standard_texts())
+    }
+
+    pub fn from_texts(texts: &StructureTexts<'_>) -> Result<Self, StructureError> {
+        let get = |path: &str| -> Result<&str, StructureError> {
+            texts.files.iter().find(|(p, _)| *p == path).map(|(_, t)| *t).ok_or_else(|| StructureError::Toml {
+                file: path.into(),
+                message: "structure file missing".into(),
+            })
+        };
+        let dataflows = parse_dataflows("dataflows.toml", get("dataflows.toml")?)?;
+        let sources = parse_sources("sources.toml", get("sources.toml")?)?;
+
+        let mut area = Codelist::new("AREA");
+        let countries = "codelists/countries.csv";
+        for row in read_csv(countries, get(countries)?)? {
+            let mut code = Code::new(field(&row, "alpha3"), labels_of(&row));
+            code.properties.insert("kind".into(), "country".into());
+            code.properties.insert("alpha2".into(), field(&row, "alpha2").into());
+            code.properties.insert("m49".into(), field(&row, "m49").into());
+            area.push(code);
+        }
+        let group_names = "codelists/group_names.csv";
+        for row in read_csv(group_names, get(group_names)?)? {
+            let mut code = Code::new(field(&row, "code"), labels_of(&row));
+            code.properties.insert("kind".into(), "group".into());
+            code.properties.insert("description".into(), field(&row, "description").into());
+            area.push(code);
+        }
+        let regions = "codelists/kz_regions.csv";
+        for (i, row) in read_csv(regions, get(regions)?)?.into_iter().enumerate() {
+            let mut code = Code::new(field(&row, "code"), labels_of(&row));
+            code.valid_from = optional_date(regions, i + 2, field(&row, "valid_from"))?;
+            code.valid_to = optional_date(regions, i + 2, field(&row, "valid_to"))?;
+            code.successors = field(&row, "successors").split_whitespace().map(String::from).collect();
+            code.properties.insert("kind".into(), format!("kz_{}", field(&row, "kind")));
+            let id = code.id.clone();
+            area.push(code);
+            for v in field(&row, "variants").split('|').map(str::trim).filter(|v| !v.is_empty()) {
+                area.add_variant(v, &id);
+            }
+        }
+        let variants = "codelists/area_variants.csv";
+        add_variants(&mut area, variants, get(variants)?)?;
+
+        let mut groups = Groups::default();
+        let group_file = "codelists/groups.csv";
+        for (i, row) in read_csv(group_file, get(group_file)?)?.into_iter().enumerate() {
+            let (group, member) = (field(&row, "group"), field(&row, "member"));
+            for c in [group, member] {
+                if !area.contains(c) {
+                    return Err(StructureError::Csv { file: group_file.into(), row: i + 2, message: format!("unknown area `{c}`") });
+                }
+            }
+            groups.memberships.push(Membership {
+                group: group.into(),
+                member: member.into(),
+                valid_from: optional_date(group_file, i + 2, field(&row, "valid_from"))?,
+                valid_to: optional_date(group_file, i + 2, field(&row, "valid_to"))?,
+            });
+        }
+        let splits_file = "codelists/kz_region_splits.csv";
+        let mut region_splits = Vec::new();
+        for (i, row) in read_csv(splits_file, get(splits_file)?)?.into_iter().enumerate() {
+            let date = optional_date(splits_file, i + 2, field(&row, "date"))?.unwrap_or(Date { year: 1, month: 1, day: 1 });
+            region_splits.push(RegionSplit {
+                date,
+                from: field(&row, "from").into(),
+                to: field(&row, "to").into(),
+                note: field(&row, "note").into(),
+            });
+        }
+
+        let mut codelists = BTreeMap::new();
+        codelists.insert("AREA".to_string(), area);
+        for (id, path) in [
+            ("EDUCATION", "codelists/education.csv"),
+            ("SEX", "codelists/sex.csv"),
+            ("AGE", "codelists/age.csv"),
+            ("QUANTILE", "codelists/quantile.csv"),
+        ] {
+            codelists.insert(id.to_string(), parse_simple_codelist(id, path, get(path)?)?);
+        }
+        for (id, path) in [("AGE", "codelists/age_variants.csv"), ("SEX", "codelists/sex_variants.csv")] {
+            if let Some(list) = codelists.get_mut(id) {
+                add_variants(list, path, get(path)?)?;
+            }
+        }
+        for df in &dataflows {
+            if !df.measures.is_empty() {
+                let mut list = Codelist::new(&format!("MEASURE:{}", df.id));
+                for m in &df.measures {
+                    list.push(Code::new(&m.code, Labels { en: m.en.clone(), ru: m.ru.clone(), kk: m.kk.clone() }));
+                }
+                codelists.insert(list.id.clone(), list);
+            }
+        }
+        let catalogue = Catalogue { dataflows, sources, codelists, groups, region_splits };
+        catalogue.check_references()?;
+        Ok(catalogue)
+    }
+
+    fn check_references(&self) -> Result<(), StructureError> {
+        for df in &self.dataflows {
+            for d in &df.dimensions {
+                if self.codelist_for(df, &d.id).is_none() {
+                    return Err(StructureError::Invalid {
+                        file: "dataflows.toml".into(),
+                        dataflow: df.id.clone(),
+                        message: format!("dimension {} uses unknown code list {}", d.id, d.codelist),
+                    });
+                }
+            }
+            for s in &df.reconciliation.priority {
+                if self.source(s).is_none() {
+                    return Err(StructureError::Invalid {
+                        file: "dataflows.toml".into(),
+                        dataflow: df.id.clone(),
+                        message: format!("reconciliation names unknown source {s}"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn dataflow(&self, id: &str) -> Option<&Dataflow> {
+        self.dataflows.iter().find(|d| d.id == id)
+    }
+
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+
+    pub fn codelist(&self, id: &str) -> Option<&Codelist> {
+        self.codelists.get(id)
+    }
+
+    /// The code list a dimension of a dataflow draws from (MEASURE lists are per dataflow).
+    pub fn codelist_for(&self, df: &Dataflow, dimension: &str) -> Option<&Codelist> {
+        let dim = df.dimensions.iter().find(|d| d.id == dimension)?;
+        if dim.codelist == "MEASURE" {
+            self.codelists.get(&format!("MEASURE:{}", df.id))
+        } else {
+            self.codelists.get(&dim.codelist)
+        }
+    }
+
+    /// Whether `code` is a valid code of the dimension; the special codes `_T` (total) and
+    /// `_Z` (not applicable) are valid everywhere.
+    pub fn is_valid_code(&self, df: &Dataflow, dimension: &str, code: &str) -> bool {
+        code == "_T" || code == "_Z" || self.codelist_for(df, dimension).is_some_and(|l| l.contains(code))
+    }
+
+    /// Codes that carry a region's territory on `date`, following successors of codes that
+    /// ceased to exist (South Kazakhstan → Turkistan region + Shymkent after 2018).
+    pub fn current_equivalents(&self, code: &str, date: Date) -> Vec<String> {
+        let Some(area) = self.codelist("AREA") else { return vec![code.to_string()] };
+        let mut out = Vec::new();
+        let mut stack = vec![code.to_string()];
+        let mut guard = 0;
+        while let Some(c) = stack.pop() {
+            guard += 1;
+            if guard > 64 {
+                break;
+            }
+            match area.get(&c) {
+                Some(entry) if !entry.valid_on(date) && !entry.successors.is_empty() && entry.valid_to.is_some_and(|t| t < date) => {
+                    stack.extend(entry.successors.iter().cloned());
+                }
+                _ => out.push(c),
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}

@@ -1,0 +1,133 @@
+//! Observations: one figure for one series key and period, with its unit, status, source,
+//! definition and provenance.
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::Date;
+
+/// SDMX OBS_STATUS codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum ObsStatus {
+    #[default]
+    #[serde(rename = "A")]
+    Normal,
+    #[serde(rename = "E")]
+    Estimated,
+    #[serde(rename = "P")]
+    Provisional,
+    #[serde(rename = "B")]
+    Break,
+    #[serde(rename = "M")]
+    Missing,
+    #[serde(rename = "F")]
+    Forecast,
+}
+
+impl ObsStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            ObsStatus::Normal => "A",
+            ObsStatus::Estimated => "E",
+            ObsStatus::Provisional => "P",
+            ObsStatus::Break => "B",
+            ObsStatus::Missing => "M",
+            ObsStatus::Forecast => "F",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code.trim() {
+            "" | "A" | "normal" => ObsStatus::Normal,
+            "E" | "estimated" => ObsStatus::Estimated,
+            "P" | "provisional" => ObsStatus::Provisional,
+            "B" | "break" => ObsStatus::Break,
+            "M" | "missing" => ObsStatus::Missing,
+            "F" | "forecast" | "projected" => ObsStatus::Forecast,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    pub dataflow: String,
+    /// Codes in the dataflow's dimension order.
+    pub key: Vec<String>,
+    pub time_period: String,
+    /// The figure in `unit × 10^unit_mult`; `None` when the source marks it missing.
+    pub value: Option<f64>,
+    /// The text as the source printed it, kept when it differs from the plain value.
+    pub printed: Option<String>,
+    pub unit: String,
+    pub unit_mult: i32,
+    pub status: ObsStatus,
+    pub source: String,
+    pub definition: String,
+    pub citation: Option<String>,
+    pub note: Option<String>,
+    /// Defect codes, declared by the source file or found by validation.
+    pub defects: Vec<String>,
+}
+
+impl Observation {
+    /// The value in base units (persons, dollars), so figures in thousands and in units compare.
+    pub fn base_value(&self) -> Option<f64> {
+        self.value.map(|v| v * 10f64.powi(self.unit_mult))
+    }
+
+    pub fn key_string(&self) -> String {
+        self.key.join(".")
+    }
+}
+
+/// Check a period: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, `YYYY-Qn`, `YYYY-Sn`, or a range `A/B` of those.
+pub fn validate_time_period(text: &str) -> Result<(), String> {
+    let t = text.trim();
+    if let Some((a, b)) = t.split_once('/') {
+        validate_time_period(a)?;
+        validate_time_period(b)?;
+        if period_start(a)? > period_start(b)? {
+            return Err(format!("period `{t}` ends before it starts"));
+        }
+        return Ok(());
+    }
+    period_start(t).map(|_| ())
+}
+
+/// The first day of a period.
+pub fn period_start(text: &str) -> Result<Date, String> {
+    let t = text.trim();
+    let bad = || format!("`{t}` is not a period (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or A/B)");
+    if let Some((a, _)) = t.split_once('/') {
+        return period_start(a);
+    }
+    if t.len() == 7 && (t.as_bytes()[5] == b'Q' || t.as_bytes()[5] == b'S') {
+        let year: i32 = t[..4].parse().map_err(|_| bad())?;
+        let n: u8 = t[6..].parse().map_err(|_| bad())?;
+        let months_per = if t.as_bytes()[5] == b'Q' { 3 } else { 6 };
+        let max = 12 / months_per;
+        if n == 0 || n > max {
+            return Err(bad());
+        }
+        return Date::new(year, (n - 1) * months_per + 1, 1).map_err(|_| bad());
+    }
+    if !(t.len() == 4 || t.len() == 7 || t.len() == 10) || !t[..4].chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    Date::parse_loose(t).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        for ok in ["2017", "2024-01", "2024-12-31", "2019-Q4", "2000/2017", "1991/2017"] {
+            assert!(validate_time_period(ok).is_ok(), "{ok}");
+        }
+        for bad in ["17", "2024-13", "2024-Q5", "2017/2000", "year", "2024-1"] {
+            assert!(validate_time_period(bad).is_err(), "{bad}");
+        }
+    }
+}

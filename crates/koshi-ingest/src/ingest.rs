@@ -1,0 +1,730 @@
+//! Applying a mapping to a table: observations grouped into releases, plus every problem found,
+//! each naming file, sheet, row and column.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use koshi_core::number::{parse_number, Parsed};
+use koshi_core::observation::{validate_time_period, ObsStatus};
+use koshi_core::structure::Dataflow;
+use koshi_core::validate::{self, Severity};
+use koshi_core::{Catalogue, Date, Observation};
+use koshi_store::{BatchDefect, ReleaseBatch};
+use serde::Serialize;
+
+use crate::mapping::{FieldSpec, Mapping, ATTRIBUTE_FIELDS};
+use crate::table::{column_letter, read_table, Header, Input, TableError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: String,
+    pub file: String,
+    pub sheet: Option<String>,
+    pub row: Option<usize>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        };
+        write!(f, "{sev}[{}]: {}", self.code, self.file)?;
+        if let Some(s) = &self.sheet {
+            write!(f, ", sheet \"{s}\"")?;
+        }
+        if let Some(r) = self.row {
+            write!(f, ", row {r}")?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, ", column {c}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Store rows with problems, flagged with defect codes, instead of rejecting the file.
+    pub allow_defects: bool,
+}
+
+/// What a file would write, and what is wrong with it.
+#[derive(Debug, Clone, Default)]
+pub struct IngestPlan {
+    pub batches: Vec<ReleaseBatch>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Diagnostics beyond the retained ones, counted only.
+    pub diagnostics_dropped: usize,
+    pub rows_read: usize,
+    pub rows_skipped: usize,
+    pub observations: usize,
+    pub allow_defects: bool,
+}
+
+impl IngestPlan {
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count() + self.diagnostics_dropped
+    }
+
+    /// Whether the plan may be written: no errors, or errors stored as flagged defects.
+    pub fn writable(&self) -> bool {
+        self.error_count() == 0 || self.allow_defects
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Mapping(#[from] crate::mapping::MappingError),
+    #[error("{file}: {}", .problems.join("; "))]
+    Columns { file: String, problems: Vec<String> },
+}
+
+const MAX_DIAGNOSTICS: usize = 10_000;
+
+/// Where each observation came from, to point diagnostics at cells.
+#[derive(Clone)]
+struct Origin {
+    row: usize,
+    column: Option<String>,
+}
+
+enum Resolved {
+    Constant(String),
+    Column(usize),
+    Melted,
+    Count,
+}
+
+struct FieldPlan<'m> {
+    name: String,
+    spec: &'m FieldSpec,
+    resolved: Resolved,
+}
+
+/// Read `input` through `mapping` and build the releases it holds. Nothing is written here.
+pub fn plan_ingest(
+    catalogue: &Catalogue,
+    mapping: &Mapping,
+    file_name: &str,
+    input: Input<'_>,
+    options: &IngestOptions,
+    reference: &dyn Fn(&str, &str, &str, &str) -> Option<f64>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<IngestPlan, IngestError> {
+    let mut plan = IngestPlan { allow_defects: options.allow_defects, ..Default::default() };
+    let mut ctx = RowContext::new(catalogue, mapping, file_name);
+    let header = {
+        let mut sink = Sink { ctx: &mut ctx, options, progress, column_problems: Vec::new() };
+        let header = read_table(file_name, input, &mapping.file, &mut sink)?;
+        if !sink.column_problems.is_empty() {
+            return Err(IngestError::Columns { file: file_name.to_string(), problems: sink.column_problems });
+        }
+        header
+    };
+    let sheet = header.sheet.clone();
+    let RowContext { observations, origins, mut diagnostics, diagnostics_dropped, rows_read, rows_skipped, release_of, aggregate_index: _, .. } = ctx;
+    plan.rows_read = rows_read;
+    plan.rows_skipped = rows_skipped;
+    plan.diagnostics_dropped = diagnostics_dropped;
+    for d in &mut diagnostics {
+        d.sheet.clone_from(&sheet);
+    }
+
+    // Group into releases: (dataflow, source, label).
+    let mut batch_index: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, o) in observations.iter().enumerate() {
+        let (label, date) = &release_of[i];
+        let k = (o.dataflow.clone(), o.source.clone(), label.clone());
+        let b = *batch_index.entry(k).or_insert_with(|| {
+            plan.batches.push(ReleaseBatch {
+                dataflow: o.dataflow.clone(),
+                source: o.source.clone(),
+                label: label.clone(),
+                release_date: *date,
+                origin: file_name.to_string(),
+                note: mapping.release.note.clone(),
+                observations: Vec::new(),
+                defects: Vec::new(),
+            });
+            members.push(Vec::new());
+            plan.batches.len() - 1
+        });
+        if plan.batches[b].release_date != *date {
+            diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                code: "RELEASE_DATE_CONFLICT".into(),
+                file: file_name.into(),
+                sheet: sheet.clone(),
+                row: Some(origins[i].row),
+                column: None,
+                message: format!("release `{label}` is dated both {} and {date}", plan.batches[b].release_date),
+            });
+        }
+        members[b].push(i);
+    }
+    let mut observations: Vec<Option<Observation>> = observations.into_iter().map(Some).collect();
+    for (b, idx) in members.iter().enumerate() {
+        plan.batches[b].observations = idx.iter().map(|&i| observations[i].take().unwrap_or_else(|| unreachable_obs())).collect();
+    }
+
+    // Rules: duplicates and identities within each release; magnitudes against the bank.
+    for (b, batch) in plan.batches.iter_mut().enumerate() {
+        let Some(df) = catalogue.dataflow(&batch.dataflow) else { continue };
+        let mut defects = validate::check_batch(std::slice::from_ref(df), &batch.observations);
+        defects.extend(validate::check_plausibility(df, &batch.observations, reference));
+        for d in defects {
+            let declared = d.observations.iter().all(|&i| !batch.observations[i].defects.is_empty());
+            let severity = if declared { Severity::Warning } else { d.severity };
+            let first = d.observations[0];
+            let origin = &origins[members[b][first]];
+            let message = if declared {
+                format!("{} (the file declares this defect)", d.message)
+            } else {
+                d.message.clone()
+            };
+            diagnostics.push(Diagnostic {
+                severity,
+                code: d.rule.clone(),
+                file: file_name.into(),
+                sheet: sheet.clone(),
+                row: Some(origin.row),
+                column: origin.column.clone(),
+                message,
+            });
+            if options.allow_defects && !declared {
+                for &i in &d.observations {
+                    if !batch.observations[i].defects.contains(&d.rule) {
+                        batch.observations[i].defects.push(d.rule.clone());
+                    }
+                }
+            }
+            batch.defects.push(BatchDefect { rule: d.rule, severity, message: d.message, observation: Some(first) });
+        }
+    }
+    diagnostics.sort_by_key(|d| (d.row.unwrap_or(0), d.column.clone()));
+    plan.observations = plan.batches.iter().map(|b| b.observations.len()).sum();
+    plan.diagnostics = diagnostics;
+    let _ = header;
+    Ok(plan)
+}
+
+struct Sink<'c, 'a, 'p> {
+    ctx: &'c mut RowContext<'a>,
+    options: &'c IngestOptions,
+    progress: &'p mut dyn FnMut(usize),
+    column_problems: Vec<String>,
+}
+
+impl crate::table::RowSink for Sink<'_, '_, '_> {
+    fn header(&mut self, header: &Header) -> bool {
+        match self.ctx.bind(header) {
+            Ok(()) => true,
+            Err(problems) => {
+                self.column_problems = problems;
+                false
+            }
+        }
+    }
+
+    fn row(&mut self, row_number: usize, cells: &[&str]) {
+        self.ctx.row(row_number, cells, self.options);
+        if row_number % 100_000 == 0 {
+            (self.progress)(row_number);
+        }
+    }
+}
+
+fn unreachable_obs() -> Observation {
+    // Every observation belongs to exactly one batch, so this is never called.
+    Observation {
+        dataflow: String::new(),
+        key: Vec::new(),
+        time_period: String::new(),
+        value: None,
+        printed: None,
+        unit: String::new(),
+        unit_mult: 0,
+        status: ObsStatus::Missing,
+        source: String::new(),
+        definition: String::new(),
+        citation: None,
+        note: None,
+        defects: Vec::new(),
+    }
+}
+
+struct RowContext<'a> {
+    catalogue: &'a Catalogue,
+    mapping: &'a Mapping,
+    file: &'a str,
+    header: Vec<String>,
+    fields: Vec<FieldPlan<'a>>,
+    melted: Vec<usize>,
+    skip: Vec<(usize, &'a [String])>,
+    observations: Vec<Observation>,
+    origins: Vec<Origin>,
+    release_of: Vec<(String, Date)>,
+    diagnostics: Vec<Diagnostic>,
+    diagnostics_dropped: usize,
+    rows_read: usize,
+    rows_skipped: usize,
+    code_cache: HashMap<(String, String, String), Result<String, String>>,
+    aggregate_index: HashMap<(String, Vec<String>, String), usize>,
+    skipped_spellings: std::collections::HashSet<String>,
+    today: Date,
+}
+
+impl<'a> RowContext<'a> {
+    fn new(catalogue: &'a Catalogue, mapping: &'a Mapping, file: &'a str) -> Self {
+        RowContext {
+            catalogue,
+            mapping,
+            file,
+            header: Vec::new(),
+            fields: Vec::new(),
+            melted: Vec::new(),
+            skip: Vec::new(),
+            observations: Vec::new(),
+            origins: Vec::new(),
+            release_of: Vec::new(),
+            diagnostics: Vec::new(),
+            diagnostics_dropped: 0,
+            rows_read: 0,
+            rows_skipped: 0,
+            code_cache: HashMap::new(),
+            aggregate_index: HashMap::new(),
+            skipped_spellings: std::collections::HashSet::new(),
+            today: koshi_store::today(),
+        }
+    }
+
+    fn find_column(&self, name: &str) -> Option<usize> {
+        if let Some(n) = name.strip_prefix('#') {
+            return n.parse::<usize>().ok().filter(|&n| n >= 1 && n <= self.header.len()).map(|n| n - 1);
+        }
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .or_else(|| self.header.iter().position(|h| h.trim().eq_ignore_ascii_case(name.trim())))
+    }
+
+    /// Match the mapping's columns to the header; every problem is listed at once.
+    fn bind(&mut self, header: &Header) -> Result<(), Vec<String>> {
+        self.header = header.columns.clone();
+        let mut problems = Vec::new();
+        let mut used = Vec::new();
+        for (name, spec) in &self.mapping.fields {
+            let resolved = if let Some(v) = &spec.value {
+                Resolved::Constant(v.clone())
+            } else if let Some(col) = &spec.column {
+                match self.find_column(col) {
+                    Some(i) => {
+                        used.push(i);
+                        Resolved::Column(i)
+                    }
+                    None => {
+                        problems.push(format!("field {name}: column \"{col}\" is not in the header"));
+                        continue;
+                    }
+                }
+            } else if spec.count {
+                Resolved::Count
+            } else {
+                Resolved::Melted
+            };
+            self.fields.push(FieldPlan { name: name.clone(), spec, resolved });
+        }
+        for rule in &self.mapping.skip {
+            match self.find_column(&rule.column) {
+                Some(i) => self.skip.push((i, &rule.values)),
+                None => problems.push(format!("skip rule: column \"{}\" is not in the header", rule.column)),
+            }
+        }
+        if let Some(melt) = &self.mapping.melt {
+            if !melt.columns.is_empty() {
+                for c in &melt.columns {
+                    match self.find_column(c) {
+                        Some(i) => self.melted.push(i),
+                        None => problems.push(format!("melt: column \"{c}\" is not in the header")),
+                    }
+                }
+            } else {
+                let from = match &melt.from {
+                    Some(f) => self.find_column(f).unwrap_or_else(|| {
+                        problems.push(format!("melt: column \"{f}\" is not in the header"));
+                        0
+                    }),
+                    None => (0..self.header.len()).find(|i| !used.contains(i)).unwrap_or(self.header.len()),
+                };
+                let to = match &melt.to {
+                    Some(t) => self.find_column(t).unwrap_or_else(|| {
+                        problems.push(format!("melt: column \"{t}\" is not in the header"));
+                        0
+                    }),
+                    None => self.header.len().saturating_sub(1),
+                };
+                self.melted = (from..=to).filter(|i| !used.contains(i) && !melt.exclude.contains(&self.header[*i])).collect();
+            }
+            if self.melted.is_empty() && problems.is_empty() {
+                problems.push("melt: no columns to melt".into());
+            }
+        }
+        // A dataflow given as a constant can be checked now: every dimension must be mapped.
+        if let Some(FieldPlan { resolved: Resolved::Constant(df_id), .. }) = self.fields.iter().find(|f| f.name == "DATAFLOW") {
+            match self.catalogue.dataflow(df_id) {
+                None => problems.push(format!("DATAFLOW: unknown dataflow `{df_id}`")),
+                Some(df) if !self.fields.iter().any(|f| f.name == "KEY") => {
+                    for d in &df.dimensions {
+                        if !self.fields.iter().any(|f| f.name == d.id) {
+                            problems.push(format!("dimension {} of {} is not mapped", d.id, df.id));
+                        }
+                    }
+                    for f in &self.fields {
+                        if !ATTRIBUTE_FIELDS.contains(&f.name.as_str()) && df.dimension_index(&f.name).is_none() {
+                            problems.push(format!("field {} is neither a dimension of {} nor an attribute", f.name, df.id));
+                        }
+                    }
+                }
+                Some(_) => {}
+            }
+        } else if !self.fields.iter().any(|f| f.name == "DATAFLOW") {
+            problems.push("DATAFLOW is not mapped".into());
+        }
+        for required in ["TIME_PERIOD", "SOURCE", "DEFINITION", "UNIT"] {
+            if !self.fields.iter().any(|f| f.name == required) {
+                problems.push(format!("{required} is not mapped"));
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    fn diag(&mut self, severity: Severity, code: &str, row: usize, column: Option<usize>, message: String) {
+        if self.diagnostics.len() >= MAX_DIAGNOSTICS {
+            self.diagnostics_dropped += 1;
+            return;
+        }
+        let column = column.map(|c| self.column_label(c));
+        self.diagnostics.push(Diagnostic {
+            severity,
+            code: code.into(),
+            file: self.file.into(),
+            sheet: None,
+            row: Some(row),
+            column,
+            message,
+        });
+    }
+
+    fn column_label(&self, c: usize) -> String {
+        let name = self.header.get(c).cloned().unwrap_or_default();
+        if self.mapping.file.format == "xlsx" {
+            format!("{} (\"{name}\")", column_letter(c))
+        } else {
+            format!("\"{name}\"")
+        }
+    }
+
+    /// The raw text of a field for this row (and melted column), with its column index.
+    fn raw<'c>(&self, field: &FieldPlan<'_>, cells: &[&'c str], melted: Option<usize>) -> (String, Option<usize>)
+    where
+        'a: 'c,
+    {
+        match &field.resolved {
+            Resolved::Constant(v) => (v.clone(), None),
+            Resolved::Column(i) => (cells.get(*i).copied().unwrap_or("").trim().to_string(), Some(*i)),
+            Resolved::Melted => match melted {
+                Some(m) if field.name == "OBS_VALUE" => (cells.get(m).copied().unwrap_or("").to_string(), Some(m)),
+                Some(m) => (self.header[m].clone(), Some(m)),
+                None => (String::new(), None),
+            },
+            Resolved::Count => ("1".into(), None),
+        }
+    }
+
+    fn field(&self, name: &str) -> Option<&FieldPlan<'a>> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    fn row(&mut self, row_number: usize, cells: &[&str], options: &IngestOptions) {
+        self.rows_read += 1;
+        for (col, values) in &self.skip {
+            if values.iter().any(|v| cells.get(*col).is_some_and(|c| c.trim() == v)) {
+                self.rows_skipped += 1;
+                return;
+            }
+        }
+        if self.melted.is_empty() {
+            self.observation(row_number, cells, None, options);
+        } else {
+            for m in self.melted.clone() {
+                self.observation(row_number, cells, Some(m), options);
+            }
+        }
+    }
+
+    /// Transform a field's text: `map`, `bands`, `truncate`, `prefix`.
+    fn transform(spec: &FieldSpec, text: &str) -> Result<String, String> {
+        let mut t = spec.map.get(text).cloned().unwrap_or_else(|| text.to_string());
+        if !spec.bands.is_empty() {
+            let x: f64 = t.trim().parse().map_err(|_| format!("`{t}` is not a number to band"))?;
+            t = spec
+                .bands
+                .iter()
+                .find(|(lo, hi, _)| *lo <= x && x <= *hi)
+                .map(|(_, _, code)| code.clone())
+                .ok_or_else(|| format!("{x} falls in no band"))?;
+        }
+        if let Some(unit) = &spec.truncate {
+            let n = match unit.as_str() {
+                "year" => 4,
+                "month" => 7,
+                other => return Err(format!("cannot truncate to `{other}`")),
+            };
+            t = t.get(..n).map(String::from).ok_or_else(|| format!("`{t}` is too short for a {unit}"))?;
+        }
+        if let Some(p) = &spec.prefix {
+            t = format!("{p}{t}");
+        }
+        Ok(t)
+    }
+
+    fn resolve_code(&mut self, df: &Dataflow, dim: &str, spec: &FieldSpec, text: &str) -> Result<String, String> {
+        let cache_key = (df.id.clone(), dim.to_string(), text.to_string());
+        if let Some(r) = self.code_cache.get(&cache_key) {
+            return r.clone();
+        }
+        let result = (|| {
+            let t = Self::transform(spec, text)?;
+            if t == "_T" || t == "_Z" {
+                return Ok(t);
+            }
+            let list = self.catalogue.codelist_for(df, dim).ok_or_else(|| format!("no code list for {dim}"))?;
+            let found = match spec.lookup.as_deref().unwrap_or("name") {
+                "code" => list.get(&t).map(|c| c.id.clone()),
+                "m49" => list.by_property("m49", &t).map(|c| c.id.clone()),
+                "alpha2" => list.by_property("alpha2", &t).map(|c| c.id.clone()),
+                _ => list.resolve(&t).map(String::from),
+            };
+            found.ok_or_else(|| format!("`{t}` is not a code of {} (dimension {dim})", list.id))
+        })();
+        self.code_cache.insert(cache_key, result.clone());
+        result
+    }
+
+    fn observation(&mut self, row: usize, cells: &[&str], melted: Option<usize>, options: &IngestOptions) {
+        let mut errors: Vec<(String, Option<usize>, String)> = Vec::new(); // (code, column, message)
+        let mut defects: Vec<String> = Vec::new();
+        let text_of = |ctx: &Self, name: &str| ctx.field(name).map(|f| ctx.raw(f, cells, melted));
+
+        let Some((df_text, df_col)) = text_of(self, "DATAFLOW") else { return };
+        let Some(df) = self.catalogue.dataflow(&df_text).cloned() else {
+            self.diag(Severity::Error, "UNKNOWN_DATAFLOW", row, df_col, format!("unknown dataflow `{df_text}`"));
+            return;
+        };
+
+        // Key: a `DIM=CODE;…` column, or one field per dimension.
+        let mut key = vec![String::new(); df.dimensions.len()];
+        if let Some((key_text, key_col)) = text_of(self, "KEY") {
+            let mut seen = vec![false; key.len()];
+            for part in key_text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                let Some((dim, code)) = part.split_once('=') else {
+                    errors.push(("BAD_KEY".into(), key_col, format!("`{part}` is not DIM=CODE")));
+                    continue;
+                };
+                let (dim, code) = (dim.trim(), code.trim());
+                match df.dimension_index(dim) {
+                    Some(i) => {
+                        seen[i] = true;
+                        let spec = FieldSpec { lookup: Some("code".into()), ..Default::default() };
+                        match self.resolve_code(&df, dim, &spec, code) {
+                            Ok(c) => key[i] = c,
+                            Err(e) => {
+                                key[i] = code.to_string();
+                                errors.push(("UNKNOWN_CODE".into(), key_col, e));
+                            }
+                        }
+                    }
+                    None => errors.push(("BAD_KEY".into(), key_col, format!("{} has no dimension {dim}", df.id))),
+                }
+            }
+            for (i, s) in seen.iter().enumerate() {
+                if !s {
+                    errors.push(("BAD_KEY".into(), key_col, format!("key lacks dimension {}", df.dimensions[i].id)));
+                }
+            }
+        } else {
+            for (i, d) in df.dimensions.iter().enumerate() {
+                let Some(field) = self.field(&d.id) else {
+                    errors.push(("BAD_KEY".into(), None, format!("dimension {} is not mapped", d.id)));
+                    continue;
+                };
+                let spec = field.spec;
+                let (text, col) = self.raw(field, cells, melted);
+                match self.resolve_code(&df, &d.id, spec, &text) {
+                    Ok(c) => key[i] = c,
+                    Err(e) => {
+                        key[i] = text.clone();
+                        errors.push(("UNKNOWN_CODE".into(), col, e));
+                    }
+                }
+            }
+        }
+
+        let (period_text, period_col) = text_of(self, "TIME_PERIOD").unwrap_or_default();
+        let period = match self.field("TIME_PERIOD").map(|f| Self::transform(f.spec, &period_text)) {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                errors.push(("BAD_PERIOD".into(), period_col, e));
+                period_text.clone()
+            }
+            None => period_text.clone(),
+        };
+        if let Err(e) = validate_time_period(&period) {
+            errors.push(("BAD_PERIOD".into(), period_col, e));
+        }
+
+        let attr = |ctx: &Self, name: &str| {
+            let (text, _) = text_of(ctx, name)?;
+            let spec = ctx.field(name)?.spec;
+            Some(spec.map.get(&text).cloned().unwrap_or(text)).filter(|t| !t.is_empty())
+        };
+        if let Some(declared) = attr(self, "DEFECT") {
+            defects.extend(declared.split('|').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()));
+        }
+
+        let (value_text, value_col) = text_of(self, "OBS_VALUE").unwrap_or_default();
+        let mut status = match attr(self, "OBS_STATUS") {
+            Some(s) => ObsStatus::from_code(&s).unwrap_or_else(|| {
+                errors.push(("BAD_STATUS".into(), None, format!("`{s}` is not an observation status (A, E, P, B, M, F)")));
+                ObsStatus::Normal
+            }),
+            None => ObsStatus::Normal,
+        };
+        let is_missing_mark = self.mapping.file.missing.iter().any(|m| m == value_text.trim());
+        let value = if is_missing_mark {
+            None
+        } else {
+            match parse_number(&value_text, self.mapping.file.decimal) {
+                Ok(Parsed::Value { value, .. }) => Some(value),
+                Ok(Parsed::Missing) => None,
+                Err(e) => {
+                    if defects.iter().any(|d| d == "MALFORMED_NUMBER") {
+                        // The file declares the defect: keep the lenient reading, flagged.
+                        e.lenient
+                    } else {
+                        errors.push(("MALFORMED_NUMBER".into(), value_col, e.to_string()));
+                        e.lenient
+                    }
+                }
+            }
+        };
+        if value.is_none() {
+            status = ObsStatus::Missing;
+        }
+        let unit = attr(self, "UNIT").unwrap_or_default();
+        let unit_mult = match attr(self, "UNIT_MULT").map(|m| m.parse::<i32>()) {
+            Some(Ok(m)) => m,
+            Some(Err(_)) => {
+                errors.push(("BAD_UNIT_MULT".into(), None, "UNIT_MULT must be a whole power of ten".into()));
+                0
+            }
+            None => 0,
+        };
+        let source = attr(self, "SOURCE").unwrap_or_default();
+        if self.catalogue.source(&source).is_none() {
+            errors.push(("UNKNOWN_SOURCE".into(), self.field("SOURCE").and_then(|f| self.raw(f, cells, melted).1), format!("unknown source `{source}`")));
+        }
+        let definition = attr(self, "DEFINITION").unwrap_or_default();
+        if definition.is_empty() {
+            errors.push(("NO_DEFINITION".into(), None, "every figure needs a definition of what is counted".into()));
+        }
+        let original = attr(self, "ORIGINAL_SOURCE");
+        let location = match (melted.or(value_col), &self.mapping.file.sheet) {
+            (Some(c), Some(s)) => format!("{}, sheet \"{s}\", row {row}, column {}", self.file, self.column_label(c)),
+            (Some(c), None) => format!("{}, row {row}, column {}", self.file, self.column_label(c)),
+            (None, _) => format!("{}, row {row}", self.file),
+        };
+        let mut citation = attr(self, "CITATION").unwrap_or(location);
+        if let Some(o) = &original {
+            citation.push_str(&format!("; original source: {o}"));
+        }
+        let note = attr(self, "NOTE");
+        let release_label = attr(self, "RELEASE")
+            .or_else(|| self.mapping.release.label.clone())
+            .unwrap_or_else(|| self.file.to_string());
+        let release_date_text = attr(self, "RELEASE_DATE").or_else(|| self.mapping.release.date.clone());
+        let release_date = match release_date_text.as_deref().map(Date::parse_loose) {
+            Some(Ok(d)) => d,
+            Some(Err(e)) => {
+                errors.push(("BAD_DATE".into(), None, e.to_string()));
+                self.today
+            }
+            None => self.today,
+        };
+
+        if self.mapping.skip_unknown_codes && !errors.is_empty() && errors.iter().all(|(code, _, _)| code == "UNKNOWN_CODE") {
+            // Aggregates mixed into a country table: skipped, and said once per spelling.
+            for (_, col, message) in errors {
+                if self.skipped_spellings.insert(message.clone()) {
+                    self.diag(Severity::Info, "SKIPPED_UNKNOWN_CODE", row, col, format!("{message}; rows with it are skipped"));
+                }
+            }
+            self.rows_skipped += usize::from(melted.is_none() || melted == self.melted.first().copied());
+            return;
+        }
+        let fatal = !errors.is_empty();
+        for (code, col, message) in errors {
+            let severity = if options.allow_defects { Severity::Warning } else { Severity::Error };
+            self.diag(severity, &code, row, col, message);
+            if !defects.contains(&code) {
+                defects.push(code);
+            }
+        }
+        if fatal && !options.allow_defects {
+            return; // the file will be rejected; keep reading to report everything
+        }
+        if fatal && (self.catalogue.source(&source).is_none() || df.dimensions.is_empty()) {
+            return; // cannot be stored even flagged: no valid source
+        }
+
+        if self.mapping.aggregate {
+            let k = (df.id.clone(), key.clone(), period.clone());
+            if let Some(&i) = self.aggregate_index.get(&k) {
+                let o = &mut self.observations[i];
+                o.value = match (o.value, value) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    (a, b) => a.or(b),
+                };
+                return;
+            }
+            self.aggregate_index.insert(k, self.observations.len());
+        }
+        let printed = value.and_then(|v| (value_text.trim() != format!("{v}")).then(|| value_text.trim().to_string()));
+        self.observations.push(Observation {
+            dataflow: df.id.clone(),
+            key,
+            time_period: period,
+            value,
+            printed,
+            unit,
+            unit_mult,
+            status,
+            source,
+            definition,
+            citation: Some(if self.mapping.aggregate { format!("{}, sum of the rows with this key", self.file) } else { citation }),
+            note,
+            defects,
+        });
+        self.origins.push(Origin { row, column: melted.or(value_col).map(|c| self.column_label(c)) });
+        self.release_of.push((release_label, release_date));
+    }
+}

@@ -1,0 +1,208 @@
+//! The declarative mapping: which columns or cells are which dimensions, which source,
+//! definition and release the figures belong to, how numbers are printed.
+//!
+//! ```toml
+//! [file]
+//! format = "csv"          # csv | tsv | xlsx
+//! header_rows = 1         # header rows; blank (merged) header cells inherit from the left
+//! skip_rows = 0           # rows above the header
+//! decimal = "auto"        # auto | dot | comma
+//!
+//! [release]
+//! label = "International Migrant Stock 2019"
+//! date = "2019-09-17"
+//!
+//! [fields]                # each: { value = "…" } | { column = "…" } | { melt = true }
+//! DATAFLOW = { value = "MIG_STOCK" }
+//! REF_AREA = { column = "Dest" }
+//! COUNTERPART = { melt = true }
+//! TIME_PERIOD = { column = "Year" }
+//! OBS_VALUE = { melt = true }
+//! SOURCE = { value = "UN_DESA" }
+//! DEFINITION = { value = "international migrant stock (foreign-born)" }
+//! UNIT = { value = "PERS" }
+//!
+//! [melt]                  # the columns whose header is a code and whose cells are values
+//! from = "Afghanistan"
+//! ```
+
+use std::collections::BTreeMap;
+
+use koshi_core::number::DecimalMark;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    #[serde(default)]
+    pub file: FileSpec,
+    #[serde(default)]
+    pub release: ReleaseSpec,
+    pub fields: BTreeMap<String, FieldSpec>,
+    #[serde(default)]
+    pub melt: Option<MeltSpec>,
+    #[serde(default)]
+    pub skip: Vec<SkipRule>,
+    /// Rows whose codes do not resolve are skipped with a note instead of being errors
+    /// (for files that mix countries with regional aggregates).
+    #[serde(default)]
+    pub skip_unknown_codes: bool,
+    /// Sum the values of rows that fall on the same key and period (microdata extracts,
+    /// with `OBS_VALUE = { count = true }`).
+    #[serde(default)]
+    pub aggregate: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    #[serde(default = "default_format")]
+    pub format: String,
+    #[serde(default)]
+    pub delimiter: Option<char>,
+    #[serde(default)]
+    pub sheet: Option<String>,
+    #[serde(default = "one")]
+    pub header_rows: usize,
+    #[serde(default)]
+    pub skip_rows: usize,
+    #[serde(default)]
+    pub decimal: DecimalMark,
+    /// Further text that marks a missing value in this file.
+    #[serde(default)]
+    pub missing: Vec<String>,
+}
+
+impl Default for FileSpec {
+    fn default() -> Self {
+        FileSpec {
+            format: default_format(),
+            delimiter: None,
+            sheet: None,
+            header_rows: 1,
+            skip_rows: 0,
+            decimal: DecimalMark::Auto,
+            missing: Vec::new(),
+        }
+    }
+}
+
+fn default_format() -> String {
+    "csv".into()
+}
+fn one() -> usize {
+    1
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseSpec {
+    pub label: Option<String>,
+    pub date: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Where a field's value comes from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// A constant.
+    pub value: Option<String>,
+    /// A column, by header text (or `#3` for the third column).
+    pub column: Option<String>,
+    /// The melted column headers (see `[melt]`).
+    #[serde(default)]
+    pub melt: bool,
+    /// Each row counts 1 (microdata).
+    #[serde(default)]
+    pub count: bool,
+    /// Text → code replacements applied before code-list resolution.
+    #[serde(default)]
+    pub map: BTreeMap<String, String>,
+    /// How a code is looked up: `name` (labels and known spellings, the default), `code`
+    /// (exact), `m49` (UN numeric), `alpha2`.
+    pub lookup: Option<String>,
+    /// `year` or `month`: cut a date (`2024-03-17`) down to its period.
+    pub truncate: Option<String>,
+    /// Numeric bands → code, e.g. ages: `[[0, 15, "Y0T15"], [16, 62, "Y16T62"]]`.
+    #[serde(default)]
+    pub bands: Vec<(f64, f64, String)>,
+    /// A prefix put before the text (e.g. a year before a month number).
+    pub prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeltSpec {
+    /// First melted column header (inclusive); default: the first column not used by a field.
+    pub from: Option<String>,
+    /// Last melted column header (inclusive); default: the last column.
+    pub to: Option<String>,
+    /// Headers inside the range that are not values.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Only these headers.
+    #[serde(default)]
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipRule {
+    pub column: String,
+    pub values: Vec<String>,
+    /// Why these rows are skipped (shown in the report).
+    pub reason: String,
+}
+
+/// The fields every observation needs besides the dataflow's dimensions.
+pub const ATTRIBUTE_FIELDS: &[&str] = &[
+    "DATAFLOW",
+    "KEY",
+    "TIME_PERIOD",
+    "OBS_VALUE",
+    "SOURCE",
+    "ORIGINAL_SOURCE",
+    "DEFINITION",
+    "UNIT",
+    "UNIT_MULT",
+    "OBS_STATUS",
+    "CITATION",
+    "NOTE",
+    "DEFECT",
+    "RELEASE",
+    "RELEASE_DATE",
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("mapping {file}: {message}")]
+pub struct MappingError {
+    pub file: String,
+    pub message: String,
+}
+
+pub fn parse_mapping(file: &str, text: &str) -> Result<Mapping, MappingError> {
+    let mapping: Mapping =
+        toml::from_str(text).map_err(|e| MappingError { file: file.to_string(), message: e.to_string() })?;
+    let err = |message: String| MappingError { file: file.to_string(), message };
+    for (name, spec) in &mapping.fields {
+        let sources = [spec.value.is_some(), spec.column.is_some(), spec.melt, spec.count].iter().filter(|b| **b).count();
+        if sources != 1 {
+            return Err(err(format!("field {name} needs exactly one of value, column, melt or count")));
+        }
+    }
+    let melted = mapping.fields.values().filter(|f| f.melt).count();
+    if melted > 0 && mapping.melt.is_none() && !mapping.fields.get("OBS_VALUE").is_some_and(|f| f.melt) {
+        return Err(err("fields use melt = true but there is no [melt] section".into()));
+    }
+    if melted == 1 {
+        return Err(err("melt needs two fields: the one the headers become and OBS_VALUE".into()));
+    }
+    if !mapping.fields.contains_key("OBS_VALUE") {
+        return Err(err("OBS_VALUE is not mapped".into()));
+    }
+    if !["csv", "tsv", "xlsx"].contains(&mapping.file.format.as_str()) {
+        return Err(err(format!("unknown file format `{}` (csv, tsv, xlsx)", mapping.file.format)));
+    }
+    Ok(mapping)
+}

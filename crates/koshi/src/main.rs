@@ -1,0 +1,476 @@
+//! `koshi` — the command line of the koshi migration observatory.
+
+mod output;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use koshi_ingest::{IngestOptions, Input, LoadError};
+use koshi_store::{Bank, WriteOutcome};
+use output::{num, print, Format, Printable};
+
+#[derive(Parser)]
+#[command(
+    name = "koshi",
+    version,
+    about = "An open migration observatory: a data bank of migration statistics with sources, definitions and releases",
+    long_about = "koshi keeps every agency's migration figures side by side — each with its source, its definition of \
+what is counted and its release (vintage) — flags defects and discrepancies, and gives a harmonised view whose every \
+number can be traced back to its origin.\n\nStart with `koshi serve` (creates ./koshi.db, loads the bundled datasets, \
+serves the API on 127.0.0.1:8080), or `koshi load-bundled` and then `koshi dataflows`, `koshi query MIG_EXT --key \
+REF_AREA=KAZ`, `koshi discrepancies`, `koshi check`.",
+    after_help = "Examples:\n  koshi load-bundled\n  koshi query MIG_STOCK --key REF_AREA=KAZ --key COUNTERPART=WLD\n  \
+koshi query TRADE --key REF_AREA=BLR --as-of 2021-01-01\n  koshi query MIG_EXT --key KAZ.WLD._T._T.NET --harmonised\n  \
+koshi discrepancies MIG_STOCK --tolerance 1\n  koshi ingest extract.xlsx --mapping extract.toml"
+)]
+struct Cli {
+    /// The data bank file (SQLite); created if missing.
+    #[arg(long, global = true, default_value = "koshi.db", env = "KOSHI_DB")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an empty data bank (does nothing if it exists).
+    Init,
+    /// Load a CSV or XLSX file through a mapping (one transaction: a file with errors writes nothing).
+    #[command(long_about = "Load a CSV, TSV or XLSX file through a declarative mapping (TOML) that says which columns \
+are which dimensions, how numbers are printed, and which source, definition and release the figures belong to.\n\n\
+Every problem in the file is listed at once with its file, sheet, row and column. A file with errors writes nothing; \
+--allow-defects stores the rows with problems flagged as defects (never silently). Loading the same content again \
+creates nothing; changed content creates a new release.\n\nSee data/bundled/mappings/ for real mappings.")]
+    Ingest {
+        /// The data file (.csv, .tsv, .txt, .xlsx).
+        file: PathBuf,
+        /// The mapping (TOML).
+        #[arg(long)]
+        mapping: PathBuf,
+        /// Store rows with problems, flagged as defects, instead of rejecting the file.
+        #[arg(long)]
+        allow_defects: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// (Re)load every bundled dataset: the papers' tables and the real public datasets.
+    LoadBundled {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Observations of a dataflow, with source, definition, release and citation.
+    #[command(long_about = "Observations of a dataflow. Each row is one source's figure under one definition, from \
+the latest release (or the latest on or before --as-of). --harmonised picks one figure per key and period by the \
+dataflow's reconciliation policy and says which source won and why.\n\nKeys: --key DIM=CODE (repeatable; CODE may be \
+A+B), or an SDMX key with codes in dimension order: --key KAZ.WLD._T._T.NET (empty part = any).")]
+    Query {
+        dataflow: String,
+        /// A filter DIM=CODE[+CODE…], or a dotted SDMX key. Repeatable.
+        #[arg(long)]
+        key: Vec<String>,
+        /// What was known on this date (YYYY-MM-DD): releases dated later are ignored.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Only this source's figures (e.g. UN_DESA, KZ_BNS, PAPER_003).
+        #[arg(long, conflicts_with = "harmonised")]
+        source: Option<String>,
+        /// One figure per key and period, chosen by the reconciliation policy.
+        #[arg(long)]
+        harmonised: bool,
+        /// First period (e.g. 2010).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last period (e.g. 2019).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The sources (agencies, papers) with their releases and observations.
+    Sources {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Releases (vintages), optionally of one dataflow.
+    Releases {
+        dataflow: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The dataflows, their dimensions and sizes.
+    Dataflows {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A code list with labels in English, Russian and Kazakh (AREA, SEX, AGE, EDUCATION, QUANTILE, MEASURE:<dataflow>).
+    Codelist {
+        name: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Keys where sources or definitions disagree, with both figures, both definitions and the gap.
+    Discrepancies {
+        dataflow: Option<String>,
+        /// Report gaps larger than this many per cent.
+        #[arg(long, default_value_t = 0.0)]
+        tolerance: f64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Run the validation rules over the bank and list every defect (declared by sources or found).
+    Check {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Serve the JSON API; creates the bank and loads the bundled datasets if it is empty.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+fn open(cli: &Cli) -> Result<Bank> {
+    Bank::open(&cli.db).with_context(|| format!("opening the data bank {}", cli.db.display()))
+}
+
+fn run() -> Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    match &cli.command {
+        Command::Init => {
+            let bank = open(&cli)?;
+            let counts = bank.counts()?;
+            println!("data bank {} ready ({} observations)", cli.db.display(), counts["observation"]);
+        }
+        Command::Ingest { file, mapping, allow_defects, format } => {
+            let mut bank = open(&cli)?;
+            return ingest(&mut bank, file, mapping, *allow_defects, *format);
+        }
+        Command::LoadBundled { format } => {
+            let mut bank = open(&cli)?;
+            load_bundled(&mut bank, *format)?;
+        }
+        Command::Query { dataflow, key, as_of, source, harmonised, from, to, format } => {
+            let bank = open(&cli)?;
+            query(&bank, dataflow, key, as_of.clone(), source.clone(), *harmonised, from.clone(), to.clone(), *format)?;
+        }
+        Command::Sources { format } => {
+            let bank = open(&cli)?;
+            let items = bank.sources()?;
+            let rows = items
+                .iter()
+                .map(|s| vec![s.id.clone(), s.kind.clone(), s.releases.to_string(), s.observations.to_string(), s.name.clone()])
+                .collect();
+            print(*format, &Printable { columns: vec!["source", "kind", "releases", "observations", "name"], rows, items: &items })?;
+        }
+        Command::Releases { dataflow, format } => {
+            let bank = open(&cli)?;
+            let items = bank.releases(dataflow.as_deref())?;
+            let rows = items
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.to_string(),
+                        r.dataflow.clone(),
+                        r.source.clone(),
+                        r.label.clone(),
+                        r.release_date.clone(),
+                        r.observations.to_string(),
+                        r.origin.clone(),
+                    ]
+                })
+                .collect();
+            print(
+                *format,
+                &Printable { columns: vec!["id", "dataflow", "source", "release", "date", "observations", "origin"], rows, items: &items },
+            )?;
+        }
+        Command::Dataflows { format } => {
+            let bank = open(&cli)?;
+            let items = bank.dataflow_summaries()?;
+            let rows = items
+                .iter()
+                .map(|d| vec![d.id.clone(), d.dimensions.clone(), d.series.to_string(), d.observations.to_string(), d.name.clone()])
+                .collect();
+            print(*format, &Printable { columns: vec!["dataflow", "dimensions", "series", "observations", "name"], rows, items: &items })?;
+        }
+        Command::Codelist { name, format } => {
+            let bank = open(&cli)?;
+            let list = bank
+                .catalogue()
+                .codelist(name)
+                .with_context(|| {
+                    let names: Vec<&String> = bank.catalogue().codelists.keys().collect();
+                    format!("no code list `{name}`; there are {names:?}")
+                })?
+                .clone();
+            let rows = list
+                .codes
+                .iter()
+                .map(|c| {
+                    let validity = match (c.valid_from, c.valid_to) {
+                        (None, None) => String::new(),
+                        (f, t) => format!("{}…{}", f.map(|d| d.to_string()).unwrap_or_default(), t.map(|d| d.to_string()).unwrap_or_default()),
+                    };
+                    vec![c.id.clone(), c.labels.en.clone(), c.labels.ru.clone(), c.labels.kk.clone(), validity, c.successors.join(" ")]
+                })
+                .collect();
+            print(*format, &Printable { columns: vec!["code", "en", "ru", "kk", "valid", "successors"], rows, items: &list.codes })?;
+        }
+        Command::Discrepancies { dataflow, tolerance, format } => {
+            let bank = open(&cli)?;
+            let items = bank.discrepancies(dataflow.as_deref(), *tolerance)?;
+            let rows = items
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.dataflow.clone(),
+                        d.key.join("."),
+                        d.time_period.clone(),
+                        d.source_a.clone(),
+                        num(Some(d.value_a)),
+                        d.source_b.clone(),
+                        num(Some(d.value_b)),
+                        format!("{:.2}%", d.relative_gap_pct),
+                        d.definition_a.clone(),
+                        d.definition_b.clone(),
+                    ]
+                })
+                .collect();
+            print(
+                *format,
+                &Printable {
+                    columns: vec!["dataflow", "key", "period", "source A", "value A", "source B", "value B", "gap", "definition A", "definition B"],
+                    rows,
+                    items: &items,
+                },
+            )?;
+        }
+        Command::Check { format } => {
+            let bank = open(&cli)?;
+            let items = bank.check()?;
+            let rows = items
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.severity.clone(),
+                        f.rule.clone(),
+                        f.origin.clone(),
+                        f.dataflow.clone(),
+                        f.key.clone(),
+                        f.time_period.clone(),
+                        f.source.clone(),
+                        f.message.clone(),
+                    ]
+                })
+                .collect();
+            print(
+                *format,
+                &Printable { columns: vec!["severity", "rule", "origin", "dataflow", "key", "period", "source", "message"], rows, items: &items },
+            )?;
+        }
+        Command::Serve { addr } => {
+            let mut bank = open(&cli)?;
+            if bank.is_empty()? {
+                eprintln!("the data bank {} is empty: loading the bundled datasets", cli.db.display());
+                load_bundled(&mut bank, Format::Table)?;
+            }
+            eprintln!("serving the koshi API on http://{addr}/api/health (Ctrl-C stops)");
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(koshi_server::serve(bank, *addr))?;
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { ProgressBar::new(len) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn outcome_rows(outcomes: &[WriteOutcome]) -> Vec<Vec<String>> {
+    outcomes
+        .iter()
+        .map(|o| match o {
+            WriteOutcome::Created { release_id, dataflow, source, label, observations } => vec![
+                "created".into(),
+                release_id.to_string(),
+                dataflow.clone(),
+                source.clone(),
+                label.clone(),
+                observations.to_string(),
+            ],
+            WriteOutcome::Unchanged { release_id, dataflow, source, label } => {
+                vec!["unchanged".into(), release_id.to_string(), dataflow.clone(), source.clone(), label.clone(), "0".into()]
+            }
+        })
+        .collect()
+}
+
+fn load_bundled(bank: &mut Bank, format: Format) -> Result<()> {
+    let total = koshi_ingest::bundled::datasets().len() as u64;
+    let bar = progress_bar(total, "loading bundled datasets");
+    let loaded = koshi_ingest::load_bundled(bank, &mut |file, i, _| {
+        bar.set_position(i as u64);
+        bar.set_message(file.to_string());
+    });
+    bar.finish_and_clear();
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(LoadError::Rejected { file, errors, plan }) => {
+            for d in plan.diagnostics.iter().take(50) {
+                eprintln!("{d}");
+            }
+            bail!("bundled file {file} has {errors} error(s)");
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let outcomes: Vec<WriteOutcome> = loaded.iter().flat_map(|l| l.outcomes.clone()).collect();
+    let rows = outcome_rows(&outcomes);
+    print(format, &Printable { columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"], rows, items: &outcomes })?;
+    let warnings: usize = loaded.iter().map(|l| l.plan.diagnostics.len()).sum();
+    eprintln!(
+        "{} files, {} rows read, {} observations; {} notes and warnings (declared defects, skipped aggregates)",
+        loaded.len(),
+        loaded.iter().map(|l| l.plan.rows_read).sum::<usize>(),
+        loaded.iter().map(|l| l.plan.observations).sum::<usize>(),
+        warnings
+    );
+    Ok(())
+}
+
+fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects: bool, format: Format) -> Result<std::process::ExitCode> {
+    let mapping_text = std::fs::read_to_string(mapping_path).with_context(|| format!("reading {}", mapping_path.display()))?;
+    let mapping = koshi_ingest::parse_mapping(&mapping_path.display().to_string(), &mapping_text)?;
+    let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
+    let bar = progress_bar(0, "reading");
+    bar.set_length(size / 40); // rows, roughly: a progress estimate only
+    let name = file.display().to_string();
+    let options = IngestOptions { allow_defects };
+    let result = koshi_ingest::load_file(bank, &mapping, &name, Input::Path(file), &options, &mut |rows| bar.set_position(rows as u64));
+    bar.finish_and_clear();
+    match result {
+        Ok(loaded) => {
+            for d in &loaded.plan.diagnostics {
+                eprintln!("{d}");
+            }
+            let rows = outcome_rows(&loaded.outcomes);
+            print(format, &Printable { columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"], rows, items: &loaded.outcomes })?;
+            eprintln!(
+                "{}: {} rows read, {} skipped, {} observations, {} diagnostics",
+                name,
+                loaded.plan.rows_read,
+                loaded.plan.rows_skipped,
+                loaded.plan.observations,
+                loaded.plan.diagnostics.len()
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(LoadError::Rejected { file, errors, plan }) => {
+            for d in &plan.diagnostics {
+                eprintln!("{d}");
+            }
+            if plan.diagnostics_dropped > 0 {
+                eprintln!("… and {} more", plan.diagnostics_dropped);
+            }
+            eprintln!("{file}: {errors} error(s) in {} rows; nothing was written (use --allow-defects to store the rows flagged)", plan.rows_read);
+            Ok(std::process::ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn query(
+    bank: &Bank,
+    dataflow: &str,
+    keys: &[String],
+    as_of: Option<String>,
+    source: Option<String>,
+    harmonised: bool,
+    from: Option<String>,
+    to: Option<String>,
+    format: Format,
+) -> Result<()> {
+    let params = koshi_server::DataParams { key: Some(keys.join(",")), as_of, source, harmonised, from, to };
+    let params = if keys.len() == 1 && !keys[0].contains('=') {
+        koshi_server::DataParams { key: Some(keys[0].clone()), ..params }
+    } else {
+        params
+    };
+    let q = koshi_server::build_query(bank, dataflow, &params).map_err(anyhow::Error::msg)?;
+    if harmonised {
+        let items = bank.harmonised(&q)?;
+        let rows = items
+            .iter()
+            .map(|h| {
+                vec![
+                    h.key.join("."),
+                    h.time_period.clone(),
+                    num(h.value),
+                    unit_label(&h.unit, h.unit_mult),
+                    h.source.clone(),
+                    h.candidates.to_string(),
+                    h.reason.clone(),
+                    h.citation.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print(format, &Printable { columns: vec!["key", "period", "value", "unit", "source", "of", "why", "citation"], rows, items: &items })
+    } else {
+        let items = bank.query(&q)?;
+        let rows = items
+            .iter()
+            .map(|o| {
+                vec![
+                    o.key.join("."),
+                    o.time_period.clone(),
+                    num(o.value),
+                    unit_label(&o.unit, o.unit_mult),
+                    o.status.clone(),
+                    o.source.clone(),
+                    format!("{} ({})", o.release_label, o.release_date),
+                    o.defects.join("|"),
+                    o.citation.clone().unwrap_or_default(),
+                    o.definition.clone(),
+                ]
+            })
+            .collect();
+        print(
+            format,
+            &Printable {
+                columns: vec!["key", "period", "value", "unit", "status", "source", "release", "defects", "citation", "definition"],
+                rows,
+                items: &items,
+            },
+        )
+    }
+}
+
+fn unit_label(unit: &str, mult: i32) -> String {
+    match mult {
+        0 => unit.to_string(),
+        3 => format!("{unit} thousands"),
+        6 => format!("{unit} millions"),
+        9 => format!("{unit} billions"),
+        m => format!("{unit} ×10^{m}"),
+    }
+}
