@@ -87,6 +87,13 @@ pub fn datasets() -> Vec<BundledDataset> {
 fn papers() -> Vec<BundledDataset> {
     // 001 is a second rendering of 000 with identical figures (data/papers/README.md).
     vec![
+        BundledDataset {
+            id: "reference-gdp",
+            file_name: "data/bundled/reference_gdp.csv",
+            mapping_name: "data/bundled/mappings/papers.toml",
+            mapping: include_str!("../../../data/bundled/mappings/papers.toml"),
+            data: Data::Plain(include_str!("../../../data/bundled/reference_gdp.csv")),
+        },
         paper!("paper-000", "paper_000.csv"),
         paper!("paper-002", "paper_002.csv"),
         paper!("paper-003", "paper_003.csv"),

@@ -136,6 +136,10 @@ fn main() -> std::process::ExitCode {
     match run() {
         Ok(code) => code,
         Err(e) => {
+            // `koshi query … | head` closes the pipe early: not an error.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return std::process::ExitCode::SUCCESS;
+            }
             eprintln!("error: {e:#}");
             std::process::ExitCode::from(1)
         }

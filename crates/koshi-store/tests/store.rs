@@ -1,0 +1,140 @@
+//! The data bank: releases, as-of queries, idempotent writes, harmonised view, discrepancies,
+//! the defect report, and atomic multi-release writes.
+
+use koshi_core::{Date, ObsStatus, Observation};
+use koshi_store::{Bank, Query, ReleaseBatch, WriteOutcome};
+
+fn obs(key: &[&str], period: &str, value: f64, source: &str, definition: &str) -> Observation {
+    Observation {
+        dataflow: "MIG_EXT".into(),
+        key: key.iter().map(|s| s.to_string()).collect(),
+        time_period: period.into(),
+        value: Some(value),
+        printed: None,
+        unit: "PERS".into(),
+        unit_mult: 0,
+        status: ObsStatus::Normal,
+        source: source.into(),
+        definition: definition.into(),
+        citation: Some(format!("test fixture {period}")),
+        note: None,
+        defects: Vec::new(),
+    }
+}
+
+fn batch(source: &str, label: &str, date: &str, observations: Vec<Observation>) -> ReleaseBatch {
+    ReleaseBatch {
+        dataflow: "MIG_EXT".into(),
+        source: source.into(),
+        label: label.into(),
+        release_date: date.parse().unwrap(),
+        origin: "test".into(),
+        note: None,
+        observations,
+        defects: Vec::new(),
+    }
+}
+
+const NET: [&str; 5] = ["KAZ", "WLD", "_T", "_T", "NET"];
+
+fn net_query(as_of: Option<&str>) -> Query {
+    Query {
+        dataflow: "MIG_EXT".into(),
+        filters: vec![("REF_AREA".into(), vec!["KAZ".into()]), ("MEASURE".into(), vec!["NET".into()])],
+        as_of: as_of.map(|d| d.parse::<Date>().unwrap()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn revisions_are_new_releases_and_as_of_answers_what_was_known() {
+    let mut bank = Bank::open_in_memory().unwrap();
+    let v1 = batch("KZ_BNS", "Demographic yearbook", "2018-03-01", vec![obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence")]);
+    let v2 = batch("KZ_BNS", "Demographic yearbook", "2019-03-01", vec![obs(&NET, "2017", -22_000.0, "KZ_BNS", "permanent residence")]);
+    bank.write_releases(&[v1]).unwrap();
+    bank.write_releases(&[v2]).unwrap();
+    let latest = bank.query(&net_query(None)).unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].value, Some(-22_000.0));
+    let then = bank.query(&net_query(Some("2018-12-31"))).unwrap();
+    assert_eq!(then[0].value, Some(-22_426.0));
+    assert!(bank.query(&net_query(Some("2017-01-01"))).unwrap().is_empty(), "nothing was known before the first release");
+    assert_eq!(bank.releases(Some("MIG_EXT")).unwrap().len(), 2);
+}
+
+#[test]
+fn identical_content_creates_nothing() {
+    let mut bank = Bank::open_in_memory().unwrap();
+    let b = batch("KZ_BNS", "yearbook", "2018-03-01", vec![obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence")]);
+    let first = bank.write_releases(std::slice::from_ref(&b)).unwrap();
+    let again = bank.write_releases(std::slice::from_ref(&b)).unwrap();
+    assert!(matches!(first[0], WriteOutcome::Created { .. }));
+    assert!(matches!(again[0], WriteOutcome::Unchanged { .. }), "{again:?}");
+    assert_eq!(bank.counts().unwrap()["observation"], 1);
+    assert_eq!(bank.counts().unwrap()["release"], 1);
+}
+
+#[test]
+fn sources_side_by_side_harmonised_by_priority_with_a_reason() {
+    let mut bank = Bank::open_in_memory().unwrap();
+    bank.write_releases(&[
+        batch("UN_WPP", "WPP 2024", "2024-07-11", vec![obs(&NET, "2017", 21_248.0, "UN_WPP", "net international migration")]),
+        batch("KZ_BNS", "yearbook", "2018-03-01", vec![obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence")]),
+    ])
+    .unwrap();
+    assert_eq!(bank.query(&net_query(None)).unwrap().len(), 2, "both sources' figures are kept");
+    let h = bank.harmonised(&net_query(None)).unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].source, "KZ_BNS", "MIG_EXT's policy ranks the national office first");
+    assert_eq!(h[0].candidates, 2);
+    assert!(h[0].reason.contains("priority"), "{}", h[0].reason);
+
+    let gaps = bank.discrepancies(Some("MIG_EXT"), 5.0).unwrap();
+    assert_eq!(gaps.len(), 1);
+    assert!(gaps[0].relative_gap_pct > 100.0);
+    assert!(bank.discrepancies(Some("MIG_EXT"), 500.0).unwrap().is_empty());
+}
+
+#[test]
+fn a_failing_write_leaves_the_bank_as_it_was() {
+    let mut bank = Bank::open_in_memory().unwrap();
+    let good = batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 1.0, "KZ_BNS", "d")]);
+    let mut bad = batch("KZ_BNS", "b", "2018-03-01", vec![obs(&NET, "2016", 1.0, "KZ_BNS", "d")]);
+    bad.dataflow = "NO_SUCH_FLOW".into();
+    assert!(bank.write_releases(&[good, bad]).is_err());
+    assert_eq!(bank.counts().unwrap()["release"], 0);
+    assert_eq!(bank.counts().unwrap()["observation"], 0);
+}
+
+#[test]
+fn check_finds_broken_identities_in_the_current_figures() {
+    let mut bank = Bank::open_in_memory().unwrap();
+    let arr = ["KAZ", "WLD", "_T", "_T", "ARR"];
+    let dep = ["KAZ", "WLD", "_T", "_T", "DEP"];
+    bank.write_releases(&[batch(
+        "KZ_BNS",
+        "yearbook",
+        "2018-03-01",
+        vec![
+            obs(&arr, "2017", 7_204.0, "KZ_BNS", "d"),
+            obs(&dep, "2017", 10_975.0, "KZ_BNS", "d"),
+            obs(&NET, "2017", -3_000.0, "KZ_BNS", "d"),
+        ],
+    )])
+    .unwrap();
+    let findings = bank.check().unwrap();
+    assert!(findings.iter().any(|f| f.rule == "IDENTITY_BROKEN" && f.message.contains("-3,771")), "{findings:#?}");
+}
+
+#[test]
+fn the_bank_file_reopens_with_its_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    {
+        let mut bank = Bank::open(&path).unwrap();
+        bank.write_releases(&[batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 5.0, "KZ_BNS", "d")])]).unwrap();
+    }
+    let bank = Bank::open(&path).unwrap();
+    assert_eq!(bank.query(&net_query(None)).unwrap()[0].value, Some(5.0));
+    assert!(!bank.is_empty().unwrap());
+}
