@@ -1,7 +1,8 @@
 //! Demographic-accounting flows from bilateral stocks (Abel 2013; Abel &
 //! Sander 2014; Abel 2018; Abel & Cohen 2019).
 
-use crate::ipf::{DiagonalTreatment, fit_birthplace, ipf2};
+use crate::ipf::{DiagonalTreatment, check_seed, fit_birthplace_compact, ipf2};
+use crate::par::map_indices;
 use crate::{Convergence, FlowsError, IpfOptions, Matrix, Table3};
 
 /// How birthplace (row) totals of the two stock tables are made equal once
@@ -104,12 +105,7 @@ impl DemographicEstimate {
 /// Use with [`DeathMethod::NativeBorn`]; birthplace totals then match exactly,
 /// so every decline of a diaspora stock is read as a move (no emigrant deaths).
 pub fn births_deaths_from_birthplace_totals(start: &Matrix, end: &Matrix) -> (Vec<f64>, Vec<f64>) {
-    start
-        .row_sums()
-        .iter()
-        .zip(end.row_sums())
-        .map(|(s, e)| ((e - s).max(0.0), (s - e).max(0.0)))
-        .unzip()
+    start.row_sums().iter().zip(end.row_sums()).map(|(s, e)| ((e - s).max(0.0), (s - e).max(0.0))).unzip()
 }
 
 fn check_stock(name: &str, m: &Matrix) -> Result<(), FlowsError> {
@@ -290,11 +286,8 @@ pub fn demographic_accounting(
         BirthplaceMatching::Open | BirthplaceMatching::OpenDr => {
             let leave_targets: Vec<f64> = gap.iter().map(|g| g.max(0.0)).collect();
             let enter_targets: Vec<f64> = gap.iter().map(|g| (-g).max(0.0)).collect();
-            let (leave_seed, enter_seed) = if options.birthplace_matching == BirthplaceMatching::Open {
-                (&s2c, &s1c)
-            } else {
-                (&s1c, &s2c)
-            };
+            let (leave_seed, enter_seed) =
+                if options.birthplace_matching == BirthplaceMatching::Open { (&s2c, &s1c) } else { (&s1c, &s2c) };
             leaving = scale_rows(leave_seed, &s1c, &leave_targets);
             entering = scale_rows(enter_seed, &s2c, &enter_targets);
             let a = s1c.sub(&leaving)?;
@@ -314,28 +307,21 @@ pub fn demographic_accounting(
         }
     };
 
-    // (4) One independent fit per birthplace.
-    let uniform;
-    let base = match seed {
-        Some(s) => s,
-        None => {
-            uniform = Matrix::filled(n, n, 1.0);
-            &uniform
-        }
-    };
-    let diagonal =
-        if options.stayer_assumption { DiagonalTreatment::FixedStayers } else { DiagonalTreatment::Fitted };
+    // (4) One independent fit per birthplace, spread over the cores; the
+    // slices are combined in birthplace order, so the sums are deterministic.
+    if let Some(s) = seed {
+        check_seed(s)?;
+    }
+    let diagonal = if options.stayer_assumption { DiagonalTreatment::FixedStayers } else { DiagonalTreatment::Fitted };
+    let slices = map_indices(n, |k| fit_birthplace_compact(s1d.row(k), s2d.row(k), seed, diagonal, &options.ipf))?;
     let mut convergence = Convergence::EXACT;
     let mut od_flows = Matrix::zeros(n, n);
     let mut detail = options.keep_birthplace_detail.then(|| Vec::with_capacity(n));
-    for k in 0..n {
-        let (slice, report) = fit_birthplace(s1d.row(k), s2d.row(k), base, diagonal, &options.ipf)?;
-        convergence = convergence.merge(report);
-        for (o, v) in od_flows.as_mut_slice().iter_mut().zip(slice.as_slice()) {
-            *o += v;
-        }
+    for slice in &slices {
+        convergence = convergence.merge(slice.fit.convergence);
+        slice.fit.add_into(&mut od_flows);
         if let Some(d) = detail.as_mut() {
-            d.push(slice);
+            d.push(slice.expand());
         }
     }
     od_flows.set_diagonal(0.0);

@@ -6,6 +6,7 @@
 //! zeros in the seed `m` are structural zeros, other seed values act as
 //! offsets (e.g. a gravity prior `pop_i^a pop_j^b / dist_ij^c`).
 
+use crate::newton::newton_scale;
 use crate::{FlowsError, Matrix, Table3};
 
 /// Stopping rule for IPF.
@@ -109,10 +110,65 @@ pub(crate) fn ipf2_impl(
     zero_diagonal: bool,
     options: &IpfOptions,
 ) -> Result<Fitted, FlowsError> {
-    let (n_rows, n_cols) = (seed.rows(), seed.cols());
+    check_seed(seed)?;
+    let fit = ipf2_compact(row_totals, col_totals, Some(seed), seed.rows(), seed.cols(), zero_diagonal, options)?;
+    Ok(Fitted { table: fit.expand(seed.rows(), seed.cols()), convergence: fit.convergence })
+}
+
+pub(crate) fn check_seed(seed: &Matrix) -> Result<(), FlowsError> {
     if let Some(v) = seed.as_slice().iter().find(|x| !x.is_finite() || **x < 0.0) {
         return Err(FlowsError::InvalidInput(format!("seed contains {v}; must be finite and ≥ 0")));
     }
+    Ok(())
+}
+
+/// A 2-way fit restricted to the rows and columns that can hold mass
+/// (positive target, or unconstrained); every other cell is zero.
+pub(crate) struct CompactFit {
+    pub rows: Vec<usize>,
+    pub cols: Vec<usize>,
+    /// `rows.len() × cols.len()`, row-major.
+    pub values: Vec<f64>,
+    /// `max_margin_error` is that of the full table.
+    pub convergence: Convergence,
+}
+
+impl CompactFit {
+    pub fn expand(&self, n_rows: usize, n_cols: usize) -> Matrix {
+        let mut table = Matrix::zeros(n_rows, n_cols);
+        let nc = self.cols.len();
+        for (a, &i) in self.rows.iter().enumerate() {
+            let dst = table.row_mut(i);
+            for (b, &j) in self.cols.iter().enumerate() {
+                dst[j] = self.values[a * nc + b];
+            }
+        }
+        table
+    }
+
+    /// Adds the fitted cells into `out` (same full shape).
+    pub fn add_into(&self, out: &mut Matrix) {
+        let nc = self.cols.len();
+        for (a, &i) in self.rows.iter().enumerate() {
+            let dst = out.row_mut(i);
+            for (b, &j) in self.cols.iter().enumerate() {
+                dst[j] += self.values[a * nc + b];
+            }
+        }
+    }
+}
+
+/// Core of [`ipf2`] on an `n_rows × n_cols` seed (`None` = all ones, never
+/// materialised), already checked to be finite and non-negative.
+pub(crate) fn ipf2_compact(
+    row_totals: Option<&[f64]>,
+    col_totals: Option<&[f64]>,
+    seed: Option<&Matrix>,
+    n_rows: usize,
+    n_cols: usize,
+    zero_diagonal: bool,
+    options: &IpfOptions,
+) -> Result<CompactFit, FlowsError> {
     if let Some(r) = row_totals {
         check_vector("row totals", r, n_rows)?;
     }
@@ -136,32 +192,30 @@ pub(crate) fn ipf2_impl(
     // Compact working copy restricted to rows/columns that can hold mass.
     let mut work = vec![0.0; nr * nc];
     for (a, &i) in active_rows.iter().enumerate() {
-        let src = seed.row(i);
         let dst = &mut work[a * nc..(a + 1) * nc];
-        for (b, &j) in active_cols.iter().enumerate() {
-            dst[b] = if zero_diagonal && i == j { 0.0 } else { src[j] };
+        match seed {
+            Some(m) => {
+                let src = m.row(i);
+                for (d, &j) in dst.iter_mut().zip(&active_cols) {
+                    *d = src[j];
+                }
+            }
+            None => dst.iter_mut().for_each(|d| *d = 1.0),
+        }
+        if zero_diagonal && let Ok(b) = active_cols.binary_search(&i) {
+            dst[b] = 0.0;
         }
     }
     let row_target: Option<Vec<f64>> = row_totals.map(|r| active_rows.iter().map(|&i| r[i]).collect());
     let col_target: Option<Vec<f64>> = col_totals.map(|c| active_cols.iter().map(|&j| c[j]).collect());
-    let scale = row_target
-        .iter()
-        .chain(col_target.iter())
-        .flat_map(|v| v.iter().copied())
-        .fold(1.0_f64, f64::max);
+    let scale = row_target.iter().chain(col_target.iter()).flat_map(|v| v.iter().copied()).fold(1.0_f64, f64::max);
     let threshold = options.tolerance.max(16.0 * f64::EPSILON * scale) + irreducible;
 
     let mut convergence = Convergence { iterations: 0, max_margin_error: 0.0, converged: false };
     match (&row_target, &col_target) {
         (Some(rt), Some(ct)) => {
-            let nnz = work.iter().filter(|v| **v > 0.0).count();
-            let fit = if nnz * 2 < work.len() {
-                fit_both_margins_sparse(&mut work, nc, rt, ct, threshold, options.max_iterations)
-            } else {
-                fit_both_margins(&mut work, nc, rt, ct, threshold, options.max_iterations)
-            };
-            convergence = fit
-                .map_err(|(is_row, k, t)| {
+            convergence =
+                fit_both(&mut work, nc, rt, ct, threshold, options.max_iterations).map_err(|(is_row, k, t)| {
                     let (what, idx) = if is_row { ("row", active_rows[k]) } else { ("column", active_cols[k]) };
                     FlowsError::Infeasible(format!("{what} {idx} has target {t} but no admissible cell"))
                 })?;
@@ -171,7 +225,10 @@ pub(crate) fn ipf2_impl(
                 let row = &mut work[a * nc..(a + 1) * nc];
                 let s: f64 = row.iter().sum();
                 if s <= 0.0 {
-                    return Err(FlowsError::Infeasible(format!("row {} has target {t} but no admissible cell", active_rows[a])));
+                    return Err(FlowsError::Infeasible(format!(
+                        "row {} has target {t} but no admissible cell",
+                        active_rows[a]
+                    )));
                 }
                 row.iter_mut().for_each(|v| *v *= t / s);
             }
@@ -186,7 +243,10 @@ pub(crate) fn ipf2_impl(
             }
             for (b, (&t, &s)) in ct.iter().zip(&col_sums).enumerate() {
                 if s <= 0.0 {
-                    return Err(FlowsError::Infeasible(format!("column {} has target {t} but no admissible cell", active_cols[b])));
+                    return Err(FlowsError::Infeasible(format!(
+                        "column {} has target {t} but no admissible cell",
+                        active_cols[b]
+                    )));
                 }
             }
             let factors: Vec<f64> = ct.iter().zip(&col_sums).map(|(t, s)| t / s).collect();
@@ -199,17 +259,89 @@ pub(crate) fn ipf2_impl(
         }
         (None, None) => convergence.converged = true,
     }
+    // The true error of the full table: inactive rows/columns are zero with zero target.
+    convergence.max_margin_error =
+        compact_margin_error(&work, nc, row_target.as_deref(), col_target.as_deref(), None, None);
+    Ok(CompactFit { rows: active_rows, cols: active_cols, values: work, convergence })
+}
 
-    let mut table = Matrix::zeros(n_rows, n_cols);
-    for (a, &i) in active_rows.iter().enumerate() {
-        let dst = table.row_mut(i);
-        for (b, &j) in active_cols.iter().enumerate() {
-            dst[j] = work[a * nc + b];
+/// Margin error of a compact table whose rows/columns also carry fixed
+/// extra mass (`row_extra[a]`, `col_extra[b]`, e.g. stayers).
+fn compact_margin_error(
+    work: &[f64],
+    nc: usize,
+    row_target: Option<&[f64]>,
+    col_target: Option<&[f64]>,
+    row_extra: Option<&[f64]>,
+    col_extra: Option<&[f64]>,
+) -> f64 {
+    let mut err: f64 = 0.0;
+    if let Some(rt) = row_target {
+        for (a, &t) in rt.iter().enumerate() {
+            let s: f64 = work[a * nc..(a + 1) * nc].iter().sum::<f64>() + row_extra.map_or(0.0, |e| e[a]);
+            err = err.max((s - t).abs());
         }
     }
-    // Report the true error on the full table, including skipped zero margins.
-    convergence.max_margin_error = margin_error(&table, row_totals, col_totals);
-    Ok(Fitted { table, convergence })
+    if let Some(ct) = col_target {
+        let mut sums: Vec<f64> = col_extra.map_or_else(|| vec![0.0; nc], <[f64]>::to_vec);
+        for row in work.chunks_exact(nc.max(1)) {
+            for (s, v) in sums.iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+        for (s, t) in sums.iter().zip(ct) {
+            err = err.max((s - t).abs());
+        }
+    }
+    err
+}
+
+/// IPF sweeps before a slow fit is handed to Newton's method.
+const NEWTON_AFTER: usize = 50;
+/// Largest number of active columns for the dense Newton solve (nc² memory).
+const NEWTON_MAX_COLS: usize = 2048;
+
+/// Both margins: plain IPF sweeps first (most fits converge within a few
+/// dozen and are left exactly as IPF computes them); a fit still short of
+/// the threshold after [`NEWTON_AFTER`] sweeps is finished by Newton's
+/// method on the dual (same fixed point, same stopping rule), falling back
+/// to further sweeps if Newton fails. `iterations` counts sweeps plus
+/// Newton steps.
+fn fit_both(
+    work: &mut [f64],
+    nc: usize,
+    rt: &[f64],
+    ct: &[f64],
+    threshold: f64,
+    max_iterations: usize,
+) -> Result<Convergence, (bool, usize, f64)> {
+    let sparse = work.iter().filter(|v| **v > 0.0).count() * 2 < work.len();
+    let sweeps = |work: &mut [f64], limit: usize| {
+        if sparse {
+            fit_both_margins_sparse(work, nc, rt, ct, threshold, limit)
+        } else {
+            fit_both_margins(work, nc, rt, ct, threshold, limit)
+        }
+    };
+    let max_iterations = max_iterations.max(1);
+    let mut report = sweeps(work, max_iterations.min(NEWTON_AFTER))?;
+    if report.converged || report.iterations >= max_iterations {
+        return Ok(report);
+    }
+    if nc <= NEWTON_MAX_COLS {
+        let newton = newton_scale(work, nc, rt, ct, threshold, max_iterations - report.iterations);
+        report.iterations += newton.steps;
+        if newton.converged {
+            report.converged = true;
+            return Ok(report);
+        }
+    }
+    if report.iterations < max_iterations {
+        let rest = sweeps(work, max_iterations - report.iterations)?;
+        report.iterations += rest.iterations;
+        report.converged = rest.converged;
+    }
+    Ok(report)
 }
 
 /// Core IPF loop with both margins, fused so each cycle is one sweep over
@@ -372,49 +504,75 @@ pub fn ipf3_birthplace(
     {
         return Err(FlowsError::Dimension("seed must be n × n × n".into()));
     }
-    let uniform = Matrix::filled(n, n, 1.0);
+    if let Some(s) = seed {
+        s.slices().iter().try_for_each(check_seed)?;
+    }
     let mut slices = Vec::with_capacity(n);
     let mut convergence = Convergence::EXACT;
     for k in 0..n {
-        let base = seed.map_or(&uniform, |s| s.birthplace(k));
-        let (fitted, report) = fit_birthplace(start.row(k), end.row(k), base, diagonal, options)?;
-        convergence = convergence.merge(report);
-        slices.push(fitted);
+        let base = seed.map(|s| s.birthplace(k));
+        let slice = fit_birthplace_compact(start.row(k), end.row(k), base, diagonal, options)?;
+        convergence = convergence.merge(slice.fit.convergence);
+        slices.push(slice.expand());
     }
     Ok(Fitted3 { flows: Table3::from_slices(slices)?, convergence })
 }
 
-/// One birthplace slice of [`ipf3_birthplace`]; also used by the
-/// demographic-accounting estimator to avoid materialising the 3-way table.
-pub(crate) fn fit_birthplace(
+/// A fitted birthplace slice: the compact movers (or full independence)
+/// fit plus, under [`DiagonalTreatment::FixedStayers`], the stayers.
+pub(crate) struct BirthplaceSlice {
+    pub fit: CompactFit,
+    pub stayers: Option<Vec<f64>>,
+    n: usize,
+}
+
+impl BirthplaceSlice {
+    pub fn expand(&self) -> Matrix {
+        let mut table = self.fit.expand(self.n, self.n);
+        if let Some(st) = &self.stayers {
+            for (i, s) in st.iter().enumerate() {
+                table[(i, i)] = *s;
+            }
+        }
+        table
+    }
+}
+
+/// One birthplace slice without materialising the `n × n` table; the
+/// seed (`None` = all ones) must already be validated. Used by the
+/// demographic-accounting estimator, which only needs the movers.
+pub(crate) fn fit_birthplace_compact(
     start_row: &[f64],
     end_row: &[f64],
-    seed: &Matrix,
+    seed: Option<&Matrix>,
     diagonal: DiagonalTreatment,
     options: &IpfOptions,
-) -> Result<(Matrix, Convergence), FlowsError> {
+) -> Result<BirthplaceSlice, FlowsError> {
     let n = start_row.len();
     match diagonal {
         DiagonalTreatment::Fitted => {
-            let f = ipf2(Some(start_row), Some(end_row), seed, options)?;
-            Ok((f.table, f.convergence))
+            let fit = ipf2_compact(Some(start_row), Some(end_row), seed, n, n, false, options)?;
+            Ok(BirthplaceSlice { fit, stayers: None, n })
         }
         DiagonalTreatment::FixedStayers => {
             let stayers: Vec<f64> = start_row.iter().zip(end_row).map(|(a, b)| a.min(*b)).collect();
             let movers_out: Vec<f64> = start_row.iter().zip(&stayers).map(|(a, s)| a - s).collect();
             let movers_in: Vec<f64> = end_row.iter().zip(&stayers).map(|(b, s)| b - s).collect();
-            let (mut table, mut report) =
-                if movers_out.iter().all(|&x| x == 0.0) && movers_in.iter().all(|&x| x == 0.0) {
-                    (Matrix::zeros(n, n), Convergence::EXACT)
-                } else {
-                    let f = ipf2_impl(Some(&movers_out), Some(&movers_in), seed, true, options)?;
-                    (f.table, f.convergence)
-                };
-            for (i, s) in stayers.iter().enumerate() {
-                table[(i, i)] = *s;
-            }
-            report.max_margin_error = margin_error(&table, Some(start_row), Some(end_row));
-            Ok((table, report))
+            let mut fit = if movers_out.iter().all(|&x| x == 0.0) && movers_in.iter().all(|&x| x == 0.0) {
+                CompactFit { rows: vec![], cols: vec![], values: vec![], convergence: Convergence::EXACT }
+            } else {
+                ipf2_compact(Some(&movers_out), Some(&movers_in), seed, n, n, true, options)?
+            };
+            // Error of the full slice (stayers on the diagonal) against the
+            // stock margins; rows/columns without movers hold exactly their stayers.
+            let nc = fit.cols.len();
+            let rt: Vec<f64> = fit.rows.iter().map(|&i| start_row[i]).collect();
+            let ct: Vec<f64> = fit.cols.iter().map(|&j| end_row[j]).collect();
+            let re: Vec<f64> = fit.rows.iter().map(|&i| stayers[i]).collect();
+            let ce: Vec<f64> = fit.cols.iter().map(|&j| stayers[j]).collect();
+            fit.convergence.max_margin_error =
+                compact_margin_error(&fit.values, nc, Some(&rt), Some(&ct), Some(&re), Some(&ce));
+            Ok(BirthplaceSlice { fit, stayers: Some(stayers), n })
         }
     }
 }

@@ -11,6 +11,8 @@ mod indices;
 mod ipf;
 mod matrix;
 mod net;
+mod newton;
+mod par;
 mod rates;
 mod stock_diff;
 pub mod world;
