@@ -131,7 +131,8 @@ pub fn parse_key(dimensions: &[String], key: &str) -> Result<Vec<(String, Vec<St
             if !dimensions.contains(&dim) {
                 return Err(format!("no dimension `{dim}` (dimensions: {})", dimensions.join(", ")));
             }
-            let codes: Vec<String> = code.split('+').map(|c| c.trim().to_string()).collect();
+            // In a query string `+` arrives as a space.
+            let codes: Vec<String> = code.split(['+', ' ']).filter(|c| !c.is_empty()).map(|c| c.trim().to_string()).collect();
             match filters.iter_mut().find(|(d, _)| *d == dim) {
                 Some((_, existing)) => existing.extend(codes),
                 None => filters.push((dim, codes)),
@@ -152,7 +153,7 @@ pub fn parse_key(dimensions: &[String], key: &str) -> Result<Vec<(String, Vec<St
         .iter()
         .zip(parts)
         .filter(|(_, p)| !p.is_empty())
-        .map(|(d, p)| (d.clone(), p.split('+').map(String::from).collect()))
+        .map(|(d, p)| (d.clone(), p.split(['+', ' ']).filter(|c| !c.is_empty()).map(String::from).collect()))
         .collect())
 }
 

@@ -1,0 +1,286 @@
+//! End to end: the `koshi` binary on a fresh bank with the bundled datasets — the papers'
+//! tables with citations, their derived figures from the bank's own arithmetic, real
+//! cross-source discrepancies, the seeded defects, and a kill in the middle of an ingest.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use koshi_core::indicators;
+
+fn koshi() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_koshi"))
+}
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    let out = koshi().arg("--db").arg(db).args(args).output().expect("koshi runs");
+    assert!(out.status.success(), "koshi {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn json(db: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--format", "json"]);
+    serde_json::from_slice(&run(db, &all).stdout).expect("JSON output")
+}
+
+/// One bank with every bundled dataset, loaded once through the CLI for all tests.
+fn bundled_bank() -> &'static Path {
+    static BANK: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = BANK.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bank.db");
+        run(&path, &["load-bundled"]);
+        (dir, path)
+    });
+    path
+}
+
+/// The current figure of one source for a fully specified key and period.
+fn figure(key: &str, dataflow: &str, period: &str, source: &str) -> f64 {
+    let rows = json(bundled_bank(), &["query", dataflow, "--key", key, "--source", source]);
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["time_period"] == period)
+        .unwrap_or_else(|| panic!("no {dataflow} {key} {period} from {source}: {rows}"));
+    let mult = row["unit_mult"].as_i64().unwrap() as i32;
+    row["value"].as_f64().unwrap() * 10f64.powi(mult)
+}
+
+#[test]
+fn loading_the_bundled_data_again_changes_nothing() {
+    let out = run(bundled_bank(), &["load-bundled", "--format", "json"]);
+    let outcomes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcomes = outcomes.as_array().unwrap();
+    assert!(outcomes.len() > 30);
+    assert!(outcomes.iter().all(|o| o["outcome"] == "unchanged"), "{outcomes:#?}");
+}
+
+#[test]
+fn papers_table_2_is_shown_with_citations() {
+    let rows = json(bundled_bank(), &["query", "MIG_EXT", "--key", "KAZ.CIS._T.ED5T8.", "--source", "PAPER_003"]);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "balance, arrived, left: {rows:#?}");
+    for r in rows {
+        let citation = r["citation"].as_str().unwrap();
+        assert!(citation.contains("003, Table 2"), "{citation}");
+        assert!(citation.contains("original source: KZ_BNS"), "{citation}");
+    }
+}
+
+#[test]
+fn table_2_balances_come_out_of_the_banks_arithmetic() {
+    // golden: CIS, higher: 2,125 − 10,173 = −8,048; and every other cell likewise.
+    for partner in ["CIS", "NON_CIS"] {
+        for education in ["ED5T8", "ED45", "ED34", "ED2"] {
+            let key = |m: &str| format!("KAZ.{partner}._T.{education}.{m}");
+            let arrived = figure(&key("ARR"), "MIG_EXT", "2017", "PAPER_003");
+            let left = figure(&key("DEP"), "MIG_EXT", "2017", "PAPER_003");
+            let stated = figure(&key("NET"), "MIG_EXT", "2017", "PAPER_003");
+            assert_eq!(indicators::net_migration(arrived, left), stated, "{partner} {education}");
+        }
+    }
+    assert_eq!(figure("KAZ.CIS._T.ED5T8.NET", "MIG_EXT", "2017", "PAPER_003"), -8_048.0);
+}
+
+#[test]
+fn brain_drain_balance_and_the_2017_balance() {
+    let key = |m: &str| format!("KAZ.WLD._T.ED5T8.{m}");
+    let left = figure(&key("DEP"), "MIG_EXT", "2000/2017", "PAPER_003");
+    let arrived = figure(&key("ARR"), "MIG_EXT", "2000/2017", "PAPER_003");
+    assert_eq!((left, arrived), (171_434.0, 82_957.0));
+    assert_eq!(indicators::net_migration(arrived, left), -88_477.0);
+    assert_eq!(figure(&key("ACC_NET"), "MIG_EXT", "2000/2017", "PAPER_003"), -88_477.0);
+
+    // 002: January–May 2017 arrivals 7,204, departures 10,975, balance −3,771.
+    let jan_may = "2017-01/2017-05";
+    let a = figure("KAZ.WLD._T._T.ARR", "MIG_EXT", jan_may, "PAPER_002");
+    let d = figure("KAZ.WLD._T._T.DEP", "MIG_EXT", jan_may, "PAPER_002");
+    assert_eq!((a, d), (7_204.0, 10_975.0));
+    assert_eq!(indicators::net_migration(a, d), figure("KAZ.WLD._T._T.NET", "MIG_EXT", jan_may, "PAPER_002"));
+    assert_eq!(indicators::net_migration(a, d), -3_771.0);
+
+    // 003: external balance −2,234 (2013) → −22,426 (2017); intensity 1.43 → 2.09 per 1,000.
+    assert_eq!(figure("KAZ.WLD._T._T.NET", "MIG_EXT", "2013", "PAPER_003"), -2_234.0);
+    assert_eq!(figure("KAZ.WLD._T._T.NET", "MIG_EXT", "2017", "PAPER_003"), -22_426.0);
+    assert_eq!(figure("KAZ.WLD._T._T.INTENSITY", "MIG_EXT", "2013", "PAPER_003"), 1.43);
+    assert_eq!(figure("KAZ.WLD._T._T.INTENSITY", "MIG_EXT", "2017", "PAPER_003"), 2.09);
+    // 002: population 16,009,597 at the 2009 census.
+    assert_eq!(figure("KAZ._T._T", "POP", "2009", "PAPER_002"), 16_009_597.0);
+}
+
+#[test]
+fn table_1_stock_shares_from_stock_and_population() {
+    let round1 = |x: f64| (x * 10.0).round() / 10.0;
+    // 2000: the paper's stock over the UN mid-year population (the paper cites the UN).
+    let kz_2000 = indicators::share_pct(
+        figure("KAZ.WLD._T.STOCK", "MIG_STOCK", "2000", "PAPER_003"),
+        figure("KAZ._T._T", "POP", "2000", "UN_DESA"),
+    );
+    assert_eq!(kz_2000.map(round1), Some(19.2));
+    // 2017: over the national estimate at 1 June 2017 printed in 002.
+    let kz_2017 = indicators::share_pct(
+        figure("KAZ.WLD._T.STOCK", "MIG_STOCK", "2017", "PAPER_003"),
+        figure("KAZ._T._T", "POP", "2017-06-01", "PAPER_002"),
+    );
+    assert_eq!(kz_2017.map(round1), Some(20.2));
+    let cn_2000 = indicators::share_pct(
+        figure("CHN.WLD._T.STOCK", "MIG_STOCK", "2000", "PAPER_003"),
+        figure("CHN._T._T", "POP", "2000", "UN_DESA"),
+    );
+    assert_eq!(cn_2000.map(round1), Some(0.0));
+    let cn_2017 = indicators::share_pct(
+        figure("CHN.WLD._T.STOCK", "MIG_STOCK", "2017", "PAPER_003"),
+        figure("CHN._T._T", "POP", "2017", "PAPER_003"),
+    );
+    assert_eq!(cn_2017.map(round1), Some(0.1));
+    assert_eq!(figure("KAZ.WLD._T.SHARE_POP", "MIG_STOCK", "2017", "PAPER_003"), 20.2);
+}
+
+#[test]
+fn trade_tables_defects_are_flagged_and_corrected_as_a_separate_release() {
+    let db = bundled_bank();
+    let findings = json(db, &["check"]);
+    let findings = findings.as_array().unwrap();
+    let has = |rule: &str, key: &str, period: &str| {
+        findings.iter().any(|f| f["rule"] == rule && f["key"] == key && f["time_period"] == period)
+    };
+    assert!(has("UNIT_MISLABELLED", "BLR.KAZ.EXP", "2010"));
+    assert!(has("IMPLAUSIBLE_MAGNITUDE", "BLR.KAZ.EXP", "2010"), "the bank finds it by itself: 464.8 billion > Belarus's GDP");
+    assert!(has("COLUMNS_SWAPPED", "BLR.KAZ.EXP", "2014"));
+    assert!(has("MALFORMED_NUMBER", "RUS.GDP", "2017"));
+
+    // Current view: the corrected release, in millions; as of 2021 the paper as printed.
+    let exports_2010 = |extra: &[&str]| {
+        let mut args = vec!["query", "TRADE", "--key", "BLR.KAZ.EXP", "--source", "PAPER_000"];
+        args.extend_from_slice(extra);
+        let rows = json(db, &args);
+        let row = rows.as_array().unwrap().iter().find(|r| r["time_period"] == "2010").cloned().unwrap();
+        (row["value"].as_f64().unwrap() * 10f64.powi(row["unit_mult"].as_i64().unwrap() as i32), row["release_label"].clone())
+    };
+    assert_eq!(exports_2010(&[]), (464.8e6, serde_json::json!("corrected")));
+    assert_eq!(exports_2010(&["--as-of", "2021-01-01"]), (464.8e9, serde_json::json!("as-printed")));
+    // 2014's swapped cells are put right in the corrected release.
+    assert_eq!(figure("BLR.KAZ.EXP", "TRADE", "2014", "PAPER_000"), 879.4e6);
+    assert_eq!(figure("RUS.GDP", "MACRO", "2017", "PAPER_003"), 1_577.5e9);
+}
+
+#[test]
+fn a_real_cross_source_discrepancy_surfaces() {
+    let gaps = json(bundled_bank(), &["discrepancies", "MIG_STOCK"]);
+    let gaps = gaps.as_array().unwrap();
+    let kz = gaps
+        .iter()
+        .find(|g| g["key"] == serde_json::json!(["KAZ", "WLD", "_T", "STOCK"]) && g["time_period"] == "2000")
+        .unwrap_or_else(|| panic!("{gaps:#?}"));
+    let pair = [kz["value_a"].as_f64().unwrap(), kz["value_b"].as_f64().unwrap()];
+    assert!(pair.contains(&2_871_300.0) && pair.contains(&2_874_194.0), "{kz}");
+    assert!(kz["definition_a"] != kz["definition_b"] || kz["source_a"] != kz["source_b"]);
+    let net = json(bundled_bank(), &["discrepancies", "MIG_EXT", "--tolerance", "10"]);
+    assert!(net.as_array().unwrap().iter().any(|g| g["time_period"] == "2017"
+        && g["key"] == serde_json::json!(["KAZ", "WLD", "_T", "_T", "NET"])));
+}
+
+#[test]
+fn harmonised_view_says_which_source_won() {
+    let rows = json(bundled_bank(), &["query", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--harmonised", "--from", "2017", "--to", "2017"]);
+    let row = &rows.as_array().unwrap()[0];
+    assert_eq!(row["candidates"], 2);
+    assert_eq!(row["source"], "UN_WPP", "WPP outranks a paper in MIG_EXT's policy");
+    assert!(row["reason"].as_str().unwrap().contains("priority"));
+}
+
+#[test]
+fn output_formats_and_clear_errors() {
+    let db = bundled_bank();
+    let csv = String::from_utf8(run(db, &["dataflows", "--format", "csv"]).stdout).unwrap();
+    assert!(csv.starts_with("dataflow,dimensions,series,observations,name"), "{csv}");
+    let table = String::from_utf8(run(db, &["codelist", "EDUCATION"]).stdout).unwrap();
+    assert!(table.contains("ED5T8") && table.contains("Высшее"), "{table}");
+    let bad = koshi().arg("--db").arg(db).args(["query", "MIG_EXT", "--key", "NOPE=KAZ"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no dimension `NOPE`"));
+}
+
+/// A kill in the middle of an ingest leaves the bank exactly as it was.
+#[test]
+fn killing_an_ingest_leaves_the_bank_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bank.db");
+    let mapping = dir.path().join("stock.toml");
+    std::fs::write(
+        &mapping,
+        r#"
+[release]
+label = "synthetic stock"
+date = "2020-01-01"
+[fields]
+DATAFLOW = { value = "MIG_STOCK" }
+REF_AREA = { column = "dest", lookup = "code" }
+COUNTERPART = { column = "orig", lookup = "code" }
+SEX = { value = "_T" }
+MEASURE = { value = "STOCK" }
+TIME_PERIOD = { column = "year" }
+OBS_VALUE = { column = "value" }
+SOURCE = { value = "UN_DESA" }
+DEFINITION = { value = "synthetic" }
+UNIT = { value = "PERS" }
+"#,
+    )
+    .unwrap();
+    let catalogue = koshi_core::Catalogue::standard().unwrap();
+    let countries: Vec<String> = catalogue
+        .codelist("AREA")
+        .unwrap()
+        .codes
+        .iter()
+        .filter(|c| c.properties.get("kind").map(String::as_str) == Some("country"))
+        .map(|c| c.id.clone())
+        .collect();
+    let small = dir.path().join("small.csv");
+    std::fs::write(&small, "dest,orig,year,value\nKAZ,RUS,2020,100\nKAZ,UZB,2020,50\n").unwrap();
+    run(&db, &["ingest", small.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
+
+    let big = dir.path().join("big.csv");
+    let mut text = String::from("dest,orig,year,value\n");
+    for year in 1990..2010 {
+        for d in &countries {
+            for o in countries.iter().take(200) {
+                text.push_str(&format!("{d},{o},{year},{}\n", (year - 1989) * 7));
+            }
+        }
+    }
+    std::fs::write(&big, text).unwrap();
+
+    let before = koshi_store::Bank::open(&db).unwrap().counts().unwrap();
+    let mut child = koshi()
+        .arg("--db")
+        .arg(&db)
+        .args(["ingest", big.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the writer has put pages into the WAL, then kill it without warning.
+    let wal = dir.path().join("bank.db-wal");
+    let start = std::time::Instant::now();
+    let initial = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    loop {
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size > initial + 4 * 1024 * 1024 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the ingest finished before it could be killed");
+        assert!(start.elapsed().as_secs() < 300, "the ingest never started writing");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let bank = koshi_store::Bank::open(&db).unwrap();
+    assert_eq!(bank.counts().unwrap(), before, "the bank is as it was before the killed ingest");
+    let integrity: String = bank.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(integrity, "ok");
+}
