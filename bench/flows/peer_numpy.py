@@ -85,8 +85,15 @@ def main():
         n = int(n)
         load = lambda name: np.fromfile(f"{d}/p{i}_{name}.f64", dtype="<f8")
         periods.append((label, load("start").reshape(n, n), load("end").reshape(n, n), load("births"), load("deaths")))
-    for label, s1, s2, b, dd in periods:
-        print(f"numpy period {label} n={s1.shape[0]} movers={estimate(s1, s2, b, dd).sum():.0f}")
+    for i, (label, s1, s2, b, dd) in enumerate(periods):
+        od = estimate(s1, s2, b, dd)
+        line = f"numpy period {label} n={s1.shape[0]} movers={od.sum():.4f}"
+        try:  # the Rust flows of the same period, when written by bench_world --dump
+            rust = np.fromfile(f"{d}/p{i}_od_rust.f64", dtype="<f8").reshape(od.shape)
+            line += f" max_cell_diff_vs_rust={np.abs(od - rust).max():.3e}"
+        except FileNotFoundError:
+            pass
+        print(line)
     one, allp = [], []
     for _ in range(repeat):
         t = time.perf_counter()

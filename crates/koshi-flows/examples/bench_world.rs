@@ -92,9 +92,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let options = DemographicOptions { death_method: DeathMethod::NativeBorn, ..Default::default() };
     // Warm-up, and the figures to compare with the peer.
-    for p in &periods {
+    for (i, p) in periods.iter().enumerate() {
         let e = estimate(p, &options);
-        println!("rust period {} n={} movers={:.0}", p.label, p.start.rows(), e.total_movers());
+        println!("rust period {} n={} movers={:.4}", p.label, p.start.rows(), e.total_movers());
+        if let Some(dir) = &dump {
+            write_f64(&dir.join(format!("p{i}_od_rust.f64")), e.od_flows.as_slice())?;
+        }
     }
     let one: Vec<f64> = (0..repeat)
         .map(|_| {

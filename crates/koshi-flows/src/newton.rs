@@ -90,7 +90,7 @@ fn evaluate(
 /// In-place Cholesky factorisation of the symmetric positive definite
 /// `n × n` row-major matrix `a` (lower triangle used and overwritten).
 /// `false` if a pivot is not positive.
-fn cholesky(a: &mut [f64], n: usize) -> bool {
+pub(crate) fn cholesky(a: &mut [f64], n: usize) -> bool {
     for i in 0..n {
         for j in 0..=i {
             let (head, tail) = a.split_at_mut(i * n);
@@ -113,7 +113,7 @@ fn cholesky(a: &mut [f64], n: usize) -> bool {
 }
 
 /// Solves `L Lᵀ x = b` in place for the factor from [`cholesky`].
-fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64]) {
+pub(crate) fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64]) {
     for i in 0..n {
         let row = &l[i * n..i * n + i];
         let dot: f64 = row.iter().zip(&b[..i]).map(|(x, y)| x * y).sum();
@@ -242,3 +242,4 @@ pub(crate) fn newton_scale(
         }
     }
 }
+
