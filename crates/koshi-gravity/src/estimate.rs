@@ -83,6 +83,7 @@ struct CoreFit {
 
 /// Fits `formula` on `table` with the chosen estimator.
 pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: &FitOptions) -> Result<GravityFit> {
+    let t_fit = std::time::Instant::now();
     let fe_handling = if estimator == Estimator::PoissonGlm { FeHandling::Dummies } else { FeHandling::Absorb };
     let absorbed = fe_handling == FeHandling::Absorb && !formula.fixed_effects.is_empty();
     let vcov_spec = match &options.vcov {
@@ -120,7 +121,14 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
     } else {
         options.separation
     };
-    let reasons = find_drops(&sub.y, &sub.x, &sub.fes, poisson, &sep_opts);
+    let (reasons, rectifier_converged) = find_drops(&sub.y, &sub.x, &sub.fes, poisson, &sep_opts);
+    let mut warnings = Vec::new();
+    if !rectifier_converged {
+        warnings.push(format!(
+            "separation check (iterated rectifier) inconclusive after {} iterations; no row dropped by it",
+            sep_opts.rectifier_options.max_iter
+        ));
+    }
     for (k, r) in reasons.iter().enumerate() {
         match r {
             Some(reason) => dropped_rows.push((sub.rows[k], *reason)),
@@ -146,7 +154,16 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
         }
     }
 
+    if trace() {
+        eprintln!("frame + drops {:.3}s", t_fit.elapsed().as_secs_f64());
+    }
     let core = if poisson { irls_poisson(&est, options)? } else { least_squares(&est, options)? };
+    if !core.converged {
+        warnings.push(format!("did not converge in {} iterations", core.iterations));
+    }
+    if trace() {
+        eprintln!("core {:.3}s", t_fit.elapsed().as_secs_f64());
+    }
     let names: Vec<String> = core.kept.iter().map(|&j| est.x_names[j].clone()).collect();
     let collinear: Vec<String> = (0..est.x_names.len()).filter(|j| !core.kept.contains(j)).map(|j| est.x_names[j].clone()).collect();
 
@@ -232,6 +249,7 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
         squared_correlation,
         n_params,
         fixed_effects,
+        warnings,
         rows: est.rows.clone(),
         fitted: core.fitted,
         linear_predictor: core.eta,
@@ -291,7 +309,12 @@ fn independent_after_projection(x: &[Vec<f64>], x_tilde: &[Vec<f64>], w: Option<
     independent_columns(&gram, tol).into_iter().map(|k| candidates[k]).collect()
 }
 
+fn trace() -> bool {
+    std::env::var_os("KOSHI_GRAVITY_TRACE").is_some()
+}
+
 fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
+    let t_start = std::time::Instant::now();
     let n = est.y.len();
     let y = &est.y;
     let ybar = mean(y);
@@ -310,6 +333,9 @@ fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
         (kept, alphas)
     };
     let x: Vec<Vec<f64>> = kept.iter().map(|&j| est.x[j].clone()).collect();
+    if trace() {
+        eprintln!("collinearity check {:.3}s", t_start.elapsed().as_secs_f64());
+    }
     let p = x.len();
     if p == 0 {
         return Err(GravityError::NoRegressors);
@@ -330,8 +356,12 @@ fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
             z[i] = eta[i] + (y[i] - mu[i]) / mu[i];
         }
         let dm = Demeaner::new(&est.fes, Some(&mu), n);
-        dm.project(&z, &mut alpha_z, &mut z_tilde, inner_tol, opts.inner_max_iter);
+        let tz = std::time::Instant::now();
+        let sz = dm.project(&z, &mut alpha_z, &mut z_tilde, inner_tol, opts.inner_max_iter);
         project_columns(&dm, &x, &mut alpha_x, &mut x_tilde, inner_tol, opts.inner_max_iter);
+        if trace() {
+            eprintln!("irls {iter}: inner_tol {inner_tol:.1e} z-iters {} proj {:.3}s", sz.iterations, tz.elapsed().as_secs_f64());
+        }
         let gram = weighted_gram(&x_tilde, Some(&mu));
         let chol = cholesky(&gram).ok_or_else(|| GravityError::Numerical("X'WX is not positive definite".into()))?;
         let rhs: Vec<f64> = x_tilde.iter().map(|c| crate::numeric::weighted_dot(c, &z_tilde, Some(&mu))).collect();

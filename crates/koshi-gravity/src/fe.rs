@@ -155,15 +155,6 @@ impl<'a> Demeaner<'a> {
         }
     }
 
-    /// out = D·alpha
-    fn gather(&self, alpha: &[f64], out: &mut [f64]) {
-        out.iter_mut().for_each(|v| *v = 0.0);
-        for (k, codes) in self.dims.iter().enumerate() {
-            let a = &alpha[self.offsets[k]..];
-            out.iter_mut().zip(codes.iter()).for_each(|(o, &c)| *o += a[c as usize]);
-        }
-    }
-
     /// out = D'W v
     fn scatter(&self, v: &[f64], out: &mut [f64]) {
         out.iter_mut().for_each(|x| *x = 0.0);
@@ -181,6 +172,56 @@ impl<'a> Demeaner<'a> {
             Some(w) => v.iter().zip(w).map(|(x, w)| x * x * w).sum(),
             None => v.iter().map(|x| x * x).sum(),
         }
+    }
+
+    /// One fused pass: t = D·p, q = D'W t; returns p'q = Σ w t². No n-length temporaries.
+    fn apply_normal_operator(&self, p: &[f64], q: &mut [f64]) -> f64 {
+        q.iter_mut().for_each(|v| *v = 0.0);
+        let mut pq = 0.0;
+        let w = |i: usize| self.weights.map_or(1.0, |w| w[i]);
+        match self.dims.as_slice() {
+            [c0, c1] => {
+                let (p0, p1) = p.split_at(self.offsets[1]);
+                let (q0, q1) = q.split_at_mut(self.offsets[1]);
+                for i in 0..self.n {
+                    let (a, b) = (c0[i] as usize, c1[i] as usize);
+                    let t = p0[a] + p1[b];
+                    let wt = w(i) * t;
+                    pq += wt * t;
+                    q0[a] += wt;
+                    q1[b] += wt;
+                }
+            }
+            [c0, c1, c2] => {
+                let (p0, rest) = p.split_at(self.offsets[1]);
+                let (p1, p2) = rest.split_at(self.offsets[2] - self.offsets[1]);
+                let (q0, rest) = q.split_at_mut(self.offsets[1]);
+                let (q1, q2) = rest.split_at_mut(self.offsets[2] - self.offsets[1]);
+                for i in 0..self.n {
+                    let (a, b, c) = (c0[i] as usize, c1[i] as usize, c2[i] as usize);
+                    let t = p0[a] + p1[b] + p2[c];
+                    let wt = w(i) * t;
+                    pq += wt * t;
+                    q0[a] += wt;
+                    q1[b] += wt;
+                    q2[c] += wt;
+                }
+            }
+            dims => {
+                for i in 0..self.n {
+                    let mut t = 0.0;
+                    for (k, codes) in dims.iter().enumerate() {
+                        t += p[self.offsets[k] + codes[i] as usize];
+                    }
+                    let wt = w(i) * t;
+                    pq += wt * t;
+                    for (k, codes) in dims.iter().enumerate() {
+                        q[self.offsets[k] + codes[i] as usize] += wt;
+                    }
+                }
+            }
+        }
+        pq
     }
 
     /// Projects `x` into `out` (= x − D α̂), updating `alpha` in place (its input is the warm
@@ -205,34 +246,39 @@ impl<'a> Demeaner<'a> {
         }
         // Below this the remainder is rounding noise: stop even if x is (nearly) absorbed.
         let noise_floor = 1e-28 * self.wnorm2(x);
+        // ‖out‖ is only refreshed when the residual test passes, so iterations touch no n-vectors
+        // except the codes and weights.
         let mut denom = self.wnorm2(out);
         let mut z: Vec<f64> = r.iter().zip(&self.inv_group_weight).map(|(a, b)| a * b).collect();
         let mut p = z.clone();
         let mut rz: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();
-        let mut t = vec![0.0; self.n];
         let mut q = vec![0.0; self.n_coef];
         let tol2 = tol * tol;
         let mut it = 0;
+        let refresh = |alpha: &[f64], out: &mut [f64]| {
+            out.copy_from_slice(x);
+            self.subtract_effects(alpha, out);
+            self.wnorm2(out)
+        };
         loop {
             if rz <= tol2 * denom || rz <= noise_floor {
-                denom = self.wnorm2(out);
+                denom = refresh(alpha, out);
                 if rz <= tol2 * denom || rz <= noise_floor {
                     return ProjectionStats { iterations: it, converged: true };
                 }
             }
             if it >= max_iter {
+                refresh(alpha, out);
                 return ProjectionStats { iterations: it, converged: false };
             }
             it += 1;
-            self.gather(&p, &mut t);
-            self.scatter(&t, &mut q);
-            let pq: f64 = p.iter().zip(&q).map(|(a, b)| a * b).sum();
+            let pq = self.apply_normal_operator(&p, &mut q);
             if !(pq > 0.0) {
+                denom = refresh(alpha, out);
                 return ProjectionStats { iterations: it, converged: rz <= tol2 * denom };
             }
             let step = rz / pq;
             alpha.iter_mut().zip(&p).for_each(|(a, pi)| *a += step * pi);
-            out.iter_mut().zip(&t).for_each(|(o, ti)| *o -= step * ti);
             r.iter_mut().zip(&q).for_each(|(ri, qi)| *ri -= step * qi);
             z.iter_mut().zip(r.iter().zip(&self.inv_group_weight)).for_each(|(zi, (ri, m))| *zi = ri * m);
             let rz_new: f64 = r.iter().zip(&z).map(|(a, b)| a * b).sum();

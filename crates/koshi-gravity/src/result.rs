@@ -100,6 +100,8 @@ pub struct GravityFit {
     /// Number of parameters including fixed effects.
     pub n_params: usize,
     pub fixed_effects: Vec<FixedEffectEstimates>,
+    /// Conditions the user should know about (non-convergence, inconclusive checks).
+    pub warnings: Vec<String>,
     /// Input row of each used observation.
     pub rows: Vec<usize>,
     /// Fitted mean μ (Poisson) or fitted log y (OLS), aligned with `rows`.
@@ -152,6 +154,9 @@ impl fmt::Display for GravityFit {
                 "Log-likelihood: {:.4e}  pseudo R2: {:.6}  adj. pseudo R2: {:.6}  sq. cor.: {:.6}  deviance: {:.6e}",
                 self.log_likelihood, self.pseudo_r2, self.adj_pseudo_r2, self.squared_correlation, self.deviance
             )?,
+        }
+        for w in &self.warnings {
+            writeln!(f, "Warning: {w}")?;
         }
         write!(f, "Iterations: {}{}", self.iterations, if self.converged { "" } else { " (NOT converged)" })
     }

@@ -31,7 +31,7 @@ pub struct RectifierOptions {
 
 impl Default for RectifierOptions {
     fn default() -> Self {
-        Self { zero_tol: 1e-6, pin_weight: 1e7, max_iter: 1000 }
+        Self { zero_tol: 1e-6, pin_weight: 1e7, max_iter: 200 }
     }
 }
 
@@ -52,17 +52,19 @@ impl Default for SeparationOptions {
     }
 }
 
-/// Returns, for each frame row, why it is dropped (None = kept).
+/// Returns, for each frame row, why it is dropped (None = kept), and whether the rectifier
+/// (if run) reached a conclusion.
 pub(crate) fn find_drops(
     y: &[f64],
     x: &[Vec<f64>],
     fes: &[Factor],
     poisson: bool,
     opts: &SeparationOptions,
-) -> Vec<Option<DropReason>> {
+) -> (Vec<Option<DropReason>>, bool) {
     let n = y.len();
     let mut reason: Vec<Option<DropReason>> = vec![None; n];
     let mut active: Vec<usize> = (0..n).collect();
+    let mut rectifier_converged = true;
     loop {
         // Fixed-effect based drops, iterated because each drop can create new ones.
         loop {
@@ -100,7 +102,10 @@ pub(crate) fn find_drops(
         let ys: Vec<f64> = active.iter().map(|&i| y[i]).collect();
         let xs: Vec<Vec<f64>> = x.iter().map(|c| active.iter().map(|&i| c[i]).collect()).collect();
         let fs: Vec<Factor> = fes.iter().map(|f| f.subset(&active)).collect();
-        let separated = rectifier_separation(&ys, &xs, &fs, &opts.rectifier_options);
+        let Some(separated) = rectifier_separation(&ys, &xs, &fs, &opts.rectifier_options) else {
+            rectifier_converged = false;
+            break;
+        };
         let mut any = false;
         for (k, &i) in active.iter().enumerate() {
             if separated[k] {
@@ -113,13 +118,13 @@ pub(crate) fn find_drops(
         }
         active.retain(|&i| reason[i].is_none());
     }
-    reason
+    (reason, rectifier_converged)
 }
 
 /// Iterated rectifier: repeatedly regress u on (X, FE) with y > 0 rows pinned to zero, replacing
 /// u by max(fitted, 0) on y = 0 rows. At the fixed point the fit is a non-negative certificate
 /// whose positive entries are the separated observations.
-pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], opts: &RectifierOptions) -> Vec<bool> {
+pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], opts: &RectifierOptions) -> Option<Vec<bool>> {
     let n = y.len();
     let is_zero: Vec<bool> = y.iter().map(|&v| v == 0.0).collect();
     let w: Vec<f64> = is_zero.iter().map(|&z| if z { 1.0 } else { opts.pin_weight }).collect();
@@ -158,6 +163,7 @@ pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], op
             }
         }
         let mut min_on_zero = f64::INFINITY;
+        let mut max_abs_on_positive = 0.0f64;
         for i in 0..n {
             let mut f = u[i] - resid[i];
             if f.abs() < opts.zero_tol {
@@ -166,15 +172,18 @@ pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], op
             fitted[i] = f;
             if is_zero[i] {
                 min_on_zero = min_on_zero.min(f);
+            } else {
+                max_abs_on_positive = max_abs_on_positive.max(f.abs());
             }
         }
-        if min_on_zero >= 0.0 {
-            return (0..n).map(|i| is_zero[i] && fitted[i] > 0.0).collect();
+        // A certificate: non-negative on y = 0 rows and zero on y > 0 rows.
+        if min_on_zero >= 0.0 && max_abs_on_positive == 0.0 {
+            return Some((0..n).map(|i| is_zero[i] && fitted[i] > 0.0).collect());
         }
         for i in 0..n {
             u[i] = if is_zero[i] { fitted[i].max(0.0) } else { 0.0 };
         }
     }
-    // No certificate found within the iteration budget: report nothing rather than guess.
-    vec![false; n]
+    // No certificate within the iteration budget: report nothing rather than guess.
+    None
 }

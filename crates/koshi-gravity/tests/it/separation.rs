@@ -129,3 +129,37 @@ fn singletons_are_dropped_and_reported() {
     let fit = ppml(&t, "y ~ x | g", &FitOptions::default()).unwrap();
     assert_eq!(rows_with(&fit, DropReason::Singleton), vec![5]);
 }
+
+#[test]
+fn pairs_with_a_single_positive_year_are_not_separated() {
+    // Origin-year, destination-year and pair effects; several pairs are positive in one year only.
+    // No certificate exists (the lone positive cell pins the pair effect), so nothing may go.
+    let (mut o, mut d, mut yr, mut x, mut y) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut k = 0u32;
+    for i in 0..4 {
+        for j in 0..4 {
+            if i == j {
+                continue;
+            }
+            for t in 0..4 {
+                k += 1;
+                let sparse_pair = (i + j) % 3 == 0;
+                let value = if sparse_pair { if t == (i + j) % 4 { 3.0 } else { 0.0 } } else { 1.0 + ((k * 7) % 5) as f64 };
+                o.push(format!("o{i}"));
+                d.push(format!("d{j}"));
+                yr.push(t as f64);
+                x.push(((k * 13) % 11) as f64 / 10.0);
+                y.push(value);
+            }
+        }
+    }
+    let mut t = DataTable::new();
+    t.add_categorical("o", &o).unwrap();
+    t.add_categorical("d", &d).unwrap();
+    t.add_numeric("year", yr).unwrap();
+    t.add_numeric("x", x).unwrap();
+    t.add_numeric("y", y).unwrap();
+    let fit = ppml(&t, "y ~ x | o^year + d^year + o^d", &FitOptions::default()).unwrap();
+    assert!(rows_with(&fit, DropReason::Separated).is_empty(), "{:?}", fit.dropped);
+    assert!(fit.warnings.is_empty(), "{:?}", fit.warnings);
+}
