@@ -249,13 +249,15 @@ pub fn demographic_accounting(
     let s2c = s2.sub(&birth_mat)?.map(|v| v.max(0.0));
 
     // (3) Equal birthplace totals.
+    // Birthplace totals count as equal within 1e-9 of the stock total.
+    let balance_tol = 1e-9 * (1.0 + s1c.sum());
     let gap: Vec<f64> = s1c.row_sums().iter().zip(s2c.row_sums()).map(|(a, b)| a - b).collect();
     let mut entering = Matrix::zeros(n, n);
     let mut leaving = Matrix::zeros(n, n);
     let mut rescale_convergence = None;
     let (s1d, s2d) = match options.birthplace_matching {
         BirthplaceMatching::Rescale => {
-            if gap.iter().all(|g| g.abs() <= 1e-9 * (1.0 + s1c.sum())) {
+            if gap.iter().all(|g| g.abs() <= balance_tol) {
                 (s1c, s2c)
             } else {
                 let r1: Vec<f64> = s1c.row_sums().iter().zip(&gap).map(|(r, g)| r - g / 2.0).collect();
@@ -300,7 +302,7 @@ pub fn demographic_accounting(
             (a.map(|v| v.max(0.0)), b.map(|v| v.max(0.0)))
         }
         BirthplaceMatching::None => {
-            if let Some((k, g)) = gap.iter().enumerate().find(|(_, g)| g.abs() > 1e-9 * (1.0 + s1c.sum())) {
+            if let Some((k, g)) = gap.iter().enumerate().find(|(_, g)| g.abs() > balance_tol) {
                 return Err(FlowsError::InvalidInput(format!("birthplace {k} totals differ by {g}")));
             }
             (s1c, s2c)

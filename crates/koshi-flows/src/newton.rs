@@ -27,7 +27,7 @@ struct Csr {
 
 impl Csr {
     fn from_dense(work: &[f64], nc: usize) -> Self {
-        let nr = if nc == 0 { 0 } else { work.len() / nc };
+        let nr = work.len().checked_div(nc).unwrap_or(0);
         let mut row_start = Vec::with_capacity(nr + 1);
         let mut cols = Vec::new();
         let mut vals = Vec::new();
@@ -96,10 +96,10 @@ pub(crate) fn cholesky(a: &mut [f64], n: usize) -> bool {
             let (head, tail) = a.split_at_mut(i * n);
             let row_i = &tail[..n];
             let row_j: &[f64] = if j == i { row_i } else { &head[j * n..j * n + n] };
-            let dot: f64 = row_i[..j].iter().zip(&row_j[..j]).map(|(x, y)| x * y).sum();
+            let dot = dot(&row_i[..j], &row_j[..j]);
             let v = tail[j] - dot;
             if j == i {
-                if !(v > 0.0) {
+                if v.is_nan() || v <= 0.0 {
                     return false;
                 }
                 tail[i] = v.sqrt();
@@ -112,19 +112,32 @@ pub(crate) fn cholesky(a: &mut [f64], n: usize) -> bool {
     true
 }
 
+/// Dot product with four independent partial sums (lets the compiler use SIMD).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let mut acc = [0.0; 4];
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
 /// Solves `L Lᵀ x = b` in place for the factor from [`cholesky`].
 pub(crate) fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64]) {
     for i in 0..n {
-        let row = &l[i * n..i * n + i];
-        let dot: f64 = row.iter().zip(&b[..i]).map(|(x, y)| x * y).sum();
-        b[i] = (b[i] - dot) / l[i * n + i];
+        let d = dot(&l[i * n..i * n + i], &b[..i]);
+        b[i] = (b[i] - d) / l[i * n + i];
     }
+    // Lᵀ x = y by columns of Lᵀ (= rows of L), so every access is contiguous.
     for i in (0..n).rev() {
-        let mut v = b[i];
-        for k in i + 1..n {
-            v -= l[k * n + i] * b[k];
+        b[i] /= l[i * n + i];
+        let xi = b[i];
+        for (bk, &lik) in b[..i].iter_mut().zip(&l[i * n..i * n + i]) {
+            *bk -= lik * xi;
         }
-        b[i] = v / l[i * n + i];
     }
 }
 
@@ -196,10 +209,10 @@ pub(crate) fn newton_scale(
             *s = if tj > 0.0 { 1.0 / tj.sqrt() } else { 0.0 };
         }
         hess.iter_mut().for_each(|h| *h = 0.0);
-        for a in 0..nr {
+        for (a, &row_total) in rho.iter().enumerate() {
             let range = csr.row_start[a]..csr.row_start[a + 1];
             let (yc, yv) = (&csr.cols[range.clone()], &y[range]);
-            let w = 1.0 / rho[a];
+            let w = 1.0 / row_total;
             for (p, (&bj, &yj)) in yc.iter().zip(yv).enumerate() {
                 let j = bj as usize;
                 let uj = yj * inv_sqrt_t[j] * w;
