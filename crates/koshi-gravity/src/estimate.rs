@@ -289,11 +289,37 @@ pub(crate) fn subset_frame(frame: &ModelFrame, idx: &[usize]) -> ModelFrame {
 
 /// Projects every regressor with the given weights, warm-started from `alphas`.
 fn project_columns(dm: &Demeaner, x: &[Vec<f64>], alphas: &mut [Vec<f64>], out: &mut [Vec<f64>], tol: f64, max_iter: usize) -> bool {
-    let mut ok = true;
-    for ((col, alpha), o) in x.iter().zip(alphas.iter_mut()).zip(out.iter_mut()) {
-        ok &= dm.project(col, alpha, o, tol, max_iter).converged;
+    let cols: Vec<&[f64]> = x.iter().map(|c| c.as_slice()).collect();
+    dm.project_many(&cols, alphas, out, tol, max_iter).iter().all(|s| s.converged)
+}
+
+/// Projects the working response and the regressors together (one pass over the codes).
+#[allow(clippy::too_many_arguments)]
+fn project_with_response(
+    dm: &Demeaner,
+    z: &[f64],
+    x: &[Vec<f64>],
+    alpha_z: &mut Vec<f64>,
+    alpha_x: &mut [Vec<f64>],
+    z_tilde: &mut Vec<f64>,
+    x_tilde: &mut [Vec<f64>],
+    tol: f64,
+    max_iter: usize,
+) -> crate::fe::ProjectionStats {
+    let mut cols: Vec<&[f64]> = vec![z];
+    cols.extend(x.iter().map(|c| c.as_slice()));
+    let mut alphas: Vec<Vec<f64>> = std::iter::once(std::mem::take(alpha_z)).chain(alpha_x.iter_mut().map(std::mem::take)).collect();
+    let mut outs: Vec<Vec<f64>> = std::iter::once(std::mem::take(z_tilde)).chain(x_tilde.iter_mut().map(std::mem::take)).collect();
+    let stats = dm.project_many(&cols, &mut alphas, &mut outs, tol, max_iter);
+    let mut a_iter = alphas.into_iter();
+    let mut o_iter = outs.into_iter();
+    *alpha_z = a_iter.next().unwrap_or_default();
+    *z_tilde = o_iter.next().unwrap_or_default();
+    for ((a, o), (ad, od)) in a_iter.zip(o_iter).zip(alpha_x.iter_mut().zip(x_tilde.iter_mut())) {
+        *ad = a;
+        *od = o;
     }
-    ok
+    stats[0]
 }
 
 /// Chooses a linearly independent subset of regressors given the fixed effects.
@@ -327,7 +353,8 @@ fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
         let dm = Demeaner::new(&est.fes, Some(&mu), n);
         let mut alphas = vec![vec![0.0; n_fe_coef]; est.x.len()];
         let mut xt = vec![vec![0.0; n]; est.x.len()];
-        project_columns(&dm, &est.x, &mut alphas, &mut xt, opts.inner_tol, opts.inner_max_iter);
+        // The screen needs x̃ to ~1e-6 relative only; IRLS refines from this warm start.
+        project_columns(&dm, &est.x, &mut alphas, &mut xt, opts.inner_tol.max(1e-7), opts.inner_max_iter);
         let kept = independent_after_projection(&est.x, &xt, Some(&mu), opts.collinearity_tol);
         let alphas: Vec<Vec<f64>> = kept.iter().map(|&j| alphas[j].clone()).collect();
         (kept, alphas)
@@ -357,8 +384,7 @@ fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
         }
         let dm = Demeaner::new(&est.fes, Some(&mu), n);
         let tz = std::time::Instant::now();
-        let sz = dm.project(&z, &mut alpha_z, &mut z_tilde, inner_tol, opts.inner_max_iter);
-        project_columns(&dm, &x, &mut alpha_x, &mut x_tilde, inner_tol, opts.inner_max_iter);
+        let sz = project_with_response(&dm, &z, &x, &mut alpha_z, &mut alpha_x, &mut z_tilde, &mut x_tilde, inner_tol, opts.inner_max_iter);
         if trace() {
             eprintln!("irls {iter}: inner_tol {inner_tol:.1e} z-iters {} proj {:.3}s", sz.iterations, tz.elapsed().as_secs_f64());
         }

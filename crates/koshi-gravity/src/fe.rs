@@ -287,4 +287,173 @@ impl<'a> Demeaner<'a> {
             rz = rz_new;
         }
     }
+
+    /// Projects several columns at once with the same weights. The columns share one pass over
+    /// the codes per iteration (coefficients stored interleaved), which is what bounds the cost.
+    pub fn project_many(&self, xs: &[&[f64]], alphas: &mut [Vec<f64>], outs: &mut [Vec<f64>], tol: f64, max_iter: usize) -> Vec<ProjectionStats> {
+        let m = xs.len();
+        if m <= 1 || self.dims.len() <= 1 {
+            return xs
+                .iter()
+                .zip(alphas.iter_mut())
+                .zip(outs.iter_mut())
+                .map(|((x, a), o)| self.project(x, a, o, tol, max_iter))
+                .collect();
+        }
+        let l = self.n_coef;
+        let tol2 = tol * tol;
+        let mut r = vec![vec![0.0; l]; m];
+        let mut z = vec![vec![0.0; l]; m];
+        let mut p = vec![vec![0.0; l]; m];
+        let mut rz = vec![0.0; m];
+        let mut denom = vec![0.0; m];
+        let mut noise_floor = vec![0.0; m];
+        let mut stats = vec![ProjectionStats::default(); m];
+        let mut active = vec![true; m];
+        for c in 0..m {
+            outs[c].copy_from_slice(xs[c]);
+            self.subtract_effects(&alphas[c], &mut outs[c]);
+            self.scatter(&outs[c], &mut r[c]);
+            noise_floor[c] = 1e-28 * self.wnorm2(xs[c]);
+            denom[c] = self.wnorm2(&outs[c]);
+            for g in 0..l {
+                z[c][g] = r[c][g] * self.inv_group_weight[g];
+            }
+            p[c].copy_from_slice(&z[c]);
+            rz[c] = r[c].iter().zip(&z[c]).map(|(a, b)| a * b).sum();
+        }
+        let mut p_il = vec![0.0; l * m];
+        let mut q_il = vec![0.0; l * m];
+        let mut pq = vec![0.0; m];
+        loop {
+            for c in 0..m {
+                if !active[c] {
+                    continue;
+                }
+                let done = |rz: f64, d: f64| rz <= tol2 * d || rz <= noise_floor[c];
+                if done(rz[c], denom[c]) {
+                    outs[c].copy_from_slice(xs[c]);
+                    self.subtract_effects(&alphas[c], &mut outs[c]);
+                    denom[c] = self.wnorm2(&outs[c]);
+                    if done(rz[c], denom[c]) {
+                        active[c] = false;
+                        stats[c].converged = true;
+                        continue;
+                    }
+                }
+                if stats[c].iterations >= max_iter {
+                    outs[c].copy_from_slice(xs[c]);
+                    self.subtract_effects(&alphas[c], &mut outs[c]);
+                    active[c] = false;
+                }
+            }
+            if !active.iter().any(|&a| a) {
+                return stats;
+            }
+            for c in 0..m {
+                let src = &p[c];
+                let on = active[c];
+                for g in 0..l {
+                    p_il[g * m + c] = if on { src[g] } else { 0.0 };
+                }
+            }
+            self.apply_normal_operator_many(&p_il, &mut q_il, &mut pq, m);
+            for c in 0..m {
+                if !active[c] {
+                    continue;
+                }
+                stats[c].iterations += 1;
+                if !(pq[c] > 0.0) {
+                    outs[c].copy_from_slice(xs[c]);
+                    self.subtract_effects(&alphas[c], &mut outs[c]);
+                    denom[c] = self.wnorm2(&outs[c]);
+                    stats[c].converged = rz[c] <= tol2 * denom[c];
+                    active[c] = false;
+                    continue;
+                }
+                let step = rz[c] / pq[c];
+                let (alpha, pc, rc, zc) = (&mut alphas[c], &mut p[c], &mut r[c], &mut z[c]);
+                let mut rz_new = 0.0;
+                for g in 0..l {
+                    alpha[g] += step * pc[g];
+                    rc[g] -= step * q_il[g * m + c];
+                    zc[g] = rc[g] * self.inv_group_weight[g];
+                    rz_new += rc[g] * zc[g];
+                }
+                let beta = rz_new / rz[c];
+                for g in 0..l {
+                    pc[g] = zc[g] + beta * pc[g];
+                }
+                rz[c] = rz_new;
+            }
+        }
+    }
+
+    /// Fixed-width interleaved pass for three fixed effects (the gravity case).
+    fn apply_three_fe<const M: usize>(&self, p: &[f64], q: &mut [f64], pq: &mut [f64]) {
+        q.iter_mut().for_each(|v| *v = 0.0);
+        let mut acc = [0.0; M];
+        let (c0, c1, c2) = (self.dims[0], self.dims[1], self.dims[2]);
+        let (o1, o2) = (self.offsets[1], self.offsets[2]);
+        for i in 0..self.n {
+            let a = c0[i] as usize * M;
+            let b = (o1 + c1[i] as usize) * M;
+            let d = (o2 + c2[i] as usize) * M;
+            let wi = self.weights.map_or(1.0, |w| w[i]);
+            let pa: &[f64; M] = p[a..a + M].try_into().expect("width");
+            let pb: &[f64; M] = p[b..b + M].try_into().expect("width");
+            let pd: &[f64; M] = p[d..d + M].try_into().expect("width");
+            let mut wt = [0.0; M];
+            for c in 0..M {
+                let t = pa[c] + pb[c] + pd[c];
+                wt[c] = wi * t;
+                acc[c] += wt[c] * t;
+            }
+            for base in [a, b, d] {
+                let qs: &mut [f64; M] = (&mut q[base..base + M]).try_into().expect("width");
+                for c in 0..M {
+                    qs[c] += wt[c];
+                }
+            }
+        }
+        pq.copy_from_slice(&acc);
+    }
+
+    /// Interleaved version of [`Self::apply_normal_operator`] for `m` columns.
+    fn apply_normal_operator_many(&self, p: &[f64], q: &mut [f64], pq: &mut [f64], m: usize) {
+        if self.dims.len() == 3 {
+            match m {
+                2 => return self.apply_three_fe::<2>(p, q, pq),
+                3 => return self.apply_three_fe::<3>(p, q, pq),
+                4 => return self.apply_three_fe::<4>(p, q, pq),
+                _ => {}
+            }
+        }
+        q.iter_mut().for_each(|v| *v = 0.0);
+        pq.iter_mut().for_each(|v| *v = 0.0);
+        let mut t = vec![0.0; m];
+        let k_dims = self.dims.len();
+        let mut base = vec![0usize; k_dims];
+        for i in 0..self.n {
+            t.iter_mut().for_each(|v| *v = 0.0);
+            for k in 0..k_dims {
+                let b = (self.offsets[k] + self.dims[k][i] as usize) * m;
+                base[k] = b;
+                for (tc, pv) in t.iter_mut().zip(&p[b..b + m]) {
+                    *tc += pv;
+                }
+            }
+            let wi = self.weights.map_or(1.0, |w| w[i]);
+            for c in 0..m {
+                let wt = wi * t[c];
+                pq[c] += wt * t[c];
+                t[c] = wt;
+            }
+            for &b in &base {
+                for (qv, tc) in q[b..b + m].iter_mut().zip(&t) {
+                    *qv += tc;
+                }
+            }
+        }
+    }
 }

@@ -135,6 +135,12 @@ pub fn cholesky_inverse(l: &[f64], n: usize) -> SymMatrix {
 /// Greedy column selection: keeps column j when its squared norm after projecting out the kept
 /// columns is above `tol` times its own squared norm (incremental Cholesky, O(p^3)).
 pub fn independent_columns(gram: &SymMatrix, tol: f64) -> Vec<usize> {
+    independent_columns_factor(gram, tol).0
+}
+
+/// As [`independent_columns`], also returning the Cholesky factor (row-major, k×k) of the kept
+/// block, so callers solve with exactly the factor that passed the test.
+pub fn independent_columns_factor(gram: &SymMatrix, tol: f64) -> (Vec<usize>, Vec<f64>) {
     let n = gram.n;
     let mut kept: Vec<usize> = Vec::new();
     let mut rows: Vec<Vec<f64>> = Vec::new();
@@ -159,7 +165,12 @@ pub fn independent_columns(gram: &SymMatrix, tol: f64) -> Vec<usize> {
             kept.push(j);
         }
     }
-    kept
+    let k = kept.len();
+    let mut l = vec![0.0; k * k];
+    for (r, row) in rows.iter().enumerate() {
+        l[r * k..r * k + row.len()].copy_from_slice(row);
+    }
+    (kept, l)
 }
 
 pub fn submatrix(a: &SymMatrix, idx: &[usize]) -> SymMatrix {

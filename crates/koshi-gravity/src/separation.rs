@@ -2,7 +2,7 @@
 //! separation by regressors + fixed effects (iterated rectifier of Correia, Guimarães & Zylkin 2019).
 
 use crate::fe::{Demeaner, Factor};
-use crate::numeric::{cholesky, cholesky_solve, independent_columns, submatrix, weighted_gram};
+use crate::numeric::{cholesky_solve, independent_columns_factor, weighted_gram};
 
 /// Why an input row was not used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,10 +142,9 @@ pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], op
         x_tilde.push(out);
     }
     let gram_all = weighted_gram(&x_tilde, Some(&w));
-    let keep = independent_columns(&gram_all, 1e-9);
+    let (keep, factor) = independent_columns_factor(&gram_all, 1e-9);
     let x_tilde: Vec<Vec<f64>> = keep.iter().map(|&j| x_tilde[j].clone()).collect();
-    let gram = submatrix(&gram_all, &keep);
-    let chol = if keep.is_empty() { None } else { cholesky(&gram) };
+    let chol = if keep.is_empty() { None } else { Some(factor) };
 
     let mut u: Vec<f64> = is_zero.iter().map(|&z| if z { 1.0 } else { 0.0 }).collect();
     let mut alpha_u = vec![0.0; demeaner.n_coef()];
@@ -175,6 +174,10 @@ pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], op
             } else {
                 max_abs_on_positive = max_abs_on_positive.max(f.abs());
             }
+        }
+        if std::env::var_os("KOSHI_GRAVITY_TRACE").is_some() {
+            let npos = (0..n).filter(|&i| is_zero[i] && fitted[i] > 0.0).count();
+            eprintln!("rectifier: min0 {min_on_zero:e} maxpos {max_abs_on_positive:e} positive {npos} p {} of {} chol {}", x_tilde.len(), x.len(), chol.is_some());
         }
         // A certificate: non-negative on y = 0 rows and zero on y > 0 rows.
         if min_on_zero >= 0.0 && max_abs_on_positive == 0.0 {
