@@ -33,6 +33,8 @@ pub struct ArimaFit {
     /// Tail of the undifferenced series needed to integrate forecasts back.
     y_tail: Vec<f64>,
     pub fitted: Vec<f64>,
+    /// Optimiser coordinates (tanh⁻¹ PACFs, scaled mean offset) for warm starts.
+    raw: Vec<f64>,
 }
 
 /// KPSS level-stationarity statistic with Bartlett long-run variance.
@@ -78,6 +80,7 @@ fn is_constant(x: &[f64]) -> bool {
 }
 
 /// Partial autocorrelations → AR coefficients of a stationary polynomial.
+#[cfg(test)]
 fn pacf_to_coefs(pacf: &[f64]) -> Vec<f64> {
     let mut phi: Vec<f64> = Vec::with_capacity(pacf.len());
     for (k, &r) in pacf.iter().enumerate() {
@@ -111,32 +114,49 @@ fn coefs_to_pacf(phi: &[f64]) -> Vec<f64> {
 
 const PACF_BOUND: f64 = 4.0; // tanh(4) ≈ 0.9993: keeps roots off the unit circle.
 
-fn unpack(params: &[f64], p: usize, q: usize) -> (Vec<f64>, Vec<f64>) {
-    let ar_pacf: Vec<f64> = params[..p]
-        .iter()
-        .map(|u| u.clamp(-PACF_BOUND, PACF_BOUND).tanh())
-        .collect();
-    let ma_pacf: Vec<f64> = params[p..p + q]
-        .iter()
-        .map(|u| u.clamp(-PACF_BOUND, PACF_BOUND).tanh())
-        .collect();
-    let ar = pacf_to_coefs(&ar_pacf);
+/// PACF parameters (tanh-mapped) → AR and MA coefficients, on the stack.
+fn unpack(params: &[f64], p: usize, q: usize) -> ([f64; MAX_R], [f64; MAX_R]) {
+    fn to_coefs(raw: &[f64], out: &mut [f64; MAX_R]) {
+        let mut prev = [0.0; MAX_R];
+        for (k, u) in raw.iter().enumerate() {
+            let r = u.clamp(-PACF_BOUND, PACF_BOUND).tanh();
+            prev[..k].copy_from_slice(&out[..k]);
+            for j in 0..k {
+                out[j] = prev[j] - r * prev[k - 1 - j];
+            }
+            out[k] = r;
+        }
+    }
+    let mut ar = [0.0; MAX_R];
+    let mut ma = [0.0; MAX_R];
+    to_coefs(&params[..p], &mut ar);
+    to_coefs(&params[p..p + q], &mut ma);
     // θ(B) = 1 + Σθ_i B^i is invertible iff −θ is a stationary AR polynomial.
-    let ma = pacf_to_coefs(&ma_pacf).into_iter().map(|c| -c).collect();
+    ma[..q].iter_mut().for_each(|c| *c = -*c);
     (ar, ma)
 }
 
 /// Stationary state covariance P solving P = T P T' + R R' for Harvey's ARMA form.
+#[cfg(test)]
 fn initial_covariance(ar: &[f64], ma: &[f64], r: usize) -> Vec<f64> {
+    let mut out = [0.0; MAX_R * MAX_R];
+    initial_covariance_into(ar, ma, r, &mut out);
+    (0..r * r).map(|k| out[(k / r) * MAX_R + k % r]).collect()
+}
+
+/// As above, written into `out` with row stride [`MAX_R`]; no heap work for r ≤ 6.
+fn initial_covariance_into(ar: &[f64], ma: &[f64], r: usize, out: &mut [f64; MAX_R * MAX_R]) {
     if r == 1 {
         let phi = ar.first().copied().unwrap_or(0.0);
-        return vec![1.0 / (1.0 - phi * phi)];
+        out[0] = 1.0 / (1.0 - phi * phi);
+        return;
     }
     // Unknowns: upper triangle of P, vectorised.
     let idx = |i: usize, j: usize| -> usize {
         let (a, b) = if i <= j { (i, j) } else { (j, i) };
         a * r - a * (a + 1) / 2 + b
     };
+    const M_MAX: usize = MAX_R * (MAX_R + 1) / 2;
     let m = r * (r + 1) / 2;
     let phi = |i: usize| if i < ar.len() { ar[i] } else { 0.0 };
     let rv = |i: usize| {
@@ -148,8 +168,8 @@ fn initial_covariance(ar: &[f64], ma: &[f64], r: usize) -> Vec<f64> {
             0.0
         }
     };
-    let mut a = vec![0.0; m * m];
-    let mut b = vec![0.0; m];
+    let mut a = [0.0; M_MAX * M_MAX];
+    let mut b = [0.0; M_MAX];
     // (T P T')_{ij} = φ_i φ_j P00 + φ_i P0,j+1 + φ_j P_{i+1},0 + P_{i+1,j+1}
     for i in 0..r {
         for j in i..r {
@@ -168,14 +188,12 @@ fn initial_covariance(ar: &[f64], ma: &[f64], r: usize) -> Vec<f64> {
             b[row] = rv(i) * rv(j);
         }
     }
-    let sol = crate::linalg::solve(&mut a, &mut b, m).unwrap_or_else(|| vec![0.0; m]);
-    let mut p = vec![0.0; r * r];
+    let ok = crate::linalg::solve_in_place(&mut a[..m * m], &mut b[..m], m);
     for i in 0..r {
         for j in 0..r {
-            p[i * r + j] = sol[idx(i, j)];
+            out[i * MAX_R + j] = if ok { b[idx(i, j)] } else { 0.0 };
         }
     }
-    p
 }
 
 struct FilterOutput {
@@ -185,77 +203,122 @@ struct FilterOutput {
     innovations: Vec<f64>,
 }
 
-/// Kalman filter of the zero-mean ARMA series `x`; σ² concentrated out.
-fn kalman(x: &[f64], ar: &[f64], ma: &[f64], keep_innovations: bool) -> Option<FilterOutput> {
+/// Largest state dimension: max(p, q + 1) with p, q ≤ 5.
+const MAX_R: usize = 6;
+
+/// Kalman filter of the ARMA series `x − mu`; σ² concentrated out.
+///
+/// Works on fixed-size stack arrays (no allocation per step). Once the prediction
+/// covariance stops changing (steady state: exactly after p steps for a pure AR, soon
+/// after for an invertible MA), the covariance recursions are skipped and only the
+/// state is propagated with the frozen gain.
+fn kalman(
+    x: &[f64],
+    mu: f64,
+    ar: &[f64],
+    ma: &[f64],
+    keep_innovations: bool,
+) -> Option<FilterOutput> {
     let r = ar.len().max(ma.len() + 1);
-    let phi = |i: usize| if i < ar.len() { ar[i] } else { 0.0 };
-    let rv: Vec<f64> = (0..r)
-        .map(|i| {
-            if i == 0 {
-                1.0
-            } else if i - 1 < ma.len() {
-                ma[i - 1]
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let mut p = initial_covariance(ar, ma, r);
-    let mut a = vec![0.0; r];
-    let mut tp = vec![0.0; r * r];
-    let (mut ssq, mut sum_log_f) = (0.0, 0.0);
+    if r > MAX_R {
+        return None;
+    }
+    let mut phi = [0.0; MAX_R];
+    phi[..ar.len()].copy_from_slice(ar);
+    let mut rv = [0.0; MAX_R];
+    rv[0] = 1.0;
+    rv[1..=ma.len()].copy_from_slice(ma);
+    let mut p = [0.0; MAX_R * MAX_R];
+    initial_covariance_into(ar, ma, r, &mut p);
+    let mut a = [0.0; MAX_R];
+    let mut tp = [0.0; MAX_R * MAX_R];
+    let mut k = [0.0; MAX_R];
+    let mut prow = [0.0; MAX_R];
+    let (mut ssq, mut log_f_sum, mut f_prod) = (0.0, 0.0, 1.0);
     let mut innovations = Vec::new();
+    if keep_innovations {
+        innovations.reserve(x.len());
+    }
     let n = x.len();
+    let mut steady = false;
+    let mut f = p[0];
     for &xt in x {
-        let v = xt - a[0];
-        let f = p[0];
-        if !(f > 0.0) || !f.is_finite() {
-            return None;
+        let v = xt - mu - a[0];
+        if !steady {
+            f = p[0];
+            if !(f > 0.0) || !f.is_finite() {
+                return None;
+            }
+            for i in 0..r {
+                k[i] = p[i * MAX_R] / f;
+            }
         }
         if keep_innovations {
             innovations.push(v);
         }
         ssq += v * v / f;
-        sum_log_f += f.ln();
-        // Update: a += K v, P -= K P[0,:] with K = P[:,0]/f.
-        let k: Vec<f64> = (0..r).map(|i| p[i * r] / f).collect();
+        f_prod *= f;
+        if f_prod > 1e100 {
+            log_f_sum += f_prod.ln();
+            f_prod = 1.0;
+        }
+        // Update and predict the state: a = T (a + K v).
         for i in 0..r {
             a[i] += k[i] * v;
         }
-        let p0: Vec<f64> = (0..r).map(|j| p[j]).collect();
-        for i in 0..r {
-            for j in 0..r {
-                p[i * r + j] -= k[i] * p0[j];
-            }
-        }
-        // Predict: a = T a, P = T P T' + R R' (T companion: first column φ, superdiagonal ones).
         let a0 = a[0];
         for i in 0..r {
-            a[i] = phi(i) * a0 + if i + 1 < r { a[i + 1] } else { 0.0 };
+            a[i] = phi[i] * a0 + if i + 1 < r { a[i + 1] } else { 0.0 };
         }
+        if steady {
+            continue;
+        }
+        // P ← P − K P[0,:];  P ← T P T' + R R'.
+        prow[..r].copy_from_slice(&p[..r]);
         for i in 0..r {
             for j in 0..r {
-                tp[i * r + j] = phi(i) * p[j] + if i + 1 < r { p[(i + 1) * r + j] } else { 0.0 };
+                p[i * MAX_R + j] -= k[i] * prow[j];
             }
         }
         for i in 0..r {
             for j in 0..r {
-                p[i * r + j] = tp[i * r] * phi(j)
-                    + if j + 1 < r { tp[i * r + j + 1] } else { 0.0 }
+                tp[i * MAX_R + j] = phi[i] * p[j]
+                    + if i + 1 < r { p[(i + 1) * MAX_R + j] } else { 0.0 };
+            }
+        }
+        let mut change = 0.0f64;
+        for i in 0..r {
+            for j in 0..r {
+                let new = tp[i * MAX_R] * phi[j]
+                    + if j + 1 < r { tp[i * MAX_R + j + 1] } else { 0.0 }
                     + rv[i] * rv[j];
+                change = change.max((new - p[i * MAX_R + j]).abs());
+                p[i * MAX_R + j] = new;
+            }
+        }
+        if change < 1e-10 {
+            // Gain and innovation variance are now constant.
+            steady = true;
+            f = p[0];
+            if !(f > 0.0) || !f.is_finite() {
+                return None;
+            }
+            for i in 0..r {
+                k[i] = p[i * MAX_R] / f;
             }
         }
     }
+    log_f_sum += f_prod.ln();
     let sigma2 = ssq / n as f64;
     if !(sigma2 > 0.0) {
         return None;
     }
     let loglik =
-        -0.5 * (n as f64 * (2.0 * std::f64::consts::PI * sigma2).ln() + sum_log_f + n as f64);
+        -0.5 * (n as f64 * (2.0 * std::f64::consts::PI * sigma2).ln() + log_f_sum + n as f64);
     Some(FilterOutput {
         loglik,
         sigma2,
-        state: a,
+        state: a[..r].to_vec(),
         innovations,
     })
 }
@@ -270,6 +333,25 @@ fn difference(y: &[f64], d: usize) -> Vec<f64> {
 
 /// Fits ARIMA with a given order by exact maximum likelihood.
 pub fn fit_arima(y: &[f64], order: ArimaOrder) -> Result<ArimaFit> {
+    fit_arima_from(y, order, None)
+}
+
+/// Raw optimiser coordinates of `order` started from a neighbouring fit: its partial
+/// autocorrelations are kept (a new trailing one starts at 0, which leaves the
+/// polynomial unchanged), so the search starts at the neighbour's optimum.
+fn warm_start(from: &ArimaFit, order: ArimaOrder) -> Vec<f64> {
+    let o = from.order;
+    let mut x = Vec::with_capacity(order.p + order.q + 1);
+    x.extend((0..order.p).map(|i| if i < o.p { from.raw[i] } else { 0.0 }));
+    x.extend((0..order.q).map(|i| if i < o.q { from.raw[o.p + i] } else { 0.0 }));
+    if order.constant {
+        x.push(if o.constant { from.raw[o.p + o.q] } else { 0.0 });
+    }
+    x
+}
+
+/// As [`fit_arima`]; with `start`, the likelihood search begins at a neighbour's optimum.
+fn fit_arima_from(y: &[f64], order: ArimaOrder, start: Option<&ArimaFit>) -> Result<ArimaFit> {
     check_series(y, order.d + 2)?;
     let w = difference(y, order.d);
     let n = w.len();
@@ -284,8 +366,7 @@ pub fn fit_arima(y: &[f64], order: ArimaOrder) -> Result<ArimaFit> {
         } else {
             0.0
         };
-        let x: Vec<f64> = w.iter().map(|v| v - mu).collect();
-        match kalman(&x, &ar, &ma, false) {
+        match kalman(&w, mu, &ar[..p], &ma[..q], false) {
             Some(out) => -out.loglik,
             None => f64::INFINITY,
         }
@@ -296,25 +377,31 @@ pub fn fit_arima(y: &[f64], order: ArimaOrder) -> Result<ArimaFit> {
         let r1 = lag1_autocorrelation(&w);
         x0[0] = r1.clamp(-0.9, 0.9).atanh();
     }
-    let steps = vec![0.3; k];
-    let best = if k == 0 {
-        vec![]
+    let mut step = 0.3;
+    if let Some(from) = start.filter(|f| f.order.d == order.d) {
+        x0 = warm_start(from, order);
+        step = 0.15;
+    }
+    let steps = vec![step; k];
+    let best = if p + q == 0 {
+        // White noise: the sample mean is the exact MLE of the mean.
+        vec![0.0; k]
     } else {
         let nm = NelderMead {
             max_evals: 250 * k,
-            f_tol: 1e-9,
+            f_tol: 1e-7,
         };
         let (b, _) = nm.minimize(neg_loglik, &x0, &steps);
         b
     };
     let (ar, ma) = unpack(&best, p, q);
+    let (ar, ma) = (ar[..p].to_vec(), ma[..q].to_vec());
     let mean = if order.constant {
         w_mean + best[p + q] * w_sd
     } else {
         0.0
     };
-    let x: Vec<f64> = w.iter().map(|v| v - mean).collect();
-    let out = kalman(&x, &ar, &ma, true)
+    let out = kalman(&w, mean, &ar, &ma, true)
         .ok_or_else(|| ForecastError::Fit("ARIMA likelihood undefined".into()))?;
     let n_params = k + 1;
     let nf = n as f64;
@@ -347,6 +434,7 @@ pub fn fit_arima(y: &[f64], order: ArimaOrder) -> Result<ArimaFit> {
         state: out.state,
         y_tail: y[y.len() - order.d.max(1)..].to_vec(),
         fitted,
+        raw: best,
     })
 }
 
@@ -509,16 +597,21 @@ impl ArimaFit {
 
 /// Hyndman–Khandakar stepwise search for a non-seasonal ARIMA model.
 pub fn auto_arima_fit(y: &[f64]) -> Result<ArimaFit> {
+    auto_arima_fit_max_d(y, 2)
+}
+
+/// As [`auto_arima_fit`] with at most `max_d` differences.
+pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
     check_series(y, 3)?;
     let n = y.len();
-    let d = ndiffs(y, 2);
+    let d = ndiffs(y, max_d);
     let max_p = 5usize.min(n / 3);
     let max_q = 5usize.min(n / 3);
     let max_order = 5;
     let allow_constant = d <= 1;
     let mut cache: std::collections::HashMap<ArimaOrder, Option<ArimaFit>> =
         std::collections::HashMap::new();
-    let mut try_fit = |p: usize, q: usize, constant: bool| -> Option<ArimaFit> {
+    let mut try_fit = |p: usize, q: usize, constant: bool, from: Option<&ArimaFit>| -> Option<ArimaFit> {
         let order = ArimaOrder {
             p,
             d,
@@ -532,7 +625,7 @@ pub fn auto_arima_fit(y: &[f64]) -> Result<ArimaFit> {
             .entry(order)
             .or_insert_with(|| {
                 // Like R's auto.arima: reject fits with roots near the unit circle.
-                fit_arima(y, order).ok().filter(|f| {
+                fit_arima_from(y, order, from).ok().filter(|f| {
                     f.aicc.is_finite()
                         && min_root_modulus(&f.ar) > 1.01
                         && min_root_modulus(&f.ma.iter().map(|c| -c).collect::<Vec<_>>()) > 1.01
@@ -551,12 +644,12 @@ pub fn auto_arima_fit(y: &[f64]) -> Result<ArimaFit> {
         }
     };
     let start = 2usize.min(max_p).min(max_q);
-    consider(&mut best, try_fit(start, start, true));
-    consider(&mut best, try_fit(0, 0, true));
-    consider(&mut best, try_fit(1.min(max_p), 0, true));
-    consider(&mut best, try_fit(0, 1.min(max_q), true));
+    consider(&mut best, try_fit(start, start, true, None));
+    consider(&mut best, try_fit(0, 0, true, None));
+    consider(&mut best, try_fit(1.min(max_p), 0, true, None));
+    consider(&mut best, try_fit(0, 1.min(max_q), true, None));
     if allow_constant {
-        consider(&mut best, try_fit(0, 0, false));
+        consider(&mut best, try_fit(0, 0, false, None));
     }
     let Some(mut current) = best.clone() else {
         return Err(ForecastError::Fit(
@@ -582,7 +675,7 @@ pub fn auto_arima_fit(y: &[f64]) -> Result<ArimaFit> {
             if np < 0 || nq < 0 || (c && !allow_constant) {
                 continue;
             }
-            if consider(&mut best, try_fit(np as usize, nq as usize, c)) {
+            if consider(&mut best, try_fit(np as usize, nq as usize, c, Some(&current))) {
                 improved = true;
                 break;
             }
@@ -638,7 +731,7 @@ mod tests {
     #[test]
     fn white_noise_likelihood_is_gaussian() {
         let x = [0.3, -1.2, 0.8, 0.1, -0.4, 1.5];
-        let out = kalman(&x, &[], &[], false).unwrap();
+        let out = kalman(&x, 0.0, &[], &[], false).unwrap();
         let n = x.len() as f64;
         let s2 = x.iter().map(|v| v * v).sum::<f64>() / n;
         let ll = -0.5 * n * ((2.0 * std::f64::consts::PI * s2).ln() + 1.0);

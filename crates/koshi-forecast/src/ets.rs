@@ -13,8 +13,33 @@ pub fn auto_ets(y: &[f64], horizon: usize) -> Result<Forecast> {
 
 /// Automatic ETS restricted by a three-letter spec such as `"ZAN"` (trend required) or `"AAN"`.
 pub fn ets_with_spec(y: &[f64], horizon: usize, spec: &str) -> Result<Forecast> {
+    ets_with_options(y, horizon, spec, None)
+}
+
+/// As [`ets_with_spec`], optionally fixing the trend to damped (`Some(true)`) or undamped.
+pub fn ets_with_options(
+    y: &[f64],
+    horizon: usize,
+    spec: &str,
+    damped: Option<bool>,
+) -> Result<Forecast> {
+    ets_with_options2(y, horizon, spec, damped, false)
+}
+
+pub fn ets_with_options2(
+    y: &[f64],
+    horizon: usize,
+    spec: &str,
+    damped: Option<bool>,
+    mult_trend: bool,
+) -> Result<Forecast> {
     check_series(y, 3)?;
-    let spec = AutoETS::new(1, spec).map_err(|e| ForecastError::Ets(e.to_string()))?;
+    let mut spec = AutoETS::new(1, spec)
+        .map_err(|e| ForecastError::Ets(e.to_string()))?
+        .allow_multiplicative_trend(mult_trend);
+    if let Some(d) = damped {
+        spec = spec.damped(d).map_err(|e| ForecastError::Ets(e.to_string()))?;
+    }
     let fit = spec.fit(y).map_err(|e| ForecastError::Ets(e.to_string()))?;
     let level = 0.95;
     let pred = fit
