@@ -9,7 +9,7 @@ use crate::numeric::{
     weighted_gram,
 };
 use crate::result::{Coefficient, DropCounts, Estimator, FixedEffectEstimates, GravityFit};
-use crate::separation::{DropReason, SeparationOptions, find_drops};
+use crate::separation::{DropReason, RectifierStatus, SeparationOptions, find_drops};
 use crate::table::DataTable;
 use crate::vcov::{self, VcovInput};
 
@@ -121,13 +121,18 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
     } else {
         options.separation
     };
-    let (reasons, rectifier_converged) = find_drops(&sub.y, &sub.x, &sub.fes, poisson, &sep_opts);
+    let (reasons, rectifier_status) = find_drops(&sub.y, &sub.x, &sub.fes, poisson, &sep_opts);
     let mut warnings = Vec::new();
-    if !rectifier_converged {
-        warnings.push(format!(
+    match rectifier_status {
+        RectifierStatus::Inconclusive => warnings.push(format!(
             "separation check (iterated rectifier) inconclusive after {} iterations; no row dropped by it",
             sep_opts.rectifier_options.max_iter
-        ));
+        )),
+        RectifierStatus::SkippedTooLarge => warnings.push(format!(
+            "separation by regressors not checked (more than {} observations; only all-zero fixed-effect groups were dropped)",
+            sep_opts.rectifier_max_rows.unwrap_or(0)
+        )),
+        RectifierStatus::NotNeeded | RectifierStatus::Concluded => {}
     }
     for (k, r) in reasons.iter().enumerate() {
         match r {

@@ -42,29 +42,47 @@ pub struct SeparationOptions {
     pub fixed_effects: bool,
     /// Iterated rectifier on regressors + fixed effects.
     pub rectifier: bool,
+    /// Skip the rectifier (with a warning in the fit) above this many observations: on
+    /// million-row panels with several high-dimensional fixed effects it currently costs minutes.
+    /// `None` always runs it.
+    pub rectifier_max_rows: Option<usize>,
     pub drop_singletons: bool,
     pub rectifier_options: RectifierOptions,
 }
 
 impl Default for SeparationOptions {
     fn default() -> Self {
-        Self { fixed_effects: true, rectifier: true, drop_singletons: true, rectifier_options: RectifierOptions::default() }
+        Self {
+            fixed_effects: true,
+            rectifier: true,
+            rectifier_max_rows: Some(250_000),
+            drop_singletons: true,
+            rectifier_options: RectifierOptions::default(),
+        }
     }
 }
 
-/// Returns, for each frame row, why it is dropped (None = kept), and whether the rectifier
-/// (if run) reached a conclusion.
+/// Outcome of the rectifier stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RectifierStatus {
+    NotNeeded,
+    Concluded,
+    Inconclusive,
+    SkippedTooLarge,
+}
+
+/// Returns, for each frame row, why it is dropped (None = kept), and what the rectifier did.
 pub(crate) fn find_drops(
     y: &[f64],
     x: &[Vec<f64>],
     fes: &[Factor],
     poisson: bool,
     opts: &SeparationOptions,
-) -> (Vec<Option<DropReason>>, bool) {
+) -> (Vec<Option<DropReason>>, RectifierStatus) {
     let n = y.len();
     let mut reason: Vec<Option<DropReason>> = vec![None; n];
     let mut active: Vec<usize> = (0..n).collect();
-    let mut rectifier_converged = true;
+    let mut status = RectifierStatus::NotNeeded;
     loop {
         // Fixed-effect based drops, iterated because each drop can create new ones.
         loop {
@@ -99,13 +117,18 @@ pub(crate) fn find_drops(
         if !(poisson && opts.rectifier) || active.is_empty() || !active.iter().any(|&i| y[i] == 0.0) {
             break;
         }
+        if opts.rectifier_max_rows.is_some_and(|m| active.len() > m) {
+            status = RectifierStatus::SkippedTooLarge;
+            break;
+        }
         let ys: Vec<f64> = active.iter().map(|&i| y[i]).collect();
         let xs: Vec<Vec<f64>> = x.iter().map(|c| active.iter().map(|&i| c[i]).collect()).collect();
         let fs: Vec<Factor> = fes.iter().map(|f| f.subset(&active)).collect();
         let Some(separated) = rectifier_separation(&ys, &xs, &fs, &opts.rectifier_options) else {
-            rectifier_converged = false;
+            status = RectifierStatus::Inconclusive;
             break;
         };
+        status = RectifierStatus::Concluded;
         let mut any = false;
         for (k, &i) in active.iter().enumerate() {
             if separated[k] {
@@ -118,7 +141,7 @@ pub(crate) fn find_drops(
         }
         active.retain(|&i| reason[i].is_none());
     }
-    (reason, rectifier_converged)
+    (reason, status)
 }
 
 /// Iterated rectifier: repeatedly regress u on (X, FE) with y > 0 rows pinned to zero, replacing

@@ -163,3 +163,13 @@ fn pairs_with_a_single_positive_year_are_not_separated() {
     assert!(rows_with(&fit, DropReason::Separated).is_empty(), "{:?}", fit.dropped);
     assert!(fit.warnings.is_empty(), "{:?}", fit.warnings);
 }
+
+#[test]
+fn rectifier_size_limit_is_reported() {
+    let t = table(&[("y", vec![0., 0., 1., 2., 3., 0., 4.]), ("x", vec![1., 1., 0., 0., 0., 0., 0.]), ("w", vec![0.3, 0.1, 0.7, 0.2, 0.9, 0.5, 0.4])], &[]);
+    let mut opts = FitOptions::default();
+    opts.separation.rectifier_max_rows = Some(3);
+    let fit = poisson_glm(&t, "y ~ w", &opts).unwrap();
+    assert_eq!(fit.warnings.len(), 1, "{:?}", fit.warnings);
+    assert!(fit.warnings[0].contains("not checked"));
+}
