@@ -83,7 +83,6 @@ struct CoreFit {
 
 /// Fits `formula` on `table` with the chosen estimator.
 pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: &FitOptions) -> Result<GravityFit> {
-    let t_fit = std::time::Instant::now();
     let fe_handling = if estimator == Estimator::PoissonGlm { FeHandling::Dummies } else { FeHandling::Absorb };
     let absorbed = fe_handling == FeHandling::Absorb && !formula.fixed_effects.is_empty();
     let vcov_spec = match &options.vcov {
@@ -114,7 +113,7 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
         }
     }
     let pre_idx: Vec<usize> = (0..frame.y.len()).filter(|&i| pre[i]).collect();
-    let sub = subset_frame(&frame, &pre_idx);
+    let sub = subset_or_keep(frame, &pre_idx);
     let sep_opts = if estimator == Estimator::PoissonGlm {
         // Dummies are regressors here, so only the rectifier applies.
         SeparationOptions { fixed_effects: false, drop_singletons: false, ..options.separation }
@@ -140,7 +139,7 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
             None => keep.push(k),
         }
     }
-    let mut est = subset_frame(&sub, &keep);
+    let mut est = subset_or_keep(sub, &keep);
     if est.y.is_empty() {
         return Err(GravityError::NoObservations);
     }
@@ -159,16 +158,11 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
         }
     }
 
-    if trace() {
-        eprintln!("frame + drops {:.3}s", t_fit.elapsed().as_secs_f64());
-    }
     let core = if poisson { irls_poisson(&est, options)? } else { least_squares(&est, options)? };
     if !core.converged {
         warnings.push(format!("did not converge in {} iterations", core.iterations));
     }
-    if trace() {
-        eprintln!("core {:.3}s", t_fit.elapsed().as_secs_f64());
-    }
+
     let names: Vec<String> = core.kept.iter().map(|&j| est.x_names[j].clone()).collect();
     let collinear: Vec<String> = (0..est.x_names.len()).filter(|j| !core.kept.contains(j)).map(|j| est.x_names[j].clone()).collect();
 
@@ -280,6 +274,17 @@ fn poisson_deviance(y: &[f64], mu: &[f64]) -> f64 {
         .sum::<f64>()
 }
 
+/// Subset without copying when every row is kept (the common case on large panels).
+fn subset_or_keep(frame: ModelFrame, idx: &[usize]) -> ModelFrame {
+    if idx.len() == frame.y.len() {
+        let mut f = frame;
+        f.missing_rows = Vec::new();
+        f
+    } else {
+        subset_frame(&frame, idx)
+    }
+}
+
 pub(crate) fn subset_frame(frame: &ModelFrame, idx: &[usize]) -> ModelFrame {
     ModelFrame {
         y: idx.iter().map(|&i| frame.y[i]).collect(),
@@ -340,12 +345,7 @@ fn independent_after_projection(x: &[Vec<f64>], x_tilde: &[Vec<f64>], w: Option<
     independent_columns(&gram, tol).into_iter().map(|k| candidates[k]).collect()
 }
 
-fn trace() -> bool {
-    std::env::var_os("KOSHI_GRAVITY_TRACE").is_some()
-}
-
 fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
-    let t_start = std::time::Instant::now();
     let n = est.y.len();
     let y = &est.y;
     let ybar = mean(y);
@@ -365,9 +365,6 @@ fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
         (kept, alphas)
     };
     let x: Vec<Vec<f64>> = kept.iter().map(|&j| est.x[j].clone()).collect();
-    if trace() {
-        eprintln!("collinearity check {:.3}s", t_start.elapsed().as_secs_f64());
-    }
     let p = x.len();
     if p == 0 {
         return Err(GravityError::NoRegressors);
@@ -388,11 +385,7 @@ fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
             z[i] = eta[i] + (y[i] - mu[i]) / mu[i];
         }
         let dm = Demeaner::new(&est.fes, Some(&mu), n);
-        let tz = std::time::Instant::now();
-        let sz = project_with_response(&dm, &z, &x, &mut alpha_z, &mut alpha_x, &mut z_tilde, &mut x_tilde, inner_tol, opts.inner_max_iter);
-        if trace() {
-            eprintln!("irls {iter}: inner_tol {inner_tol:.1e} z-iters {} proj {:.3}s", sz.iterations, tz.elapsed().as_secs_f64());
-        }
+        project_with_response(&dm, &z, &x, &mut alpha_z, &mut alpha_x, &mut z_tilde, &mut x_tilde, inner_tol, opts.inner_max_iter);
         let gram = weighted_gram(&x_tilde, Some(&mu));
         let chol = cholesky(&gram).ok_or_else(|| GravityError::Numerical("X'WX is not positive definite".into()))?;
         let rhs: Vec<f64> = x_tilde.iter().map(|c| crate::numeric::weighted_dot(c, &z_tilde, Some(&mu))).collect();

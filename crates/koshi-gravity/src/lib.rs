@@ -36,6 +36,9 @@
 //! assert_eq!(ranks.push.len(), 4);
 //! ```
 
+// `!(x > 0.0)` is used on purpose: it is also true for NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop, clippy::excessive_precision)]
+
 mod error;
 mod estimate;
 mod fe;

@@ -198,10 +198,6 @@ pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], op
                 max_abs_on_positive = max_abs_on_positive.max(f.abs());
             }
         }
-        if std::env::var_os("KOSHI_GRAVITY_TRACE").is_some() {
-            let npos = (0..n).filter(|&i| is_zero[i] && fitted[i] > 0.0).count();
-            eprintln!("rectifier: min0 {min_on_zero:e} maxpos {max_abs_on_positive:e} positive {npos} p {} of {} chol {}", x_tilde.len(), x.len(), chol.is_some());
-        }
         // A certificate: non-negative on y = 0 rows and zero on y > 0 rows.
         if min_on_zero >= 0.0 && max_abs_on_positive == 0.0 {
             return Some((0..n).map(|i| is_zero[i] && fitted[i] > 0.0).collect());

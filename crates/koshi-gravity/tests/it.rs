@@ -1,6 +1,8 @@
 //! Integration tests: published results (fixest trade, Korea migration), separation cases,
 //! equivalence of absorbed and dummy fixed effects.
 
+#![allow(clippy::needless_range_loop)]
+
 mod common {
     use koshi_gravity::DataTable;
 

@@ -94,3 +94,24 @@ fn hetero_se_equal_between_hdfe_and_glm_without_correction() {
     let (a, b) = (hd.coefficient("x1").unwrap().std_error, glm.coefficient("x1").unwrap().std_error);
     assert!((a - b).abs() < 1e-7 * b, "{a} vs {b}");
 }
+
+#[test]
+fn stata_and_statsmodels_conventions_match_dense_glm() {
+    let t = panel(5, 4, 3, 11, 0.0);
+    for (ssc, vcov) in [
+        (SmallSample::Statsmodels, "cluster(orig)"),
+        (SmallSample::Statsmodels, "hetero"),
+        (SmallSample::Stata, "cluster(orig)"),
+        (SmallSample::Stata, "twoway(orig, dest)"),
+        (SmallSample::Stata, "hetero"),
+    ] {
+        let opts = FitOptions { small_sample: ssc, vcov: Some(VcovSpec::parse(vcov).unwrap()), ..tight() };
+        let hd = ppml(&t, "y ~ x1 + x2 | orig + dest + year", &opts).unwrap();
+        let glm = poisson_glm(&t, "y ~ x1 + x2 | orig + dest + year", &opts).unwrap();
+        assert_eq!(hd.vcov_k, glm.vcov_k, "{ssc:?} {vcov}");
+        for name in ["x1", "x2"] {
+            let (a, b) = (hd.coefficient(name).unwrap().std_error, glm.coefficient(name).unwrap().std_error);
+            assert!((a - b).abs() < 1e-7 * b, "{ssc:?} {vcov} {name}: {a} vs {b}");
+        }
+    }
+}
