@@ -39,6 +39,7 @@ pub fn standard_texts() -> StructureTexts<'static> {
             structure_file!("codelists/age_variants.csv"),
             structure_file!("codelists/quantile.csv"),
             structure_file!("codelists/sex_variants.csv"),
+            structure_file!("codelists/purpose.csv"),
         ],
     }
 }
@@ -134,6 +135,7 @@ impl Catalogue {
             ("SEX", "codelists/sex.csv"),
             ("AGE", "codelists/age.csv"),
             ("QUANTILE", "codelists/quantile.csv"),
+            ("PURPOSE", "codelists/purpose.csv"),
         ] {
             codelists.insert(id.to_string(), parse_simple_codelist(id, path, get(path)?)?);
         }

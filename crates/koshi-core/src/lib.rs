@@ -16,4 +16,4 @@ pub mod validate;
 pub use catalogue::Catalogue;
 pub use codelist::{Codelist, Lang, Labels};
 pub use date::Date;
-pub use observation::{ObsStatus, Observation};
+pub use observation::{ObsStatus, Observation, Text};

@@ -48,22 +48,26 @@ impl ObsStatus {
     }
 }
 
+/// Shared text: a bank holds millions of observations whose codes, units, sources and
+/// definitions repeat, so they share one allocation each.
+pub type Text = std::sync::Arc<str>;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observation {
-    pub dataflow: String,
+    pub dataflow: Text,
     /// Codes in the dataflow's dimension order.
-    pub key: Vec<String>,
-    pub time_period: String,
+    pub key: Vec<Text>,
+    pub time_period: Text,
     /// The figure in `unit × 10^unit_mult`; `None` when the source marks it missing.
     pub value: Option<f64>,
     /// The text as the source printed it, kept when it differs from the plain value.
     pub printed: Option<String>,
-    pub unit: String,
+    pub unit: Text,
     pub unit_mult: i32,
     pub status: ObsStatus,
-    pub source: String,
-    pub definition: String,
-    pub citation: Option<String>,
+    pub source: Text,
+    pub definition: Text,
+    pub citation: Option<Text>,
     pub note: Option<String>,
     /// Defect codes, declared by the source file or found by validation.
     pub defects: Vec<String>,

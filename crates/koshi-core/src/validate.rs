@@ -45,8 +45,8 @@ pub fn rounding_allowance(obs: &Observation) -> f64 {
 /// Identity key: everything but the dimension the identity runs along.
 fn identity_group_key(obs: &Observation, dim_index: usize) -> (Vec<&str>, &str, &str, &str) {
     let rest: Vec<&str> =
-        obs.key.iter().enumerate().filter(|(i, _)| *i != dim_index).map(|(_, c)| c.as_str()).collect();
-    (rest, obs.time_period.as_str(), obs.source.as_str(), obs.definition.as_str())
+        obs.key.iter().enumerate().filter(|(i, _)| *i != dim_index).map(|(_, c)| &**c).collect();
+    (rest, &*obs.time_period, &*obs.source, &*obs.definition)
 }
 
 /// Duplicate keys and identities within one batch (one release's worth of observations).
@@ -55,7 +55,7 @@ pub fn check_batch(dataflows: &[Dataflow], observations: &[Observation]) -> Vec<
     defects.extend(check_duplicates(observations));
     for df in dataflows {
         let of_flow: Vec<usize> =
-            (0..observations.len()).filter(|&i| observations[i].dataflow == df.id).collect();
+            (0..observations.len()).filter(|&i| *observations[i].dataflow == *df.id).collect();
         if of_flow.is_empty() {
             continue;
         }
@@ -67,11 +67,20 @@ pub fn check_batch(dataflows: &[Dataflow], observations: &[Observation]) -> Vec<
 }
 
 fn check_duplicates(observations: &[Observation]) -> Vec<Defect> {
-    let mut seen: HashMap<(&str, &[String], &str, &str, &str), usize> = HashMap::new();
+    use std::hash::{BuildHasher, Hash, Hasher};
+    // Keyed by a 64-bit hash of the key (collisions are compared in full): a batch can hold
+    // millions of observations, and a map of full keys would double the memory.
+    let hasher = std::collections::hash_map::RandomState::new();
+    fn identity(o: &Observation) -> (&str, &[crate::observation::Text], &str, &str, &str) {
+        (&o.dataflow, o.key.as_slice(), &o.time_period, &o.source, &o.definition)
+    }
+    let mut seen: HashMap<u64, Vec<u32>> = HashMap::with_capacity(observations.len());
     let mut defects = Vec::new();
     for (i, o) in observations.iter().enumerate() {
-        let k = (o.dataflow.as_str(), o.key.as_slice(), o.time_period.as_str(), o.source.as_str(), o.definition.as_str());
-        if let Some(&first) = seen.get(&k) {
+        let mut h = hasher.build_hasher();
+        identity(o).hash(&mut h);
+        let slot = seen.entry(h.finish()).or_default();
+        if let Some(&first) = slot.iter().find(|&&j| identity(&observations[j as usize]) == identity(o)) {
             defects.push(Defect {
                 rule: "DUPLICATE_KEY".into(),
                 severity: Severity::Error,
@@ -83,10 +92,10 @@ fn check_duplicates(observations: &[Observation]) -> Vec<Defect> {
                     o.source,
                     o.definition
                 ),
-                observations: vec![first, i],
+                observations: vec![first as usize, i],
             });
         } else {
-            seen.insert(k, i);
+            slot.push(i as u32);
         }
     }
     defects
@@ -104,7 +113,7 @@ fn check_identity(df: &Dataflow, identity: &Identity, obs: &[Observation], of_fl
     let Some(dim_index) = df.dimension_index(dimension) else { return Vec::new() };
     let mut groups: HashMap<_, HashMap<&str, usize>> = HashMap::new();
     for &i in of_flow {
-        let code = obs[i].key[dim_index].as_str();
+        let code = &*obs[i].key[dim_index];
         groups.entry(identity_group_key(&obs[i], dim_index)).or_default().insert(code, i);
     }
     let mut defects = Vec::new();
@@ -170,7 +179,7 @@ pub fn check_plausibility(
     for rule in &df.plausibility {
         let Plausibility::NotAbove { measures, reference_dataflow, reference_measure } = rule;
         for (i, o) in observations.iter().enumerate() {
-            if o.dataflow != df.id || !measures.contains(&o.key[measure_index]) {
+            if *o.dataflow != *df.id || !measures.iter().any(|m| **m == *o.key[measure_index]) {
                 continue;
             }
             let Some(value) = o.base_value() else { continue };

@@ -129,8 +129,9 @@ pub fn plan_ingest(
         }
         header
     };
+    ctx.finish_fast();
     let sheet = header.sheet.clone();
-    let RowContext { observations, origins, mut diagnostics, diagnostics_dropped, rows_read, rows_skipped, release_of, aggregate_index: _, .. } = ctx;
+    let RowContext { observations, origins, mut diagnostics, diagnostics_dropped, rows_read, rows_skipped, release_of, releases, aggregate_index: _, .. } = ctx;
     plan.rows_read = rows_read;
     plan.rows_skipped = rows_skipped;
     plan.diagnostics_dropped = diagnostics_dropped;
@@ -139,15 +140,15 @@ pub fn plan_ingest(
     }
 
     // Group into releases: (dataflow, source, label).
-    let mut batch_index: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut batch_index: HashMap<(koshi_core::Text, koshi_core::Text, String), usize> = HashMap::new();
     let mut members: Vec<Vec<usize>> = Vec::new();
     for (i, o) in observations.iter().enumerate() {
-        let (label, date) = &release_of[i];
+        let (label, date) = &releases[release_of[i] as usize];
         let k = (o.dataflow.clone(), o.source.clone(), label.clone());
         let b = *batch_index.entry(k).or_insert_with(|| {
             plan.batches.push(ReleaseBatch {
-                dataflow: o.dataflow.clone(),
-                source: o.source.clone(),
+                dataflow: o.dataflow.to_string(),
+                source: o.source.to_string(),
                 label: label.clone(),
                 release_date: *date,
                 origin: file_name.to_string(),
@@ -246,16 +247,16 @@ impl crate::table::RowSink for Sink<'_, '_, '_> {
 fn unreachable_obs() -> Observation {
     // Every observation belongs to exactly one batch, so this is never called.
     Observation {
-        dataflow: String::new(),
+        dataflow: "".into(),
         key: Vec::new(),
-        time_period: String::new(),
+        time_period: "".into(),
         value: None,
         printed: None,
-        unit: String::new(),
+        unit: "".into(),
         unit_mult: 0,
         status: ObsStatus::Missing,
-        source: String::new(),
-        definition: String::new(),
+        source: "".into(),
+        definition: "".into(),
         citation: None,
         note: None,
         defects: Vec::new(),
@@ -272,7 +273,9 @@ struct RowContext<'a> {
     skip: Vec<(usize, &'a [String])>,
     observations: Vec<Observation>,
     origins: Vec<Origin>,
-    release_of: Vec<(String, Date)>,
+    /// Per observation, its index in `releases` (label and date).
+    release_of: Vec<u32>,
+    releases: Vec<(String, Date)>,
     diagnostics: Vec<Diagnostic>,
     diagnostics_dropped: usize,
     rows_read: usize,
@@ -281,6 +284,31 @@ struct RowContext<'a> {
     aggregate_index: HashMap<(String, Vec<String>, String), usize>,
     skipped_spellings: std::collections::HashSet<String>,
     today: Date,
+    fast: Option<FastAggregate>,
+    texts: HashMap<String, koshi_core::Text>,
+}
+
+/// The microdata path (`aggregate = true` with constant attributes): rows are counted into
+/// cells keyed by interned codes, without building an observation per row.
+struct FastAggregate {
+    dataflow: Dataflow,
+    /// Per dimension: where its text comes from, and the spelling → code-number cache.
+    dims: Vec<(FastSource, FieldSpec, HashMap<String, Option<u16>>)>,
+    codes: Vec<Vec<koshi_core::Text>>,
+    period: (FastSource, FieldSpec),
+    periods: HashMap<String, Option<u32>>,
+    period_texts: Vec<koshi_core::Text>,
+    value: FastSource,
+    cells: HashMap<u128, (f64, usize)>,
+    template: Observation,
+    release: (String, Date),
+}
+
+#[derive(Clone, Copy)]
+enum FastSource {
+    Constant,
+    Column(usize),
+    Count,
 }
 
 impl<'a> RowContext<'a> {
@@ -296,6 +324,7 @@ impl<'a> RowContext<'a> {
             observations: Vec::new(),
             origins: Vec::new(),
             release_of: Vec::new(),
+            releases: Vec::new(),
             diagnostics: Vec::new(),
             diagnostics_dropped: 0,
             rows_read: 0,
@@ -304,6 +333,8 @@ impl<'a> RowContext<'a> {
             aggregate_index: HashMap::new(),
             skipped_spellings: std::collections::HashSet::new(),
             today: koshi_store::today(),
+            fast: None,
+            texts: HashMap::new(),
         }
     }
 
@@ -404,7 +435,228 @@ impl<'a> RowContext<'a> {
                 problems.push(format!("{required} is not mapped"));
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            self.fast = self.fast_plan();
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The fast path applies to aggregating mappings whose attributes are all constants.
+    fn fast_plan(&self) -> Option<FastAggregate> {
+        if !self.mapping.aggregate || !self.melted.is_empty() {
+            return None;
+        }
+        let constant = |name: &str| match self.field(name) {
+            None => Some(None),
+            Some(FieldPlan { resolved: Resolved::Constant(v), spec, .. }) => {
+                Some(Some(spec.map.get(v).cloned().unwrap_or_else(|| v.clone())))
+            }
+            Some(_) => None,
+        };
+        let source_of = |f: &FieldPlan<'_>| match f.resolved {
+            Resolved::Constant(_) => Some(FastSource::Constant),
+            Resolved::Column(i) => Some(FastSource::Column(i)),
+            Resolved::Count => Some(FastSource::Count),
+            Resolved::Melted => None,
+        };
+        let df = self.catalogue.dataflow(&constant("DATAFLOW")??)?.clone();
+        // Codes pack into 16 bits per dimension beside a 24-bit period: six dimensions at most.
+        if self.field("KEY").is_some() || df.dimensions.len() > 6 {
+            return None;
+        }
+        let mut values = HashMap::new();
+        for name in ["SOURCE", "DEFINITION", "UNIT", "UNIT_MULT", "OBS_STATUS", "RELEASE", "RELEASE_DATE", "NOTE", "CITATION", "DEFECT", "ORIGINAL_SOURCE"] {
+            values.insert(name, constant(name)?);
+        }
+        let source = values["SOURCE"].clone()?;
+        self.catalogue.source(&source)?;
+        let release_date = match values["RELEASE_DATE"].clone().or_else(|| self.mapping.release.date.clone()) {
+            Some(d) => Date::parse_loose(&d).ok()?,
+            None => self.today,
+        };
+        let label = values["RELEASE"].clone().or_else(|| self.mapping.release.label.clone()).unwrap_or_else(|| self.file.to_string());
+        let mut dims = Vec::new();
+        for d in &df.dimensions {
+            let f = self.field(&d.id)?;
+            dims.push((source_of(f)?, f.spec.clone(), HashMap::new()));
+        }
+        let pf = self.field("TIME_PERIOD")?;
+        let value = source_of(self.field("OBS_VALUE")?)?;
+        let template = Observation {
+            dataflow: df.id.as_str().into(),
+            key: Vec::new(),
+            time_period: "".into(),
+            value: None,
+            printed: None,
+            unit: values["UNIT"].clone().unwrap_or_default().into(),
+            unit_mult: values["UNIT_MULT"].clone().map(|m| m.parse().unwrap_or(0)).unwrap_or(0),
+            status: values["OBS_STATUS"].clone().and_then(|s| ObsStatus::from_code(&s)).unwrap_or_default(),
+            source: source.into(),
+            definition: values["DEFINITION"].clone().filter(|d| !d.is_empty())?.into(),
+            citation: Some(values["CITATION"].clone().unwrap_or_else(|| format!("{}: rows counted", self.file)).into()),
+            note: values["NOTE"].clone(),
+            defects: values["DEFECT"].clone().map(|d| d.split('|').map(String::from).collect()).unwrap_or_default(),
+        };
+        Some(FastAggregate {
+            codes: vec![Vec::new(); df.dimensions.len()],
+            dims,
+            period: (source_of(pf)?, pf.spec.clone()),
+            periods: HashMap::new(),
+            period_texts: Vec::new(),
+            value,
+            cells: HashMap::new(),
+            template,
+            release: (label, release_date),
+            dataflow: df,
+        })
+    }
+
+    fn fast_row(&mut self, row: usize, cells: &[&str]) {
+        let Some(mut fast) = self.fast.take() else { return };
+        let mut packed: u128 = 0;
+        let mut ok = true;
+        let text = |source: FastSource, spec: &FieldSpec, cells: &[&str]| -> String {
+            match source {
+                FastSource::Constant => spec.value.clone().unwrap_or_default(),
+                FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim().to_string(),
+                FastSource::Count => "1".into(),
+            }
+        };
+        for d in 0..fast.dims.len() {
+            let (source, _, _) = &fast.dims[d];
+            let cell = match *source {
+                FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim(),
+                _ => "",
+            };
+            let hit = fast.dims[d].2.get(cell).copied();
+            let number = match hit {
+                Some(n) => n,
+                None => {
+                    let raw = text(fast.dims[d].0, &fast.dims[d].1, cells);
+                    let dim_id = fast.dataflow.dimensions[d].id.clone();
+                    let spec = fast.dims[d].1.clone();
+                    let resolved = self.resolve_code(&fast.dataflow, &dim_id, &spec, &raw);
+                    let n = match resolved {
+                        Ok(code) => {
+                            let list = &mut fast.codes[d];
+                            let n = list.iter().position(|c| **c == *code).unwrap_or_else(|| {
+                                list.push(code.into());
+                                list.len() - 1
+                            });
+                            u16::try_from(n).ok()
+                        }
+                        Err(e) => {
+                            let col = match fast.dims[d].0 {
+                                FastSource::Column(i) => Some(i),
+                                _ => None,
+                            };
+                            self.diag(Severity::Error, "UNKNOWN_CODE", row, col, e);
+                            None
+                        }
+                    };
+                    fast.dims[d].2.insert(cell.to_string(), n);
+                    n
+                }
+            };
+            match number {
+                Some(n) => packed = (packed << 16) | u128::from(n),
+                None => ok = false,
+            }
+        }
+        let period_cell = match fast.period.0 {
+            FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim(),
+            _ => "",
+        };
+        let period = match fast.periods.get(period_cell) {
+            Some(p) => *p,
+            None => {
+                let raw = text(fast.period.0, &fast.period.1, cells);
+                let p = match Self::transform(&fast.period.1, &raw).and_then(|p| validate_time_period(&p).map(|_| p)) {
+                    // Many cell texts (days) fall in one period (month): intern the period.
+                    Ok(p) => Some(match fast.period_texts.iter().position(|t| **t == *p) {
+                        Some(i) => i as u32,
+                        None => {
+                            fast.period_texts.push(p.into());
+                            (fast.period_texts.len() - 1) as u32
+                        }
+                    }),
+                    Err(e) => {
+                        let col = match fast.period.0 {
+                            FastSource::Column(i) => Some(i),
+                            _ => None,
+                        };
+                        self.diag(Severity::Error, "BAD_PERIOD", row, col, e);
+                        None
+                    }
+                };
+                fast.periods.insert(period_cell.to_string(), p);
+                p
+            }
+        };
+        let value = match fast.value {
+            FastSource::Count => Some(1.0),
+            FastSource::Column(i) => match parse_number(cells.get(i).copied().unwrap_or(""), self.mapping.file.decimal) {
+                Ok(Parsed::Value { value, .. }) => Some(value),
+                Ok(Parsed::Missing) => Some(0.0),
+                Err(e) => {
+                    self.diag(Severity::Error, "MALFORMED_NUMBER", row, Some(i), e.to_string());
+                    None
+                }
+            },
+            FastSource::Constant => None,
+        };
+        if let (true, Some(p), Some(v)) = (ok, period, value) {
+            let cell = fast.cells.entry((packed << 24) | u128::from(p)).or_insert((0.0, row));
+            cell.0 += v;
+        }
+        self.fast = Some(fast);
+    }
+
+    /// Turn the counted cells into observations.
+    fn finish_fast(&mut self) {
+        let Some(fast) = self.fast.take() else { return };
+        let n = fast.dims.len();
+        let mut cells: Vec<(u128, (f64, usize))> = fast.cells.into_iter().collect();
+        cells.sort_unstable_by_key(|(_, (_, row))| *row);
+        for (packed, (value, row)) in cells {
+            let period = (packed & 0xFF_FFFF) as usize;
+            let mut key: Vec<koshi_core::Text> = vec!["".into(); n];
+            let mut rest = packed >> 24;
+            for d in (0..n).rev() {
+                key[d] = fast.codes[d][(rest & 0xFFFF) as usize].clone();
+                rest >>= 16;
+            }
+            let mut o = fast.template.clone();
+            o.key = key;
+            o.time_period = fast.period_texts[period].clone();
+            o.value = Some(value);
+            self.observations.push(o);
+            self.origins.push(Origin { row, column: None });
+            let release = self.release_index(&fast.release.0, fast.release.1);
+            self.release_of.push(release);
+        }
+    }
+
+    fn release_index(&mut self, label: &str, date: Date) -> u32 {
+        match self.releases.iter().position(|(l, d)| l == label && *d == date) {
+            Some(i) => i as u32,
+            None => {
+                self.releases.push((label.to_string(), date));
+                (self.releases.len() - 1) as u32
+            }
+        }
+    }
+
+    /// One shared copy of each repeated text (codes, units, sources, definitions).
+    fn intern(&mut self, text: &str) -> koshi_core::Text {
+        if let Some(t) = self.texts.get(text) {
+            return t.clone();
+        }
+        let t: koshi_core::Text = text.into();
+        self.texts.insert(text.to_string(), t.clone());
+        t
     }
 
     fn diag(&mut self, severity: Severity, code: &str, row: usize, column: Option<usize>, message: String) {
@@ -462,7 +714,9 @@ impl<'a> RowContext<'a> {
                 return;
             }
         }
-        if self.melted.is_empty() {
+        if self.fast.is_some() {
+            self.fast_row(row_number, cells);
+        } else if self.melted.is_empty() {
             self.observation(row_number, cells, None, options);
         } else {
             for m in self.melted.clone() {
@@ -709,22 +963,25 @@ impl<'a> RowContext<'a> {
             self.aggregate_index.insert(k, self.observations.len());
         }
         let printed = value.and_then(|v| (value_text.trim() != format!("{v}")).then(|| value_text.trim().to_string()));
-        self.observations.push(Observation {
-            dataflow: df.id.clone(),
-            key,
-            time_period: period,
+        let citation = if self.mapping.aggregate { format!("{}, sum of the rows with this key", self.file) } else { citation };
+        let observation = Observation {
+            dataflow: self.intern(&df.id),
+            key: key.iter().map(|c| self.intern(c)).collect(),
+            time_period: self.intern(&period),
             value,
             printed,
-            unit,
+            unit: self.intern(&unit),
             unit_mult,
             status,
-            source,
-            definition,
-            citation: Some(if self.mapping.aggregate { format!("{}, sum of the rows with this key", self.file) } else { citation }),
+            source: self.intern(&source),
+            definition: self.intern(&definition),
+            citation: Some(citation.into()),
             note,
             defects,
-        });
+        };
+        self.observations.push(observation);
         self.origins.push(Origin { row, column: melted.or(value_col).map(|c| self.column_label(c)) });
-        self.release_of.push((release_label, release_date));
+        let release = self.release_index(&release_label, release_date);
+        self.release_of.push(release);
     }
 }

@@ -14,7 +14,7 @@ fn bank() -> Bank {
     let mut bank = Bank::open_in_memory().unwrap();
     let obs = |source: &str, value: f64| Observation {
         dataflow: "MIG_EXT".into(),
-        key: ["KAZ", "WLD", "_T", "_T", "NET"].iter().map(|s| s.to_string()).collect(),
+        key: ["KAZ", "WLD", "_T", "_T", "NET"].iter().map(|s| (*s).into()).collect(),
         time_period: "2017".into(),
         value: Some(value),
         printed: None,
@@ -22,7 +22,7 @@ fn bank() -> Bank {
         unit_mult: 0,
         status: ObsStatus::Normal,
         source: source.into(),
-        definition: format!("{source} definition"),
+        definition: format!("{source} definition").into(),
         citation: Some("fixture".into()),
         note: None,
         defects: vec![],

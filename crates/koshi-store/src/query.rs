@@ -54,17 +54,17 @@ impl ObservationRow {
 
     pub fn to_observation(&self) -> Observation {
         Observation {
-            dataflow: self.dataflow.clone(),
-            key: self.key.clone(),
-            time_period: self.time_period.clone(),
+            dataflow: self.dataflow.as_str().into(),
+            key: self.key.iter().map(|c| c.as_str().into()).collect(),
+            time_period: self.time_period.as_str().into(),
             value: self.value,
             printed: self.printed.clone(),
-            unit: self.unit.clone(),
+            unit: self.unit.as_str().into(),
             unit_mult: self.unit_mult,
             status: ObsStatus::from_code(&self.status).unwrap_or_default(),
-            source: self.source.clone(),
-            definition: self.definition.clone(),
-            citation: self.citation.clone(),
+            source: self.source.as_str().into(),
+            definition: self.definition.as_str().into(),
+            citation: self.citation.as_deref().map(Into::into),
             note: self.note.clone(),
             defects: self.defects.clone(),
         }

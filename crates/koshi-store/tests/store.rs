@@ -7,7 +7,7 @@ use koshi_store::{Bank, Query, ReleaseBatch, WriteOutcome};
 fn obs(key: &[&str], period: &str, value: f64, source: &str, definition: &str) -> Observation {
     Observation {
         dataflow: "MIG_EXT".into(),
-        key: key.iter().map(|s| s.to_string()).collect(),
+        key: key.iter().map(|s| (*s).into()).collect(),
         time_period: period.into(),
         value: Some(value),
         printed: None,
@@ -16,7 +16,7 @@ fn obs(key: &[&str], period: &str, value: f64, source: &str, definition: &str) -
         status: ObsStatus::Normal,
         source: source.into(),
         definition: definition.into(),
-        citation: Some(format!("test fixture {period}")),
+        citation: Some(format!("test fixture {period}").into()),
         note: None,
         defects: Vec::new(),
     }
