@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ForecastError, Result};
-use crate::{Forecast, ModelKind, forecast, metrics};
+use crate::{
+    COMBINATION_MEMBERS, COMBINATION_METHOD, CombineMethod, Forecast, MemberCache, ModelKind,
+    VALIDATION_MIN_TRAIN, VALIDATION_ORIGINS, forecast, metrics,
+};
 
 /// One origin of a rolling-origin backtest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,10 +43,51 @@ pub fn rolling_origin(
             min: first_origin.max(2) + 1,
         });
     }
+    if model == ModelKind::Combination {
+        let cache = combination_cache(history, horizon, first_origin, history.len() - 1);
+        return origins_from_cache(&cache, horizon, first_origin);
+    }
     let mut out = Vec::new();
     for origin in first_origin..history.len() {
         let steps = horizon.min(history.len() - origin);
         let fc = forecast(&history[..origin], steps, model)?;
+        out.push(OriginResult {
+            origin,
+            actual: history[origin..origin + steps].to_vec(),
+            forecast: fc,
+        });
+    }
+    Ok(out)
+}
+
+/// Member fits of the default combination at every origin from `first_origin` (and the
+/// validation origins before it) up to `last`.
+pub(crate) fn combination_cache(
+    history: &[f64],
+    horizon: usize,
+    first_origin: usize,
+    last: usize,
+) -> MemberCache<'_> {
+    let lo = match COMBINATION_METHOD {
+        CombineMethod::Validated => first_origin
+            .saturating_sub(VALIDATION_ORIGINS)
+            .max(VALIDATION_MIN_TRAIN.min(first_origin)),
+        _ => first_origin,
+    };
+    MemberCache::build(history, &COMBINATION_MEMBERS, lo, last, horizon)
+}
+
+/// Rolling-origin combination forecasts read from a member cache.
+pub(crate) fn origins_from_cache(
+    cache: &MemberCache<'_>,
+    horizon: usize,
+    first_origin: usize,
+) -> Result<Vec<OriginResult>> {
+    let history = cache.history();
+    let mut out = Vec::new();
+    for origin in first_origin..history.len() {
+        let steps = horizon.min(history.len() - origin);
+        let fc = cache.combine_at(origin, steps, COMBINATION_METHOD)?;
         out.push(OriginResult {
             origin,
             actual: history[origin..origin + steps].to_vec(),

@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::backtest::rolling_origin;
+use crate::backtest::{OriginResult, combination_cache, origins_from_cache, rolling_origin};
 use crate::error::Result;
-use crate::{Forecast, ModelKind, forecast, stats};
+use crate::{COMBINATION_METHOD, Forecast, ModelKind, forecast, stats};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationConfig {
@@ -57,13 +57,22 @@ pub fn rolling_scores(
 ) -> Vec<Vec<f64>> {
     let n = history.len();
     let mut scores = vec![Vec::new(); horizon];
-    let first = n.saturating_sub(cfg.origins).max(cfg.min_train);
+    let first = first_calibration_origin(n, cfg);
     if first >= n {
         return scores;
     }
     let Ok(origins) = rolling_origin(history, horizon, model, first) else {
         return scores;
     };
+    add_scores(&mut scores, &origins);
+    scores
+}
+
+fn first_calibration_origin(n: usize, cfg: &CalibrationConfig) -> usize {
+    n.saturating_sub(cfg.origins).max(cfg.min_train)
+}
+
+fn add_scores(scores: &mut [Vec<f64>], origins: &[OriginResult]) {
     for o in origins {
         for (step, (y, (m, s))) in o
             .actual
@@ -76,7 +85,6 @@ pub fn rolling_scores(
             }
         }
     }
-    scores
 }
 
 /// Conformal quantile: the ⌈(m+1)·level⌉-th smallest score; beyond the sample, the
@@ -119,6 +127,37 @@ pub fn factors_from_scores(scores: &[Vec<f64>], cfg: &CalibrationConfig) -> (Vec
     (factors, n_scores)
 }
 
+/// Per-step factors from the standardised rolling-origin errors of many series pooled
+/// together (a global calibration: short series have too few errors of their own to
+/// estimate a 95% quantile). Non-decreasing in the step.
+pub fn pooled_factors(per_series: &[Vec<Vec<f64>>], horizon: usize, cfg: &CalibrationConfig) -> Vec<f64> {
+    let z = stats::z_for_level(cfg.level);
+    let mut running = cfg.min_factor;
+    (0..horizon)
+        .map(|h| {
+            let mut s: Vec<f64> = per_series
+                .iter()
+                .filter_map(|sc| sc.get(h))
+                .flatten()
+                .copied()
+                .collect();
+            if let Some(q) = conformal_quantile(&mut s, cfg.level) {
+                running = running.max(q / z);
+            }
+            running
+        })
+        .collect()
+}
+
+/// Blend of a series' own factors with pooled ones (geometric mean per step): the
+/// pooled errors stabilise the few own errors of a short series without discarding them.
+pub fn blend_factors(own: &[f64], pooled: &[f64]) -> Vec<f64> {
+    own.iter()
+        .enumerate()
+        .map(|(h, a)| pooled.get(h).map_or(*a, |b| (a * b).sqrt()))
+        .collect()
+}
+
 /// Forecast with sd calibrated on the series' own rolling-origin errors.
 pub fn calibrated_forecast(
     history: &[f64],
@@ -126,8 +165,7 @@ pub fn calibrated_forecast(
     model: ModelKind,
     cfg: &CalibrationConfig,
 ) -> Result<CalibratedForecast> {
-    let mut fc = forecast(history, horizon, model)?;
-    let scores = rolling_scores(history, horizon, model, cfg);
+    let (mut fc, scores) = forecast_with_scores(history, horizon, model, cfg)?;
     let (factors, n_scores) = factors_from_scores(&scores, cfg);
     for (s, f) in fc.sd.iter_mut().zip(&factors) {
         *s *= f;
@@ -137,6 +175,36 @@ pub fn calibrated_forecast(
         factors,
         n_scores,
     })
+}
+
+/// The uncalibrated forecast and its standardised rolling-origin errors by step.
+pub fn forecast_with_scores(
+    history: &[f64],
+    horizon: usize,
+    model: ModelKind,
+    cfg: &CalibrationConfig,
+) -> Result<(Forecast, Vec<Vec<f64>>)> {
+    let (fc, scores) = if model == ModelKind::Combination {
+        // One set of member fits serves the forecast, its weights and its calibration.
+        crate::error::check_series(history, 1)?;
+        let n = history.len();
+        let first = first_calibration_origin(n, cfg);
+        let cache = combination_cache(history, horizon, first.min(n), n);
+        let fc = cache.combine_at(n, horizon, COMBINATION_METHOD)?;
+        let mut scores = vec![Vec::new(); horizon];
+        if first < n {
+            if let Ok(origins) = origins_from_cache(&cache, horizon, first) {
+                add_scores(&mut scores, &origins);
+            }
+        }
+        (fc, scores)
+    } else {
+        (
+            forecast(history, horizon, model)?,
+            rolling_scores(history, horizon, model, cfg),
+        )
+    };
+    Ok((fc, scores))
 }
 
 #[cfg(test)]

@@ -23,20 +23,9 @@ pub fn ets_with_options(
     spec: &str,
     damped: Option<bool>,
 ) -> Result<Forecast> {
-    ets_with_options2(y, horizon, spec, damped, false)
-}
-
-pub fn ets_with_options2(
-    y: &[f64],
-    horizon: usize,
-    spec: &str,
-    damped: Option<bool>,
-    mult_trend: bool,
-) -> Result<Forecast> {
     check_series(y, 3)?;
     let mut spec = AutoETS::new(1, spec)
-        .map_err(|e| ForecastError::Ets(e.to_string()))?
-        .allow_multiplicative_trend(mult_trend);
+        .map_err(|e| ForecastError::Ets(e.to_string()))?;
     if let Some(d) = damped {
         spec = spec.damped(d).map_err(|e| ForecastError::Ets(e.to_string()))?;
     }

@@ -103,6 +103,9 @@ impl Forecast {
 pub enum CombineMethod {
     Mean,
     Median,
+    /// Weights ∝ 1 / (scaled error of the member at the last few origins); see
+    /// [`VALIDATION_ORIGINS`].
+    Validated,
 }
 
 /// Model choice for [`forecast`].
@@ -120,18 +123,33 @@ pub enum ModelKind {
     Theta(ThetaVariant),
     /// Best Theta variant by in-sample MSE.
     AutoTheta,
+    /// Random walk with drift on the log scale (geometric growth); plain drift for
+    /// series that are not strictly positive.
+    LogDrift,
+    /// Automatic ETS on the log scale; plain ETS for series that are not strictly positive.
+    LogEts,
     /// The default combination ([`COMBINATION_MEMBERS`], pooled by [`COMBINATION_METHOD`]).
     Combination,
 }
 
-/// Members of the default combination.
-pub const COMBINATION_MEMBERS: [ModelKind; 4] = [
+/// Members of the default combination: the benchmarks, the automatic models, the
+/// dynamic optimised Theta and two geometric-growth models.
+pub const COMBINATION_MEMBERS: [ModelKind; 8] = [
+    ModelKind::Naive,
+    ModelKind::Drift,
     ModelKind::Ets,
     ModelKind::Arima,
     ModelKind::AutoTheta,
-    ModelKind::Drift,
+    ModelKind::Theta(ThetaVariant::DynamicOptimized),
+    ModelKind::LogDrift,
+    ModelKind::LogEts,
 ];
-pub const COMBINATION_METHOD: CombineMethod = CombineMethod::Mean;
+pub const COMBINATION_METHOD: CombineMethod = CombineMethod::Validated;
+/// Origins at the end of the history whose errors weight the members of a
+/// [`CombineMethod::Validated`] combination (forecasts of 3, 2 and 1 steps).
+pub const VALIDATION_ORIGINS: usize = 3;
+/// Smallest training window of a validation origin.
+pub const VALIDATION_MIN_TRAIN: usize = 6;
 
 impl ModelKind {
     /// Every automatic model, for comparisons and backtests.
@@ -155,6 +173,8 @@ impl ModelKind {
             ModelKind::Theta(ThetaVariant::DynamicStandard) => "dstm",
             ModelKind::Theta(ThetaVariant::DynamicOptimized) => "dotm",
             ModelKind::AutoTheta => "theta",
+            ModelKind::LogDrift => "drift_log",
+            ModelKind::LogEts => "ets_log",
             ModelKind::Combination => "combination",
         }
     }
@@ -176,6 +196,8 @@ impl FromStr for ModelKind {
             "ets" | "autoets" => ModelKind::Ets,
             "arima" | "autoarima" => ModelKind::Arima,
             "theta" | "autotheta" => ModelKind::AutoTheta,
+            "drift_log" | "logdrift" => ModelKind::LogDrift,
+            "ets_log" | "logets" => ModelKind::LogEts,
             "stm" => ModelKind::Theta(ThetaVariant::Standard),
             "otm" => ModelKind::Theta(ThetaVariant::Optimized),
             "dstm" => ModelKind::Theta(ThetaVariant::DynamicStandard),
@@ -198,72 +220,216 @@ pub fn forecast(history: &[f64], horizon: usize, model: ModelKind) -> Result<For
         ModelKind::Arima => arima::auto_arima(history, horizon),
         ModelKind::Theta(v) => theta::theta(history, horizon, v),
         ModelKind::AutoTheta => theta::auto_theta(history, horizon),
+        ModelKind::LogDrift => on_log_scale(history, horizon, ModelKind::Drift),
+        ModelKind::LogEts => on_log_scale(history, horizon, ModelKind::Ets),
         ModelKind::Combination => {
             combine(history, horizon, &COMBINATION_MEMBERS, COMBINATION_METHOD)
         }
     }
 }
 
-/// Forecasts with each member and pools them. A member that fails is skipped; the
-/// combination fails only if all do. The sd is the mean member sd (errors of the
-/// members are highly correlated, so averaging variances would understate it).
-pub fn combine(
-    history: &[f64],
-    horizon: usize,
-    members: &[ModelKind],
-    method: CombineMethod,
-) -> Result<Forecast> {
-    let mut fits = Vec::with_capacity(members.len());
-    let mut last_err = None;
-    for &m in members {
-        match forecast(history, horizon, m) {
-            Ok(f) if f.mean.iter().all(|v| v.is_finite()) => fits.push(f),
-            Ok(_) => last_err = Some(ForecastError::Fit(format!("{m} gave non-finite forecasts"))),
-            Err(e) => last_err = Some(e),
+/// Fits `inner` to ln(y) and maps back: the mean is the back-transformed median path,
+/// the sd its delta-method image. Falls back to `inner` on the original scale when
+/// the series is not strictly positive.
+fn on_log_scale(history: &[f64], horizon: usize, inner: ModelKind) -> Result<Forecast> {
+    if history.iter().any(|v| !(*v > 0.0)) {
+        return forecast(history, horizon, inner);
+    }
+    let logs: Vec<f64> = history.iter().map(|v| v.ln()).collect();
+    let f = forecast(&logs, horizon, inner)?;
+    let mean: Vec<f64> = f.mean.iter().map(|v| v.exp()).collect();
+    Ok(Forecast {
+        model: format!("log {}", f.model),
+        sd: mean.iter().zip(&f.sd).map(|(m, s)| m * s).collect(),
+        mean,
+        fitted: f.fitted.iter().map(|v| v.exp()).collect(),
+    })
+}
+
+/// Member forecasts at consecutive origins of one history, shared by the validation
+/// weights, rolling-origin backtests and calibration of a combination.
+pub struct MemberCache<'a> {
+    history: &'a [f64],
+    members: &'a [ModelKind],
+    first: usize,
+    /// `paths[o − first][m]`: member m fitted on `history[..o]`.
+    paths: Vec<Vec<Option<Forecast>>>,
+}
+
+impl<'a> MemberCache<'a> {
+    /// Fits every member at origins `first..=last` (clamped to the history), each
+    /// forecasting `steps` ahead (at least [`VALIDATION_ORIGINS`]).
+    pub fn build(
+        history: &'a [f64],
+        members: &'a [ModelKind],
+        first: usize,
+        last: usize,
+        steps: usize,
+    ) -> Self {
+        let last = last.min(history.len());
+        let first = first.min(last);
+        let steps = steps.max(VALIDATION_ORIGINS).max(1);
+        let paths = (first..=last)
+            .map(|o| {
+                members
+                    .iter()
+                    .map(|&m| {
+                        forecast(&history[..o], steps, m)
+                            .ok()
+                            .filter(|f| f.mean.iter().all(|v| v.is_finite()))
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            history,
+            members,
+            first,
+            paths,
         }
     }
-    if fits.is_empty() {
-        return Err(last_err.unwrap_or(ForecastError::Fit("no members".into())));
+
+    pub fn history(&self) -> &'a [f64] {
+        self.history
     }
-    let pool = |values: Vec<f64>| -> f64 {
+
+    fn at(&self, origin: usize) -> Option<&[Option<Forecast>]> {
+        origin
+            .checked_sub(self.first)
+            .and_then(|i| self.paths.get(i))
+            .map(Vec::as_slice)
+    }
+
+    /// Inverse-error weights of the members at `origin` from their forecasts at the
+    /// previous [`VALIDATION_ORIGINS`] origins, scored against `history[..origin]`
+    /// (mean absolute error over the steps seen, scaled as MASE). `None` when there is
+    /// no usable validation origin or a member failed at one.
+    fn validation_weights(&self, origin: usize) -> Option<Vec<f64>> {
+        let lo = origin
+            .saturating_sub(VALIDATION_ORIGINS)
+            .max(VALIDATION_MIN_TRAIN);
+        if lo >= origin {
+            return None;
+        }
+        let mut err = vec![0.0; self.members.len()];
+        for o in lo..origin {
+            let paths = self.at(o)?;
+            let train = &self.history[..o];
+            let scale = metrics::mase_scale(train);
+            let scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+            let actual = &self.history[o..origin];
+            for (e, p) in err.iter_mut().zip(paths) {
+                let p = p.as_ref()?;
+                let mae = actual
+                    .iter()
+                    .zip(&p.mean)
+                    .map(|(y, f)| (y - f).abs())
+                    .sum::<f64>()
+                    / actual.len() as f64;
+                *e += mae / scale;
+            }
+        }
+        Some(err.iter().map(|e| 1.0 / e.max(1e-9)).collect())
+    }
+
+    /// The combination at `origin` forecasting `horizon` steps (≤ the cached steps).
+    pub fn combine_at(
+        &self,
+        origin: usize,
+        horizon: usize,
+        method: CombineMethod,
+    ) -> Result<Forecast> {
+        let fits = self
+            .at(origin)
+            .ok_or_else(|| ForecastError::Fit(format!("origin {origin} not cached")))?;
+        let weights = match method {
+            CombineMethod::Validated => self.validation_weights(origin),
+            _ => None,
+        };
+        let history = &self.history[..origin];
+        let chosen: Vec<(&Forecast, f64)> = fits
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.as_ref().map(|f| (f, weights.as_ref().map_or(1.0, |w| w[i]))))
+            .collect();
+        pool_members(history, horizon, &chosen, method)
+    }
+}
+
+/// Pools member forecasts (with weights for [`CombineMethod::Validated`]).
+fn pool_members(
+    history: &[f64],
+    horizon: usize,
+    fits: &[(&Forecast, f64)],
+    method: CombineMethod,
+) -> Result<Forecast> {
+    if fits.is_empty() {
+        return Err(ForecastError::Fit("no combination member could be fitted".into()));
+    }
+    let pool = |values: &[(f64, f64)]| -> f64 {
         match method {
-            CombineMethod::Mean => stats::mean(&values),
-            CombineMethod::Median => stats::median(&values),
+            CombineMethod::Median => {
+                stats::median(&values.iter().map(|v| v.0).collect::<Vec<_>>())
+            }
+            _ => {
+                let wsum: f64 = values.iter().map(|v| v.1).sum();
+                values.iter().map(|(v, w)| v * w).sum::<f64>() / wsum
+            }
         }
     };
     let mean = (0..horizon)
-        .map(|h| pool(fits.iter().map(|f| f.mean[h]).collect()))
+        .map(|h| pool(&fits.iter().map(|(f, w)| (f.mean[h], *w)).collect::<Vec<_>>()))
         .collect();
+    // Member errors are highly correlated: the sd is the (weighted) mean member sd.
     let sd = (0..horizon)
         .map(|h| {
-            stats::mean(
-                &fits
-                    .iter()
-                    .map(|f| f.sd[h])
-                    .filter(|s| s.is_finite())
-                    .collect::<Vec<_>>(),
-            )
+            let v: Vec<(f64, f64)> = fits
+                .iter()
+                .map(|(f, w)| (f.sd[h], *w))
+                .filter(|(s, _)| s.is_finite())
+                .collect();
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                let wsum: f64 = v.iter().map(|x| x.1).sum();
+                v.iter().map(|(s, w)| s * w).sum::<f64>() / wsum
+            }
         })
         .collect();
     let fitted = (0..history.len())
         .map(|t| {
-            let vals: Vec<f64> = fits
+            let vals: Vec<(f64, f64)> = fits
                 .iter()
-                .filter_map(|f| f.fitted.get(t).copied())
-                .filter(|v| v.is_finite())
+                .filter_map(|(f, w)| f.fitted.get(t).map(|v| (*v, *w)))
+                .filter(|(v, _)| v.is_finite())
                 .collect();
-            if vals.is_empty() {
-                f64::NAN
-            } else {
-                pool(vals)
-            }
+            if vals.is_empty() { f64::NAN } else { pool(&vals) }
         })
         .collect();
-    let names: Vec<&str> = fits.iter().map(|f| f.model.as_str()).collect();
+    let names: Vec<&str> = fits.iter().map(|(f, _)| f.model.as_str()).collect();
     Ok(Forecast {
         model: format!("{:?}({})", method, names.join(", ")),
         mean,
         sd,
         fitted,
     })
+}
+
+/// Forecasts with each member and pools them. A member that fails is skipped; the
+/// combination fails only if all do. [`CombineMethod::Validated`] also refits the
+/// members at the last [`VALIDATION_ORIGINS`] origins to weight them.
+pub fn combine(
+    history: &[f64],
+    horizon: usize,
+    members: &[ModelKind],
+    method: CombineMethod,
+) -> Result<Forecast> {
+    crate::error::check_series(history, 1)?;
+    let n = history.len();
+    let first = match method {
+        CombineMethod::Validated => n.saturating_sub(VALIDATION_ORIGINS),
+        _ => n,
+    };
+    let cache = MemberCache::build(history, members, first, n, horizon);
+    cache.combine_at(n, horizon, method)
 }

@@ -1,7 +1,9 @@
 //! Acceptance tests: accuracy on the M3/M1 yearly series against statsforecast's figures,
 //! calibrated coverage, and behaviour of reconciliation, scenarios and the batch API.
 
-use koshi_forecast::calibrate::{CalibrationConfig, factors_from_scores, rolling_scores};
+use koshi_forecast::calibrate::{
+    CalibrationConfig, factors_from_scores, blend_factors, pooled_factors, rolling_scores,
+};
 use koshi_forecast::reconcile::{Hierarchy, ReconcileMethod, reconcile};
 use koshi_forecast::scenario::Scenario;
 use koshi_forecast::{ModelKind, batch, forecast, metrics};
@@ -40,7 +42,8 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
     let models = ModelKind::ALL;
     let cfg = CalibrationConfig::default();
     // Per series: (is M3, per-model scores, calibrated coverage, raw coverage) of the combination.
-    let rows: Vec<(bool, Vec<(f64, f64)>, f64, f64)> = data
+    type Row = (bool, Vec<(f64, f64)>, koshi_forecast::Forecast, Vec<Vec<f64>>, f64);
+    let rows: Vec<Row> = data
         .par_iter()
         .map(|s| {
             let mut scores = Vec::new();
@@ -55,24 +58,27 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
                     comb = Some(f);
                 }
             }
-            let mut comb = comb.unwrap();
+            let comb = comb.unwrap();
             let raw = comb.interval(0.95);
             let raw_cov = metrics::coverage(&s.xx, &raw.lower, &raw.upper);
-            let (factors, _) = factors_from_scores(
-                &rolling_scores(&s.x, s.h, ModelKind::Combination, &cfg),
-                &cfg,
-            );
-            comb.sd
-                .iter_mut()
-                .zip(&factors)
-                .for_each(|(sd, f)| *sd *= f);
+            let own_scores = rolling_scores(&s.x, s.h, ModelKind::Combination, &cfg);
+            (s.ds == "M3", scores, comb, own_scores, raw_cov)
+        })
+        .collect();
+    // Calibration: each series' own rolling-origin errors, floored by the errors of all
+    // series pooled per step (as `batch::forecast_many_calibrated` does).
+    let all_scores: Vec<Vec<Vec<f64>>> = rows.iter().map(|r| r.3.clone()).collect();
+    let pooled = pooled_factors(&all_scores, data[0].h, &cfg);
+    println!("pooled factors {pooled:?}");
+    let rows: Vec<(bool, Vec<(f64, f64)>, f64, f64)> = data
+        .iter()
+        .zip(rows)
+        .map(|(s, (is_m3, scores, mut comb, own_scores, raw_cov))| {
+            let (own, _) = factors_from_scores(&own_scores, &cfg);
+            let factors = blend_factors(&own, &pooled);
+            comb.sd.iter_mut().zip(&factors).for_each(|(sd, f)| *sd *= f);
             let cal = comb.interval(0.95);
-            (
-                s.ds == "M3",
-                scores,
-                metrics::coverage(&s.xx, &cal.lower, &cal.upper),
-                raw_cov,
-            )
+            (is_m3, scores, metrics::coverage(&s.xx, &cal.lower, &cal.upper), raw_cov)
         })
         .collect();
 
@@ -128,16 +134,17 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
         m3[idx(ModelKind::Naive)].smape
     );
 
-    // M3: statsforecast's best single models are AutoETS (sMAPE 16.190) and AutoTheta (MASE 2.598).
+    // Acceptance: statsforecast's best single model per metric — M3: AutoETS sMAPE 16.190,
+    // AutoTheta MASE 2.598; M1: random walk with drift 16.659 / 3.490.
     let comb3 = m3[idx(ModelKind::Combination)];
-    assert!(
-        comb3.smape <= 16.190,
-        "M3 combination sMAPE {}",
-        comb3.smape
-    );
-    assert!(comb3.mase <= 2.598, "M3 combination MASE {}", comb3.mase);
+    let comb1 = m1[idx(ModelKind::Combination)];
+    for (name, comb, sf_smape, sf_mase) in [("M3", comb3, 16.190, 2.598), ("M1", comb1, 16.659, 3.490)] {
+        assert!(comb.smape <= sf_smape, "{name} combination sMAPE {}", comb.smape);
+        assert!(comb.mase <= sf_mase, "{name} combination MASE {}", comb.mase);
+    }
     assert!(best(&m3, |s| s.smape) <= 16.190 + ROUNDING);
-    // M1: random walk with drift is statsforecast's best (16.659 / 3.490).
+    // Not yet met: koshi's best single model on M3 MASE (AutoTheta ≈ 2.62 vs 2.598).
+    assert!(best(&m3, |s| s.mase) <= 2.63, "M3 best MASE {}", best(&m3, |s| s.mase));
     assert!(
         best(&m1, |s| s.smape) <= 16.659 + ROUNDING,
         "M1 best sMAPE {}",
@@ -148,14 +155,6 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
         "M1 best MASE {}",
         best(&m1, |s| s.mase)
     );
-    // The M1 combination must at least beat statsforecast's ETS+ARIMA+Theta mean (17.560 / 3.618).
-    let comb1 = m1[idx(ModelKind::Combination)];
-    assert!(
-        comb1.smape <= 17.560 && comb1.mase <= 3.618,
-        "M1 combination {} / {}",
-        comb1.smape,
-        comb1.mase
-    );
 
     // Calibration: model intervals under-cover; calibrated ones hold ≥ 90% overall.
     let all_cov = (m3_cov * m3[0].n + m1_cov * m1[0].n) / (m3[0].n + m1[0].n);
@@ -163,6 +162,7 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
     assert!(m3_cov > m3_raw && m1_cov > m1_raw);
     assert!(all_cov >= 0.90, "calibrated coverage {all_cov}");
     assert!(m3_cov >= 0.90, "M3 calibrated coverage {m3_cov}");
+    assert!(m1_cov >= 0.90, "M1 calibrated coverage {m1_cov}");
 }
 
 #[test]
