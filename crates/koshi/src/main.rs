@@ -1,5 +1,8 @@
 //! `koshi` — the command line of the koshi migration observatory.
 
+mod flows_cmd;
+mod forecast_cmd;
+mod gravity_cmd;
 mod output;
 
 use std::path::PathBuf;
@@ -124,6 +127,12 @@ A+B), or an SDMX key with codes in dimension order: --key KAZ.WLD._T._T.NET (emp
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Gravity models of migration: PPML with high-dimensional fixed effects, push–pull, counterfactuals.
+    Gravity(gravity_cmd::Args),
+    /// Forecasts with calibrated intervals and scenarios.
+    Forecast(forecast_cmd::Args),
+    /// Flows estimated from stocks, and migration indices.
+    Flows(flows_cmd::Args),
     /// Serve the JSON API; creates the bank and loads the bundled datasets if it is empty.
     Serve {
         /// Address to listen on.
@@ -285,6 +294,9 @@ fn run() -> Result<std::process::ExitCode> {
                 &Printable { columns: vec!["severity", "rule", "origin", "dataflow", "key", "period", "source", "message"], rows, items: &items },
             )?;
         }
+        Command::Gravity(args) => return gravity_cmd::run(&cli.db, args),
+        Command::Forecast(args) => return forecast_cmd::run(&cli.db, args),
+        Command::Flows(args) => return flows_cmd::run(&cli.db, args),
         Command::Serve { addr } => {
             let mut bank = open(&cli)?;
             if bank.is_empty()? {
