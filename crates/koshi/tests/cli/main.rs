@@ -8,24 +8,28 @@ use std::sync::OnceLock;
 
 use koshi_core::indicators;
 
-fn koshi() -> Command {
+mod flows;
+mod forecast;
+mod gravity;
+
+pub(crate) fn koshi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_koshi"))
 }
 
-fn run(db: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(db: &Path, args: &[&str]) -> Output {
     let out = koshi().arg("--db").arg(db).args(args).output().expect("koshi runs");
     assert!(out.status.success(), "koshi {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
-fn json(db: &Path, args: &[&str]) -> serde_json::Value {
+pub(crate) fn json(db: &Path, args: &[&str]) -> serde_json::Value {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--format", "json"]);
     serde_json::from_slice(&run(db, &all).stdout).expect("JSON output")
 }
 
 /// One bank with every bundled dataset, loaded once through the CLI for all tests.
-fn bundled_bank() -> &'static Path {
+pub(crate) fn bundled_bank() -> &'static Path {
     static BANK: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = BANK.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
@@ -37,7 +41,7 @@ fn bundled_bank() -> &'static Path {
 }
 
 /// The current figure of one source for a fully specified key and period.
-fn figure(key: &str, dataflow: &str, period: &str, source: &str) -> f64 {
+pub(crate) fn figure(key: &str, dataflow: &str, period: &str, source: &str) -> f64 {
     let rows = json(bundled_bank(), &["query", dataflow, "--key", key, "--source", source]);
     let row = rows
         .as_array()

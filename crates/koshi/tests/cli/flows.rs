@@ -1,0 +1,1 @@
+//! `koshi flows` end to end.

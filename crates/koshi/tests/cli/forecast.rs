@@ -1,0 +1,1 @@
+//! `koshi forecast` end to end.

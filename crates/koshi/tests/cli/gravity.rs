@@ -1,0 +1,1 @@
+//! `koshi gravity` end to end.
