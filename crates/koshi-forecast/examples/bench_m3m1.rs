@@ -82,13 +82,21 @@ fn main() {
     // Calibrated intervals: own rolling-origin errors blended with the pooled errors of the batch.
     let histories: Vec<&[f64]> = data.iter().map(|s| s.x.as_slice()).collect();
     let calibrated = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         let start = Instant::now();
         let out: Vec<koshi_forecast::Forecast> = pool.install(|| {
-            koshi_forecast::batch::forecast_many_calibrated(&histories, data[0].h, ModelKind::Combination, &cfg)
-                .into_iter()
-                .map(|r| r.expect("forecast failed"))
-                .collect()
+            koshi_forecast::batch::forecast_many_calibrated(
+                &histories,
+                data[0].h,
+                ModelKind::Combination,
+                &cfg,
+            )
+            .into_iter()
+            .map(|r| r.expect("forecast failed"))
+            .collect()
         });
         (start.elapsed().as_secs_f64(), out)
     };

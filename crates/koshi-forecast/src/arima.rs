@@ -283,14 +283,22 @@ fn kalman(
         for i in 0..r {
             for j in 0..r {
                 tp[i * MAX_R + j] = phi[i] * p[j]
-                    + if i + 1 < r { p[(i + 1) * MAX_R + j] } else { 0.0 };
+                    + if i + 1 < r {
+                        p[(i + 1) * MAX_R + j]
+                    } else {
+                        0.0
+                    };
             }
         }
         let mut change = 0.0f64;
         for i in 0..r {
             for j in 0..r {
                 let new = tp[i * MAX_R] * phi[j]
-                    + if j + 1 < r { tp[i * MAX_R + j + 1] } else { 0.0 }
+                    + if j + 1 < r {
+                        tp[i * MAX_R + j + 1]
+                    } else {
+                        0.0
+                    }
                     + rv[i] * rv[j];
                 change = change.max((new - p[i * MAX_R + j]).abs());
                 p[i * MAX_R + j] = new;
@@ -611,28 +619,29 @@ pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
     let allow_constant = d <= 1;
     let mut cache: std::collections::HashMap<ArimaOrder, Option<ArimaFit>> =
         std::collections::HashMap::new();
-    let mut try_fit = |p: usize, q: usize, constant: bool, from: Option<&ArimaFit>| -> Option<ArimaFit> {
-        let order = ArimaOrder {
-            p,
-            d,
-            q,
-            constant: constant && allow_constant,
-        };
-        if p > max_p || q > max_q || p + q > max_order {
-            return None;
-        }
-        cache
-            .entry(order)
-            .or_insert_with(|| {
-                // Like R's auto.arima: reject fits with roots near the unit circle.
-                fit_arima_from(y, order, from).ok().filter(|f| {
-                    f.aicc.is_finite()
-                        && min_root_modulus(&f.ar) > 1.01
-                        && min_root_modulus(&f.ma.iter().map(|c| -c).collect::<Vec<_>>()) > 1.01
+    let mut try_fit =
+        |p: usize, q: usize, constant: bool, from: Option<&ArimaFit>| -> Option<ArimaFit> {
+            let order = ArimaOrder {
+                p,
+                d,
+                q,
+                constant: constant && allow_constant,
+            };
+            if p > max_p || q > max_q || p + q > max_order {
+                return None;
+            }
+            cache
+                .entry(order)
+                .or_insert_with(|| {
+                    // Like R's auto.arima: reject fits with roots near the unit circle.
+                    fit_arima_from(y, order, from).ok().filter(|f| {
+                        f.aicc.is_finite()
+                            && min_root_modulus(&f.ar) > 1.01
+                            && min_root_modulus(&f.ma.iter().map(|c| -c).collect::<Vec<_>>()) > 1.01
+                    })
                 })
-            })
-            .clone()
-    };
+                .clone()
+        };
     let mut best: Option<ArimaFit> = None;
     let consider = |best: &mut Option<ArimaFit>, cand: Option<ArimaFit>| -> bool {
         match cand {
@@ -675,7 +684,10 @@ pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
             if np < 0 || nq < 0 || (c && !allow_constant) {
                 continue;
             }
-            if consider(&mut best, try_fit(np as usize, nq as usize, c, Some(&current))) {
+            if consider(
+                &mut best,
+                try_fit(np as usize, nq as usize, c, Some(&current)),
+            ) {
                 improved = true;
                 break;
             }

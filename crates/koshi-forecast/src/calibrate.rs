@@ -130,7 +130,11 @@ pub fn factors_from_scores(scores: &[Vec<f64>], cfg: &CalibrationConfig) -> (Vec
 /// Per-step factors from the standardised rolling-origin errors of many series pooled
 /// together (a global calibration: short series have too few errors of their own to
 /// estimate a 95% quantile). Non-decreasing in the step.
-pub fn pooled_factors(per_series: &[Vec<Vec<f64>>], horizon: usize, cfg: &CalibrationConfig) -> Vec<f64> {
+pub fn pooled_factors(
+    per_series: &[Vec<Vec<f64>>],
+    horizon: usize,
+    cfg: &CalibrationConfig,
+) -> Vec<f64> {
     let z = stats::z_for_level(cfg.level);
     let mut running = cfg.min_factor;
     (0..horizon)

@@ -24,10 +24,11 @@ pub fn ets_with_options(
     damped: Option<bool>,
 ) -> Result<Forecast> {
     check_series(y, 3)?;
-    let mut spec = AutoETS::new(1, spec)
-        .map_err(|e| ForecastError::Ets(e.to_string()))?;
+    let mut spec = AutoETS::new(1, spec).map_err(|e| ForecastError::Ets(e.to_string()))?;
     if let Some(d) = damped {
-        spec = spec.damped(d).map_err(|e| ForecastError::Ets(e.to_string()))?;
+        spec = spec
+            .damped(d)
+            .map_err(|e| ForecastError::Ets(e.to_string()))?;
     }
     let fit = spec.fit(y).map_err(|e| ForecastError::Ets(e.to_string()))?;
     let level = 0.95;

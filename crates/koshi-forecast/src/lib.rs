@@ -316,7 +316,11 @@ impl<'a> MemberCache<'a> {
             let paths = self.at(o)?;
             let train = &self.history[..o];
             let scale = metrics::mase_scale(train);
-            let scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+            let scale = if scale > 0.0 && scale.is_finite() {
+                scale
+            } else {
+                1.0
+            };
             let actual = &self.history[o..origin];
             for (e, p) in err.iter_mut().zip(paths) {
                 let p = p.as_ref()?;
@@ -350,7 +354,10 @@ impl<'a> MemberCache<'a> {
         let chosen: Vec<(&Forecast, f64)> = fits
             .iter()
             .enumerate()
-            .filter_map(|(i, f)| f.as_ref().map(|f| (f, weights.as_ref().map_or(1.0, |w| w[i]))))
+            .filter_map(|(i, f)| {
+                f.as_ref()
+                    .map(|f| (f, weights.as_ref().map_or(1.0, |w| w[i])))
+            })
             .collect();
         pool_members(history, horizon, &chosen, method)
     }
@@ -364,13 +371,13 @@ fn pool_members(
     method: CombineMethod,
 ) -> Result<Forecast> {
     if fits.is_empty() {
-        return Err(ForecastError::Fit("no combination member could be fitted".into()));
+        return Err(ForecastError::Fit(
+            "no combination member could be fitted".into(),
+        ));
     }
     let pool = |values: &[(f64, f64)]| -> f64 {
         match method {
-            CombineMethod::Median => {
-                stats::median(&values.iter().map(|v| v.0).collect::<Vec<_>>())
-            }
+            CombineMethod::Median => stats::median(&values.iter().map(|v| v.0).collect::<Vec<_>>()),
             _ => {
                 let wsum: f64 = values.iter().map(|v| v.1).sum();
                 values.iter().map(|(v, w)| v * w).sum::<f64>() / wsum
@@ -378,7 +385,14 @@ fn pool_members(
         }
     };
     let mean = (0..horizon)
-        .map(|h| pool(&fits.iter().map(|(f, w)| (f.mean[h], *w)).collect::<Vec<_>>()))
+        .map(|h| {
+            pool(
+                &fits
+                    .iter()
+                    .map(|(f, w)| (f.mean[h], *w))
+                    .collect::<Vec<_>>(),
+            )
+        })
         .collect();
     // Member errors are highly correlated: the sd is the (weighted) mean member sd.
     let sd = (0..horizon)
@@ -403,7 +417,11 @@ fn pool_members(
                 .filter_map(|(f, w)| f.fitted.get(t).map(|v| (*v, *w)))
                 .filter(|(v, _)| v.is_finite())
                 .collect();
-            if vals.is_empty() { f64::NAN } else { pool(&vals) }
+            if vals.is_empty() {
+                f64::NAN
+            } else {
+                pool(&vals)
+            }
         })
         .collect();
     let names: Vec<&str> = fits.iter().map(|(f, _)| f.model.as_str()).collect();
