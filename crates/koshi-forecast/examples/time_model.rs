@@ -33,7 +33,7 @@ fn main() {
             ma += metrics::mase(&s.x, &s.xx, &f.mean);
             n += 1.0;
         }
-        print!("{ds} {:.3} {:.3}  ", sm / n, ma / n);
+        print!("{ds} {:.4} {:.4}  ", sm / n, ma / n);
     }
     println!("{model}: {secs:.3} s");
 }

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, check_series};
-use crate::optim::NelderMead;
+use crate::optim::BoxNelderMead;
 use crate::{Forecast, stats};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +76,15 @@ pub struct ThetaFit {
 const ALPHA_MIN: f64 = 0.1;
 const ALPHA_MAX: f64 = 0.99;
 const THETA_MIN: f64 = 1.0;
-const THETA_MAX: f64 = 20.0;
+const THETA_MAX: f64 = 1e10;
+const LEVEL_BOUND: f64 = 1e10;
+/// One-step errors ignored by the objective while the trend estimates settle.
+const BURN_IN: usize = 3;
+
+/// Errors skipped at the start: `BURN_IN` when enough observations remain, else none.
+fn burn_in(n: usize) -> usize {
+    if n > BURN_IN + 1 { BURN_IN } else { 0 }
+}
 
 /// Runs the recursion; returns (sum of squared errors, final level, final A, final B) and
 /// optionally writes one-step fitted values.
@@ -89,6 +97,7 @@ fn run(
     fitted: Option<&mut Vec<f64>>,
 ) -> (f64, f64, f64, f64) {
     let n = y.len();
+    let burn_in = burn_in(n);
     let (a_full, b_full) = stats::linear_trend(y);
     let weight = 1.0 - 1.0 / theta;
     let mut level = level0;
@@ -108,7 +117,9 @@ fn run(
         if let Some(f) = out.as_deref_mut() {
             f.push(mu);
         }
-        sse += (yt - mu).powi(2);
+        if t > burn_in {
+            sse += (yt - mu).powi(2);
+        }
         level = alpha * yt + (1.0 - alpha) * level;
         decay *= 1.0 - alpha;
         if dynamic {
@@ -133,34 +144,33 @@ fn run(
 pub fn fit_theta(y: &[f64], variant: ThetaVariant) -> Result<ThetaFit> {
     check_series(y, 3)?;
     let dynamic = variant.dynamic();
-    let scale = stats::mean(&y.iter().map(|v| v.abs()).collect::<Vec<_>>()).max(1e-8);
+    // Objective: squared one-step errors after the burn-in, relative to the mean absolute
+    // value so that the stopping tolerance means the same at every scale.
+    let scale = (y.iter().map(|v| v.abs()).sum::<f64>() / y.len() as f64).max(1e-10);
+    let optimised_theta = variant.optimised_theta();
     let objective = |p: &[f64]| {
-        let level0 = p[0] * scale;
-        let alpha = p[1];
-        let theta = if variant.optimised_theta() { p[2] } else { 2.0 };
-        if !(ALPHA_MIN..=ALPHA_MAX).contains(&alpha) || !(THETA_MIN..=THETA_MAX).contains(&theta) {
-            return f64::INFINITY;
-        }
-        run(y, alpha, theta, level0, dynamic, None).0
+        let theta = if optimised_theta { p[2] } else { 2.0 };
+        run(y, p[1], theta, p[0], dynamic, None).0 / scale
     };
-    let mut x0 = vec![y[0] / 2.0 / scale, 0.5];
-    let mut steps = vec![0.1 * (y[0] / scale).abs().max(0.1), 0.1];
-    if variant.optimised_theta() {
+    // Start: ℓ₀ = y₁/2, α = 0.5, θ = 2 (Fiorucci et al. 2016).
+    let mut x0 = vec![y[0] / 2.0, 0.5];
+    let mut lower = vec![-LEVEL_BOUND, ALPHA_MIN];
+    let mut upper = vec![LEVEL_BOUND, ALPHA_MAX];
+    if optimised_theta {
         x0.push(2.0);
-        steps.push(0.5);
+        lower.push(THETA_MIN);
+        upper.push(THETA_MAX);
     }
-    let nm = NelderMead {
-        max_evals: 600,
-        f_tol: 1e-10,
+    let nm = BoxNelderMead {
+        max_iter: 1000,
+        f_std_tol: 1e-4,
+        rel_step: 0.05,
+        zero_step: 1e-4,
     };
-    let (best, _) = nm.minimize(objective, &x0, &steps);
-    let level0 = best[0] * scale;
+    let (best, _) = nm.minimize(objective, &x0, &lower, &upper);
+    let level0 = best[0];
     let alpha = best[1];
-    let theta = if variant.optimised_theta() {
-        best[2]
-    } else {
-        2.0
-    };
+    let theta = if optimised_theta { best[2] } else { 2.0 };
     let mut fitted = Vec::with_capacity(y.len());
     let (sse, level, a, b) = run(y, alpha, theta, level0, dynamic, Some(&mut fitted));
     Ok(ThetaFit {
@@ -168,7 +178,7 @@ pub fn fit_theta(y: &[f64], variant: ThetaVariant) -> Result<ThetaFit> {
         alpha,
         theta,
         initial_level: level0,
-        mse: sse / y.len() as f64,
+        mse: sse / (y.len() - burn_in(y.len())) as f64,
         level,
         intercept: a,
         slope: b,
@@ -180,6 +190,26 @@ pub fn fit_theta(y: &[f64], variant: ThetaVariant) -> Result<ThetaFit> {
 impl ThetaFit {
     pub fn point_forecast(&self, horizon: usize) -> Vec<f64> {
         let weight = 1.0 - 1.0 / self.theta;
+        if self.variant.dynamic() {
+            // The dynamic models keep updating the level and the trend line with their own
+            // forecasts: each step's forecast enters ℓ, Ȳ, A and B as if it were observed.
+            let alpha = self.alpha;
+            let (mut level, mut a, mut b) = (self.level, self.intercept, self.slope);
+            let mut mean_y = a + b * (self.n as f64 + 1.0) / 2.0;
+            let mut decay = (1.0 - alpha).powi(self.n as i32);
+            return (1..=horizon)
+                .map(|h| {
+                    let t = (self.n + h) as f64;
+                    let mu = level + weight * (decay * a + (1.0 - decay * (1.0 - alpha)) / alpha * b);
+                    level = alpha * mu + (1.0 - alpha) * level;
+                    decay *= 1.0 - alpha;
+                    b = ((t - 2.0) * b + 6.0 * (mu - mean_y) / t) / (t + 1.0);
+                    mean_y = ((t - 1.0) * mean_y + mu) / t;
+                    a = mean_y - b * (t + 1.0) / 2.0;
+                    mu
+                })
+                .collect();
+        }
         let decay_n = (1.0 - self.alpha).powi(self.n as i32);
         (1..=horizon)
             .map(|h| {
