@@ -186,6 +186,19 @@ impl Catalogue {
         self.dataflows.iter().find(|d| d.id == id)
     }
 
+    /// The ISO 3166-1 alpha-3 codes of the AREA code list (countries, not groups or regions).
+    pub fn country_codes(&self) -> Vec<String> {
+        self.codelist("AREA")
+            .map(|area| {
+                area.codes
+                    .iter()
+                    .filter(|c| c.properties.get("kind").map(String::as_str) == Some("country"))
+                    .map(|c| c.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
     }

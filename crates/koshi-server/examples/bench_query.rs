@@ -16,17 +16,6 @@ const SERIES_AREAS: usize = 250;
 const SERIES_PARTNERS: usize = 200;
 const YEARS: usize = 100;
 
-fn countries(bank: &Bank) -> Vec<String> {
-    bank.catalogue()
-        .codelist("AREA")
-        .unwrap()
-        .codes
-        .iter()
-        .filter(|c| c.properties.get("kind").map(String::as_str) == Some("country"))
-        .map(|c| c.id.clone())
-        .collect()
-}
-
 fn build(bank: &mut Bank, areas: &[String]) {
     let periods: Vec<Text> = (0..YEARS).map(|y| format!("{}", 1925 + y).into()).collect();
     let (flow, unit, source, definition): (Text, Text, Text, Text) =
@@ -100,7 +89,7 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, usize) {
 fn main() {
     let path = std::env::args().nth(1).expect("usage: bench_query BANK.db");
     let mut bank = Bank::open(std::path::Path::new(&path)).unwrap();
-    let areas = countries(&bank);
+    let areas = bank.catalogue().country_codes();
     if bank.counts().unwrap()["observation"] < (SERIES_AREAS * SERIES_PARTNERS * 2 * YEARS) as i64 {
         let start = Instant::now();
         build(&mut bank, &areas);

@@ -235,14 +235,7 @@ UNIT = { value = "PERS" }
     )
     .unwrap();
     let catalogue = koshi_core::Catalogue::standard().unwrap();
-    let countries: Vec<String> = catalogue
-        .codelist("AREA")
-        .unwrap()
-        .codes
-        .iter()
-        .filter(|c| c.properties.get("kind").map(String::as_str) == Some("country"))
-        .map(|c| c.id.clone())
-        .collect();
+    let countries = catalogue.country_codes();
     let small = dir.path().join("small.csv");
     std::fs::write(&small, "dest,orig,year,value\nKAZ,RUS,2020,100\nKAZ,UZB,2020,50\n").unwrap();
     run(&db, &["ingest", small.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
