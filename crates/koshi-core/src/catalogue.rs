@@ -186,6 +186,23 @@ impl Catalogue {
         self.dataflows.iter().find(|d| d.id == id)
     }
 
+    /// Codes that ceased to exist and whose territory passed (in whole or in part) to `code`,
+    /// nearest first: South Kazakhstan region (KZ-YUZ) for Turkistan region and Shymkent.
+    pub fn predecessors(&self, code: &str) -> Vec<&crate::codelist::Code> {
+        let Some(area) = self.codelist("AREA") else { return Vec::new() };
+        let mut out: Vec<&crate::codelist::Code> = Vec::new();
+        let mut frontier = vec![code.to_string()];
+        while let Some(c) = frontier.pop() {
+            for candidate in &area.codes {
+                if candidate.successors.iter().any(|s| *s == c) && !out.iter().any(|o| o.id == candidate.id) {
+                    out.push(candidate);
+                    frontier.push(candidate.id.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// The ISO 3166-1 alpha-3 codes of the AREA code list (countries, not groups or regions).
     pub fn country_codes(&self) -> Vec<String> {
         self.codelist("AREA")

@@ -115,6 +115,9 @@ pub struct DataParams {
     pub harmonised: bool,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Include regions that ceased to exist and whose territory passed to the requested ones.
+    #[serde(default)]
+    pub predecessors: bool,
 }
 
 /// Turn an SDMX-style key (`A.B+C..D`) or `DIM=CODE,DIM=CODE` into filters.
@@ -178,6 +181,7 @@ pub fn build_query(bank: &Bank, dataflow: &str, params: &DataParams) -> Result<Q
         source: params.source.clone(),
         period_from: params.from.clone(),
         period_to: params.to.clone(),
+        include_predecessors: params.predecessors,
     })
 }
 

@@ -25,6 +25,9 @@ pub struct Query {
     /// Periods from/to (inclusive, compared as text: `2010` ≤ `2010-05` ≤ `2011`).
     pub period_from: Option<String>,
     pub period_to: Option<String>,
+    /// Also return the series of regions that ceased to exist and whose territory passed to the
+    /// requested REF_AREA codes (so a series at today's boundaries joins its history).
+    pub include_predecessors: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +48,9 @@ pub struct ObservationRow {
     pub citation: Option<String>,
     pub note: Option<String>,
     pub defects: Vec<String>,
+    /// Set on rows of a predecessor region returned by `include_predecessors`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub territory: Option<String>,
 }
 
 impl ObservationRow {
@@ -239,6 +245,7 @@ impl Bank {
                         .get::<_, Option<String>>(14)?
                         .map(|d| d.split('|').map(String::from).collect())
                         .unwrap_or_default(),
+                    territory: None,
                 })
             })?;
             for row in rows {
@@ -266,7 +273,16 @@ impl Bank {
     /// Each source's and definition's figure for each key and period, from the latest release
     /// dated on or before `as_of` (or the latest of all).
     pub fn query(&self, q: &Query) -> Result<Vec<ObservationRow>> {
-        let rows = self.raw_rows(q)?;
+        let (q, territory) = self.with_predecessors(q);
+        let mut rows = self.raw_rows(&q)?;
+        if !territory.is_empty() {
+            let area = self.catalogue().dataflow(&q.dataflow).and_then(|d| d.dimension_index("REF_AREA"));
+            for row in &mut rows {
+                if let Some(i) = area {
+                    row.territory = territory.get(&row.key[i]).cloned();
+                }
+            }
+        }
         let mut latest: BTreeMap<(Vec<String>, String, String, String), ObservationRow> = BTreeMap::new();
         for row in rows {
             let k = (row.key.clone(), row.time_period.clone(), row.source.clone(), row.definition.clone());
@@ -278,6 +294,37 @@ impl Bank {
             }
         }
         Ok(latest.into_values().collect())
+    }
+
+    /// The query with predecessor regions added to its REF_AREA filter, and a note for each.
+    fn with_predecessors(&self, q: &Query) -> (Query, HashMap<String, String>) {
+        let mut notes = HashMap::new();
+        if !q.include_predecessors {
+            return (q.clone(), notes);
+        }
+        let mut q = q.clone();
+        for (dim, codes) in &mut q.filters {
+            if dim != "REF_AREA" {
+                continue;
+            }
+            let mut added = Vec::new();
+            for code in codes.iter() {
+                for p in self.catalogue().predecessors(code) {
+                    let until = p.valid_to.map(|d| format!(" until {d}")).unwrap_or_default();
+                    notes.insert(
+                        p.id.clone(),
+                        format!("predecessor of {code}: {}{until}, its territory passed to {}", p.labels.en, p.successors.join(" and ")),
+                    );
+                    added.push(p.id.clone());
+                }
+            }
+            for a in added {
+                if !codes.contains(&a) {
+                    codes.push(a);
+                }
+            }
+        }
+        (q, notes)
     }
 
     /// One figure per key and period, chosen by the dataflow's reconciliation policy.

@@ -138,3 +138,33 @@ fn the_bank_file_reopens_with_its_contents() {
     assert_eq!(bank.query(&net_query(None)).unwrap()[0].value, Some(5.0));
     assert!(!bank.is_empty().unwrap());
 }
+
+#[test]
+fn a_region_series_joins_its_predecessors_history() {
+    let mut bank = Bank::open_in_memory().unwrap();
+    let internal = |region: &str, period: &str, value: f64| Observation {
+        dataflow: "MIG_INT".into(),
+        key: vec![region.into(), "NET".into()],
+        ..obs(&NET, period, value, "KZ_BNS", "moves between regions")
+    };
+    let mut b = batch("KZ_BNS", "yearbook", "2020-03-01", vec![
+        internal("KZ-YUZ", "2017", -12_000.0),
+        internal("KZ-61", "2019", -15_000.0),
+        internal("KZ-79", "2019", 4_000.0),
+    ]);
+    b.dataflow = "MIG_INT".into();
+    bank.write_releases(&[b]).unwrap();
+    let query = |predecessors: bool| Query {
+        dataflow: "MIG_INT".into(),
+        filters: vec![("REF_AREA".into(), vec!["KZ-61".into()])],
+        include_predecessors: predecessors,
+        ..Default::default()
+    };
+    assert_eq!(bank.query(&query(false)).unwrap().len(), 1);
+    let joined = bank.query(&query(true)).unwrap();
+    assert_eq!(joined.len(), 2, "{joined:#?}");
+    let old = joined.iter().find(|r| r.key[0] == "KZ-YUZ").unwrap();
+    let note = old.territory.as_deref().unwrap();
+    assert!(note.contains("KZ-61") && note.contains("KZ-79") && note.contains("2018"), "{note}");
+    assert!(joined.iter().find(|r| r.key[0] == "KZ-61").unwrap().territory.is_none());
+}

@@ -88,6 +88,10 @@ A+B), or an SDMX key with codes in dimension order: --key KAZ.WLD._T._T.NET (emp
         /// Last period (e.g. 2019).
         #[arg(long)]
         to: Option<String>,
+        /// Also show regions that ceased to exist and whose territory passed to the requested
+        /// REF_AREA (South Kazakhstan region before 2018 for Turkistan region and Shymkent).
+        #[arg(long)]
+        predecessors: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -175,9 +179,18 @@ fn run() -> Result<std::process::ExitCode> {
             let mut bank = open(&cli)?;
             load_bundled(&mut bank, *format)?;
         }
-        Command::Query { dataflow, key, as_of, source, harmonised, from, to, format } => {
+        Command::Query { dataflow, key, as_of, source, harmonised, from, to, predecessors, format } => {
             let bank = open(&cli)?;
-            query(&bank, dataflow, key, as_of.clone(), source.clone(), *harmonised, from.clone(), to.clone(), *format)?;
+            let params = koshi_server::DataParams {
+                key: None,
+                as_of: as_of.clone(),
+                source: source.clone(),
+                harmonised: *harmonised,
+                from: from.clone(),
+                to: to.clone(),
+                predecessors: *predecessors,
+            };
+            query(&bank, dataflow, key, params, *format)?;
         }
         Command::Sources { format } => {
             let bank = open(&cli)?;
@@ -414,24 +427,9 @@ fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn query(
-    bank: &Bank,
-    dataflow: &str,
-    keys: &[String],
-    as_of: Option<String>,
-    source: Option<String>,
-    harmonised: bool,
-    from: Option<String>,
-    to: Option<String>,
-    format: Format,
-) -> Result<()> {
-    let params = koshi_server::DataParams { key: Some(keys.join(",")), as_of, source, harmonised, from, to };
-    let params = if keys.len() == 1 && !keys[0].contains('=') {
-        koshi_server::DataParams { key: Some(keys[0].clone()), ..params }
-    } else {
-        params
-    };
+fn query(bank: &Bank, dataflow: &str, keys: &[String], params: koshi_server::DataParams, format: Format) -> Result<()> {
+    let harmonised = params.harmonised;
+    let params = koshi_server::DataParams { key: Some(keys.join(",")), ..params };
     let q = koshi_server::build_query(bank, dataflow, &params).map_err(anyhow::Error::msg)?;
     if harmonised {
         let items = bank.harmonised(&q)?;
@@ -466,7 +464,10 @@ fn query(
                     format!("{} ({})", o.release_label, o.release_date),
                     o.defects.join("|"),
                     o.citation.clone().unwrap_or_default(),
-                    o.definition.clone(),
+                    match &o.territory {
+                        Some(t) => format!("{} [{t}]", o.definition),
+                        None => o.definition.clone(),
+                    },
                 ]
             })
             .collect();
