@@ -9,6 +9,8 @@
 //!   Stata and statsmodels small-sample conventions.
 //! * OLS on log flows and a dense Poisson GLM for comparison; push–pull rankings and
 //!   counterfactual predictions.
+//! * Bilateral panels from flow vectors (zero-filled, great-circle distances, contiguity,
+//!   populations) and a gravitational potential index per partner.
 //!
 //! ```
 //! use koshi_gravity::{DataTable, FitOptions, VcovSpec, ppml, push_pull};
@@ -45,6 +47,8 @@ mod fe;
 mod formula;
 mod frame;
 mod numeric;
+mod panel;
+mod potential;
 mod pushpull;
 mod result;
 mod separation;
@@ -56,7 +60,9 @@ pub use estimate::{FitOptions, fit, ols_log, poisson_glm, ppml};
 pub use fe::Factor;
 pub use formula::{FeTerm, Formula, SmallSample, Term, Transform, VcovSpec};
 pub use numeric::{SymMatrix, normal_cdf, normal_quantile};
-pub use pushpull::{Counterfactual, PushPull, RankedEffect, counterfactual, push_pull};
+pub use panel::{BilateralFlow, EARTH_RADIUS_KM, GravityPanel, PanelInputs, PanelOptions, build_panel, great_circle_km};
+pub use potential::{PartnerMass, Potential, PotentialElasticities, gravitational_potential};
+pub use pushpull::{Counterfactual, PushPull, RankedEffect, counterfactual, counterfactual_within, push_pull};
 pub use result::{Coefficient, DropCounts, Estimator, FixedEffectEstimates, GravityFit};
 pub use separation::{DropReason, RectifierOptions, SeparationOptions};
 pub use table::{Column, DataTable, MISSING_CODE};

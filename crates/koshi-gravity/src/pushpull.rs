@@ -64,17 +64,33 @@ pub struct Counterfactual {
 /// Re-predicts the fitted flows with the regressors taken from `scenario` instead of `baseline`
 /// (same rows, e.g. `baseline.with_numeric("dist", new_distances)`). Poisson fits only.
 pub fn counterfactual(fit: &GravityFit, baseline: &DataTable, scenario: &DataTable, conf_level: f64) -> Result<Counterfactual> {
+    counterfactual_within(fit, baseline, scenario, conf_level, None)
+}
+
+/// As [`counterfactual`], with totals, percent change and its standard error over the
+/// estimation rows where `mask` is true (aligned with `fit.rows`), e.g. one corridor.
+pub fn counterfactual_within(
+    fit: &GravityFit,
+    baseline: &DataTable,
+    scenario: &DataTable,
+    conf_level: f64,
+    mask: Option<&[bool]>,
+) -> Result<Counterfactual> {
     if fit.estimator == crate::result::Estimator::OlsLog {
         return Err(GravityError::Invalid("counterfactuals need a Poisson fit".into()));
     }
     if baseline.nrows() != scenario.nrows() {
         return Err(GravityError::Invalid("baseline and scenario tables differ in length".into()));
     }
+    let n = fit.rows.len();
+    if mask.is_some_and(|m| m.len() != n) {
+        return Err(GravityError::Invalid("mask length differs from the estimation sample".into()));
+    }
+    let inside = |i: usize| mask.is_none_or(|m| m[i]);
     let names: Vec<String> = fit.coefficients.iter().map(|c| c.name.clone()).collect();
     let x0 = regressors_at(baseline, &fit.formula, &names, &fit.rows)?;
     let x1 = regressors_at(scenario, &fit.formula, &names, &fit.rows)?;
     let beta: Vec<f64> = fit.coefficients.iter().map(|c| c.estimate).collect();
-    let n = fit.rows.len();
     let mut scen = Vec::with_capacity(n);
     for i in 0..n {
         let delta: f64 = (0..beta.len()).map(|j| (x1[j][i] - x0[j][i]) * beta[j]).sum();
@@ -83,14 +99,17 @@ pub fn counterfactual(fit: &GravityFit, baseline: &DataTable, scenario: &DataTab
         }
         scen.push(fit.fitted[i] * delta.exp());
     }
-    let t0: f64 = fit.fitted.iter().sum();
-    let t1: f64 = scen.iter().sum();
+    let t0: f64 = (0..n).filter(|&i| inside(i)).map(|i| fit.fitted[i]).sum();
+    let t1: f64 = (0..n).filter(|&i| inside(i)).map(|i| scen[i]).sum();
+    if !(t0 > 0.0) {
+        return Err(GravityError::Invalid("no fitted flow in the selected rows".into()));
+    }
     let ratio = t1 / t0;
     // d ratio / dβ_j = ratio · (Σ μ¹x¹_j / T¹ − Σ μ⁰x⁰_j / T⁰)
     let grad: Vec<f64> = (0..beta.len())
         .map(|j| {
-            let a: f64 = scen.iter().zip(&x1[j]).map(|(m, x)| m * x).sum::<f64>() / t1;
-            let b: f64 = fit.fitted.iter().zip(&x0[j]).map(|(m, x)| m * x).sum::<f64>() / t0;
+            let a: f64 = (0..n).filter(|&i| inside(i)).map(|i| scen[i] * x1[j][i]).sum::<f64>() / t1;
+            let b: f64 = (0..n).filter(|&i| inside(i)).map(|i| fit.fitted[i] * x0[j][i]).sum::<f64>() / t0;
             100.0 * ratio * (a - b)
         })
         .collect();
