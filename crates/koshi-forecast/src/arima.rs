@@ -652,8 +652,12 @@ pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
             _ => false,
         }
     };
-    let start = 2usize.min(max_p).min(max_q);
-    consider(&mut best, try_fit(start, start, true, None));
+    // Start at (2, d, 2), or (1, d, 1) for fewer than 10 observations (as auto.arima).
+    let start_order = if n < 10 { 1 } else { 2 };
+    consider(
+        &mut best,
+        try_fit(start_order.min(max_p), start_order.min(max_q), true, None),
+    );
     consider(&mut best, try_fit(0, 0, true, None));
     consider(&mut best, try_fit(1.min(max_p), 0, true, None));
     consider(&mut best, try_fit(0, 1.min(max_q), true, None));
@@ -674,8 +678,8 @@ pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
             (p + 1, q, o.constant),
             (p, q + 1, o.constant),
             (p - 1, q - 1, o.constant),
-            (p + 1, q - 1, o.constant),
             (p - 1, q + 1, o.constant),
+            (p + 1, q - 1, o.constant),
             (p + 1, q + 1, o.constant),
             (p, q, !o.constant),
         ];
