@@ -64,7 +64,8 @@ Counterfactuals (--counterfactual, repeatable, applied in order to one scenario)
 Examples:
   koshi gravity fit 'trade ~ log(dist) | orig + dest + year' --data trade.csv --vcov 'cluster(orig)'
   koshi gravity fit 'flow ~ log(dist) + contig | orig^year + dest^year' --data undesa-panel --estimator ols
-  koshi gravity fit 'flow ~ log(dist) | orig + dest' --data undesa-panel --fixed-effects --format json")]
+  koshi gravity fit 'flow ~ log(dist) | orig + dest' --data undesa-panel --fixed-effects --format json
+  koshi gravity fit 'flow ~ orig + dest + log(dist_cent)' --data korea.csv --where year=2020 --estimator poisson")]
     Fit(FitArgs),
     /// Build the UN DESA bilateral panel (origin × destination × year, zeros filled) from the bank.
     ///
@@ -117,6 +118,9 @@ struct DataArgs {
     /// With a dataflow: only this source's figures.
     #[arg(long)]
     source: Option<String>,
+    /// Keep only rows matching, e.g. 'year=2020' or 'orig!=KAZ and dest=RUS,KAZ'.
+    #[arg(long = "where")]
+    filter: Option<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -242,6 +246,35 @@ fn open_bank(db: &Path) -> Result<Bank> {
 }
 
 fn load_data(db: &Path, d: &DataArgs) -> Result<DataTable> {
+    let table = load_all(db, d)?;
+    match &d.filter {
+        None => Ok(table),
+        Some(w) => {
+            let mask = rows_matching(&table, &parse_conditions(w)?)?;
+            if !mask.iter().any(|&m| m) {
+                bail!("--where {w}: no row matches");
+            }
+            subset_table(&table, &mask)
+        }
+    }
+}
+
+fn subset_table(table: &DataTable, mask: &[bool]) -> Result<DataTable> {
+    let mut t = DataTable::new();
+    for name in table.names() {
+        match table.column(name) {
+            Some(Column::Numeric(v)) => t.add_numeric(name.clone(), v.iter().zip(mask).filter(|(_, m)| **m).map(|(x, _)| *x).collect())?,
+            Some(Column::Categorical { codes, levels }) => {
+                let kept = codes.iter().zip(mask).filter(|(_, m)| **m).map(|(c, _)| *c).collect();
+                t.add_categorical_codes(name.clone(), kept, levels.clone())?
+            }
+            None => {}
+        }
+    }
+    Ok(t)
+}
+
+fn load_all(db: &Path, d: &DataArgs) -> Result<DataTable> {
     let path = Path::new(&d.data);
     if path.is_file() {
         return read_csv(path);

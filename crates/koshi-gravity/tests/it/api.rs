@@ -123,3 +123,64 @@ fn errors_on_bad_input() {
     bad.add_numeric("a", vec![1.0, 2.0]).unwrap();
     assert!(bad.add_numeric("b", vec![1.0]).is_err());
 }
+
+#[test]
+fn great_circle_distances() {
+    // A quarter of a meridian, and London–Paris (≈ 343.5 km with R = 6,371 km).
+    assert!((great_circle_km(0.0, 0.0, 90.0, 0.0) - std::f64::consts::FRAC_PI_2 * EARTH_RADIUS_KM).abs() < 1e-9);
+    let lp = great_circle_km(51.5074, -0.1278, 48.8566, 2.3522);
+    assert!((lp - 343.5).abs() < 1.0, "{lp}");
+    assert_eq!(great_circle_km(10.0, 20.0, 10.0, 20.0), 0.0);
+    assert!((great_circle_km(0.0, 0.0, 0.0, 180.0) - std::f64::consts::PI * EARTH_RADIUS_KM).abs() < 1e-6);
+}
+
+#[test]
+fn panel_is_rectangular_with_zeros_and_attributes() {
+    let flows = vec![
+        BilateralFlow { origin: "A".into(), destination: "B".into(), year: 2000, value: 5.0 },
+        BilateralFlow { origin: "B".into(), destination: "C".into(), year: 2010, value: 7.0 },
+        BilateralFlow { origin: "A".into(), destination: "A".into(), year: 2000, value: 99.0 },
+        BilateralFlow { origin: "A".into(), destination: "X".into(), year: 2000, value: 1.0 },
+    ];
+    let mut inputs = PanelInputs::default();
+    for (c, lat, lon) in [("A", 0.0, 0.0), ("B", 0.0, 1.0), ("C", 1.0, 0.0)] {
+        inputs.coordinates.insert(c.into(), (lat, lon));
+    }
+    inputs.contiguous.insert(("B".into(), "A".into()));
+    inputs.population.insert(("A".into(), 2000), 10.0);
+    inputs.member_since.insert("A".into(), 2005);
+    inputs.member_since.insert("B".into(), 2000);
+    let p = build_panel(&flows, &inputs, PanelOptions::default()).unwrap();
+    // Origins {A, B} × destinations {B, C} minus B→B, × years {2000, 2010}.
+    assert_eq!(p.len(), 3 * 2);
+    assert_eq!(p.without_coordinates, vec!["X".to_string()]);
+    assert_eq!(p.filled_zeros, 4);
+    assert_eq!(p.flow.iter().sum::<f64>(), 12.0);
+    let i = (0..p.len()).find(|&i| p.origin[i] == "A" && p.destination[i] == "B" && p.year[i] == 2000).unwrap();
+    assert_eq!((p.flow[i], p.contig[i], p.pop_orig[i], p.both_members[i]), (5.0, 1.0, 10.0, 0.0));
+    assert!(p.pop_dest[i].is_nan());
+    assert!((p.dist[i] - great_circle_km(0.0, 0.0, 0.0, 1.0)).abs() < 1e-12);
+    let j = (0..p.len()).find(|&i| p.origin[i] == "A" && p.destination[i] == "B" && p.year[i] == 2010).unwrap();
+    assert_eq!(p.both_members[j], 1.0);
+    let t = p.to_table().unwrap();
+    assert_eq!(t.nrows(), 6);
+    let dup = [flows[0].clone(), flows[0].clone()];
+    assert!(build_panel(&dup, &inputs, PanelOptions::default()).is_err());
+}
+
+#[test]
+fn potential_index_ranks_partners() {
+    let partners = [
+        PartnerMass { partner: "near_small".into(), population: 6.2, gdp: 7.6, distance_km: 948.0 },
+        PartnerMass { partner: "far_big".into(), population: 1386.4, gdp: 12237.7, distance_km: 3662.0 },
+    ];
+    let e = PotentialElasticities { population: 0.5, gdp: 1.0, distance: 1.2 };
+    let p = gravitational_potential(&partners, e).unwrap();
+    assert_eq!(p[0].partner, "far_big");
+    let want = 1386.4f64.powf(0.5) * 12237.7 / 3662.0f64.powf(1.2);
+    assert!((p[0].index / want - 1.0).abs() < 1e-12);
+    assert_eq!(p[0].relative, 100.0);
+    assert!((p[0].share_pct + p[1].share_pct - 100.0).abs() < 1e-12);
+    let bad = [PartnerMass { partner: "x".into(), population: 0.0, gdp: 1.0, distance_km: 1.0 }];
+    assert!(gravitational_potential(&bad, e).is_err());
+}
