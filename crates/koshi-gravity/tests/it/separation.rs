@@ -173,3 +173,57 @@ fn rectifier_size_limit_is_reported() {
     assert_eq!(fit.warnings.len(), 1, "{:?}", fit.warnings);
     assert!(fit.warnings[0].contains("not checked"));
 }
+
+/// A 300,000-row panel (above the size where the rectifier used to be skipped) with three
+/// high-dimensional fixed effects and separation planted on a few zero rows: the default
+/// options find exactly those rows.
+#[test]
+fn planted_separation_in_a_large_panel() {
+    let (no, nd, ny) = (60usize, 60usize, 90usize);
+    let mut o = Vec::new();
+    let mut d = Vec::new();
+    let mut yr = Vec::new();
+    let mut y = Vec::new();
+    let mut x = Vec::new();
+    let mut w = Vec::new();
+    let mut planted = Vec::new();
+    let mut state = 12345u64;
+    let mut rnd = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for i in 0..no {
+        for j in 0..nd {
+            if i == j {
+                continue;
+            }
+            for t in 0..ny {
+                let row = y.len();
+                let zero = rnd() < 0.3;
+                // x = 1 only on a handful of zero rows: they are separated (x → −∞ fits them).
+                let plant = zero && (i * 131 + j * 37 + t * 11) % 997 == 5;
+                if plant {
+                    planted.push(row);
+                }
+                o.push(format!("o{i}"));
+                d.push(format!("d{j}"));
+                yr.push(format!("{t}"));
+                y.push(if zero { 0.0 } else { (1.0 + 10.0 * rnd()).round() });
+                x.push(if plant { 1.0 } else { 0.0 });
+                w.push(rnd());
+            }
+        }
+    }
+    assert!(y.len() > 300_000 && !planted.is_empty());
+    let mut t = DataTable::new();
+    t.add_categorical("o", &o).unwrap();
+    t.add_categorical("d", &d).unwrap();
+    t.add_categorical("year", &yr).unwrap();
+    t.add_numeric("y", y).unwrap();
+    t.add_numeric("x", x).unwrap();
+    t.add_numeric("w", w).unwrap();
+    let fit = ppml(&t, "y ~ x + w | o^year + d^year + o^d", &FitOptions { fixed_effects: false, ..FitOptions::default() }).unwrap();
+    assert!(fit.warnings.is_empty(), "{:?}", fit.warnings);
+    assert_eq!(rows_with(&fit, DropReason::Separated), planted);
+    assert_eq!(fit.collinear, vec!["x".to_string()]);
+}
