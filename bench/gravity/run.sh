@@ -32,6 +32,8 @@ DATA=$(gen 1)
 rm -f "$OUT"/run_*.json "$OUT"/time_*.txt
 for r in $(seq 1 "$RUNS"); do
   /usr/bin/time -v -o "$OUT/time_koshi_1x_$r.txt" "$BIN" "$DATA" "${KOSHI_ARGS[@]}" > "$OUT/run_koshi_1x_$r.json" 2>/dev/null
+  # koshi with its default checks, including separation by regressors (iterated rectifier).
+  /usr/bin/time -v -o "$OUT/time_koshirect_1x_$r.txt" "$BIN" "$DATA" > "$OUT/run_koshirect_1x_$r.json" 2>/dev/null
   /usr/bin/time -v -o "$OUT/time_pyfixest_1x_$r.txt" "$VENV/bin/python" bench/gravity/bench_pyfixest.py "$DATA" > "$OUT/run_pyfixest_1x_$r.json" 2>/dev/null
   echo "run $r done" >&2
 done

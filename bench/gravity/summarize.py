@@ -38,7 +38,7 @@ def med(rows, k):
 lines = []
 scales = sorted({int(m.group(1)) for f in os.listdir(out) if (m := re.match(r"run_\w+?_(\d+)x_", f))})
 for scale in scales:
-    for tool in ["koshi", "pyfixest"]:
+    for tool in ["koshi", "koshirect", "pyfixest"]:
         rows = collect(tool, scale)
         if not rows:
             continue
