@@ -137,6 +137,10 @@ A+B), or an SDMX key with codes in dimension order: --key KAZ.WLD._T._T.NET (emp
     Forecast(forecast_cmd::Args),
     /// Flows estimated from stocks, and migration indices.
     Flows(flows_cmd::Args),
+    /// Rolling-origin evaluation of the forecasting models: sMAPE, MASE, MSIS and interval coverage.
+    Backtest(forecast_cmd::BacktestArgs),
+    /// Migration indices (Bell et al.) of an origin–destination table, or of regional arrivals and departures.
+    Indices(flows_cmd::IndicesArgs),
     /// Serve the JSON API; creates the bank and loads the bundled datasets if it is empty.
     Serve {
         /// Address to listen on.
@@ -310,6 +314,8 @@ fn run() -> Result<std::process::ExitCode> {
         Command::Gravity(args) => return gravity_cmd::run(&cli.db, args),
         Command::Forecast(args) => return forecast_cmd::run(&cli.db, args),
         Command::Flows(args) => return flows_cmd::run(&cli.db, args),
+        Command::Backtest(args) => return forecast_cmd::run_backtest(&cli.db, args),
+        Command::Indices(args) => return flows_cmd::run_indices(&cli.db, args),
         Command::Serve { addr } => {
             let mut bank = open(&cli)?;
             if bank.is_empty()? {
