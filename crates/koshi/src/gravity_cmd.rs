@@ -365,10 +365,9 @@ fn undesa_panel(bank: &Bank) -> Result<koshi_gravity::GravityPanel> {
         }
     }
     for (code, (_, lat, lon)) in capitals() {
-        if cat.groups.is_member("EAEU", &code, Date { year: 2030, month: 7, day: 1 }) {
-            if let Some(y) = (1990..=2030).find(|&y| cat.groups.is_member("EAEU", &code, Date { year: y, month: 7, day: 1 })) {
-                inputs.member_since.insert(code.clone(), y);
-            }
+        // First mid-year as a member (no EAEU member has left).
+        if let Some(y) = (1990..=2030).find(|&y| cat.groups.is_member("EAEU", &code, Date { year: y, month: 7, day: 1 })) {
+            inputs.member_since.insert(code.clone(), y);
         }
         inputs.coordinates.insert(code, (lat, lon));
     }
