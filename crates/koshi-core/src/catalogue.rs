@@ -194,7 +194,7 @@ impl Catalogue {
         let mut frontier = vec![code.to_string()];
         while let Some(c) = frontier.pop() {
             for candidate in &area.codes {
-                if candidate.successors.iter().any(|s| *s == c) && !out.iter().any(|o| o.id == candidate.id) {
+                if candidate.successors.contains(&c) && !out.iter().any(|o| o.id == candidate.id) {
                     out.push(candidate);
                     frontier.push(candidate.id.clone());
                 }

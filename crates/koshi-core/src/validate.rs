@@ -67,7 +67,7 @@ pub fn check_batch(dataflows: &[Dataflow], observations: &[Observation]) -> Vec<
 }
 
 fn check_duplicates(observations: &[Observation]) -> Vec<Defect> {
-    use std::hash::{BuildHasher, Hash, Hasher};
+    use std::hash::BuildHasher;
     // Keyed by a 64-bit hash of the key (collisions are compared in full): a batch can hold
     // millions of observations, and a map of full keys would double the memory.
     let hasher = std::collections::hash_map::RandomState::new();
@@ -77,9 +77,9 @@ fn check_duplicates(observations: &[Observation]) -> Vec<Defect> {
     let mut seen: HashMap<u64, Vec<u32>> = HashMap::with_capacity(observations.len());
     let mut defects = Vec::new();
     for (i, o) in observations.iter().enumerate() {
-        let mut h = hasher.build_hasher();
-        identity(o).hash(&mut h);
-        let slot = seen.entry(h.finish()).or_default();
+        
+        
+        let slot = seen.entry(hasher.hash_one(identity(o))).or_default();
         if let Some(&first) = slot.iter().find(|&&j| identity(&observations[j as usize]) == identity(o)) {
             defects.push(Defect {
                 rule: "DUPLICATE_KEY".into(),
@@ -184,8 +184,8 @@ pub fn check_plausibility(
             }
             let Some(value) = o.base_value() else { continue };
             let area = &o.key[area_index];
-            if let Some(limit) = reference(reference_dataflow, reference_measure, area, &o.time_period) {
-                if value.abs() > limit {
+            if let Some(limit) = reference(reference_dataflow, reference_measure, area, &o.time_period)
+                && value.abs() > limit {
                     defects.push(Defect {
                         rule: "IMPLAUSIBLE_MAGNITUDE".into(),
                         severity: Severity::Error,
@@ -200,7 +200,6 @@ pub fn check_plausibility(
                         observations: vec![i],
                     });
                 }
-            }
         }
     }
     defects

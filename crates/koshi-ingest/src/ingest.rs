@@ -174,7 +174,7 @@ pub fn plan_ingest(
     }
     let mut observations: Vec<Option<Observation>> = observations.into_iter().map(Some).collect();
     for (b, idx) in members.iter().enumerate() {
-        plan.batches[b].observations = idx.iter().map(|&i| observations[i].take().unwrap_or_else(|| unreachable_obs())).collect();
+        plan.batches[b].observations = idx.iter().map(|&i| observations[i].take().unwrap_or_else(unreachable_obs)).collect();
     }
 
     // Rules: duplicates and identities within each release; magnitudes against the bank.
@@ -238,7 +238,7 @@ impl crate::table::RowSink for Sink<'_, '_, '_> {
 
     fn row(&mut self, row_number: usize, cells: &[&str]) {
         self.ctx.row(row_number, cells, self.options);
-        if row_number % 100_000 == 0 {
+        if row_number.is_multiple_of(100_000) {
             (self.progress)(row_number);
         }
     }

@@ -185,11 +185,10 @@ pub fn read_table(file_name: &str, input: Input<'_>, spec: &FileSpec, sink: &mut
                     continue;
                 }
                 let mut cells: Vec<String> = record.iter().map(String::from).collect();
-                if row_number == 1 {
-                    if let Some(first) = cells.first_mut() {
+                if row_number == 1
+                    && let Some(first) = cells.first_mut() {
                         *first = first.trim_start_matches('\u{feff}').to_string();
                     }
-                }
                 header_rows.push(cells);
             }
             let header = Header { columns: combine_header_rows(&header_rows), first_data_row: row_number + 1, sheet: None };

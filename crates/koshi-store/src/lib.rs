@@ -293,11 +293,10 @@ impl<'t> Writer<'t> {
             .optional()?
             .flatten();
         let mut release_date = b.release_date;
-        if let Some(latest) = latest_date.as_deref().and_then(|d| d.parse::<Date>().ok()) {
-            if release_date <= latest {
+        if let Some(latest) = latest_date.as_deref().and_then(|d| d.parse::<Date>().ok())
+            && release_date <= latest {
                 release_date = today().max(Date::from_days_since_epoch(latest.days_since_epoch() + 1));
             }
-        }
         self.tx.execute(
             "INSERT INTO release(dataflow_id, source_id, label, release_date, ingested_at, origin, note, content_hash, observations)
              VALUES (?1,?2,?3,?4,datetime('now'),?5,?6,?7,?8)",

@@ -254,13 +254,12 @@ fn stock_inputs(bank: &Bank, a: &EstimateArgs) -> Result<Inputs> {
     let mut pop_release = String::new();
     let mut pop_date: Option<Date> = None;
     for r in bank.query(&pq)? {
-        if r.source == a.stocks_source && r.release_label.starts_with(&a.stocks_release) && (r.time_period == y0 || r.time_period == y1) {
-            if let Some(v) = r.base_value() {
+        if r.source == a.stocks_source && r.release_label.starts_with(&a.stocks_release) && (r.time_period == y0 || r.time_period == y1)
+            && let Some(v) = r.base_value() {
                 pop.entry(r.time_period.clone()).or_default().insert(r.key[pa].clone(), v);
                 pop_release = format!("{} {} “{}”", a.population, r.source, r.release_label);
                 pop_date = r.release_date.parse().ok();
             }
-        }
     }
     if pop.len() < 2 {
         let pq = Query { as_of: None, source: None, ..pq };
@@ -794,11 +793,10 @@ fn regional_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &In
         }
         let (Some(&arr), Some(&dep)) = (m.get("ARR"), m.get("DEP")) else { continue };
         let net = koshi_core::indicators::net_migration(arr, dep);
-        if let Some(&stated) = m.get("NET") {
-            if (stated - net).abs() > 0.5 {
+        if let Some(&stated) = m.get("NET")
+            && (stated - net).abs() > 0.5 {
                 net_mismatch.push(format!("{region} {y}: stated {} vs {}", num(Some(stated)), num(Some(net))));
             }
-        }
         let year_end = Date { year: *y, month: 12, day: 31 };
         let year_start = Date { year: *y, month: 1, day: 1 };
         let mut territory = Vec::new();

@@ -712,7 +712,7 @@ fn reconciled(
     let total: Vec<f64> = (0..years.len()).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
     let n = years.len();
     let first = years[n - 1] + 1;
-    let mut fits = vec![fit(&total, args.horizon, model).with_context(|| format!("{total_name}"))?];
+    let mut fits = vec![fit(&total, args.horizon, model).with_context(|| total_name.to_string())?];
     for (s, p) in series.iter().zip(&parts) {
         fits.push(fit(p, args.horizon, model).with_context(|| s.key_string())?);
     }
