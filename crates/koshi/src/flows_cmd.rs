@@ -519,27 +519,10 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
         vec!["definition".into(), summary.definition.clone()],
     ];
     print(a.format, &Printable { columns: vec!["", "estimate"], rows, items: std::slice::from_ref(&summary) })?;
-    print_notes(a.format, &notes)?;
+    crate::output::print_notes(a.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn print_notes(format: Format, notes: &[String]) -> Result<()> {
-    use std::io::Write;
-    if format == Format::Table {
-        let mut out = std::io::stdout().lock();
-        if !notes.is_empty() {
-            writeln!(out)?;
-        }
-        for n in notes {
-            writeln!(out, "• {n}")?;
-        }
-    } else {
-        for n in notes {
-            eprintln!("{n}");
-        }
-    }
-    Ok(())
-}
 
 // ---------------------------------------------------------------------------------------------
 // koshi indices
@@ -737,7 +720,7 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
     }
     let table = out.iter().map(|r| vec![r.index.clone(), fmt_index(r.value), r.meaning.clone()]).collect();
     print(args.format, &Printable { columns: vec!["index", "value", "meaning"], rows: table, items: &out })?;
-    print_notes(args.format, &notes)?;
+    crate::output::print_notes(args.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
@@ -879,6 +862,6 @@ fn regional_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &In
         args.format,
         &Printable { columns: vec!["region", "name", "year", "arrivals", "departures", "net", "effectiveness", "territory"], rows: table, items: &out },
     )?;
-    print_notes(args.format, &notes)?;
+    crate::output::print_notes(args.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }

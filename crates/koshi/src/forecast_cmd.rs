@@ -529,7 +529,7 @@ pub fn run(db: &Path, args: &Args) -> Result<std::process::ExitCode> {
         bail!("nothing could be forecast");
     }
     print_rows(args.format, &rows, args.compare_un)?;
-    print_notes(args.format, &notes)?;
+    crate::output::print_notes(args.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
@@ -571,25 +571,6 @@ fn fig(v: Option<f64>) -> String {
     }
 }
 
-/// Notes go under the table, or to stderr when stdout is CSV or JSON for a program.
-fn print_notes(format: Format, notes: &[String]) -> Result<()> {
-    use std::io::Write;
-    if notes.is_empty() {
-        return Ok(());
-    }
-    if format == Format::Table {
-        let mut out = std::io::stdout().lock();
-        writeln!(out)?;
-        for n in notes {
-            writeln!(out, "• {n}")?;
-        }
-    } else {
-        for n in notes {
-            eprintln!("{n}");
-        }
-    }
-    Ok(())
-}
 
 /// Puts the UN WPP 2024 probabilistic projection beside the forecast and explains the gap.
 fn compare_un(bank: &Bank, dataflow: &str, s: &Series, fitted: &Fitted, rows: &mut [Row], notes: &mut Vec<String>) -> Result<()> {
@@ -952,6 +933,6 @@ inside the interval (target 0.80 and 0.95)"
             items: &rows,
         },
     )?;
-    print_notes(args.format, &notes)?;
+    crate::output::print_notes(args.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }

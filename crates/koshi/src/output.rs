@@ -87,3 +87,22 @@ pub fn num(v: Option<f64>) -> String {
         Some(v) => koshi_core::validate::fmt_num(v),
     }
 }
+
+/// Notes go under the table, or to stderr when stdout is CSV or JSON for a program.
+pub fn print_notes(format: Format, notes: &[String]) -> anyhow::Result<()> {
+    if notes.is_empty() {
+        return Ok(());
+    }
+    if format == Format::Table {
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        for n in notes {
+            writeln!(out, "• {n}")?;
+        }
+    } else {
+        for n in notes {
+            eprintln!("{n}");
+        }
+    }
+    Ok(())
+}
