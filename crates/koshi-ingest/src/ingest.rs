@@ -172,9 +172,15 @@ pub fn plan_ingest(
         }
         members[b].push(i);
     }
-    let mut observations: Vec<Option<Observation>> = observations.into_iter().map(Some).collect();
+    // Move each observation into its release; `members` keeps file order within a release.
+    let mut batch_of = vec![0usize; observations.len()];
     for (b, idx) in members.iter().enumerate() {
-        plan.batches[b].observations = idx.iter().map(|&i| observations[i].take().unwrap_or_else(unreachable_obs)).collect();
+        for &i in idx {
+            batch_of[i] = b;
+        }
+    }
+    for (o, b) in observations.into_iter().zip(batch_of) {
+        plan.batches[b].observations.push(o);
     }
 
     // Rules: duplicates and identities within each release; magnitudes against the bank.
@@ -214,7 +220,6 @@ pub fn plan_ingest(
     diagnostics.sort_by_key(|d| (d.row.unwrap_or(0), d.column.clone()));
     plan.observations = plan.batches.iter().map(|b| b.observations.len()).sum();
     plan.diagnostics = diagnostics;
-    let _ = header;
     Ok(plan)
 }
 
@@ -241,25 +246,6 @@ impl crate::table::RowSink for Sink<'_, '_, '_> {
         if row_number.is_multiple_of(100_000) {
             (self.progress)(row_number);
         }
-    }
-}
-
-fn unreachable_obs() -> Observation {
-    // Every observation belongs to exactly one batch, so this is never called.
-    Observation {
-        dataflow: "".into(),
-        key: Vec::new(),
-        time_period: "".into(),
-        value: None,
-        printed: None,
-        unit: "".into(),
-        unit_mult: 0,
-        status: ObsStatus::Missing,
-        source: "".into(),
-        definition: "".into(),
-        citation: None,
-        note: None,
-        defects: Vec::new(),
     }
 }
 
