@@ -1,4 +1,4 @@
-//! The JSON API of the data bank:
+//! The JSON API of the data bank, and at `/` a dashboard page that reads it:
 //!
 //! - `GET /api/health` — liveness and counts;
 //! - `GET /api/dataflows` — dataflows with their dimensions and sizes;
@@ -24,6 +24,7 @@ pub type SharedBank = Arc<Mutex<Bank>>;
 
 pub fn router(bank: SharedBank) -> Router {
     Router::new()
+        .route("/", get(dashboard))
         .route("/api/health", get(health))
         .route("/api/dataflows", get(dataflows))
         .route("/api/data/{dataflow}", get(data))
@@ -76,6 +77,11 @@ async fn with_bank<T: Send + 'static>(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// The dashboard: one page in English, Russian and Kazakh that reads the API.
+async fn dashboard() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("../assets/index.html"))
 }
 
 async fn health(State(bank): State<SharedBank>) -> Result<Json<serde_json::Value>, ApiError> {

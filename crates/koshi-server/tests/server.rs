@@ -96,3 +96,15 @@ async fn discrepancies_and_check() {
     let (_, list) = get("/api/codelists/SEX").await;
     assert!(list["codes"].as_array().unwrap().iter().any(|c| c["id"] == "F"));
 }
+
+#[tokio::test]
+async fn the_dashboard_page_is_served_in_three_languages() {
+    let app = koshi_server::router(Arc::new(Mutex::new(bank())));
+    let response = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    for needle in ["/api/dataflows", "/api/discrepancies", "Банк данных", "Деректер банкі", "Data bank"] {
+        assert!(html.contains(needle), "{needle}");
+    }
+}

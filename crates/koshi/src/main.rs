@@ -322,7 +322,7 @@ fn run() -> Result<std::process::ExitCode> {
                 eprintln!("the data bank {} is empty: loading the bundled datasets", cli.db.display());
                 load_bundled(&mut bank, Format::Table)?;
             }
-            eprintln!("serving the koshi API on http://{addr}/api/health (Ctrl-C stops)");
+            eprintln!("serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)");
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(koshi_server::serve(bank, *addr))?;
         }
