@@ -44,40 +44,7 @@ pub fn solve_in_place(a: &mut [f64], b: &mut [f64], n: usize) -> bool {
 /// Solves A x = b (A row-major n×n) by Gaussian elimination with partial pivoting.
 /// Overwrites A and b; returns None if A is numerically singular.
 pub fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
-    let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
-    for col in 0..n {
-        let pivot =
-            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
-        if a[pivot * n + col].abs() <= 1e-13 * scale {
-            return None;
-        }
-        if pivot != col {
-            for k in 0..n {
-                a.swap(pivot * n + k, col * n + k);
-            }
-            b.swap(pivot, col);
-        }
-        let diag = a[col * n + col];
-        for row in col + 1..n {
-            let factor = a[row * n + col] / diag;
-            if factor == 0.0 {
-                continue;
-            }
-            for k in col..n {
-                a[row * n + k] -= factor * a[col * n + k];
-            }
-            b[row] -= factor * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for row in (0..n).rev() {
-        let mut s = b[row];
-        for k in row + 1..n {
-            s -= a[row * n + k] * x[k];
-        }
-        x[row] = s / a[row * n + row];
-    }
-    Some(x)
+    solve_in_place(a, b, n).then(|| b[..n].to_vec())
 }
 
 /// Row-major dense matrix, just enough for reconciliation.
