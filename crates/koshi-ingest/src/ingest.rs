@@ -888,12 +888,13 @@ impl<'a> RowContext<'a> {
             errors.push(("NO_DEFINITION".into(), None, "every figure needs a definition of what is counted".into()));
         }
         let original = attr(self, "ORIGINAL_SOURCE");
-        let location = match (melted.or(value_col), &self.mapping.file.sheet) {
+        // The cell's own location is the citation unless the file gives one.
+        let location = || match (melted.or(value_col), &self.mapping.file.sheet) {
             (Some(c), Some(s)) => format!("{}, sheet \"{s}\", row {row}, column {}", self.file, self.column_label(c)),
             (Some(c), None) => format!("{}, row {row}, column {}", self.file, self.column_label(c)),
             (None, _) => format!("{}, row {row}", self.file),
         };
-        let mut citation = attr(self, "CITATION").unwrap_or(location);
+        let mut citation = attr(self, "CITATION").unwrap_or_else(location);
         if let Some(o) = &original {
             citation.push_str(&format!("; original source: {o}"));
         }
