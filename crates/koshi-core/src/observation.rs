@@ -76,12 +76,25 @@ pub struct Observation {
 impl Observation {
     /// The value in base units (persons, dollars), so figures in thousands and in units compare.
     pub fn base_value(&self) -> Option<f64> {
-        self.value.map(|v| v * 10f64.powi(self.unit_mult))
+        self.value.map(|v| scale_by_power_of_ten(v, self.unit_mult))
     }
 
     pub fn key_string(&self) -> String {
         self.key.join(".")
     }
+}
+
+/// `value × 10^power`, exact to the decimal digits of `value`: `-2.011` thousands is −2,011, where
+/// `-2.011 * 1000.0` gives −2,011.0000000000002. The shortest decimal form of the value is shifted
+/// and parsed again, so the result is the double nearest to the decimal figure the source printed.
+pub fn scale_by_power_of_ten(value: f64, power: i32) -> f64 {
+    if power == 0 || !value.is_finite() {
+        return value;
+    }
+    let text = format!("{value:e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((text.as_str(), "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    format!("{mantissa}e{}", exponent.saturating_add(power)).parse().unwrap_or(value * 10f64.powi(power))
 }
 
 /// Check a period: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, `YYYY-Qn`, `YYYY-Sn`, or a range `A/B` of those.
@@ -133,5 +146,21 @@ mod tests {
         for bad in ["17", "2024-13", "2024-Q5", "2017/2000", "year", "2024-1"] {
             assert!(validate_time_period(bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod scale_tests {
+    use super::scale_by_power_of_ten;
+
+    #[test]
+    fn scaling_keeps_the_printed_decimal_figure() {
+        assert_eq!(scale_by_power_of_ten(-2.011, 3), -2011.0);
+        assert_eq!(-2.011 * 1000.0, -2011.0000000000002); // what plain multiplication gives
+        assert_eq!(scale_by_power_of_ten(16_383.881, 3), 16_383_881.0);
+        assert_eq!(scale_by_power_of_ten(1_577.5, 6), 1_577_500_000.0);
+        assert_eq!(scale_by_power_of_ten(2_871_300.0, -3), 2_871.3);
+        assert_eq!(scale_by_power_of_ten(7.0, 0), 7.0);
+        assert!(scale_by_power_of_ten(f64::NAN, 3).is_nan());
     }
 }

@@ -21,7 +21,7 @@ pub struct Candidate {
 
 impl Candidate {
     pub fn base_value(&self) -> Option<f64> {
-        self.value.map(|v| v * 10f64.powi(self.unit_mult))
+        self.value.map(|v| crate::observation::scale_by_power_of_ten(v, self.unit_mult))
     }
 }
 

@@ -55,7 +55,7 @@ pub struct ObservationRow {
 
 impl ObservationRow {
     pub fn base_value(&self) -> Option<f64> {
-        self.value.map(|v| v * 10f64.powi(self.unit_mult))
+        self.value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, self.unit_mult))
     }
 
     pub fn to_observation(&self) -> Observation {
@@ -533,7 +533,7 @@ impl Bank {
             .ok()?;
         rows.iter()
             .filter(|r| r.time_period == period || r.time_period.starts_with(&format!("{period}-")))
-            .find_map(|r| r.value.map(|v| v * 10f64.powi(r.unit_mult)))
+            .find_map(|r| r.value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)))
     }
 
     /// Counts per table, for the health endpoint and tests.

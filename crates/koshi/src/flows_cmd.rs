@@ -265,7 +265,7 @@ fn stock_inputs(bank: &Bank, a: &EstimateArgs) -> Result<Inputs> {
         let pq = Query { as_of: None, source: None, ..pq };
         for r in bank.harmonised(&pq)? {
             if let (Some(v), true) = (r.value, r.time_period == y0 || r.time_period == y1) {
-                pop.entry(r.time_period.clone()).or_default().insert(r.key[pa].clone(), v * 10f64.powi(r.unit_mult));
+                pop.entry(r.time_period.clone()).or_default().insert(r.key[pa].clone(), koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult));
                 pop_release = format!("{} (harmonised)", a.population);
                 pop_date = pop_date.max(r.release_date.parse().ok());
             }
@@ -314,7 +314,7 @@ fn vital(bank: &Bank, dataflow: &str, regions: &[String], from: i32, to: i32, no
     for r in bank.harmonised(&q)? {
         let in_period = r.time_period == range || r.time_period.parse::<i32>().is_ok_and(|y| (from..to).contains(&y));
         if let (true, Some(v)) = (in_period, r.value) {
-            *by_region.entry(r.key[ai].clone()).or_default() += v * 10f64.powi(r.unit_mult);
+            *by_region.entry(r.key[ai].clone()).or_default() += koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult);
         }
     }
     let missing: Vec<&str> = regions.iter().filter(|r| !by_region.contains_key(*r)).map(String::as_str).collect();
@@ -563,7 +563,7 @@ fn rows_of(bank: &Bank, q: &Query, harmonised: bool) -> Result<Vec<(Vec<String>,
     Ok(if harmonised {
         bank.harmonised(q)?
             .into_iter()
-            .filter_map(|r| r.value.map(|v| (r.key, r.time_period, v * 10f64.powi(r.unit_mult), format!("{} “{}”", r.source, r.release_label))))
+            .filter_map(|r| r.value.map(|v| (r.key, r.time_period, koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult), format!("{} “{}”", r.source, r.release_label))))
             .collect()
     } else {
         bank.query(q)?
@@ -648,7 +648,7 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
         ..Default::default()
     };
     let pop: HashMap<String, f64> =
-        bank.harmonised(&pq)?.into_iter().filter(|r| r.time_period == start).filter_map(|r| r.value.map(|v| (r.key[0].clone(), v * 10f64.powi(r.unit_mult)))).collect();
+        bank.harmonised(&pq)?.into_iter().filter(|r| r.time_period == start).filter_map(|r| r.value.map(|v| (r.key[0].clone(), koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)))).collect();
     let with_pop: Vec<usize> = (0..n).filter(|&i| pop.get(&places[i]).is_some_and(|p| *p > 0.0)).collect();
     if with_pop.len() == n {
         let p: Vec<f64> = places.iter().map(|c| pop[c]).collect();

@@ -48,8 +48,8 @@ pub struct Args {
     /// Which series: a dotted SDMX key (KAZ.WLD._T._T.NET; empty part = any) or DIM=CODE[+CODE]. Repeatable.
     #[arg(long, required = true)]
     key: Vec<String>,
-    /// Years to forecast after the last year of history.
-    #[arg(long, default_value_t = 5)]
+    /// Periods to forecast after the last one of history (1 to 100).
+    #[arg(long, default_value_t = 5, value_parser = steps_parser("the horizon"))]
     horizon: usize,
     /// auto|combo, ets, arima, theta, naive, drift (also stm, otm, dstm, dotm, ets_log, drift_log).
     #[arg(long, default_value = "auto")]
@@ -107,14 +107,14 @@ pub struct BacktestArgs {
     /// Which series: a dotted SDMX key or DIM=CODE[+CODE]. Repeatable.
     #[arg(long, required = true)]
     key: Vec<String>,
-    /// Years ahead forecast at each origin.
-    #[arg(long, default_value_t = 3)]
+    /// Periods ahead forecast at each origin (1 to 100).
+    #[arg(long, default_value_t = 3, value_parser = steps_parser("the horizon"))]
     horizon: usize,
     /// Models to compare (repeatable); default: naive, drift, ets, arima, theta and the combination.
     #[arg(long)]
     model: Vec<String>,
-    /// Number of forecast origins at the end of the history.
-    #[arg(long, default_value_t = 10)]
+    /// Number of forecast origins at the end of the history (1 to 100).
+    #[arg(long, default_value_t = 10, value_parser = steps_parser("the number of origins"))]
     origins: usize,
     /// First year of history to use.
     #[arg(long)]
@@ -244,7 +244,7 @@ pub(crate) fn load_series(bank: &Bank, dataflow: &str, keys: &[String], from: Op
     }
     let mut by_key: BTreeMap<Vec<String>, Acc> = BTreeMap::new();
     for r in rows {
-        let Some(v) = r.value.map(|v| v * 10f64.powi(r.unit_mult)) else { continue };
+        let Some(v) = r.value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)) else { continue };
         let acc = by_key.entry(r.key.clone()).or_insert_with(|| Acc {
             unit: r.unit.clone(),
             annual: BTreeMap::new(),
@@ -384,6 +384,20 @@ struct Fitted {
     calibrated: bool,
     n_scores: usize,
     short: bool,
+}
+
+/// The most periods a forecast or backtest runs over: far beyond any horizon a migration series
+/// supports (the UN projects 76 years ahead), small enough that a typo cannot tie up the machine.
+const MAX_STEPS: usize = 100;
+
+fn steps_parser(what: &'static str) -> impl Fn(&str) -> std::result::Result<usize, String> + Clone {
+    move |text: &str| {
+        let n: usize = text.trim().parse().map_err(|_| format!("`{text}` is not a whole number"))?;
+        if n == 0 || n > MAX_STEPS {
+            return Err(format!("{what} must be from 1 to {MAX_STEPS} periods, not {n}"));
+        }
+        Ok(n)
+    }
 }
 
 fn fit(values: &[f64], horizon: usize, model: ModelKind) -> Result<Fitted> {

@@ -26,7 +26,8 @@ serves the API on 127.0.0.1:8080), or `koshi load-bundled` and then `koshi dataf
 REF_AREA=KAZ`, `koshi discrepancies`, `koshi check`.",
     after_help = "Examples:\n  koshi load-bundled\n  koshi query MIG_STOCK --key REF_AREA=KAZ --key COUNTERPART=WLD\n  \
 koshi query TRADE --key REF_AREA=BLR --as-of 2021-01-01\n  koshi query MIG_EXT --key KAZ.WLD._T._T.NET --harmonised\n  \
-koshi discrepancies MIG_STOCK --tolerance 1\n  koshi ingest extract.xlsx --mapping extract.toml"
+koshi discrepancies MIG_STOCK --tolerance 1\n  \
+koshi ingest data/examples/kz_external_migration.xlsx --mapping data/examples/kz_external_migration.toml"
 )]
 struct Cli {
     /// The data bank file (SQLite); created if missing.
@@ -454,6 +455,8 @@ fn query(bank: &Bank, dataflow: &str, keys: &[String], params: koshi_server::Dat
                 ]
             })
             .collect();
+        let items: Vec<InBaseUnits<_>> =
+            items.iter().map(|h| InBaseUnits { value_base: base_value(h.value, h.unit_mult), row: h }).collect();
         print(format, &Printable { columns: vec!["key", "period", "value", "unit", "source", "of", "why", "citation"], rows, items: &items })
     } else {
         let items = bank.query(&q)?;
@@ -477,6 +480,8 @@ fn query(bank: &Bank, dataflow: &str, keys: &[String], params: koshi_server::Dat
                 ]
             })
             .collect();
+        let items: Vec<InBaseUnits<_>> =
+            items.iter().map(|o| InBaseUnits { value_base: base_value(o.value, o.unit_mult), row: o }).collect();
         print(
             format,
             &Printable {
@@ -486,6 +491,19 @@ fn query(bank: &Bank, dataflow: &str, keys: &[String], params: koshi_server::Dat
             },
         )
     }
+}
+
+/// A row for programs with its figure also in the unit itself (`value` × 10^`unit_mult`), so one
+/// column holds one unit whatever multiplier each source printed in.
+#[derive(serde::Serialize)]
+struct InBaseUnits<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    row: &'a T,
+    value_base: Option<f64>,
+}
+
+fn base_value(value: Option<f64>, unit_mult: i32) -> Option<f64> {
+    value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, unit_mult))
 }
 
 fn unit_label(unit: &str, mult: i32) -> String {

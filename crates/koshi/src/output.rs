@@ -9,7 +9,8 @@ pub enum Format {
     /// Aligned columns for reading in a terminal.
     #[default]
     Table,
-    /// Comma-separated values with a header row.
+    /// Comma-separated values with a header row: the JSON fields flattened (nested objects as
+    /// `field.sub`, keys joined with `.`, lists with `|`), plain numbers, units in their own columns.
     Csv,
     /// A JSON array of objects, with every field.
     Json,
@@ -30,14 +31,7 @@ pub fn print<T: Serialize>(format: Format, p: &Printable<'_, T>) -> anyhow::Resu
             serde_json::to_writer_pretty(&mut out, p.items)?;
             writeln!(out)?;
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(&p.columns)?;
-            for r in &p.rows {
-                w.write_record(r)?;
-            }
-            w.flush()?;
-        }
+        Format::Csv => write_csv(out, p.items)?,
         Format::Table => {
             let widths: Vec<usize> = (0..p.columns.len())
                 .map(|c| {
@@ -78,6 +72,67 @@ pub fn print<T: Serialize>(format: Format, p: &Printable<'_, T>) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+/// CSV for programs: every item's JSON fields, flattened, so the CSV carries exactly what the JSON
+/// carries (plain numbers, no thousands separators, unit and unit multiplier in their own columns).
+fn write_csv<T: Serialize>(out: impl Write, items: &[T]) -> anyhow::Result<()> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut records: Vec<Vec<(String, String)>> = Vec::with_capacity(items.len());
+    for item in items {
+        let mut cells = Vec::new();
+        flatten("", &serde_json::to_value(item)?, &mut cells);
+        for (name, _) in &cells {
+            if !columns.contains(name) {
+                columns.push(name.clone());
+            }
+        }
+        records.push(cells);
+    }
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&columns)?;
+    for cells in records {
+        let row: Vec<&str> = columns
+            .iter()
+            .map(|c| cells.iter().find(|(n, _)| n == c).map(|(_, v)| v.as_str()).unwrap_or(""))
+            .collect();
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn flatten(prefix: &str, value: &serde_json::Value, cells: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    let name = |key: &str| if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(&name(k), v, cells);
+            }
+        }
+        Value::Array(list) if list.iter().all(|v| !v.is_object() && !v.is_array()) => {
+            // An SDMX key reads as its dotted form; other lists as `a|b`.
+            let sep = if prefix == "key" || prefix.ends_with(".key") { "." } else { "|" };
+            let parts: Vec<String> = list.iter().map(scalar_text).collect();
+            cells.push((prefix.to_string(), parts.join(sep)));
+        }
+        Value::Array(_) => cells.push((prefix.to_string(), value.to_string())),
+        scalar => cells.push((if prefix.is_empty() { "value".into() } else { prefix.to_string() }, scalar_text(scalar))),
+    }
+}
+
+fn scalar_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => match n.as_f64() {
+            // Whole floats print without `.0`, as the figure was published.
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
 }
 
 /// A figure for people: thousands separated, no spurious decimals.

@@ -11,6 +11,7 @@ use koshi_core::indicators;
 mod flows;
 mod forecast;
 mod gravity;
+mod readme;
 
 pub(crate) fn koshi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_koshi"))
@@ -49,8 +50,7 @@ pub(crate) fn figure(key: &str, dataflow: &str, period: &str, source: &str) -> f
         .iter()
         .find(|r| r["time_period"] == period)
         .unwrap_or_else(|| panic!("no {dataflow} {key} {period} from {source}: {rows}"));
-    let mult = row["unit_mult"].as_i64().unwrap() as i32;
-    row["value"].as_f64().unwrap() * 10f64.powi(mult)
+    row["value_base"].as_f64().unwrap_or_else(|| panic!("no value in base units: {row}"))
 }
 
 #[test]
@@ -200,12 +200,32 @@ fn harmonised_view_says_which_source_won() {
 fn output_formats_and_clear_errors() {
     let db = bundled_bank();
     let csv = String::from_utf8(run(db, &["dataflows", "--format", "csv"]).stdout).unwrap();
-    assert!(csv.starts_with("dataflow,dimensions,series,observations,name"), "{csv}");
+    assert!(csv.starts_with("id,name,dimensions,series,observations\n"), "{csv}");
+    // CSV carries plain numbers and one unit per column: `value` as printed with its `unit_mult`, and
+    // `value_base` in the unit itself, whatever multiplier the source printed in.
+    let csv = String::from_utf8(
+        run(db, &["query", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--from", "2017", "--to", "2017", "--format", "csv"]).stdout,
+    )
+    .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}: {csv}"));
+    let (source, value, mult, base) = (col("source"), col("value"), col("unit_mult"), col("value_base"));
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let by_source = |s: &str| records.iter().find(|r| &r[source] == s).unwrap_or_else(|| panic!("no {s} row: {csv}"));
+    assert_eq!(&by_source("PAPER_003")[value], "-22426", "{csv}");
+    assert_eq!(&by_source("UN_WPP")[value], "21.248", "{csv}");
+    assert_eq!(&by_source("UN_WPP")[mult], "3", "{csv}");
+    assert_eq!(&by_source("UN_WPP")[base], "21248", "{csv}");
+    assert!(!csv.contains("\"-22,426\""), "no thousands separators in CSV: {csv}");
     let table = String::from_utf8(run(db, &["codelist", "EDUCATION"]).stdout).unwrap();
     assert!(table.contains("ED5T8") && table.contains("Высшее"), "{table}");
     let bad = koshi().arg("--db").arg(db).args(["query", "MIG_EXT", "--key", "NOPE=KAZ"]).output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no dimension `NOPE`"));
+    let far = koshi().arg("--db").arg(db).args(["forecast", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--horizon", "1000"]).output().unwrap();
+    assert!(!far.status.success());
+    assert!(String::from_utf8_lossy(&far.stderr).contains("from 1 to 100 periods, not 1000"), "{far:?}");
 }
 
 /// A kill in the middle of an ingest leaves the bank exactly as it was.
