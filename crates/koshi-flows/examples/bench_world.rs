@@ -20,7 +20,10 @@ fn parse_cell(s: &str) -> Option<f64> {
     s.trim().replace(',', "").parse().ok()
 }
 
-fn load() -> Result<(Vec<String>, HashMap<String, StockSnapshot>), Box<dyn std::error::Error>> {
+/// Country codes and the stock snapshot of each year.
+type World = (Vec<String>, HashMap<String, StockSnapshot>);
+
+fn load() -> Result<World, Box<dyn std::error::Error>> {
     let mut reader = csv::Reader::from_path(STOCKS)?;
     let origins: Vec<String> = reader.headers()?.iter().skip(2).map(str::to_string).collect();
     let mut snapshots: HashMap<String, StockSnapshot> = HashMap::new();

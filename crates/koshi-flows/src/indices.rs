@@ -55,7 +55,7 @@ fn off_diagonal(flows: &Matrix) -> Result<Matrix, FlowsError> {
 pub fn impact(flows: &Matrix, population: &[f64]) -> Result<ImpactIndices, FlowsError> {
     let m = off_diagonal(flows)?;
     let n = m.rows();
-    if population.len() != n || population.iter().any(|p| !(*p > 0.0)) {
+    if population.len() != n || population.iter().any(|p| p.is_nan() || *p <= 0.0) {
         return Err(FlowsError::InvalidInput("need one positive population per region".into()));
     }
     let inflow = m.col_sums();
@@ -263,7 +263,7 @@ pub fn distance(flows: &Matrix, distances: &Matrix) -> Result<DistanceIndices, F
         for j in 0..n {
             if i != j {
                 let d = distances[(i, j)];
-                if !(d > 0.0) || !d.is_finite() {
+                if !d.is_finite() || d <= 0.0 {
                     return Err(FlowsError::InvalidInput(format!("distance {i}→{j} is {d}; must be > 0")));
                 }
                 values.push(d);

@@ -567,6 +567,18 @@ pub(crate) fn fit_birthplace_compact(
     }
 }
 
+/// New column factors target / sum; a column with nothing left to scale is an error
+/// `(false, column, target)`, as the row and column fits report it.
+fn update_col_factors(col_factor: &mut [f64], col_sums: &[f64], col_target: &[f64]) -> Result<(), (bool, usize, f64)> {
+    for (b, ((f, &c), &t)) in col_factor.iter_mut().zip(col_sums).zip(col_target).enumerate() {
+        if c <= 0.0 {
+            return Err((false, b, t));
+        }
+        *f = t / c;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -656,16 +668,4 @@ mod tests {
             assert!((ax - [1.0, 2.0, 3.0][i]).abs() < 1e-12);
         }
     }
-}
-
-/// New column factors target / sum; a column with nothing left to scale is an error
-/// `(false, column, target)`, as the row and column fits report it.
-fn update_col_factors(col_factor: &mut [f64], col_sums: &[f64], col_target: &[f64]) -> Result<(), (bool, usize, f64)> {
-    for (b, ((f, &c), &t)) in col_factor.iter_mut().zip(col_sums).zip(col_target).enumerate() {
-        if c <= 0.0 {
-            return Err((false, b, t));
-        }
-        *f = t / c;
-    }
-    Ok(())
 }

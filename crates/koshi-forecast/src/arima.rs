@@ -246,7 +246,7 @@ fn kalman(
         let v = xt - mu - a[0];
         if !steady {
             f = p[0];
-            if !(f > 0.0) || !f.is_finite() {
+            if !f.is_finite() || f <= 0.0 {
                 return None;
             }
             for i in 0..r {
@@ -308,7 +308,7 @@ fn kalman(
             // Gain and innovation variance are now constant.
             steady = true;
             f = p[0];
-            if !(f > 0.0) || !f.is_finite() {
+            if !f.is_finite() || f <= 0.0 {
                 return None;
             }
             for i in 0..r {
@@ -318,7 +318,7 @@ fn kalman(
     }
     log_f_sum += f_prod.ln();
     let sigma2 = ssq / n as f64;
-    if !(sigma2 > 0.0) {
+    if sigma2.is_nan() || sigma2 <= 0.0 {
         return None;
     }
     let loglik =

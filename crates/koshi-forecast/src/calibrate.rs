@@ -196,10 +196,10 @@ pub fn forecast_with_scores(
         let cache = combination_cache(history, horizon, first.min(n), n);
         let fc = cache.combine_at(n, horizon, COMBINATION_METHOD)?;
         let mut scores = vec![Vec::new(); horizon];
-        if first < n {
-            if let Ok(origins) = origins_from_cache(&cache, horizon, first) {
-                add_scores(&mut scores, &origins);
-            }
+        if first < n
+            && let Ok(origins) = origins_from_cache(&cache, horizon, first)
+        {
+            add_scores(&mut scores, &origins);
         }
         (fc, scores)
     } else {

@@ -232,7 +232,7 @@ pub fn forecast(history: &[f64], horizon: usize, model: ModelKind) -> Result<For
 /// the sd its delta-method image. Falls back to `inner` on the original scale when
 /// the series is not strictly positive.
 fn on_log_scale(history: &[f64], horizon: usize, inner: ModelKind) -> Result<Forecast> {
-    if history.iter().any(|v| !(*v > 0.0)) {
+    if history.iter().any(|v| v.is_nan() || *v <= 0.0) {
         return forecast(history, horizon, inner);
     }
     let logs: Vec<f64> = history.iter().map(|v| v.ln()).collect();

@@ -117,8 +117,8 @@ impl Matrix {
             let mut e = vec![0.0; n];
             e[j] = 1.0;
             let x = solve(&mut a, &mut e, n)?;
-            for i in 0..n {
-                inv.set(i, j, x[i]);
+            for (i, xi) in x.iter().enumerate() {
+                inv.set(i, j, *xi);
             }
         }
         Some(inv)

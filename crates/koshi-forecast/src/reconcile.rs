@@ -164,8 +164,8 @@ pub fn reconcile(
                 (Some(d), _) => {
                     let mut out = st.clone();
                     for i in 0..out.rows {
-                        for j in 0..out.cols {
-                            out.set(i, j, st.get(i, j) * d[j]);
+                        for (j, dj) in d.iter().enumerate().take(out.cols) {
+                            out.set(i, j, st.get(i, j) * dj);
                         }
                     }
                     out

@@ -57,7 +57,7 @@ pub fn normal_quantile(p: f64) -> f64 {
         3.754408661907416e+00,
     ];
     let p_low = 0.02425;
-    let x = if p < p_low {
+    if p < p_low {
         let q = (-2.0 * p.ln()).sqrt();
         (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
             / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
@@ -70,8 +70,7 @@ pub fn normal_quantile(p: f64) -> f64 {
         let q = (-2.0 * (1.0 - p).ln()).sqrt();
         -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
             / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    x
+    }
 }
 
 /// Two-sided normal critical value for a central interval of `level` (0.95 -> 1.96).

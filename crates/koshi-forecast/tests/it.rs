@@ -76,7 +76,9 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
     let all_scores: Vec<Vec<Vec<f64>>> = rows.iter().map(|r| r.3.clone()).collect();
     let pooled = pooled_factors(&all_scores, data[0].h, &cfg);
     println!("pooled factors {pooled:?}");
-    let rows: Vec<(bool, Vec<(f64, f64)>, f64, f64)> = data
+    /// Whether the series is from M3, per model (sMAPE, MASE), calibrated and raw coverage.
+    type Scored = (bool, Vec<(f64, f64)>, f64, f64);
+    let rows: Vec<Scored> = data
         .iter()
         .zip(rows)
         .map(|(s, (is_m3, scores, mut comb, own_scores, raw_cov))| {

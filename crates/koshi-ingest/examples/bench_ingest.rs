@@ -51,7 +51,7 @@ fn generate(path: &str, rows: usize) -> std::io::Result<()> {
         let year = 2022 + rng.next() % 3;
         let month = 1 + rng.next() % 12;
         let day = 1 + rng.next() % 28;
-        let sex = if rng.next() % 3 == 0 { "F" } else { "M" };
+        let sex = if rng.next().is_multiple_of(3) { "F" } else { "M" };
         let age = 16 + (rng.next() % 50 + rng.next() % 20) as u32;
         writeln!(
             out,

@@ -559,7 +559,10 @@ pub fn run_indices(db: &Path, args: &IndicesArgs) -> Result<std::process::ExitCo
     }
 }
 
-fn rows_of(bank: &Bank, q: &Query, harmonised: bool) -> Result<Vec<(Vec<String>, String, f64, String)>> {
+/// Key, period, value in base units, and where the figure came from.
+type SourcedRow = (Vec<String>, String, f64, String);
+
+fn rows_of(bank: &Bank, q: &Query, harmonised: bool) -> Result<Vec<SourcedRow>> {
     Ok(if harmonised {
         bank.harmonised(q)?
             .into_iter()

@@ -236,10 +236,12 @@ pub(crate) fn load_series(bank: &Bank, dataflow: &str, keys: &[String], from: Op
         ..Default::default()
     };
     let rows = bank.harmonised(&q)?;
+    /// A figure with the source, release and citation it came from.
+    type Sourced = (f64, (String, String, String));
     struct Acc {
         unit: String,
-        annual: BTreeMap<i32, (f64, (String, String, String))>,
-        monthly: BTreeMap<i32, BTreeMap<u32, (f64, (String, String, String))>>,
+        annual: BTreeMap<i32, Sourced>,
+        monthly: BTreeMap<i32, BTreeMap<u32, Sourced>>,
         skipped: BTreeSet<String>,
     }
     let mut by_key: BTreeMap<Vec<String>, Acc> = BTreeMap::new();
