@@ -585,7 +585,7 @@ impl<'a> RowContext<'a> {
             FastSource::Count => Some(1.0),
             FastSource::Column(i) => match parse_number(cells.get(i).copied().unwrap_or(""), self.mapping.file.decimal) {
                 Ok(Parsed::Value { value, .. }) => Some(value),
-                Ok(Parsed::Missing) => Some(0.0),
+                Ok(Parsed::Missing(_)) => Some(0.0),
                 Err(e) => {
                     self.diag(Severity::Error, "MALFORMED_NUMBER", row, Some(i), e.to_string());
                     None
@@ -855,7 +855,7 @@ impl<'a> RowContext<'a> {
         } else {
             match parse_number(&value_text, self.mapping.file.decimal) {
                 Ok(Parsed::Value { value, .. }) => Some(value),
-                Ok(Parsed::Missing) => None,
+                Ok(Parsed::Missing(_)) => None,
                 Err(e) => {
                     if defects.iter().any(|d| d == "MALFORMED_NUMBER") {
                         // The file declares the defect: keep the lenient reading, flagged.
