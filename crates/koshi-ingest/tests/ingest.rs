@@ -241,3 +241,212 @@ fn real_un_desa_stock_matrix_skips_regional_aggregates() {
         .sum();
     assert_eq!(kz, 3_192_260.0);
 }
+
+/// Plan a bundled dataset against the shipped catalogue, with no bank to compare against.
+fn plan_bundled(ds: &koshi_ingest::bundled::BundledDataset) -> koshi_ingest::IngestPlan {
+    let catalogue = koshi_core::Catalogue::standard().unwrap();
+    let mapping = parse_mapping(ds.mapping_name, ds.mapping).unwrap();
+    let bytes = ds.bytes().unwrap();
+    let no_reference = |_: &str, _: &str, _: &str, _: &str| None;
+    koshi_ingest::plan_ingest(&catalogue, &mapping, ds.file_name, Input::Bytes(&bytes), &IngestOptions::default(), &no_reference, &mut |_| {})
+        .unwrap_or_else(|e| panic!("{}: {e}", ds.file_name))
+}
+
+#[test]
+fn every_bundled_file_plans_without_errors() {
+    let all = koshi_ingest::bundled::datasets();
+    assert_eq!(all.len(), 22);
+    for ds in &all {
+        let plan = plan_bundled(ds);
+        let errors: Vec<String> =
+            plan.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect();
+        assert!(errors.is_empty() && plan.error_count() == 0, "{}: {errors:#?}", ds.file_name);
+        assert!(plan.observations > 0, "{}", ds.file_name);
+    }
+}
+
+#[test]
+fn ambiguous_figures_of_the_bundled_papers_follow_their_files_evidence() {
+    let all = koshi_ingest::bundled::datasets();
+    let find = |id: &str| plan_bundled(all.iter().find(|d| d.id == id).unwrap());
+    let printed_as = |plan: &koshi_ingest::IngestPlan, text: &str| -> Vec<Option<f64>> {
+        plan.batches.iter().flat_map(|b| &b.observations).filter(|o| o.printed.as_deref() == Some(text)).map(|o| o.value).collect()
+    };
+    // Paper 002 prints `16,009,597` (commas group thousands): `10,975` people, `28.200` thousand.
+    let p002 = find("paper-002");
+    assert_eq!(printed_as(&p002, "10,975"), vec![Some(10_975.0)]);
+    let thousands: Vec<_> = p002.batches.iter().flat_map(|b| &b.observations).filter(|o| o.time_period.as_ref() == "2017-09").map(|o| o.value).collect();
+    assert!(thousands.contains(&Some(28.2)) && thousands.contains(&Some(11.9)), "{thousands:?}");
+    // Paper 003 prints `2,871,300` and `19.2`: `508,034` is half a million.
+    let p003 = find("paper-003");
+    assert_eq!(printed_as(&p003, "508,034"), vec![Some(508_034.0)]);
+    for plan in [&p002, &p003] {
+        assert!(plan.diagnostics.iter().any(|d| d.code == "DECIMAL_MARK_INFERRED" && d.message.contains("decimal point")));
+    }
+    // Paper 000 prints decimal commas only, none ambiguous.
+    let p000 = find("paper-000");
+    assert_eq!(printed_as(&p000, "464,8"), vec![Some(464.8), Some(464.8)]);
+    assert!(!p000.diagnostics.iter().any(|d| d.code.contains("AMBIGUOUS") || d.code == "DECIMAL_MARK_INFERRED"));
+}
+
+// ---------- Numbers as printed: every form one reading or one clear error ----------
+
+/// Load a small MIG_INT table `region,year,value` through an inline mapping.
+fn load_values(csv: &str, unit: &str, file_extra: &str) -> Result<koshi_ingest::Loaded, LoadError> {
+    let map_text = format!(
+        r#"
+[file]
+format = "csv"
+{file_extra}
+
+[release]
+label = "fixture: figures"
+date = "2018-01-01"
+
+[fields]
+DATAFLOW = {{ value = "MIG_INT" }}
+REF_AREA = {{ column = "region" }}
+MEASURE = {{ value = "{measure}" }}
+TIME_PERIOD = {{ column = "year" }}
+OBS_VALUE = {{ column = "value" }}
+SOURCE = {{ value = "KZ_BNS" }}
+DEFINITION = {{ value = "fixture" }}
+UNIT = {{ value = "{unit}" }}
+"#,
+        measure = if unit == "PCT" { "INTENSITY" } else { "ARR" },
+    );
+    let m = parse_mapping("figures.toml", &map_text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("figures.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut bank = Bank::open_in_memory().unwrap();
+    load_file(&mut bank, &m, "figures.csv", Input::Path(&path), &IngestOptions::default(), &mut |_| {})
+}
+
+fn rejected(result: Result<koshi_ingest::Loaded, LoadError>) -> Vec<String> {
+    match result {
+        Err(LoadError::Rejected { plan, .. }) => plan.diagnostics.iter().map(|d| d.to_string()).collect(),
+        Err(e) => panic!("expected a rejection, got {e}"),
+        Ok(l) => panic!("expected a rejection, got {:#?}", l.plan.diagnostics),
+    }
+}
+
+/// Value by region from a loaded plan.
+fn planned(loaded: &koshi_ingest::Loaded) -> Vec<(String, Option<f64>, Option<String>)> {
+    loaded
+        .plan
+        .batches
+        .iter()
+        .flat_map(|b| &b.observations)
+        .map(|o| (o.key[0].to_string(), o.value, o.printed.clone()))
+        .collect()
+}
+
+fn value_of(loaded: &koshi_ingest::Loaded, region: &str) -> Option<f64> {
+    planned(loaded).into_iter().find(|(r, _, _)| r == region).unwrap_or_else(|| panic!("{region}")).1
+}
+
+#[test]
+fn nan_in_a_value_column_is_an_error_unless_the_mapping_declares_it() {
+    let csv = "region,year,value\nKZ-11,2017,120\nKZ-19,2017,NaN\n";
+    let text = rejected(load_values(csv, "PERS", ""));
+    assert!(
+        text.iter().any(|t| t.contains("error[MALFORMED_NUMBER]: figures.csv, row 3, column \"value\": `NaN`")
+            && t.contains("missing = [\"NaN\"]")),
+        "{text:#?}"
+    );
+    let loaded = load_values(csv, "PERS", "missing = [\"NaN\"]").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-19"), None);
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(120.0));
+    let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(notes.iter().any(|n| n.contains("MISSING_MARK") && n.contains("1 cell `NaN` declared missing")), "{notes:#?}");
+}
+
+#[test]
+fn missing_marks_are_stored_as_missing_and_said_once_per_kind() {
+    let csv = "region,year,value\nKZ-11,2017,x\nKZ-19,2017,–\nKZ-75,2017,–\nKZ-61,2017,-\nKZ-71,2017,5\nKZ-79,2017,х\n";
+    let loaded = load_values(csv, "PERS", "").unwrap();
+    for region in ["KZ-11", "KZ-19", "KZ-75", "KZ-61", "KZ-79"] {
+        assert_eq!(value_of(&loaded, region), None, "{region}");
+    }
+    let statuses: Vec<_> = loaded.plan.batches[0].observations.iter().map(|o| (o.key[0].to_string(), o.status)).collect();
+    assert!(statuses.iter().all(|(r, s)| (*s == koshi_core::ObsStatus::Missing) == (r != "KZ-71")), "{statuses:?}");
+    let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert!(notes.iter().any(|n| n.starts_with("note[MISSING_MARK]: figures.csv, row 2, column \"value\": 2 cells (`x` 1, `х` 1) read as not applicable or confidential, stored as missing")), "{notes:#?}");
+    assert!(notes.iter().any(|n| n.contains("row 3, column \"value\": 3 cells (`-` 1, `–` 2) read as nil (no such cases), stored as missing")), "{notes:#?}");
+}
+
+#[test]
+fn percent_sign_in_a_level_is_an_error_and_kept_in_a_percentage() {
+    let csv = "region,year,value\nKZ-11,2017,120\nKZ-19,2017,5%\n";
+    let text = rejected(load_values(csv, "PERS", ""));
+    assert!(
+        text.iter().any(|t| t.starts_with("error[PERCENT_IN_LEVEL]: figures.csv, row 3, column \"value\": `5%`") && t.contains("PERS")),
+        "{text:#?}"
+    );
+    let loaded = load_values(csv, "PCT", "").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(5.0));
+    let printed = planned(&loaded).into_iter().find(|(r, _, _)| r == "KZ-19").unwrap().2;
+    assert_eq!(printed.as_deref(), Some("5%"), "the printed text keeps the sign");
+}
+
+#[test]
+fn one_dot_and_one_comma_with_no_other_evidence_are_refused_as_ambiguous() {
+    let csv = "region,year,value\nKZ-11,2017,\"1.234\"\nKZ-19,2017,\"1,234\"\nKZ-75,2017,120\n";
+    let text = rejected(load_values(csv, "PERS", ""));
+    let ambiguous: Vec<&String> = text.iter().filter(|t| t.contains("AMBIGUOUS_NUMBER")).collect();
+    assert_eq!(ambiguous.len(), 2, "{text:#?}");
+    assert!(ambiguous[0].contains("row 2, column \"value\": `1.234` is ambiguous: 1234 if `.` groups thousands, 1.234 if it is the decimal mark"), "{text:#?}");
+    assert!(ambiguous[1].contains("row 3, column \"value\": `1,234` is ambiguous: 1234 if `,` groups thousands, 1.234"), "{text:#?}");
+    assert!(ambiguous.iter().all(|t| t.contains("decimal = \"dot\" or decimal = \"comma\"")), "{text:#?}");
+    // An explicit mark decides.
+    let loaded = load_values(csv, "PERS", "decimal = \"comma\"").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1234.0));
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(1.234));
+}
+
+#[test]
+fn contradicting_evidence_leaves_ambiguous_figures_refused() {
+    let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-19,2017,\"464,8\"\nKZ-75,2017,19.2\n";
+    let text = rejected(load_values(csv, "PERS", ""));
+    assert!(
+        text.iter().any(|t| t.contains("AMBIGUOUS_NUMBER") && t.contains("row 2") && t.contains("point both ways (`19.2`")),
+        "{text:#?}"
+    );
+}
+
+#[test]
+fn ambiguous_figures_follow_the_evidence_of_the_other_figures() {
+    // A decimal comma elsewhere (`464,8`): `1,234` is 1.234 and `12.500` is 12500.
+    let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-19,2017,\"464,8\"\nKZ-75,2017,12.500\n";
+    let loaded = load_values(csv, "PERS", "").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1.234));
+    assert_eq!(value_of(&loaded, "KZ-75"), Some(12_500.0));
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(464.8));
+    let printed = planned(&loaded).into_iter().find(|(r, _, _)| r == "KZ-75").unwrap().2;
+    assert_eq!(printed.as_deref(), Some("12.500"));
+    let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with("note[DECIMAL_MARK_INFERRED]: figures.csv, row 2, column \"value\": 2 figures such as `1,234`")
+            && n.contains("decimal comma")),
+        "{notes:#?}"
+    );
+    // Thousands grouped by commas elsewhere (`2,871,300`): `1,234` is 1234 and `12.500` is 12.5.
+    let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-19,2017,\"2,871,300\"\nKZ-75,2017,12.500\n";
+    let loaded = load_values(csv, "PERS", "").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1234.0));
+    assert_eq!(value_of(&loaded, "KZ-75"), Some(12.5));
+    assert!(loaded.plan.diagnostics.iter().any(|d| d.code == "DECIMAL_MARK_INFERRED" && d.message.contains("decimal point")));
+}
+
+#[test]
+fn scientific_notation_reads_exactly() {
+    let csv = "region,year,value\nKZ-11,2017,1e3\nKZ-19,2017,1.5E-3\nKZ-75,2017,-2.5e+4\n";
+    let loaded = load_values(csv, "PERS", "").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1000.0));
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(0.0015));
+    assert_eq!(value_of(&loaded, "KZ-75"), Some(-25_000.0));
+    let loaded = load_values("region,year,value\nKZ-11,2017,\"1,5e3\"\n", "PERS", "decimal = \"comma\"").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1500.0));
+}
