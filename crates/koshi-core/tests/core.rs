@@ -104,3 +104,6 @@ fn printed_forms_table() {
 
 #[path = "core/number.rs"]
 mod number;
+
+#[path = "core/key.rs"]
+mod key;
