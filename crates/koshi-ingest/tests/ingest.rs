@@ -293,8 +293,14 @@ fn ambiguous_figures_of_the_bundled_papers_follow_their_files_evidence() {
 
 /// Load a small MIG_INT table `region,year,value` through an inline mapping.
 fn load_values(csv: &str, unit: &str, file_extra: &str) -> Result<koshi_ingest::Loaded, LoadError> {
+    load_values_with(csv, unit, file_extra, "")
+}
+
+/// As [`load_values`], with top-level mapping keys (`aggregate = true`).
+fn load_values_with(csv: &str, unit: &str, file_extra: &str, top: &str) -> Result<koshi_ingest::Loaded, LoadError> {
     let map_text = format!(
         r#"
+{top}
 [file]
 format = "csv"
 {file_extra}
@@ -449,4 +455,51 @@ fn scientific_notation_reads_exactly() {
     assert_eq!(value_of(&loaded, "KZ-75"), Some(-25_000.0));
     let loaded = load_values("region,year,value\nKZ-11,2017,\"1,5e3\"\n", "PERS", "decimal = \"comma\"").unwrap();
     assert_eq!(value_of(&loaded, "KZ-11"), Some(1500.0));
+}
+
+#[test]
+fn summed_rows_refuse_ambiguous_figures_and_percent_signs_and_note_missing_marks() {
+    // `aggregate = true` with constant attributes: the microdata path sums cells as rows stream.
+    let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-11,2017,5%\nKZ-19,2017,x\nKZ-19,2017,1e3\nKZ-19,2017,NaN\n";
+    let text = rejected(load_values_with(csv, "PERS", "", "aggregate = true"));
+    assert!(text.iter().any(|t| t.starts_with("error[AMBIGUOUS_NUMBER]: figures.csv, row 2, column \"value\": `1,234` is ambiguous (1234 or 1.234)")), "{text:#?}");
+    assert!(text.iter().any(|t| t.starts_with("error[PERCENT_IN_LEVEL]: figures.csv, row 3, column \"value\": `5%`")), "{text:#?}");
+    assert!(text.iter().any(|t| t.starts_with("error[MALFORMED_NUMBER]: figures.csv, row 6, column \"value\": `NaN`")), "{text:#?}");
+    let csv = "region,year,value\nKZ-19,2017,x\nKZ-19,2017,1e3\nKZ-19,2017,NaN\nKZ-19,2017,7\n";
+    let loaded = load_values_with(csv, "PERS", "missing = [\"NaN\"]", "aggregate = true").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(1007.0));
+    let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(notes.iter().any(|n| n.contains("row 2, column \"value\": 1 cell `x` read as not applicable or confidential, left out of the sums")), "{notes:#?}");
+    assert!(notes.iter().any(|n| n.contains("row 4, column \"value\": 1 cell `NaN` declared missing")), "{notes:#?}");
+}
+
+#[test]
+fn every_cell_of_the_bundled_files_reads_or_is_explained() {
+    use koshi_core::number::{format_plain, parse_number, DecimalMark, Parsed};
+    let mut cells = 0usize;
+    let mut figures = 0usize;
+    for ds in koshi_ingest::bundled::datasets() {
+        let bytes = ds.bytes().unwrap();
+        let delimiter = if ds.file_name.ends_with(".txt") { b'\t' } else { b',' };
+        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes.as_slice());
+        for record in reader.records() {
+            for text in record.unwrap().iter() {
+                cells += 1;
+                for mark in [DecimalMark::Auto, DecimalMark::Dot, DecimalMark::Comma] {
+                    if let Ok(Parsed::Value { value, .. }) = parse_number(text, mark) {
+                        figures += usize::from(mark == DecimalMark::Auto);
+                        assert!(value.is_finite(), "{}: {text:?}", ds.file_name);
+                        let plain = format_plain(value);
+                        match parse_number(&plain, DecimalMark::Dot) {
+                            Ok(Parsed::Value { value: again, .. }) => {
+                                assert_eq!(again.to_bits(), value.to_bits(), "{}: {text:?} → {plain}", ds.file_name)
+                            }
+                            other => panic!("{}: {text:?} → {plain:?} → {other:?}", ds.file_name),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(cells > 500_000 && figures > 400_000, "{cells} cells, {figures} figures");
 }
