@@ -55,7 +55,14 @@ pub(crate) struct FigureTally {
     dot: Votes,
     comma: Votes,
     ambiguous: Vec<AmbiguousCell>,
+    /// Ambiguous figures of rows that are not stored (kept only to be reported), and those
+    /// beyond [`MAX_UNSTORED`], counted only: memory stays bounded on a file of junk.
+    unstored: usize,
+    unstored_dropped: usize,
 }
+
+/// Ambiguous figures of unstored rows kept for their diagnostics (as many as are ever listed).
+const MAX_UNSTORED: usize = 10_000;
 
 /// A diagnostic the finishing step asks for: (code, row, column, message).
 pub(crate) type Note = (&'static str, usize, Option<usize>, String);
@@ -69,6 +76,8 @@ pub(crate) struct Finished {
     pub revalued: Vec<(usize, f64, String)>,
     /// Ambiguous figures nothing decides: the error, and the observation to flag if stored.
     pub unresolved: Vec<(Note, Option<usize>)>,
+    /// Further undecided figures of unstored rows, counted only.
+    pub unresolved_unlisted: usize,
 }
 
 impl FigureTally {
@@ -96,6 +105,13 @@ impl FigureTally {
     }
 
     pub fn ambiguous(&mut self, cell: AmbiguousCell) {
+        if cell.observation.is_none() {
+            if self.unstored == MAX_UNSTORED {
+                self.unstored_dropped += 1;
+                return;
+            }
+            self.unstored += 1;
+        }
         self.ambiguous.push(cell);
     }
 
@@ -158,6 +174,7 @@ impl FigureTally {
                 }
             }
             None => {
+                out.unresolved_unlisted = self.unstored_dropped;
                 let why = match (&self.dot.example, &self.comma.example) {
                     (Some(d), Some(c)) => format!(
                         "the file's other figures point both ways (`{d}` has a decimal point, `{c}` a decimal comma)"

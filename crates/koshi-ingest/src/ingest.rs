@@ -655,6 +655,7 @@ impl<'a> RowContext<'a> {
                 o.defects.push(code.to_string());
             }
         }
+        self.diagnostics_dropped += finished.unresolved_unlisted;
     }
 
     /// Turn the counted cells into observations.

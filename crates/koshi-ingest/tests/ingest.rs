@@ -503,3 +503,16 @@ fn every_cell_of_the_bundled_files_reads_or_is_explained() {
     }
     assert!(cells > 500_000 && figures > 400_000, "{cells} cells, {figures} figures");
 }
+
+#[test]
+fn ambiguous_figures_of_rejected_rows_are_all_counted() {
+    // Rows that cannot be stored (unknown region) keep a bounded list of their ambiguous figures;
+    // every one still counts as an error.
+    let rows = 10_050;
+    let mut csv = String::from("region,year,value\n");
+    for _ in 0..rows {
+        csv.push_str("Atlantis,2017,\"1,234\"\n");
+    }
+    let Err(LoadError::Rejected { errors, .. }) = load_values(&csv, "PERS", "") else { panic!("expected a rejection") };
+    assert_eq!(errors, 2 * rows, "an unknown code and an ambiguous figure per row");
+}
