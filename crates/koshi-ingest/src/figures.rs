@@ -137,7 +137,11 @@ impl FigureTally {
                 String::new()
             };
             let stored = if aggregate { "left out of the sums" } else { "stored as missing" };
-            let message = format!("{} {cells} {spellings}{columns} {reading}, {stored}", count.cells);
+            let message = if *kind == MissingKind::Mark(MissingMark::Empty) {
+                format!("{} empty {cells}{columns}, {stored}", count.cells)
+            } else {
+                format!("{} {cells} {spellings}{columns} {reading}, {stored}", count.cells)
+            };
             out.notes.push(("MISSING_MARK", count.first.0, count.first.1, message));
         }
 

@@ -370,15 +370,16 @@ fn nan_in_a_value_column_is_an_error_unless_the_mapping_declares_it() {
 
 #[test]
 fn missing_marks_are_stored_as_missing_and_said_once_per_kind() {
-    let csv = "region,year,value\nKZ-11,2017,x\nKZ-19,2017,–\nKZ-75,2017,–\nKZ-61,2017,-\nKZ-71,2017,5\nKZ-79,2017,х\n";
+    let csv = "region,year,value\nKZ-11,2017,x\nKZ-19,2017,–\nKZ-75,2017,–\nKZ-61,2017,-\nKZ-71,2017,5\nKZ-79,2017,х\nKZ-62,2017,\n";
     let loaded = load_values(csv, "PERS", "").unwrap();
-    for region in ["KZ-11", "KZ-19", "KZ-75", "KZ-61", "KZ-79"] {
+    for region in ["KZ-11", "KZ-19", "KZ-75", "KZ-61", "KZ-79", "KZ-62"] {
         assert_eq!(value_of(&loaded, region), None, "{region}");
     }
     let statuses: Vec<_> = loaded.plan.batches[0].observations.iter().map(|o| (o.key[0].to_string(), o.status)).collect();
     assert!(statuses.iter().all(|(r, s)| (*s == koshi_core::ObsStatus::Missing) == (r != "KZ-71")), "{statuses:?}");
     let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
-    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert_eq!(notes.len(), 3, "{notes:#?}");
+    assert!(notes.iter().any(|n| n.contains("row 8, column \"value\": 1 empty cell, stored as missing")), "{notes:#?}");
     assert!(notes.iter().any(|n| n.starts_with("note[MISSING_MARK]: figures.csv, row 2, column \"value\": 2 cells (`x` 1, `х` 1) read as not applicable or confidential, stored as missing")), "{notes:#?}");
     assert!(notes.iter().any(|n| n.contains("row 3, column \"value\": 3 cells (`-` 1, `–` 2) read as nil (no such cases), stored as missing")), "{notes:#?}");
 }
