@@ -216,6 +216,17 @@ pub(crate) fn number_error_message(e: &NumberError) -> String {
     }
 }
 
+/// An ambiguous figure where rows are summed as they are read: too late to wait for the evidence.
+pub(crate) fn summed_ambiguous_message(text: &str, dot: f64, comma: f64) -> String {
+    format!(
+        "`{}` is ambiguous ({} or {}) and the rows are summed as they are read; set decimal = \"dot\" or \
+         decimal = \"comma\" in the mapping's [file]",
+        text.trim(),
+        format_plain(dot),
+        format_plain(comma)
+    )
+}
+
 /// The unit code of percentages (`data/structure/dataflows.toml`).
 pub(crate) const PERCENT_UNIT: &str = "PCT";
 

@@ -12,7 +12,10 @@ use koshi_core::{Catalogue, Date, Observation};
 use koshi_store::{BatchDefect, ReleaseBatch};
 use serde::Serialize;
 
-use crate::figures::{number_error_message, percent_in_level_message, AmbiguousCell, FigureTally, MissingKind, PERCENT_UNIT};
+use crate::figures::{
+    number_error_message, percent_in_level_message, summed_ambiguous_message, AmbiguousCell, FigureTally, MissingKind,
+    PERCENT_UNIT,
+};
 use crate::mapping::{FieldSpec, Mapping, ATTRIBUTE_FIELDS};
 use crate::table::{column_letter, read_table, Header, Input, TableError};
 
@@ -610,14 +613,7 @@ impl<'a> RowContext<'a> {
         }
         match parse_number(text, self.mapping.file.decimal) {
             Ok(Parsed::Value { ambiguous: Some(comma), value, .. }) => {
-                let message = format!(
-                    "`{}` is ambiguous ({} or {}) and the rows are summed as they are read; set decimal = \"dot\" \
-                     or decimal = \"comma\" in the mapping's [file]",
-                    text.trim(),
-                    format_plain(value),
-                    format_plain(comma)
-                );
-                self.diag(Severity::Error, "AMBIGUOUS_NUMBER", row, Some(column), message);
+                self.diag(Severity::Error, "AMBIGUOUS_NUMBER", row, Some(column), summed_ambiguous_message(text, value, comma));
                 None
             }
             Ok(Parsed::Value { percent: true, .. }) if unit != PERCENT_UNIT => {
@@ -919,17 +915,9 @@ impl<'a> RowContext<'a> {
                     percent = p;
                     match other {
                         // Summed at once: the end of the file comes too late to decide it.
-                        Some(comma) if self.mapping.aggregate => errors.push((
-                            "AMBIGUOUS_NUMBER".into(),
-                            value_col,
-                            format!(
-                                "`{}` is ambiguous ({} or {}) and the rows are summed as they are read; set \
-                                 decimal = \"dot\" or decimal = \"comma\" in the mapping's [file]",
-                                value_text.trim(),
-                                format_plain(value),
-                                format_plain(comma)
-                            ),
-                        )),
+                        Some(comma) if self.mapping.aggregate => {
+                            errors.push(("AMBIGUOUS_NUMBER".into(), value_col, summed_ambiguous_message(&value_text, value, comma)));
+                        }
                         Some(comma) => ambiguous = Some((value, comma)),
                         None if self.mapping.file.decimal == DecimalMark::Auto => {
                             self.figures.evidence(decimal_evidence(&value_text), &value_text);
