@@ -13,7 +13,7 @@
 //! | `2,871,300` (several commas) | 2871300: commas group thousands, so the decimal mark is `.` |
 //! | `1.265.000` (several dots) | 1265000: dots group thousands, so the decimal mark is `,` |
 //! | `1,577.5` / `1.577,5` (both marks) | 1577.5: the last mark is the decimal one |
-//! | `19.2`, `464,8`, `0,312`, `1234,567` (one mark not followed by a three-digit group after a 1–3 digit head) | a decimal point / comma |
+//! | `19.2`, `464,8`, `0,312`, `1234,567`, `1 234,5` (one mark that cannot group thousands) | a decimal point / comma |
 //! | `1.234`, `1,234`, `12.500` (one mark, a 1–3 digit head without leading zero, three digits after) | **ambiguous** under [`DecimalMark::Auto`]: see below |
 //! | `-5`, `−5` (U+2212), `–5`, `—5`, `(-) 5`, `(5)`; `+5` | −5; 5 |
 //! | `1e3`, `1.5E-3`, `-2.5e+4`, `1,5e3` (scientific) | 1000, 0.0015, −25000, 1500: the mantissa has at most one mark, the decimal one |
