@@ -1,12 +1,13 @@
 //! The pure domain core of koshi: what a dataflow, a code, an observation, a release and a
-//! defect are; how printed numbers read; which identities and plausibility rules hold; how
-//! the harmonised view is chosen; the indicator formulas. Nothing here touches files,
+//! defect are; how printed numbers and series keys read; which identities and plausibility
+//! rules hold; how the harmonised view is chosen; the indicator formulas. Nothing here touches files,
 //! databases or the network: the other crates bring data in and out.
 
 pub mod catalogue;
 pub mod codelist;
 pub mod date;
 pub mod indicators;
+pub mod key;
 pub mod number;
 pub mod observation;
 pub mod reconcile;
@@ -16,4 +17,5 @@ pub mod validate;
 pub use catalogue::Catalogue;
 pub use codelist::{Codelist, Lang, Labels};
 pub use date::Date;
+pub use key::{KeyError, KeyFilter};
 pub use observation::{ObsStatus, Observation, Text};

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use koshi_core::number::{parse_number, Parsed};
+use koshi_core::number::{decimal_evidence, format_plain, parse_number, DecimalMark, Parsed};
 use koshi_core::observation::{validate_time_period, ObsStatus};
 use koshi_core::structure::Dataflow;
 use koshi_core::validate::{self, Severity};
@@ -12,6 +12,10 @@ use koshi_core::{Catalogue, Date, Observation};
 use koshi_store::{BatchDefect, ReleaseBatch};
 use serde::Serialize;
 
+use crate::figures::{
+    number_error_message, percent_in_level_message, summed_ambiguous_message, AmbiguousCell, FigureTally, MissingKind,
+    PERCENT_UNIT,
+};
 use crate::mapping::{FieldSpec, Mapping, ATTRIBUTE_FIELDS};
 use crate::table::{column_letter, read_table, Header, Input, TableError};
 
@@ -130,6 +134,7 @@ pub fn plan_ingest(
         header
     };
     ctx.finish_fast();
+    ctx.finish_figures(options);
     let sheet = header.sheet.clone();
     let RowContext { observations, origins, mut diagnostics, diagnostics_dropped, rows_read, rows_skipped, release_of, releases, aggregate_index: _, .. } = ctx;
     plan.rows_read = rows_read;
@@ -272,6 +277,8 @@ struct RowContext<'a> {
     today: Date,
     fast: Option<FastAggregate>,
     texts: HashMap<String, koshi_core::Text>,
+    /// Missing marks and decimal-mark evidence of the value cells, decided at the end of the file.
+    figures: FigureTally,
 }
 
 /// The microdata path (`aggregate = true` with constant attributes): rows are counted into
@@ -321,6 +328,7 @@ impl<'a> RowContext<'a> {
             today: koshi_store::today(),
             fast: None,
             texts: HashMap::new(),
+            figures: FigureTally::default(),
         }
     }
 
@@ -583,14 +591,10 @@ impl<'a> RowContext<'a> {
         };
         let value = match fast.value {
             FastSource::Count => Some(1.0),
-            FastSource::Column(i) => match parse_number(cells.get(i).copied().unwrap_or(""), self.mapping.file.decimal) {
-                Ok(Parsed::Value { value, .. }) => Some(value),
-                Ok(Parsed::Missing) => Some(0.0),
-                Err(e) => {
-                    self.diag(Severity::Error, "MALFORMED_NUMBER", row, Some(i), e.to_string());
-                    None
-                }
-            },
+            FastSource::Column(i) => {
+                let text = cells.get(i).copied().unwrap_or("");
+                self.fast_value(row, i, text, &fast.template.unit)
+            }
             FastSource::Constant => None,
         };
         if let (true, Some(p), Some(v)) = (ok, period, value) {
@@ -598,6 +602,56 @@ impl<'a> RowContext<'a> {
             cell.0 += v;
         }
         self.fast = Some(fast);
+    }
+
+    /// One value cell of the microdata path: a missing mark adds nothing; an ambiguous figure
+    /// cannot wait for the end of the file (it is summed at once), so it is an error.
+    fn fast_value(&mut self, row: usize, column: usize, text: &str, unit: &str) -> Option<f64> {
+        if self.mapping.file.missing.iter().any(|m| m == text.trim()) {
+            self.figures.missing(MissingKind::Declared, text, row, Some(column));
+            return Some(0.0);
+        }
+        match parse_number(text, self.mapping.file.decimal) {
+            Ok(Parsed::Value { ambiguous: Some(comma), value, .. }) => {
+                self.diag(Severity::Error, "AMBIGUOUS_NUMBER", row, Some(column), summed_ambiguous_message(text, value, comma));
+                None
+            }
+            Ok(Parsed::Value { percent: true, .. }) if unit != PERCENT_UNIT => {
+                self.diag(Severity::Error, "PERCENT_IN_LEVEL", row, Some(column), percent_in_level_message(text, unit));
+                None
+            }
+            Ok(Parsed::Value { value, .. }) => Some(value),
+            Ok(Parsed::Missing(mark)) => {
+                self.figures.missing(MissingKind::Mark(mark), text, row, Some(column));
+                Some(0.0)
+            }
+            Err(e) => {
+                self.diag(Severity::Error, "MALFORMED_NUMBER", row, Some(column), number_error_message(&e));
+                None
+            }
+        }
+    }
+
+    /// The end of the file for its value cells: notes on missing marks, and every ambiguous
+    /// figure read with the decimal mark the other figures show, or reported.
+    fn finish_figures(&mut self, options: &IngestOptions) {
+        let finished = std::mem::take(&mut self.figures).finish(self.mapping.aggregate, !self.melted.is_empty());
+        for (code, row, column, message) in finished.notes {
+            self.diag(Severity::Info, code, row, column, message);
+        }
+        for (i, value, text) in finished.revalued {
+            let o = &mut self.observations[i];
+            o.value = Some(value);
+            o.printed = (text.trim() != format_plain(value)).then(|| text.trim().to_string());
+        }
+        for ((code, row, column, message), observation) in finished.unresolved {
+            let severity = if options.allow_defects { Severity::Warning } else { Severity::Error };
+            self.diag(severity, code, row, column, message);
+            if let Some(o) = observation.and_then(|i| self.observations.get_mut(i)).filter(|o| !o.defects.iter().any(|d| d == code)) {
+                o.defects.push(code.to_string());
+            }
+        }
+        self.diagnostics_dropped += finished.unresolved_unlisted;
     }
 
     /// Turn the counted cells into observations.
@@ -850,27 +904,59 @@ impl<'a> RowContext<'a> {
             None => ObsStatus::Normal,
         };
         let is_missing_mark = self.mapping.file.missing.iter().any(|m| m == value_text.trim());
+        let mut percent = false;
+        let mut ambiguous = None;
         let value = if is_missing_mark {
+            self.figures.missing(MissingKind::Declared, &value_text, row, value_col);
             None
         } else {
             match parse_number(&value_text, self.mapping.file.decimal) {
-                Ok(Parsed::Value { value, .. }) => Some(value),
-                Ok(Parsed::Missing) => None,
+                Ok(Parsed::Value { value, percent: p, ambiguous: other, .. }) => {
+                    percent = p;
+                    match other {
+                        // Summed at once: the end of the file comes too late to decide it.
+                        Some(comma) if self.mapping.aggregate => {
+                            errors.push(("AMBIGUOUS_NUMBER".into(), value_col, summed_ambiguous_message(&value_text, value, comma)));
+                        }
+                        Some(comma) => ambiguous = Some((value, comma)),
+                        None if self.mapping.file.decimal == DecimalMark::Auto => {
+                            self.figures.evidence(decimal_evidence(&value_text), &value_text);
+                        }
+                        None => {}
+                    }
+                    Some(value)
+                }
+                Ok(Parsed::Missing(mark)) => {
+                    self.figures.missing(MissingKind::Mark(mark), &value_text, row, value_col);
+                    None
+                }
                 Err(e) => {
                     if defects.iter().any(|d| d == "MALFORMED_NUMBER") {
                         // The file declares the defect: keep the lenient reading, flagged.
                         e.lenient
                     } else {
-                        errors.push(("MALFORMED_NUMBER".into(), value_col, e.to_string()));
+                        errors.push(("MALFORMED_NUMBER".into(), value_col, number_error_message(&e)));
                         e.lenient
                     }
                 }
             }
         };
+        // Kept until the end of the file, which decides it from the other figures.
+        let ambiguous = ambiguous.map(|(dot, comma)| AmbiguousCell {
+            row,
+            column: value_col,
+            observation: None,
+            text: value_text.trim().to_string(),
+            dot,
+            comma,
+        });
         if value.is_none() {
             status = ObsStatus::Missing;
         }
         let unit = attr(self, "UNIT").unwrap_or_default();
+        if percent && unit != PERCENT_UNIT {
+            errors.push(("PERCENT_IN_LEVEL".into(), value_col, percent_in_level_message(&value_text, &unit)));
+        }
         let unit_mult = match attr(self, "UNIT_MULT").map(|m| m.parse::<i32>()) {
             Some(Ok(m)) => m,
             Some(Err(_)) => {
@@ -930,11 +1016,13 @@ impl<'a> RowContext<'a> {
                 defects.push(code);
             }
         }
-        if fatal && !options.allow_defects {
-            return; // the file will be rejected; keep reading to report everything
-        }
-        if fatal && (self.catalogue.source(&source).is_none() || df.dimensions.is_empty()) {
-            return; // cannot be stored even flagged: no valid source
+        if fatal && (!options.allow_defects || self.catalogue.source(&source).is_none() || df.dimensions.is_empty()) {
+            // The file will be rejected (keep reading to report everything), or the row cannot be
+            // stored even flagged (no valid source); an ambiguous figure is still decided at the end.
+            if let Some(cell) = ambiguous {
+                self.figures.ambiguous(cell);
+            }
+            return;
         }
 
         if self.mapping.aggregate {
@@ -949,7 +1037,7 @@ impl<'a> RowContext<'a> {
             }
             self.aggregate_index.insert(k, self.observations.len());
         }
-        let printed = value.and_then(|v| (value_text.trim() != format!("{v}")).then(|| value_text.trim().to_string()));
+        let printed = value.and_then(|v| (value_text.trim() != format_plain(v)).then(|| value_text.trim().to_string()));
         let citation = if self.mapping.aggregate { format!("{}, sum of the rows with this key", self.file) } else { citation };
         let observation = Observation {
             dataflow: self.intern(&df.id),
@@ -966,6 +1054,9 @@ impl<'a> RowContext<'a> {
             note,
             defects,
         };
+        if let Some(cell) = ambiguous {
+            self.figures.ambiguous(AmbiguousCell { observation: Some(self.observations.len()), ..cell });
+        }
         self.observations.push(observation);
         self.origins.push(Origin { row, column: melted.or(value_col).map(|c| self.column_label(c)) });
         let release = self.release_index(&release_label, release_date);

@@ -3,6 +3,7 @@
 //! file, sheet, row and column; and the datasets bundled with koshi.
 
 pub mod bundled;
+mod figures;
 pub mod ingest;
 pub mod mapping;
 pub mod table;

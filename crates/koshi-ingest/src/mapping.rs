@@ -6,7 +6,9 @@
 //! format = "csv"          # csv | tsv | xlsx
 //! header_rows = 1         # header rows; blank (merged) header cells inherit from the left
 //! skip_rows = 0           # rows above the header
-//! decimal = "auto"        # auto | dot | comma
+//! decimal = "auto"        # auto | dot | comma; under auto, `1,234` and `1.234` follow the
+//!                         # file's other figures (`19.2`, `464,8`) or are refused as ambiguous
+//! missing = ["NaN"]       # further text that means "missing" in this file
 //!
 //! [release]
 //! label = "International Migrant Stock 2019"

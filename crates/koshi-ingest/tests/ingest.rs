@@ -241,3 +241,279 @@ fn real_un_desa_stock_matrix_skips_regional_aggregates() {
         .sum();
     assert_eq!(kz, 3_192_260.0);
 }
+
+/// Plan a bundled dataset against the shipped catalogue, with no bank to compare against.
+fn plan_bundled(ds: &koshi_ingest::bundled::BundledDataset) -> koshi_ingest::IngestPlan {
+    let catalogue = koshi_core::Catalogue::standard().unwrap();
+    let mapping = parse_mapping(ds.mapping_name, ds.mapping).unwrap();
+    let bytes = ds.bytes().unwrap();
+    let no_reference = |_: &str, _: &str, _: &str, _: &str| None;
+    koshi_ingest::plan_ingest(&catalogue, &mapping, ds.file_name, Input::Bytes(&bytes), &IngestOptions::default(), &no_reference, &mut |_| {})
+        .unwrap_or_else(|e| panic!("{}: {e}", ds.file_name))
+}
+
+#[test]
+fn every_bundled_file_plans_without_errors() {
+    let all = koshi_ingest::bundled::datasets();
+    assert_eq!(all.len(), 22);
+    for ds in &all {
+        let plan = plan_bundled(ds);
+        let errors: Vec<String> =
+            plan.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.to_string()).collect();
+        assert!(errors.is_empty() && plan.error_count() == 0, "{}: {errors:#?}", ds.file_name);
+        assert!(plan.observations > 0, "{}", ds.file_name);
+    }
+}
+
+#[test]
+fn ambiguous_figures_of_the_bundled_papers_follow_their_files_evidence() {
+    let all = koshi_ingest::bundled::datasets();
+    let find = |id: &str| plan_bundled(all.iter().find(|d| d.id == id).unwrap());
+    let printed_as = |plan: &koshi_ingest::IngestPlan, text: &str| -> Vec<Option<f64>> {
+        plan.batches.iter().flat_map(|b| &b.observations).filter(|o| o.printed.as_deref() == Some(text)).map(|o| o.value).collect()
+    };
+    // Paper 002 prints `16,009,597` (commas group thousands): `10,975` people, `28.200` thousand.
+    let p002 = find("paper-002");
+    assert_eq!(printed_as(&p002, "10,975"), vec![Some(10_975.0)]);
+    let thousands: Vec<_> = p002.batches.iter().flat_map(|b| &b.observations).filter(|o| o.time_period.as_ref() == "2017-09").map(|o| o.value).collect();
+    assert!(thousands.contains(&Some(28.2)) && thousands.contains(&Some(11.9)), "{thousands:?}");
+    // Paper 003 prints `2,871,300` and `19.2`: `508,034` is half a million.
+    let p003 = find("paper-003");
+    assert_eq!(printed_as(&p003, "508,034"), vec![Some(508_034.0)]);
+    for plan in [&p002, &p003] {
+        assert!(plan.diagnostics.iter().any(|d| d.code == "DECIMAL_MARK_INFERRED" && d.message.contains("decimal point")));
+    }
+    // Paper 000 prints decimal commas only, none ambiguous.
+    let p000 = find("paper-000");
+    assert_eq!(printed_as(&p000, "464,8"), vec![Some(464.8), Some(464.8)]);
+    assert!(!p000.diagnostics.iter().any(|d| d.code.contains("AMBIGUOUS") || d.code == "DECIMAL_MARK_INFERRED"));
+}
+
+// ---------- Numbers as printed: every form one reading or one clear error ----------
+
+/// Load a small MIG_INT table `region,year,value` through an inline mapping.
+fn load_values(csv: &str, unit: &str, file_extra: &str) -> Result<koshi_ingest::Loaded, LoadError> {
+    load_values_with(csv, unit, file_extra, "")
+}
+
+/// As [`load_values`], with top-level mapping keys (`aggregate = true`).
+fn load_values_with(csv: &str, unit: &str, file_extra: &str, top: &str) -> Result<koshi_ingest::Loaded, LoadError> {
+    let map_text = format!(
+        r#"
+{top}
+[file]
+format = "csv"
+{file_extra}
+
+[release]
+label = "fixture: figures"
+date = "2018-01-01"
+
+[fields]
+DATAFLOW = {{ value = "MIG_INT" }}
+REF_AREA = {{ column = "region" }}
+MEASURE = {{ value = "{measure}" }}
+TIME_PERIOD = {{ column = "year" }}
+OBS_VALUE = {{ column = "value" }}
+SOURCE = {{ value = "KZ_BNS" }}
+DEFINITION = {{ value = "fixture" }}
+UNIT = {{ value = "{unit}" }}
+"#,
+        measure = if unit == "PCT" { "INTENSITY" } else { "ARR" },
+    );
+    let m = parse_mapping("figures.toml", &map_text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("figures.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut bank = Bank::open_in_memory().unwrap();
+    load_file(&mut bank, &m, "figures.csv", Input::Path(&path), &IngestOptions::default(), &mut |_| {})
+}
+
+fn rejected(result: Result<koshi_ingest::Loaded, LoadError>) -> Vec<String> {
+    match result {
+        Err(LoadError::Rejected { plan, .. }) => plan.diagnostics.iter().map(|d| d.to_string()).collect(),
+        Err(e) => panic!("expected a rejection, got {e}"),
+        Ok(l) => panic!("expected a rejection, got {:#?}", l.plan.diagnostics),
+    }
+}
+
+/// Value by region from a loaded plan.
+fn planned(loaded: &koshi_ingest::Loaded) -> Vec<(String, Option<f64>, Option<String>)> {
+    loaded
+        .plan
+        .batches
+        .iter()
+        .flat_map(|b| &b.observations)
+        .map(|o| (o.key[0].to_string(), o.value, o.printed.clone()))
+        .collect()
+}
+
+fn value_of(loaded: &koshi_ingest::Loaded, region: &str) -> Option<f64> {
+    planned(loaded).into_iter().find(|(r, _, _)| r == region).unwrap_or_else(|| panic!("{region}")).1
+}
+
+#[test]
+fn nan_in_a_value_column_is_an_error_unless_the_mapping_declares_it() {
+    let csv = "region,year,value\nKZ-11,2017,120\nKZ-19,2017,NaN\n";
+    let text = rejected(load_values(csv, "PERS", ""));
+    assert!(
+        text.iter().any(|t| t.contains("error[MALFORMED_NUMBER]: figures.csv, row 3, column \"value\": `NaN`")
+            && t.contains("missing = [\"NaN\"]")),
+        "{text:#?}"
+    );
+    let loaded = load_values(csv, "PERS", "missing = [\"NaN\"]").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-19"), None);
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(120.0));
+    let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(notes.iter().any(|n| n.contains("MISSING_MARK") && n.contains("1 cell `NaN` declared missing")), "{notes:#?}");
+}
+
+#[test]
+fn missing_marks_are_stored_as_missing_and_said_once_per_kind() {
+    let csv = "region,year,value\nKZ-11,2017,x\nKZ-19,2017,–\nKZ-75,2017,–\nKZ-61,2017,-\nKZ-71,2017,5\nKZ-79,2017,х\nKZ-62,2017,\n";
+    let loaded = load_values(csv, "PERS", "").unwrap();
+    for region in ["KZ-11", "KZ-19", "KZ-75", "KZ-61", "KZ-79", "KZ-62"] {
+        assert_eq!(value_of(&loaded, region), None, "{region}");
+    }
+    let statuses: Vec<_> = loaded.plan.batches[0].observations.iter().map(|o| (o.key[0].to_string(), o.status)).collect();
+    assert!(statuses.iter().all(|(r, s)| (*s == koshi_core::ObsStatus::Missing) == (r != "KZ-71")), "{statuses:?}");
+    let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(notes.len(), 3, "{notes:#?}");
+    assert!(notes.iter().any(|n| n.contains("row 8, column \"value\": 1 empty cell, stored as missing")), "{notes:#?}");
+    assert!(notes.iter().any(|n| n.starts_with("note[MISSING_MARK]: figures.csv, row 2, column \"value\": 2 cells (`x` 1, `х` 1) read as not applicable or confidential, stored as missing")), "{notes:#?}");
+    assert!(notes.iter().any(|n| n.contains("row 3, column \"value\": 3 cells (`-` 1, `–` 2) read as nil (no such cases), stored as missing")), "{notes:#?}");
+}
+
+#[test]
+fn percent_sign_in_a_level_is_an_error_and_kept_in_a_percentage() {
+    let csv = "region,year,value\nKZ-11,2017,120\nKZ-19,2017,5%\n";
+    let text = rejected(load_values(csv, "PERS", ""));
+    assert!(
+        text.iter().any(|t| t.starts_with("error[PERCENT_IN_LEVEL]: figures.csv, row 3, column \"value\": `5%`") && t.contains("PERS")),
+        "{text:#?}"
+    );
+    let loaded = load_values(csv, "PCT", "").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(5.0));
+    let printed = planned(&loaded).into_iter().find(|(r, _, _)| r == "KZ-19").unwrap().2;
+    assert_eq!(printed.as_deref(), Some("5%"), "the printed text keeps the sign");
+}
+
+#[test]
+fn one_dot_and_one_comma_with_no_other_evidence_are_refused_as_ambiguous() {
+    let csv = "region,year,value\nKZ-11,2017,\"1.234\"\nKZ-19,2017,\"1,234\"\nKZ-75,2017,120\n";
+    let text = rejected(load_values(csv, "PERS", ""));
+    let ambiguous: Vec<&String> = text.iter().filter(|t| t.contains("AMBIGUOUS_NUMBER")).collect();
+    assert_eq!(ambiguous.len(), 2, "{text:#?}");
+    assert!(ambiguous[0].contains("row 2, column \"value\": `1.234` is ambiguous: 1234 if `.` groups thousands, 1.234 if it is the decimal mark"), "{text:#?}");
+    assert!(ambiguous[1].contains("row 3, column \"value\": `1,234` is ambiguous: 1234 if `,` groups thousands, 1.234"), "{text:#?}");
+    assert!(ambiguous.iter().all(|t| t.contains("decimal = \"dot\" or decimal = \"comma\"")), "{text:#?}");
+    // An explicit mark decides.
+    let loaded = load_values(csv, "PERS", "decimal = \"comma\"").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1234.0));
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(1.234));
+}
+
+#[test]
+fn contradicting_evidence_leaves_ambiguous_figures_refused() {
+    let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-19,2017,\"464,8\"\nKZ-75,2017,19.2\n";
+    let text = rejected(load_values(csv, "PERS", ""));
+    assert!(
+        text.iter().any(|t| t.contains("AMBIGUOUS_NUMBER") && t.contains("row 2") && t.contains("point both ways (`19.2`")),
+        "{text:#?}"
+    );
+}
+
+#[test]
+fn ambiguous_figures_follow_the_evidence_of_the_other_figures() {
+    // A decimal comma elsewhere (`464,8`): `1,234` is 1.234 and `12.500` is 12500.
+    let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-19,2017,\"464,8\"\nKZ-75,2017,12.500\n";
+    let loaded = load_values(csv, "PERS", "").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1.234));
+    assert_eq!(value_of(&loaded, "KZ-75"), Some(12_500.0));
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(464.8));
+    let printed = planned(&loaded).into_iter().find(|(r, _, _)| r == "KZ-75").unwrap().2;
+    assert_eq!(printed.as_deref(), Some("12.500"));
+    let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with("note[DECIMAL_MARK_INFERRED]: figures.csv, row 2, column \"value\": 2 figures such as `1,234`")
+            && n.contains("decimal comma")),
+        "{notes:#?}"
+    );
+    // Thousands grouped by commas elsewhere (`2,871,300`): `1,234` is 1234 and `12.500` is 12.5.
+    let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-19,2017,\"2,871,300\"\nKZ-75,2017,12.500\n";
+    let loaded = load_values(csv, "PERS", "").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1234.0));
+    assert_eq!(value_of(&loaded, "KZ-75"), Some(12.5));
+    assert!(loaded.plan.diagnostics.iter().any(|d| d.code == "DECIMAL_MARK_INFERRED" && d.message.contains("decimal point")));
+}
+
+#[test]
+fn scientific_notation_reads_exactly() {
+    let csv = "region,year,value\nKZ-11,2017,1e3\nKZ-19,2017,1.5E-3\nKZ-75,2017,-2.5e+4\n";
+    let loaded = load_values(csv, "PERS", "").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1000.0));
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(0.0015));
+    assert_eq!(value_of(&loaded, "KZ-75"), Some(-25_000.0));
+    let loaded = load_values("region,year,value\nKZ-11,2017,\"1,5e3\"\n", "PERS", "decimal = \"comma\"").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-11"), Some(1500.0));
+}
+
+#[test]
+fn summed_rows_refuse_ambiguous_figures_and_percent_signs_and_note_missing_marks() {
+    // `aggregate = true` with constant attributes: the microdata path sums cells as rows stream.
+    let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-11,2017,5%\nKZ-19,2017,x\nKZ-19,2017,1e3\nKZ-19,2017,NaN\n";
+    let text = rejected(load_values_with(csv, "PERS", "", "aggregate = true"));
+    assert!(text.iter().any(|t| t.starts_with("error[AMBIGUOUS_NUMBER]: figures.csv, row 2, column \"value\": `1,234` is ambiguous (1234 or 1.234)")), "{text:#?}");
+    assert!(text.iter().any(|t| t.starts_with("error[PERCENT_IN_LEVEL]: figures.csv, row 3, column \"value\": `5%`")), "{text:#?}");
+    assert!(text.iter().any(|t| t.starts_with("error[MALFORMED_NUMBER]: figures.csv, row 6, column \"value\": `NaN`")), "{text:#?}");
+    let csv = "region,year,value\nKZ-19,2017,x\nKZ-19,2017,1e3\nKZ-19,2017,NaN\nKZ-19,2017,7\n";
+    let loaded = load_values_with(csv, "PERS", "missing = [\"NaN\"]", "aggregate = true").unwrap();
+    assert_eq!(value_of(&loaded, "KZ-19"), Some(1007.0));
+    let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(notes.iter().any(|n| n.contains("row 2, column \"value\": 1 cell `x` read as not applicable or confidential, left out of the sums")), "{notes:#?}");
+    assert!(notes.iter().any(|n| n.contains("row 4, column \"value\": 1 cell `NaN` declared missing")), "{notes:#?}");
+}
+
+#[test]
+fn every_cell_of_the_bundled_files_reads_or_is_explained() {
+    use koshi_core::number::{format_plain, parse_number, DecimalMark, Parsed};
+    let mut cells = 0usize;
+    let mut figures = 0usize;
+    for ds in koshi_ingest::bundled::datasets() {
+        let bytes = ds.bytes().unwrap();
+        let delimiter = if ds.file_name.ends_with(".txt") { b'\t' } else { b',' };
+        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(bytes.as_slice());
+        for record in reader.records() {
+            for text in record.unwrap().iter() {
+                cells += 1;
+                for mark in [DecimalMark::Auto, DecimalMark::Dot, DecimalMark::Comma] {
+                    if let Ok(Parsed::Value { value, .. }) = parse_number(text, mark) {
+                        figures += usize::from(mark == DecimalMark::Auto);
+                        assert!(value.is_finite(), "{}: {text:?}", ds.file_name);
+                        let plain = format_plain(value);
+                        match parse_number(&plain, DecimalMark::Dot) {
+                            Ok(Parsed::Value { value: again, .. }) => {
+                                assert_eq!(again.to_bits(), value.to_bits(), "{}: {text:?} → {plain}", ds.file_name)
+                            }
+                            other => panic!("{}: {text:?} → {plain:?} → {other:?}", ds.file_name),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(cells > 500_000 && figures > 400_000, "{cells} cells, {figures} figures");
+}
+
+#[test]
+fn ambiguous_figures_of_rejected_rows_are_all_counted() {
+    // Rows that cannot be stored (unknown region) keep a bounded list of their ambiguous figures;
+    // every one still counts as an error.
+    let rows = 10_050;
+    let mut csv = String::from("region,year,value\n");
+    for _ in 0..rows {
+        csv.push_str("Atlantis,2017,\"1,234\"\n");
+    }
+    let Err(LoadError::Rejected { errors, .. }) = load_values(&csv, "PERS", "") else { panic!("expected a rejection") };
+    assert_eq!(errors, 2 * rows, "an unknown code and an ambiguous figure per row");
+}
