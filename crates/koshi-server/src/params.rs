@@ -108,28 +108,24 @@ pub fn next_page(uri: &Uri, paging: Paging, total: usize) -> Option<String> {
     if paging.limit == 0 || paging.end() >= total {
         return None;
     }
-    let mut query: Vec<&str> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| !pair.is_empty() && !matches!(pair.split('=').next(), Some("limit" | "offset")))
-        .collect();
-    let paging_pairs = format!("limit={}&offset={}", paging.limit, paging.end());
-    query.push(&paging_pairs);
-    Some(format!("{}?{}", uri.path(), query.join("&")))
+    let mut pairs = selection(uri);
+    pairs.push(("limit".into(), paging.limit.to_string()));
+    pairs.push(("offset".into(), paging.end().to_string()));
+    Some(format!("{}?{}", uri.path(), serde_urlencoded::to_string(&pairs).unwrap_or_default()))
 }
 
 /// The parameters that select the rows (everything but `limit` and `offset`), in a canonical
 /// order: the key under which the size of an answer is cached.
 pub fn selection_key(uri: &Uri) -> String {
-    let mut pairs: Vec<&str> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| !pair.is_empty() && !matches!(pair.split('=').next(), Some("limit" | "offset")))
-        .collect();
+    let mut pairs = selection(uri);
     pairs.sort_unstable();
-    format!("{}?{}", uri.path(), pairs.join("&"))
+    format!("{}?{}", uri.path(), serde_urlencoded::to_string(&pairs).unwrap_or_default())
+}
+
+/// The decoded query parameters but `limit` and `offset`, in their order.
+fn selection(uri: &Uri) -> Vec<(String, String)> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    pairs.into_iter().filter(|(name, _)| name != "limit" && name != "offset").collect()
 }
 
 /// One page of a list, with whatever describes the list (`head`, e.g. the dataflow) beside it.

@@ -296,8 +296,8 @@ async fn pages_concatenate_to_the_whole_answer() {
     let (total, items) = all_pages(&app, "/api/data/MIG_STOCK?key=REF_AREA=KAZ+UZB&limit=1000").await;
     assert_eq!(total, whole.len());
     assert_eq!(&items, whole);
-    // The same answer through pages of another size, now that the total is cached.
-    let (total, items) = all_pages(&app, "/api/data/MIG_STOCK?limit=777&key=REF_AREA=KAZ+UZB").await;
+    // The same answer through pages of another size (the parameter name percent-encoded), now that the total is cached.
+    let (total, items) = all_pages(&app, "/api/data/MIG_STOCK?%6Cimit=777&key=REF_AREA=KAZ+UZB").await;
     assert_eq!((total, &items), (whole.len(), whole));
 
     let harmonised = as_json(&bank.harmonised(&query).unwrap());
