@@ -375,6 +375,19 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_edit_away() {
+        for (a, b) in [("KAZ", "KAZ"), ("KAZ", "KAZZ"), ("KAZ", "KZ"), ("KAZ", "KAX"), ("KAZ", "XAZ"), ("", "K")] {
+            assert!(super::within_one_edit(a, b) && super::within_one_edit(b, a), "{a} {b}");
+        }
+        for (a, b) in [("KAZ", "ZAK"), ("KAZ", "K"), ("KAZ", "KAZZZ"), ("KAZ", "UZB"), ("KZ-ALA", "KZ-AKM")] {
+            assert!(!super::within_one_edit(a, b) && !super::within_one_edit(b, a), "{a} {b}");
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DiscrepancyParams {

@@ -184,3 +184,36 @@ impl IntoResponse for JsonBytes {
         ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], self.0).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_defaults_bounds_and_slices() {
+        assert_eq!(Paging::parse(None, None).unwrap(), Paging { limit: DEFAULT_PAGE_SIZE, offset: 0 });
+        assert_eq!(Paging::parse(Some("10000"), Some("5")).unwrap(), Paging { limit: 10_000, offset: 5 });
+        assert_eq!(Paging::parse(Some("10001"), None).unwrap_err().status, StatusCode::PAYLOAD_TOO_LARGE);
+        for bad in ["-1", "", "1e3", "0x10", "2.0"] {
+            assert_eq!(Paging::parse(Some(bad), None).unwrap_err().code, "BAD_PARAMETER", "{bad}");
+        }
+        let page = Paging { limit: 2, offset: 3 };
+        assert_eq!(page.slice(&[0, 1, 2, 3, 4, 5]), &[3, 4]);
+        assert_eq!(page.slice(&[0, 1, 2, 3]), &[3]);
+        assert!(page.slice(&[0, 1]).is_empty());
+        assert!(Paging { limit: usize::MAX, offset: 1 }.contains(usize::MAX - 1));
+    }
+
+    #[test]
+    fn the_next_page_keeps_the_selection_and_moves_the_offset() {
+        let uri: Uri = "/api/data/MIG_EXT?key=KAZ.WLD._T._T.NET+ARR&%6Cimit=10&offset=20".parse().unwrap();
+        let paging = Paging { limit: 10, offset: 20 };
+        assert_eq!(next_page(&uri, paging, 31).as_deref(), Some("/api/data/MIG_EXT?key=KAZ.WLD._T._T.NET+ARR&limit=10&offset=30"));
+        assert_eq!(next_page(&uri, paging, 30), None);
+        assert_eq!(next_page(&uri, Paging { limit: 0, offset: 0 }, 30), None);
+        let reordered: Uri = "/api/data/MIG_EXT?offset=0&as_of=2020&key=KAZ.WLD._T._T.NET%20ARR".parse().unwrap();
+        assert_ne!(selection_key(&reordered), selection_key(&uri));
+        let same: Uri = "/api/data/MIG_EXT?as_of=2020&key=KAZ.WLD._T._T.NET+ARR&limit=5".parse().unwrap();
+        assert_eq!(selection_key(&reordered), selection_key(&same));
+    }
+}
