@@ -6,7 +6,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use koshi_core::{ObsStatus, Observation, Text};
@@ -117,11 +116,12 @@ fn main() {
         assert_eq!(rows.len(), YEARS);
     }
 
-    let shared = Arc::new(Mutex::new(bank));
+    drop(bank);
+    let app = koshi_server::App::open(std::path::Path::new(&path), &koshi_server::ServerConfig::default()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = koshi_server::router(shared);
+    let app = koshi_server::router(app);
     runtime.spawn(async move { axum::serve(listener, app).await });
     let mut http = Vec::new();
     for k in &keys {

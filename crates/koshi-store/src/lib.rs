@@ -5,6 +5,7 @@
 //! dataflow, source and label; writing the same content again creates nothing, and changed
 //! content creates a new release (a new vintage) beside the old one.
 
+mod page;
 mod query;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use koshi_core::{Catalogue, Date, Observation};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
+pub use page::Generation;
 pub use query::{
     CheckFinding, DataflowSummary, DiscrepancyRow, HarmonisedRow, ObservationRow, Query, ReleaseInfo, SourceSummary,
 };

@@ -177,7 +177,7 @@ const OBS_SELECT: &str = "SELECT s.series_key, o.time_period, o.value, o.printed
     JOIN series s ON s.id = o.series_id";
 
 impl Bank {
-    fn series_ids(&self, q: &Query) -> Result<Vec<(i64, Vec<String>)>> {
+    pub(crate) fn series_ids(&self, q: &Query) -> Result<Vec<(i64, Vec<String>)>> {
         let df = self
             .catalogue()
             .dataflow(&q.dataflow)
@@ -297,7 +297,7 @@ impl Bank {
     }
 
     /// The query with predecessor regions added to its REF_AREA filter, and a note for each.
-    fn with_predecessors(&self, q: &Query) -> (Query, HashMap<String, String>) {
+    pub(crate) fn with_predecessors(&self, q: &Query) -> (Query, HashMap<String, String>) {
         let mut notes = HashMap::new();
         if !q.include_predecessors {
             return (q.clone(), notes);

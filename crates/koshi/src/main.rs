@@ -323,9 +323,11 @@ fn run() -> Result<std::process::ExitCode> {
                 eprintln!("the data bank {} is empty: loading the bundled datasets", cli.db.display());
                 load_bundled(&mut bank, Format::Table)?;
             }
+            // The server opens its own pool of read connections on the file.
+            drop(bank);
             eprintln!("serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)");
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(koshi_server::serve(bank, *addr))?;
+            runtime.block_on(koshi_server::serve(&cli.db, *addr))?;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -1,0 +1,54 @@
+//! Answers that are slow to compute (the defect report, discrepancies, counts, the size of a
+//! large answer) kept until the bank changes: every entry belongs to one [`Generation`].
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use koshi_store::Generation;
+
+/// Entries are few (one per distinct parameter set); past this many the cache starts afresh.
+const MAX_ENTRIES: usize = 256;
+
+/// The generation the entries belong to, and the entries.
+type Entries<K, V> = (Option<Generation>, HashMap<K, Arc<V>>);
+
+pub struct GenerationCache<K, V> {
+    entries: Mutex<Entries<K, V>>,
+    /// Held while computing, so that concurrent requests for a cold entry compute it once.
+    computing: Mutex<()>,
+    computations: AtomicU64,
+}
+
+impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
+    fn default() -> Self {
+        GenerationCache { entries: Mutex::new((None, HashMap::new())), computing: Mutex::new(()), computations: AtomicU64::new(0) }
+    }
+}
+
+impl<K: Eq + Hash, V> GenerationCache<K, V> {
+    pub fn get(&self, generation: Generation, key: &K) -> Option<Arc<V>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        (entries.0 == Some(generation)).then(|| entries.1.get(key).cloned()).flatten()
+    }
+
+    pub fn insert(&self, generation: Generation, key: K, value: Arc<V>) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.0 != Some(generation) || entries.1.len() >= MAX_ENTRIES {
+            *entries = (Some(generation), HashMap::new());
+        }
+        entries.1.insert(key, value);
+        self.computations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Taken before computing an entry; check [`GenerationCache::get`] again once held.
+    pub fn computing(&self) -> MutexGuard<'_, ()> {
+        self.computing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many entries were computed since the server started.
+    pub fn computations(&self) -> u64 {
+        self.computations.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,125 @@
+//! One error shape for every answer that is not a success:
+//! `{"error": {"status": 400, "code": "BAD_PARAMETER", "message": "…"}}`. Errors the handlers
+//! raise are built here; errors raised below them (axum's 405, a body-limit rejection, a panic)
+//! are rewritten into the same shape by [`json_errors`].
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::{MAX_BODY_BYTES, MAX_URI_BYTES};
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// A stable machine-readable code: `BAD_PARAMETER`, `UNKNOWN_CODE`, `NOT_FOUND`, …
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+
+    pub fn bad_parameter(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BAD_PARAMETER", message)
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", message)
+    }
+
+    pub fn unknown_dataflow(id: &str) -> Self {
+        Self::not_found("UNKNOWN_DATAFLOW", format!("unknown dataflow `{id}` (GET /api/dataflows lists them)"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "status": self.status.as_u16(), "code": self.code, "message": self.message } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<koshi_store::StoreError> for ApiError {
+    fn from(e: koshi_store::StoreError) -> Self {
+        match e {
+            koshi_store::StoreError::Invalid(m) => ApiError::bad_parameter(m),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+/// Unknown routes.
+pub async fn route_not_found(request: Request) -> ApiError {
+    ApiError::not_found(
+        "NOT_FOUND",
+        format!("no such endpoint `{}` (the API is under /api/: health, dataflows, data/{{dataflow}}, …)", request.uri().path()),
+    )
+}
+
+/// Refuse over-long URLs (414) and request bodies over the limit (413) before any handler runs.
+pub async fn request_limits(request: Request, next: Next) -> Response {
+    let uri_len = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "URI_TOO_LONG",
+            format!("the URL is {uri_len} bytes, over the limit of {MAX_URI_BYTES}: ask for fewer codes per request"),
+        )
+        .into_response();
+    }
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return body_too_large().into_response();
+    }
+    next.run(request).await
+}
+
+fn body_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "BODY_TOO_LARGE",
+        format!("request bodies are limited to {MAX_BODY_BYTES} bytes (the API takes its parameters in the URL)"),
+    )
+}
+
+/// Rewrite an error response that is not already JSON (axum's 405, a body-limit or
+/// panic rejection) into the one error shape, keeping its status and headers (`Allow`).
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let error = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("GET").to_string();
+            ApiError::new(status, "METHOD_NOT_ALLOWED", format!("this endpoint answers {allowed} only"))
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
+        StatusCode::NOT_FOUND => ApiError::not_found("NOT_FOUND", "not found"),
+        s if s.is_server_error() => ApiError::new(s, "INTERNAL", "the server failed on this request"),
+        s => ApiError::new(s, "BAD_REQUEST", s.canonical_reason().unwrap_or("bad request")),
+    };
+    let rewritten = error.into_response();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let (_, body) = rewritten.into_parts();
+    Response::from_parts(parts, Body::new(body))
+}
