@@ -118,6 +118,10 @@ pub fn period_start(text: &str) -> Result<Date, String> {
     if let Some((a, _)) = t.split_once('/') {
         return period_start(a);
     }
+    // Byte positions below are only meaningful for ASCII text (`€€7` has length 7 too).
+    if !t.is_ascii() {
+        return Err(bad());
+    }
     if t.len() == 7 && (t.as_bytes()[5] == b'Q' || t.as_bytes()[5] == b'S') {
         let year: i32 = t[..4].parse().map_err(|_| bad())?;
         let n: u8 = t[6..].parse().map_err(|_| bad())?;
@@ -143,7 +147,7 @@ mod tests {
         for ok in ["2017", "2024-01", "2024-12-31", "2019-Q4", "2000/2017", "1991/2017"] {
             assert!(validate_time_period(ok).is_ok(), "{ok}");
         }
-        for bad in ["17", "2024-13", "2024-Q5", "2017/2000", "year", "2024-1"] {
+        for bad in ["17", "2024-13", "2024-Q5", "2017/2000", "year", "2024-1", "€€7", "2024-€1", "€€€€"] {
             assert!(validate_time_period(bad).is_err(), "{bad}");
         }
     }

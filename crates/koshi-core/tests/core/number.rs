@@ -238,6 +238,14 @@ proptest! {
         }
     }
 
+    /// Periods come from files, URLs and the command line: any text gets an answer, never a panic.
+    #[test]
+    fn period_checks_never_panic(text in prop_oneof![any::<String>(), "[0-9€Q/S\\-]{0,12}"]) {
+        if koshi_core::observation::validate_time_period(&text).is_ok() {
+            prop_assert!(text.trim().is_ascii(), "{text:?}");
+        }
+    }
+
     #[test]
     fn printed_forms_read_back_exactly(value in finite_f64(), style in 0..6usize, sep in 0..5usize, sign in 0..6usize, upper in any::<bool>()) {
         let (text, mark) = printed(value, style, sep, sign, upper);
