@@ -36,8 +36,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
 use koshi_core::structure::Dataflow;
-use koshi_core::{Catalogue, Date};
-use koshi_store::{Bank, CheckFinding, DiscrepancyRow, Generation, Query, StoreError};
+use koshi_core::Catalogue;
+use koshi_store::{Bank, CheckFinding, DiscrepancyRow, Generation, Query, QueryError, QueryText, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -294,98 +294,28 @@ fn read_page<T>(
     Ok((items, known_total.unwrap_or(seen)))
 }
 
-/// A store query from the request, every parameter checked: an unknown code, source or a
-/// malformed date is a 400 naming it, never an empty answer.
+/// A store query from the request, every parameter checked by the one request grammar the CLI
+/// uses too: an unknown code, source or a malformed date is a 400 naming it, never an empty answer.
 fn data_query(catalogue: &Catalogue, df: &Dataflow, p: &DataRequest, predecessors: bool) -> Result<Query, ApiError> {
-    let dims: Vec<String> = df.dimensions.iter().map(|d| d.id.clone()).collect();
-    let filters = match p.key.as_deref() {
-        Some(k) => parse_key(&dims, k).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "BAD_KEY", format!("key: {m}")))?,
-        None => Vec::new(),
-    };
-    let mut unknown = Vec::new();
-    for (dim, codes) in &filters {
-        for code in codes.iter().filter(|c| !catalogue.is_valid_code(df, dim, c)) {
-            let list = catalogue.codelist_for(df, dim);
-            let hint = list.map(|l| code_suggestions(l, code)).filter(|s| !s.is_empty());
-            let hint = hint.map(|s| format!(", did you mean {}?", s.join(" or "))).unwrap_or_default();
-            let listing = list.map(|l| format!(" (GET /api/codelists/{} lists them)", l.id)).unwrap_or_default();
-            unknown.push(format!("{dim} has no code `{code}`{hint}{listing}"));
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "UNKNOWN_CODE", format!("key: {}", unknown.join("; "))));
-    }
-    let as_of = p
-        .as_of
-        .as_deref()
-        .map(|t| Date::parse_loose(t).map_err(|e| ApiError::bad_parameter(format!("as_of: {e}"))))
-        .transpose()?;
-    if let Some(source) = p.source.as_deref()
-        && catalogue.source(source).is_none()
-    {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "UNKNOWN_SOURCE",
-            format!("source: unknown source `{source}` (GET /api/sources lists them)"),
-        ));
-    }
-    for (name, period) in [("from", &p.from), ("to", &p.to)] {
-        if let Some(period) = period.as_deref() {
-            // The period grammar slices by bytes: anything but ASCII is not a period anyway.
-            let checked = if period.is_ascii() { koshi_core::observation::validate_time_period(period) } else { Err(String::new()) };
-            checked.map_err(|_| {
-                ApiError::bad_parameter(format!("{name}: `{period}` is not a period (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or YYYY-Sn)"))
-            })?;
-        }
-    }
-    Ok(Query {
-        dataflow: df.id.clone(),
-        filters,
-        as_of,
+    let text = QueryText {
+        keys: p.key.iter().cloned().collect(),
+        as_of: p.as_of.clone(),
         source: p.source.clone(),
-        period_from: p.from.clone(),
-        period_to: p.to.clone(),
-        include_predecessors: predecessors,
+        from: p.from.clone(),
+        to: p.to.clone(),
+        predecessors,
+    };
+    Query::checked(catalogue, &df.id, &text).map_err(|e| match &e {
+        QueryError::UnknownDataflow { dataflow, .. } => ApiError::unknown_dataflow(dataflow),
+        QueryError::Key(_) => {
+            let code = if e.is_unknown_code() { "UNKNOWN_CODE" } else { "BAD_KEY" };
+            ApiError::new(StatusCode::BAD_REQUEST, code, format!("{e} (GET /api/codelists/{{id}} lists the codes)"))
+        }
+        QueryError::UnknownSource(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "UNKNOWN_SOURCE", format!("source: {e} (GET /api/sources lists them)"))
+        }
+        QueryError::AsOf(_) | QueryError::Period { .. } => ApiError::bad_parameter(e.to_string()),
     })
-}
-
-/// Codes a mistyped `code` may have meant: the code a label or known spelling stands for, or
-/// codes one edit away.
-fn code_suggestions(list: &koshi_core::Codelist, code: &str) -> Vec<String> {
-    if let Some(resolved) = list.resolve(code) {
-        return vec![resolved.to_string()];
-    }
-    let wanted = code.to_uppercase();
-    list.codes.iter().filter(|c| within_one_edit(&c.id.to_uppercase(), &wanted)).take(5).map(|c| c.id.clone()).collect()
-}
-
-fn within_one_edit(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
-    if long.len() - short.len() > 1 {
-        return false;
-    }
-    let prefix = short.iter().zip(long.iter()).take_while(|(x, y)| x == y).count();
-    if short.len() == long.len() {
-        // One substitution (or none).
-        short[prefix..].iter().skip(1).eq(long[prefix..].iter().skip(1))
-    } else {
-        // One insertion.
-        short[prefix..].iter().eq(long[prefix + 1..].iter())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn one_edit_away() {
-        for (a, b) in [("KAZ", "KAZ"), ("KAZ", "KAZZ"), ("KAZ", "KZ"), ("KAZ", "KAX"), ("KAZ", "XAZ"), ("", "K")] {
-            assert!(super::within_one_edit(a, b) && super::within_one_edit(b, a), "{a} {b}");
-        }
-        for (a, b) in [("KAZ", "ZAK"), ("KAZ", "K"), ("KAZ", "KAZZZ"), ("KAZ", "UZB"), ("KZ-ALA", "KZ-AKM")] {
-            assert!(!super::within_one_edit(a, b) && !super::within_one_edit(b, a), "{a} {b}");
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -504,83 +434,3 @@ pub async fn serve(db: &Path, addr: SocketAddr) -> Result<(), ServeError> {
         .await?;
     Ok(())
 }
-
-#[derive(Debug, Deserialize, Default)]
-pub struct DataParams {
-    pub key: Option<String>,
-    pub as_of: Option<String>,
-    pub source: Option<String>,
-    #[serde(default)]
-    pub harmonised: bool,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Include regions that ceased to exist and whose territory passed to the requested ones.
-    #[serde(default)]
-    pub predecessors: bool,
-}
-
-/// Turn an SDMX-style key (`A.B+C..D`) or `DIM=CODE,DIM=CODE` into filters.
-pub fn parse_key(dimensions: &[String], key: &str) -> Result<Vec<(String, Vec<String>)>, String> {
-    let key = key.trim();
-    if key.is_empty() {
-        return Ok(Vec::new());
-    }
-    if key.contains('=') {
-        let mut filters: Vec<(String, Vec<String>)> = Vec::new();
-        for part in key.split([',', ';', '&']).filter(|p| !p.trim().is_empty()) {
-            let (dim, code) = part.split_once('=').ok_or_else(|| format!("`{part}` is not DIM=CODE"))?;
-            let dim = dim.trim().to_string();
-            if !dimensions.contains(&dim) {
-                return Err(format!("no dimension `{dim}` (dimensions: {})", dimensions.join(", ")));
-            }
-            // In a query string `+` arrives as a space.
-            let codes: Vec<String> = code.split(['+', ' ']).filter(|c| !c.is_empty()).map(|c| c.trim().to_string()).collect();
-            match filters.iter_mut().find(|(d, _)| *d == dim) {
-                Some((_, existing)) => existing.extend(codes),
-                None => filters.push((dim, codes)),
-            }
-        }
-        return Ok(filters);
-    }
-    let parts: Vec<&str> = key.split('.').collect();
-    if parts.len() != dimensions.len() {
-        return Err(format!(
-            "key `{key}` has {} parts but the dataflow has {} dimensions ({})",
-            parts.len(),
-            dimensions.len(),
-            dimensions.join(".")
-        ));
-    }
-    Ok(dimensions
-        .iter()
-        .zip(parts)
-        .filter(|(_, p)| !p.is_empty())
-        .map(|(d, p)| (d.clone(), p.split(['+', ' ']).filter(|c| !c.is_empty()).map(String::from).collect()))
-        .collect())
-}
-
-/// Build a store query from API or CLI parameters.
-pub fn build_query(bank: &Bank, dataflow: &str, params: &DataParams) -> Result<Query, String> {
-    let df = bank.catalogue().dataflow(dataflow).ok_or_else(|| format!("unknown dataflow `{dataflow}`"))?;
-    let dims: Vec<String> = df.dimensions.iter().map(|d| d.id.clone()).collect();
-    let filters = match &params.key {
-        Some(k) => parse_key(&dims, k)?,
-        None => Vec::new(),
-    };
-    let as_of = params
-        .as_of
-        .as_deref()
-        .map(Date::parse_loose)
-        .transpose()
-        .map_err(|e| format!("as_of: {e}"))?;
-    Ok(Query {
-        dataflow: dataflow.to_string(),
-        filters,
-        as_of,
-        source: params.source.clone(),
-        period_from: params.from.clone(),
-        period_to: params.to.clone(),
-        include_predecessors: params.predecessors,
-    })
-}
-

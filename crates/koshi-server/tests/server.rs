@@ -174,7 +174,7 @@ async fn every_error_has_the_same_json_shape() {
         ("/api/codelists/NOPE", StatusCode::NOT_FOUND, "UNKNOWN_CODELIST", "NOPE"),
         ("/api/nothing", StatusCode::NOT_FOUND, "NOT_FOUND", "/api/nothing"),
         ("/nothing/at/all", StatusCode::NOT_FOUND, "NOT_FOUND", "/nothing"),
-        ("/api/data/MIG_EXT?key=KAZ.WLD", bad, "BAD_KEY", "5 dimensions"),
+        ("/api/data/MIG_EXT?key=KAZ.WLD", bad, "BAD_KEY", "5 dimension(s)"),
         ("/api/data/MIG_EXT?key=PLANET=EARTH", bad, "BAD_KEY", "PLANET"),
         ("/api/data/MIG_EXT?key=REF_AREA=ZZZ", bad, "UNKNOWN_CODE", "`ZZZ`"),
         ("/api/data/MIG_EXT?key=KAZZ.WLD._T._T.NET", bad, "UNKNOWN_CODE", "did you mean KAZ"),

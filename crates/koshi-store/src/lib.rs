@@ -7,6 +7,7 @@
 
 mod page;
 mod query;
+mod request;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,6 +18,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
 pub use page::Generation;
+pub use request::{QueryError, QueryText};
 pub use query::{
     CheckFinding, DataflowSummary, DiscrepancyRow, HarmonisedRow, ObservationRow, Query, ReleaseInfo, SourceSummary,
 };

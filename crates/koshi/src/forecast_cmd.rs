@@ -45,7 +45,7 @@ koshi forecast MIG_INT --key .ARR --horizon 3 --reconcile        # regions that 
 pub struct Args {
     /// The dataflow (e.g. MIG_EXT, MIG_INT, MIG_STOCK).
     dataflow: String,
-    /// Which series: a dotted SDMX key (KAZ.WLD._T._T.NET; empty part = any) or DIM=CODE[+CODE]. Repeatable.
+    /// Which series: a dotted SDMX key (KAZ.WLD._T._T.NET; empty part = any) or DIM=CODE[+CODE]; repeated keys combine with AND.
     #[arg(long, required = true)]
     key: Vec<String>,
     /// Periods to forecast after the last one of history (1 to 100).
@@ -104,7 +104,7 @@ koshi backtest MIG_EXT --key REF_AREA=KAZ+KGZ --key MEASURE=NET --format csv"
 pub struct BacktestArgs {
     /// The dataflow (e.g. MIG_EXT).
     dataflow: String,
-    /// Which series: a dotted SDMX key or DIM=CODE[+CODE]. Repeatable.
+    /// Which series: a dotted SDMX key or DIM=CODE[+CODE]; repeated keys combine with AND.
     #[arg(long, required = true)]
     key: Vec<String>,
     /// Periods ahead forecast at each origin (1 to 100).
@@ -183,35 +183,11 @@ fn year_ranges(years: &[i32]) -> String {
     parts.join(", ")
 }
 
-/// Filters from `--key` arguments: each is a dotted key or DIM=CODE list; repeated keys add up.
-/// A dotted key with more parts than dimensions is accepted when the extra leading parts are
-/// empty (`..ARR` for the two-dimensional MIG_INT), with a note.
+/// Filters from `--key` arguments, in the one key grammar (`koshi_core::key`): repeated keys
+/// combine with AND, every code is checked against its code list.
 pub(crate) fn key_filters(bank: &Bank, dataflow: &str, keys: &[String]) -> Result<Vec<(String, Vec<String>)>> {
-    let df = bank.catalogue().dataflow(dataflow).with_context(|| {
-        let ids: Vec<&str> = bank.catalogue().dataflows.iter().map(|d| d.id.as_str()).collect();
-        format!("unknown dataflow `{dataflow}` (there are {})", ids.join(", "))
-    })?;
-    let dims: Vec<String> = df.dimensions.iter().map(|d| d.id.clone()).collect();
-    let mut filters: Vec<(String, Vec<String>)> = Vec::new();
-    for key in keys {
-        let mut key = key.trim().to_string();
-        if !key.contains('=') {
-            let parts = key.split('.').count();
-            let extra = parts.saturating_sub(dims.len());
-            if extra > 0 && key.starts_with(&".".repeat(extra)) {
-                let trimmed = key[extra..].to_string();
-                eprintln!("note: {dataflow} has {} dimensions ({}): reading key `{key}` as `{trimmed}`", dims.len(), dims.join("."));
-                key = trimmed;
-            }
-        }
-        for (dim, codes) in koshi_server::parse_key(&dims, &key).map_err(anyhow::Error::msg)? {
-            match filters.iter_mut().find(|(d, _)| *d == dim) {
-                Some((_, existing)) => existing.retain(|c| codes.contains(c)),
-                None => filters.push((dim, codes)),
-            }
-        }
-    }
-    Ok(filters)
+    let text = koshi_store::QueryText { keys: keys.to_vec(), ..Default::default() };
+    Ok(Query::checked(bank.catalogue(), dataflow, &text)?.filters)
 }
 
 fn is_year(p: &str) -> Option<i32> {

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use koshi_ingest::{IngestOptions, Input, LoadError};
-use koshi_store::{Bank, WriteOutcome};
+use koshi_store::{Bank, Query, WriteOutcome};
 use output::{num, print, Format, Printable};
 
 #[derive(Parser)]
@@ -67,11 +67,14 @@ creates nothing; changed content creates a new release.\n\nSee data/bundled/mapp
     /// Observations of a dataflow, with source, definition, release and citation.
     #[command(long_about = "Observations of a dataflow. Each row is one source's figure under one definition, from \
 the latest release (or the latest on or before --as-of). --harmonised picks one figure per key and period by the \
-dataflow's reconciliation policy and says which source won and why.\n\nKeys: --key DIM=CODE (repeatable; CODE may be \
-A+B), or an SDMX key with codes in dimension order: --key KAZ.WLD._T._T.NET (empty part = any).")]
+dataflow's reconciliation policy and says which source won and why.\n\nKeys (the same grammar in every command and in the HTTP API): an SDMX key with codes in dimension order, \
+--key KAZ.WLD._T._T.NET (an empty part means any code, `+` means or: KAZ+RUS), or DIM=CODE items joined by `,`: \
+--key REF_AREA=KAZ,MEASURE=NET+ARR. Repeated --key options combine with AND: a dimension constrained twice keeps \
+the codes both allow. Every code is checked against its code list; a mistyped one is named with near codes \
+(`koshi codelist AREA` lists them).")]
     Query {
         dataflow: String,
-        /// A filter DIM=CODE[+CODE…], or a dotted SDMX key. Repeatable.
+        /// A dotted SDMX key or DIM=CODE[+CODE…] items; repeated keys combine with AND.
         #[arg(long)]
         key: Vec<String>,
         /// What was known on this date (YYYY-MM-DD): releases dated later are ignored.
@@ -186,16 +189,15 @@ fn run() -> Result<std::process::ExitCode> {
         }
         Command::Query { dataflow, key, as_of, source, harmonised, from, to, predecessors, format } => {
             let bank = open(&cli)?;
-            let params = koshi_server::DataParams {
-                key: None,
+            let text = koshi_store::QueryText {
+                keys: key.clone(),
                 as_of: as_of.clone(),
                 source: source.clone(),
-                harmonised: *harmonised,
                 from: from.clone(),
                 to: to.clone(),
                 predecessors: *predecessors,
             };
-            query(&bank, dataflow, key, params, *format)?;
+            query(&bank, dataflow, &text, *harmonised, *format)?;
         }
         Command::Sources { format } => {
             let bank = open(&cli)?;
@@ -436,10 +438,8 @@ fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects
     }
 }
 
-fn query(bank: &Bank, dataflow: &str, keys: &[String], params: koshi_server::DataParams, format: Format) -> Result<()> {
-    let harmonised = params.harmonised;
-    let params = koshi_server::DataParams { key: Some(keys.join(",")), ..params };
-    let q = koshi_server::build_query(bank, dataflow, &params).map_err(anyhow::Error::msg)?;
+fn query(bank: &Bank, dataflow: &str, text: &koshi_store::QueryText, harmonised: bool, format: Format) -> Result<()> {
+    let q = Query::checked(bank.catalogue(), dataflow, text)?;
     if harmonised {
         let items = bank.harmonised(&q)?;
         let rows = items

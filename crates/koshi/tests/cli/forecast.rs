@@ -101,7 +101,7 @@ fn regional_arrivals_add_up_to_the_national_total_and_say_the_history_is_short()
     let out = koshi()
         .arg("--db")
         .arg(db)
-        .args(["forecast", "MIG_INT", "--key", "..ARR", "--horizon", "3", "--reconcile", "--format", "json"])
+        .args(["forecast", "MIG_INT", "--key", ".ARR", "--horizon", "3", "--reconcile", "--format", "json"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

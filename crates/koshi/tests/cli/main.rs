@@ -223,6 +223,11 @@ fn output_formats_and_clear_errors() {
     let bad = koshi().arg("--db").arg(db).args(["query", "MIG_EXT", "--key", "NOPE=KAZ"]).output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no dimension `NOPE`"));
+    // An unknown code is named with near codes, never an empty answer with exit 0.
+    let typo = koshi().arg("--db").arg(db).args(["query", "MIG_EXT", "--key", "KAZZ.WLD._T._T.NET"]).output().unwrap();
+    assert!(!typo.status.success(), "{typo:?}");
+    let message = String::from_utf8_lossy(&typo.stderr);
+    assert!(message.contains("`KAZZ` is not a code of dimension REF_AREA") && message.contains("did you mean KAZ"), "{message}");
     let far = koshi().arg("--db").arg(db).args(["forecast", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--horizon", "1000"]).output().unwrap();
     assert!(!far.status.success());
     assert!(String::from_utf8_lossy(&far.stderr).contains("from 1 to 100 periods, not 1000"), "{far:?}");
