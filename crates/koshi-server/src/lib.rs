@@ -314,7 +314,8 @@ fn data_query(catalogue: &Catalogue, df: &Dataflow, p: &DataRequest, predecessor
         QueryError::UnknownSource(_) => {
             ApiError::new(StatusCode::BAD_REQUEST, "UNKNOWN_SOURCE", format!("source: {e} (GET /api/sources lists them)"))
         }
-        QueryError::AsOf(_) | QueryError::Period { .. } => ApiError::bad_parameter(e.to_string()),
+        QueryError::AsOf(reason) => ApiError::bad_parameter(format!("as_of: {reason}")),
+        QueryError::Period { .. } => ApiError::bad_parameter(e.to_string()),
     })
 }
 
