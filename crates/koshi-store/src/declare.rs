@@ -4,6 +4,7 @@
 //! again with other content is refused (figures already stored under it would change meaning).
 
 use koshi_core::structure::{parse_declarations, Dataflow, Declarations, Source};
+use koshi_core::Catalogue;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
@@ -41,6 +42,45 @@ impl Bank {
     /// lists and sources); an id of the bundled catalogue is refused. `origin` says where they
     /// were declared (a command, a mapping file) and names them in errors.
     pub fn declare(&mut self, origin: &str, declarations: &Declarations) -> Result<Vec<DeclareOutcome>> {
+        let (new, outcomes) = self.new_declarations(origin, declarations)?;
+        if new.is_empty() {
+            return Ok(outcomes);
+        }
+        let mut catalogue = self.catalogue.clone();
+        catalogue.add_declared(origin, &new)?;
+        self.write(|bank| {
+            let mut insert = bank.conn.prepare_cached(
+                "INSERT INTO declaration(kind, item_id, definition, origin, declared_at)
+                 VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%d %H:%M:%S', 'now'))",
+            )?;
+            for s in &new.sources {
+                insert.execute(params!["source", s.id, to_json(s)?, origin])?;
+                upsert_source(&bank.conn, s)?;
+            }
+            for df in &new.dataflows {
+                insert.execute(params!["dataflow", df.id, to_json(df)?, origin])?;
+                upsert_dataflow(&bank.conn, df)?;
+            }
+            Ok(())
+        })?;
+        self.catalogue = catalogue;
+        Ok(outcomes)
+    }
+
+    /// The catalogue as it would be with `declarations` (checked as [`Bank::declare`] does),
+    /// without writing anything: to read a file against sources it declares before writing.
+    pub fn catalogue_with(&self, origin: &str, declarations: &Declarations) -> Result<Catalogue> {
+        let (new, _) = self.new_declarations(origin, declarations)?;
+        let mut catalogue = self.catalogue.clone();
+        if !new.is_empty() {
+            catalogue.add_declared(origin, &new)?;
+        }
+        Ok(catalogue)
+    }
+
+    /// The declarations not yet in the bank, and what declaring each would do. An id declared
+    /// before with other content is refused.
+    fn new_declarations(&self, origin: &str, declarations: &Declarations) -> Result<(Declarations, Vec<DeclareOutcome>)> {
         let mut new = Declarations::default();
         let mut outcomes = Vec::new();
         for s in &declarations.sources {
@@ -65,28 +105,7 @@ impl Bank {
             };
             outcomes.push(DeclareOutcome { outcome, kind: "dataflow", id: df.id.clone(), name: df.name.en.clone() });
         }
-        if new.is_empty() {
-            return Ok(outcomes);
-        }
-        let mut catalogue = self.catalogue.clone();
-        catalogue.add_declared(origin, &new)?;
-        self.write(|bank| {
-            let mut insert = bank.conn.prepare_cached(
-                "INSERT INTO declaration(kind, item_id, definition, origin, declared_at)
-                 VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%d %H:%M:%S', 'now'))",
-            )?;
-            for s in &new.sources {
-                insert.execute(params!["source", s.id, to_json(s)?, origin])?;
-                upsert_source(&bank.conn, s)?;
-            }
-            for df in &new.dataflows {
-                insert.execute(params!["dataflow", df.id, to_json(df)?, origin])?;
-                upsert_dataflow(&bank.conn, df)?;
-            }
-            Ok(())
-        })?;
-        self.catalogue = catalogue;
-        Ok(outcomes)
+        Ok((new, outcomes))
     }
 
     /// A declared item and when and where it was declared.

@@ -4,6 +4,7 @@ mod flows_cmd;
 mod forecast_cmd;
 mod gravity_cmd;
 mod output;
+mod structure_cmd;
 
 use std::path::PathBuf;
 
@@ -11,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use koshi_ingest::{IngestOptions, Input, LoadError};
-use koshi_store::{Bank, WriteOutcome};
+use koshi_store::{Bank, BundleState, WriteOutcome};
 use output::{num, print, Format, Printable};
 
 #[derive(Parser)]
@@ -141,7 +142,11 @@ A+B), or an SDMX key with codes in dimension order: --key KAZ.WLD._T._T.NET (emp
     Backtest(forecast_cmd::BacktestArgs),
     /// Migration indices (Bell et al.) of an origin–destination table, or of regional arrivals and departures.
     Indices(flows_cmd::IndicesArgs),
-    /// Serve the JSON API; creates the bank and loads the bundled datasets if it is empty.
+    /// Declare a source of your own (an agency or publication koshi does not know), kept in the bank.
+    Source(structure_cmd::SourceArgs),
+    /// Declare dataflows (and sources) of your own from a TOML file shaped as data/structure/dataflows.toml.
+    Dataflow(structure_cmd::DataflowArgs),
+    /// Serve the JSON API; creates the bank and loads (or finishes, or refreshes) the bundled datasets first.
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -217,6 +222,7 @@ fn run() -> Result<std::process::ExitCode> {
                         r.source.clone(),
                         r.label.clone(),
                         r.release_date.clone(),
+                        r.revision.to_string(),
                         r.observations.to_string(),
                         r.origin.clone(),
                     ]
@@ -224,7 +230,11 @@ fn run() -> Result<std::process::ExitCode> {
                 .collect();
             print(
                 *format,
-                &Printable { columns: vec!["id", "dataflow", "source", "release", "date", "observations", "origin"], rows, items: &items },
+                &Printable {
+                    columns: vec!["id", "dataflow", "source", "release", "date", "revision", "observations", "origin"],
+                    rows,
+                    items: &items,
+                },
             )?;
         }
         Command::Dataflows { format } => {
@@ -316,11 +326,27 @@ fn run() -> Result<std::process::ExitCode> {
         Command::Flows(args) => return flows_cmd::run(&cli.db, args),
         Command::Backtest(args) => return forecast_cmd::run_backtest(&cli.db, args),
         Command::Indices(args) => return flows_cmd::run_indices(&cli.db, args),
+        Command::Source(args) => return structure_cmd::run_source(&cli.db, args),
+        Command::Dataflow(args) => return structure_cmd::run_dataflow(&cli.db, args),
         Command::Serve { addr } => {
             let mut bank = open(&cli)?;
-            if bank.is_empty()? {
-                eprintln!("the data bank {} is empty: loading the bundled datasets", cli.db.display());
-                load_bundled(&mut bank, Format::Table)?;
+            let db = cli.db.display();
+            match koshi_ingest::bundle_state(&mut bank)? {
+                BundleState::Complete { fingerprint, completed_at } => {
+                    eprintln!("the bundled datasets are complete in {db} (bundle {fingerprint}, loaded {completed_at})");
+                }
+                BundleState::NotLoaded if bank.is_empty()? => {
+                    eprintln!("the data bank {db} is empty: loading the bundled datasets (one transaction)");
+                    load_bundled(&mut bank, Format::Table)?;
+                }
+                BundleState::NotLoaded => {
+                    eprintln!("the bundled datasets are not completely in {db}: finishing them (one transaction)");
+                    load_bundled(&mut bank, Format::Table)?;
+                }
+                BundleState::Stale { loaded, current, .. } => {
+                    eprintln!("{db} holds bundle {loaded}; this koshi ships {current}: refreshing (one transaction)");
+                    load_bundled(&mut bank, Format::Table)?;
+                }
             }
             eprintln!("serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)");
             let runtime = tokio::runtime::Runtime::new()?;
@@ -366,6 +392,7 @@ fn load_bundled(bank: &mut Bank, format: Format) -> Result<()> {
     let loaded = koshi_ingest::load_bundled(bank, &mut |file, i, _| {
         bar.set_position(i as u64);
         bar.set_message(file.to_string());
+        std::ops::ControlFlow::Continue(())
     });
     bar.finish_and_clear();
     let loaded = match loaded {
@@ -382,11 +409,15 @@ fn load_bundled(bank: &mut Bank, format: Format) -> Result<()> {
     let rows = outcome_rows(&outcomes);
     print(format, &Printable { columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"], rows, items: &outcomes })?;
     let warnings: usize = loaded.iter().map(|l| l.plan.diagnostics.len()).sum();
+    let created = outcomes.iter().filter(|o| matches!(o, WriteOutcome::Created { .. })).count();
     eprintln!(
-        "{} files, {} rows read, {} observations; {} notes and warnings (declared defects, skipped aggregates)",
+        "{} files, {} rows read, {} observations; {} releases created, {} unchanged; {} notes and warnings (declared \
+defects, skipped aggregates); the bundle is complete",
         loaded.len(),
         loaded.iter().map(|l| l.plan.rows_read).sum::<usize>(),
         loaded.iter().map(|l| l.plan.observations).sum::<usize>(),
+        created,
+        outcomes.len() - created,
         warnings
     );
     Ok(())

@@ -11,6 +11,7 @@ use koshi_core::indicators;
 mod flows;
 mod forecast;
 mod gravity;
+mod structure;
 
 pub(crate) fn koshi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_koshi"))
