@@ -10,7 +10,7 @@ pub mod table;
 use std::ops::ControlFlow;
 
 use koshi_core::structure::Declarations;
-use koshi_store::{Bank, BundleState, StoreError, WriteOutcome};
+use koshi_store::{Bank, BundleState, DeclareOutcome, StoreError, WriteOutcome};
 
 pub use ingest::{plan_ingest, Diagnostic, IngestError, IngestOptions, IngestPlan};
 pub use mapping::{parse_mapping, Mapping};
@@ -38,6 +38,8 @@ pub struct Loaded {
     pub file: String,
     pub plan: IngestPlan,
     pub outcomes: Vec<WriteOutcome>,
+    /// What declaring the mapping's own sources did.
+    pub declared: Vec<DeclareOutcome>,
 }
 
 /// Plan and write one file in one transaction. A file with errors writes nothing unless
@@ -62,13 +64,11 @@ pub fn load_file(
     if !plan.writable() {
         return Err(LoadError::Rejected { file: file_name.to_string(), errors: plan.error_count(), plan: Box::new(plan) });
     }
-    let outcomes = bank.atomically(|bank| {
-        if !declared.is_empty() {
-            bank.declare(&origin, &declared)?;
-        }
-        bank.write_releases(&plan.batches)
+    let (declared, outcomes) = bank.atomically(|bank| {
+        let declared = if declared.is_empty() { Vec::new() } else { bank.declare(&origin, &declared)? };
+        Ok::<_, StoreError>((declared, bank.write_releases(&plan.batches)?))
     })?;
-    Ok(Loaded { file: file_name.to_string(), plan, outcomes })
+    Ok(Loaded { file: file_name.to_string(), plan, outcomes, declared })
 }
 
 /// Load every bundled dataset in one transaction: either the whole bundle is written and

@@ -438,6 +438,9 @@ fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects
             for d in &loaded.plan.diagnostics {
                 eprintln!("{d}");
             }
+            for d in loaded.declared.iter().filter(|d| d.outcome == koshi_store::Declared::Created) {
+                eprintln!("declared {} {} ({}) from the mapping", d.kind, d.id, d.name);
+            }
             let rows = outcome_rows(&loaded.outcomes);
             print(format, &Printable { columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"], rows, items: &loaded.outcomes })?;
             eprintln!(

@@ -67,12 +67,14 @@ fn a_mapping_declares_the_source_of_its_file_in_the_same_transaction() {
 
     let loaded = load(&mut bank, &with_source, PERMITS).unwrap();
     assert!(matches!(loaded.outcomes[0], WriteOutcome::Created { .. }));
+    assert_eq!((loaded.declared.len(), loaded.declared[0].outcome), (1, Declared::Created));
     assert_eq!(declarations(&bank), 1);
     assert_eq!(bank.catalogue().source("KZ_MINTRUD_ALA").unwrap().kind, "ministry");
     assert_eq!(figures(&bank).len(), 2);
     // The same mapping again: the declaration and the figures are unchanged.
     let again = load(&mut bank, &with_source, PERMITS).unwrap();
     assert!(matches!(again.outcomes[0], WriteOutcome::Unchanged { .. }));
+    assert_eq!(again.declared[0].outcome, Declared::Unchanged);
     assert_eq!(declarations(&bank), 1);
 
     // A mapping may not redefine a bundled source.
