@@ -33,6 +33,9 @@ struct Cli {
     /// The data bank file (SQLite); created if missing.
     #[arg(long, global = true, default_value = "koshi.db", env = "KOSHI_DB")]
     db: PathBuf,
+    /// Seconds a write waits for another writer holding the bank before giving up (nothing is written then).
+    #[arg(long, global = true, default_value_t = 30.0, env = "KOSHI_BUSY_TIMEOUT")]
+    busy_timeout: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -169,7 +172,11 @@ fn main() -> std::process::ExitCode {
 }
 
 fn open(cli: &Cli) -> Result<Bank> {
-    Bank::open(&cli.db).with_context(|| format!("opening the data bank {}", cli.db.display()))
+    let timeout = std::time::Duration::try_from_secs_f64(cli.busy_timeout)
+        .ok()
+        .filter(|t| *t <= std::time::Duration::from_secs(24 * 3600))
+        .with_context(|| format!("--busy-timeout {} is not a number of seconds between 0 and 86400", cli.busy_timeout))?;
+    Bank::open_with_busy_timeout(&cli.db, timeout).with_context(|| format!("opening the data bank {}", cli.db.display()))
 }
 
 fn run() -> Result<std::process::ExitCode> {

@@ -121,3 +121,32 @@ fn serve_finishes_an_incomplete_bundle_and_says_so() {
     let mut bank = koshi_store::Bank::open(&db).unwrap();
     assert!(koshi_ingest::bundle_state(&mut bank).unwrap().is_complete());
 }
+
+/// A second writer waits for the first, and one that must give up says why and that nothing
+/// was written.
+#[test]
+fn an_ingest_that_cannot_get_the_bank_says_another_writer_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bank.db");
+    run(&db, &["source", "add", "--id", "KZ_MINTRUD_ALA", "--name", "Ministry of Labour, Almaty office", "--kind", "ministry"]);
+    let data = dir.path().join("permits.csv");
+    let mapping = dir.path().join("permits.toml");
+    std::fs::write(&data, "region,year,issued\nKZ-75,2024,1204\n").unwrap();
+    std::fs::write(&mapping, MAPPING).unwrap();
+
+    let other = koshi_store::Bank::open(&db).unwrap();
+    other.connection().execute_batch("BEGIN IMMEDIATE; INSERT INTO definition(text) VALUES ('held');").unwrap();
+    let out = koshi()
+        .arg("--db")
+        .arg(&db)
+        .args(["--busy-timeout", "0.3", "ingest", data.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another writer") && stderr.contains("nothing was written"), "{stderr}");
+    other.connection().execute_batch("ROLLBACK").unwrap();
+    assert_eq!(json(&db, &["releases"]).as_array().unwrap().len(), 0);
+    run(&db, &["ingest", data.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
+    assert_eq!(json(&db, &["releases"]).as_array().unwrap().len(), 1);
+}
