@@ -154,3 +154,12 @@ fn a_bank_of_schema_1_is_migrated_when_it_opens() {
     let integrity: String = bank.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(integrity, "ok");
 }
+
+#[test]
+fn a_bank_of_a_newer_schema_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    Bank::open(&path).unwrap().connection().execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).unwrap();
+    let err = Bank::open(&path).err().expect("a newer schema is refused").to_string();
+    assert!(err.contains("schema version 99") && err.contains("newer koshi"), "{err}");
+}
