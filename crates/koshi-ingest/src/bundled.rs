@@ -103,8 +103,8 @@ fn papers() -> Vec<BundledDataset> {
     ]
 }
 
-/// A fingerprint of the bundle: every dataset's name, mapping and bytes, and the structure
-/// files it is read against. Recorded in the bank when the bundle is completely loaded, so a
+/// A fingerprint of the bundle: every dataset's name, mapping and bytes, the structure files
+/// it is read against and the version of the code that reads it. Recorded in the bank when the bundle is completely loaded, so a
 /// bank can tell whether it holds this bundle, an older one or an interrupted load.
 pub fn fingerprint() -> &'static str {
     static FINGERPRINT: OnceLock<String> = OnceLock::new();
@@ -114,6 +114,7 @@ pub fn fingerprint() -> &'static str {
             h.update((bytes.len() as u64).to_le_bytes());
             h.update(bytes);
         };
+        part(env!("CARGO_PKG_VERSION").as_bytes());
         for ds in datasets() {
             part(ds.id.as_bytes());
             part(ds.file_name.as_bytes());
