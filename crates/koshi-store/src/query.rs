@@ -106,6 +106,7 @@ pub struct HarmonisedRow {
     pub definition: String,
     pub release_label: String,
     pub release_date: String,
+    pub release_revision: i64,
     pub citation: Option<String>,
     /// Why this source's figure was chosen.
     pub reason: String,
@@ -377,6 +378,7 @@ impl Bank {
                 definition: w.definition.clone(),
                 release_label: w.release_label.clone(),
                 release_date: w.release_date.clone(),
+                release_revision: w.release_revision,
                 citation: w.citation.clone(),
                 reason: choice.reason,
                 candidates: rows.len(),

@@ -53,7 +53,7 @@ fn the_query_the_harmonised_view_and_discrepancies_use_the_newest_revision() {
 
     let h = bank.harmonised(&net_query(Some(&today().to_string()))).unwrap();
     assert_eq!(h.len(), 1);
-    assert_eq!((h[0].source.as_str(), h[0].value), ("KZ_BNS", Some(-300.0)), "{h:?}");
+    assert_eq!((h[0].source.as_str(), h[0].value, h[0].release_revision), ("KZ_BNS", Some(-300.0), 3), "{h:?}");
     assert_eq!(h[0].candidates, 2);
 
     let gaps = bank.discrepancies(Some("MIG_EXT"), 1.0).unwrap();
