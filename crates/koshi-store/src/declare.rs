@@ -42,29 +42,33 @@ impl Bank {
     /// lists and sources); an id of the bundled catalogue is refused. `origin` says where they
     /// were declared (a command, a mapping file) and names them in errors.
     pub fn declare(&mut self, origin: &str, declarations: &Declarations) -> Result<Vec<DeclareOutcome>> {
-        let (new, outcomes) = self.new_declarations(origin, declarations)?;
-        if new.is_empty() {
-            return Ok(outcomes);
-        }
-        let mut catalogue = self.catalogue.clone();
-        catalogue.add_declared(origin, &new)?;
-        self.write(|bank| {
+        // Under the write lock, after joining what other connections declared meanwhile.
+        self.atomically(|bank| {
+            bank.refresh_declarations()?;
+            let (new, outcomes) = bank.new_declarations(origin, declarations)?;
+            if new.is_empty() {
+                return Ok(outcomes);
+            }
+            let mut catalogue = bank.catalogue.clone();
+            catalogue.add_declared(origin, &new)?;
             let mut insert = bank.conn.prepare_cached(
                 "INSERT INTO declaration(kind, item_id, definition, origin, declared_at)
-                 VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%d %H:%M:%S', 'now'))",
+                 VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%d %H:%M:%S', 'now')) RETURNING id",
             )?;
+            let mut last = bank.declarations_seen;
             for s in &new.sources {
-                insert.execute(params!["source", s.id, to_json(s)?, origin])?;
+                last = insert.query_row(params!["source", s.id, to_json(s)?, origin], |r| r.get(0))?;
                 upsert_source(&bank.conn, s)?;
             }
             for df in &new.dataflows {
-                insert.execute(params!["dataflow", df.id, to_json(df)?, origin])?;
+                last = insert.query_row(params!["dataflow", df.id, to_json(df)?, origin], |r| r.get(0))?;
                 upsert_dataflow(&bank.conn, df)?;
             }
-            Ok(())
-        })?;
-        self.catalogue = catalogue;
-        Ok(outcomes)
+            drop(insert);
+            bank.catalogue = catalogue;
+            bank.declarations_seen = last;
+            Ok(outcomes)
+        })
     }
 
     /// The catalogue as it would be with `declarations` (checked as [`Bank::declare`] does),
@@ -124,21 +128,28 @@ impl Bank {
 
     /// Join the stored declarations to the catalogue (when the bank opens).
     pub(crate) fn load_declarations(&mut self) -> Result<()> {
+        self.refresh_declarations().map(|_| ())
+    }
+
+    /// Join declarations made through another connection since this bank was opened (another
+    /// process's `koshi source add` while a server runs). Whether there were any.
+    pub fn refresh_declarations(&mut self) -> Result<bool> {
         let mut declarations = Declarations::default();
-        let mut stmt = self.conn.prepare("SELECT kind, item_id, definition FROM declaration ORDER BY id")?;
-        let rows: Vec<(String, String, String)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<std::result::Result<_, _>>()?;
+        let mut stmt = self.conn.prepare("SELECT id, kind, item_id, definition FROM declaration WHERE id > ?1 ORDER BY id")?;
+        let rows: Vec<(i64, String, String, String)> = stmt
+            .query_map([self.declarations_seen], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<std::result::Result<_, _>>()?;
         drop(stmt);
-        for (kind, id, json) in rows {
+        let Some(last) = rows.last().map(|r| r.0) else { return Ok(false) };
+        for (_, kind, id, json) in rows {
             match kind.as_str() {
                 "source" => declarations.sources.push(from_json(&kind, &id, &json)?),
                 _ => declarations.dataflows.push(from_json(&kind, &id, &json)?),
             }
         }
-        if !declarations.is_empty() {
-            self.catalogue.add_declared(STORED, &declarations)?;
-        }
-        Ok(())
+        self.catalogue.add_declared(STORED, &declarations)?;
+        self.declarations_seen = last;
+        Ok(true)
     }
 }
 

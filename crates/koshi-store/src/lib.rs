@@ -105,6 +105,8 @@ pub struct Bank {
     busy_timeout: Duration,
     /// The fingerprint of the bundle this program ships, when it has told the bank.
     expected_bundle: Option<String>,
+    /// The last row of the `declaration` table joined to the catalogue.
+    declarations_seen: i64,
 }
 
 /// Schema 2 added the release revision, the declarations table and the bundle record.
@@ -142,7 +144,7 @@ impl Bank {
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         let catalogue = Catalogue::standard()?;
-        let mut bank = Bank { conn, catalogue, busy_timeout, expected_bundle: None };
+        let mut bank = Bank { conn, catalogue, busy_timeout, expected_bundle: None, declarations_seen: 0 };
         bank.prepare_schema(path)?;
         bank.load_declarations()?;
         Ok(bank)
@@ -238,15 +240,18 @@ impl Bank {
         let outermost = self.conn.is_autocommit();
         self.begin().map_err(E::from)?;
         // Declarations change the in-memory catalogue: put it back if the transaction is undone.
-        let catalogue = self.catalogue.clone();
+        let (catalogue, seen) = (self.catalogue.clone(), self.declarations_seen);
         match work(self) {
             Ok(value) => {
-                self.finish(outermost).map_err(E::from)?;
+                if let Err(e) = self.finish(outermost) {
+                    (self.catalogue, self.declarations_seen) = (catalogue, seen);
+                    return Err(E::from(e));
+                }
                 Ok(value)
             }
             Err(e) => {
                 self.undo(outermost);
-                self.catalogue = catalogue;
+                (self.catalogue, self.declarations_seen) = (catalogue, seen);
                 Err(e)
             }
         }

@@ -115,3 +115,26 @@ reconciliation = { priority = ["KZ_AKIMAT_ALA"] }
     assert_eq!((h.len(), h[0].value, h[0].source.as_str()), (1, Some(1_234.0), "KZ_AKIMAT_ALA"));
     assert!(bank.dataflow_summaries().unwrap().iter().any(|d| d.id == "MIG_PERMITS" && d.observations == 1));
 }
+
+#[test]
+fn a_bank_open_elsewhere_sees_declarations_made_meanwhile_on_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    let mut server = Bank::open(&path).unwrap();
+    let mut cli = Bank::open(&path).unwrap();
+    cli.declare_toml("koshi source add", MINISTRY).unwrap();
+    assert!(server.catalogue().source("KZ_MINTRUD_REG").is_none());
+    assert!(server.refresh_declarations().unwrap());
+    assert!(server.catalogue().source("KZ_MINTRUD_REG").is_some());
+    assert!(!server.refresh_declarations().unwrap(), "nothing new the second time");
+    // A declaration through the refreshed bank knows of the other's: the same again is unchanged.
+    assert_eq!(server.declare_toml("again", MINISTRY).unwrap()[0].outcome, Declared::Unchanged);
+    // And a bank that declares without refreshing first still joins the other's declarations.
+    let other = MINISTRY.replace("KZ_MINTRUD_REG", "KZ_MINTRUD_AST").replace("regional", "Astana");
+    cli.declare_toml("koshi source add", &other).unwrap();
+    let third = MINISTRY.replace("KZ_MINTRUD_REG", "KZ_MINTRUD_SHY").replace("regional", "Shymkent");
+    server.declare_toml("koshi source add", &third).unwrap();
+    for id in ["KZ_MINTRUD_REG", "KZ_MINTRUD_AST", "KZ_MINTRUD_SHY"] {
+        assert!(server.catalogue().source(id).is_some(), "{id}");
+    }
+}
