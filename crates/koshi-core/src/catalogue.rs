@@ -8,7 +8,7 @@ use crate::codelist::{
     Membership, RegionSplit,
 };
 use crate::date::Date;
-use crate::structure::{parse_dataflows, parse_sources, Dataflow, Source, StructureError};
+use crate::structure::{check_dataflows, check_sources, parse_dataflows, parse_sources, Dataflow, Declarations, Source, StructureError};
 
 /// The text of each structure file, by its path under `data/structure/`.
 pub struct StructureTexts<'a> {
@@ -51,6 +51,18 @@ pub struct Catalogue {
     pub codelists: BTreeMap<String, Codelist>,
     pub groups: Groups,
     pub region_splits: Vec<RegionSplit>,
+}
+
+/// The MEASURE code list of a dataflow that has measures (`MEASURE:<dataflow>`).
+fn add_measure_codelist(codelists: &mut BTreeMap<String, Codelist>, df: &Dataflow) {
+    if df.measures.is_empty() {
+        return;
+    }
+    let mut list = Codelist::new(&format!("MEASURE:{}", df.id));
+    for m in &df.measures {
+        list.push(Code::new(&m.code, Labels { en: m.en.clone(), ru: m.ru.clone(), kk: m.kk.clone() }));
+    }
+    codelists.insert(list.id.clone(), list);
 }
 
 impl Catalogue {
@@ -145,37 +157,72 @@ impl Catalogue {
             }
         }
         for df in &dataflows {
-            if !df.measures.is_empty() {
-                let mut list = Codelist::new(&format!("MEASURE:{}", df.id));
-                for m in &df.measures {
-                    list.push(Code::new(&m.code, Labels { en: m.en.clone(), ru: m.ru.clone(), kk: m.kk.clone() }));
-                }
-                codelists.insert(list.id.clone(), list);
-            }
+            add_measure_codelist(&mut codelists, df);
         }
         let catalogue = Catalogue { dataflows, sources, codelists, groups, region_splits };
-        catalogue.check_references()?;
+        catalogue.check_references("dataflows.toml", &catalogue.dataflows)?;
         Ok(catalogue)
     }
 
-    fn check_references(&self) -> Result<(), StructureError> {
-        for df in &self.dataflows {
+    /// Add the sources and dataflows a user declared, checked as the bundled ones are: ids
+    /// well formed and new to the catalogue, names given, every dimension's code list known,
+    /// reconciliation and plausibility naming known sources and dataflows. Either all of them
+    /// join the catalogue or, on the first problem, none.
+    pub fn add_declared(&mut self, file: &str, declarations: &Declarations) -> Result<(), StructureError> {
+        check_sources(file, &declarations.sources)?;
+        check_dataflows(file, &declarations.dataflows)?;
+        for s in &declarations.sources {
+            if let Some(existing) = self.source(&s.id) {
+                return Err(StructureError::InvalidSource {
+                    file: file.into(),
+                    id: s.id.clone(),
+                    message: format!("the id is already taken by the source \"{}\"; choose another id", existing.name.en),
+                });
+            }
+        }
+        for df in &declarations.dataflows {
+            if let Some(existing) = self.dataflow(&df.id) {
+                return Err(StructureError::Invalid {
+                    file: file.into(),
+                    dataflow: df.id.clone(),
+                    message: format!("the id is already taken by the dataflow \"{}\"; choose another id", existing.name.en),
+                });
+            }
+        }
+        let mut next = self.clone();
+        next.sources.extend(declarations.sources.iter().cloned());
+        next.dataflows.extend(declarations.dataflows.iter().cloned());
+        for df in &declarations.dataflows {
+            add_measure_codelist(&mut next.codelists, df);
+        }
+        next.check_references(file, &declarations.dataflows)?;
+        *self = next;
+        Ok(())
+    }
+
+    fn check_references(&self, file: &str, dataflows: &[Dataflow]) -> Result<(), StructureError> {
+        for df in dataflows {
+            let invalid = |message: String| StructureError::Invalid { file: file.into(), dataflow: df.id.clone(), message };
             for d in &df.dimensions {
                 if self.codelist_for(df, &d.id).is_none() {
-                    return Err(StructureError::Invalid {
-                        file: "dataflows.toml".into(),
-                        dataflow: df.id.clone(),
-                        message: format!("dimension {} uses unknown code list {}", d.id, d.codelist),
-                    });
+                    let known: Vec<&str> = self.codelists.keys().filter(|k| !k.contains(':')).map(String::as_str).collect();
+                    return Err(invalid(format!(
+                        "dimension {} uses unknown code list {} (there are {} and MEASURE)",
+                        d.id,
+                        d.codelist,
+                        known.join(", ")
+                    )));
                 }
             }
             for s in &df.reconciliation.priority {
                 if self.source(s).is_none() {
-                    return Err(StructureError::Invalid {
-                        file: "dataflows.toml".into(),
-                        dataflow: df.id.clone(),
-                        message: format!("reconciliation names unknown source {s}"),
-                    });
+                    return Err(invalid(format!("reconciliation names unknown source {s}")));
+                }
+            }
+            for p in &df.plausibility {
+                let crate::structure::Plausibility::NotAbove { reference_dataflow, .. } = p;
+                if self.dataflow(reference_dataflow).is_none() {
+                    return Err(invalid(format!("plausibility names unknown dataflow {reference_dataflow}")));
                 }
             }
         }

@@ -102,6 +102,34 @@ fn printed_forms_table() {
     }
 }
 
+#[test]
+fn declared_structure_is_checked_like_the_bundled_one_and_joins_all_or_nothing() {
+    use koshi_core::structure::{parse_declarations, parse_sources};
+    let duplicate = "[[source]]\nid = \"X_ONE\"\nname = { en = \"a\" }\n[[source]]\nid = \"X_ONE\"\nname = { en = \"b\" }\n";
+    let err = parse_sources("sources.toml", duplicate).unwrap_err().to_string();
+    assert!(err.contains("sources.toml") && err.contains("X_ONE") && err.contains("declared twice"), "{err}");
+
+    let mut c = catalogue();
+    let before = (c.sources.len(), c.dataflows.len(), c.codelists.len());
+    // A good source and a dataflow naming an unknown code list: neither joins.
+    let text = "[[source]]\nid = \"X_AGENCY\"\nname = { en = \"An agency\" }\n\
+        [[dataflow]]\nid = \"X_FLOW\"\nname = { en = \"A flow\" }\n\
+        dimensions = [{ id = \"REF_AREA\", codelist = \"AREA\" }, { id = \"MEASURE\", codelist = \"MEASURE\" }, { id = \"COLOUR\", codelist = \"COLOURS\" }]\n\
+        measures = [{ code = \"N\", unit = \"PERS\", en = \"number\" }]\n";
+    let declared = parse_declarations("mine.toml", text).unwrap();
+    let err = c.add_declared("mine.toml", &declared).unwrap_err().to_string();
+    assert!(err.contains("mine.toml") && err.contains("X_FLOW") && err.contains("unknown code list COLOURS"), "{err}");
+    assert_eq!((c.sources.len(), c.dataflows.len(), c.codelists.len()), before);
+
+    let fixed = parse_declarations("mine.toml", &text.replace(", { id = \"COLOUR\", codelist = \"COLOURS\" }", "")).unwrap();
+    c.add_declared("mine.toml", &fixed).unwrap();
+    assert!(c.source("X_AGENCY").is_some());
+    let flow = c.dataflow("X_FLOW").unwrap().clone();
+    assert!(c.is_valid_code(&flow, "MEASURE", "N") && c.is_valid_code(&flow, "REF_AREA", "KAZ"));
+    // Declaring it again clashes with itself, now in the catalogue.
+    assert!(c.add_declared("mine.toml", &fixed).unwrap_err().to_string().contains("already taken"));
+}
+
 #[path = "core/number.rs"]
 mod number;
 

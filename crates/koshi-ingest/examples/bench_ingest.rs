@@ -93,7 +93,7 @@ fn main() {
             bank.write_releases(&plan.batches).unwrap();
             let seconds = start.elapsed().as_secs_f64();
             eprintln!("plan {planned:.2} s, write {:.2} s", seconds - planned);
-            let loaded = koshi_ingest::Loaded { file: file.clone(), plan, outcomes: Vec::new() };
+            let loaded = koshi_ingest::Loaded { file: file.clone(), plan, outcomes: Vec::new(), declared: Vec::new() };
             println!(
                 "{{\"rows\": {}, \"observations\": {}, \"seconds\": {seconds:.3}, \"rows_per_second\": {:.0}, \"peak_rss_mb\": {:.1}}}",
                 loaded.plan.rows_read,

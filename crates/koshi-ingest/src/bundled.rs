@@ -2,8 +2,10 @@
 //! tables and real public datasets, each with the mapping that reads it.
 
 use std::io::Read;
+use std::sync::OnceLock;
 
 use flate2::read::GzDecoder;
+use sha2::{Digest, Sha256};
 
 /// One bundled file and the mapping that reads it.
 pub struct BundledDataset {
@@ -99,4 +101,33 @@ fn papers() -> Vec<BundledDataset> {
         paper!("paper-003", "paper_003.csv"),
         paper!("paper-004", "paper_004.csv"),
     ]
+}
+
+/// A fingerprint of the bundle: every dataset's name, mapping and bytes, the structure files
+/// it is read against and the version of the code that reads it. Recorded in the bank when the bundle is completely loaded, so a
+/// bank can tell whether it holds this bundle, an older one or an interrupted load.
+pub fn fingerprint() -> &'static str {
+    static FINGERPRINT: OnceLock<String> = OnceLock::new();
+    FINGERPRINT.get_or_init(|| {
+        let mut h = Sha256::new();
+        let mut part = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        part(env!("CARGO_PKG_VERSION").as_bytes());
+        for ds in datasets() {
+            part(ds.id.as_bytes());
+            part(ds.file_name.as_bytes());
+            part(ds.mapping.as_bytes());
+            match ds.data {
+                Data::Gzip(gz) => part(gz),
+                Data::Plain(text) => part(text.as_bytes()),
+            }
+        }
+        for (path, text) in koshi_core::catalogue::standard_texts().files {
+            part(path.as_bytes());
+            part(text.as_bytes());
+        }
+        h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    })
 }

@@ -8,7 +8,10 @@ pub mod ingest;
 pub mod mapping;
 pub mod table;
 
-use koshi_store::{Bank, StoreError, WriteOutcome};
+use std::ops::ControlFlow;
+
+use koshi_core::structure::Declarations;
+use koshi_store::{Bank, BundleState, DeclareOutcome, StoreError, WriteOutcome};
 
 pub use ingest::{plan_ingest, Diagnostic, IngestError, IngestOptions, IngestPlan};
 pub use mapping::{parse_mapping, Mapping};
@@ -24,6 +27,8 @@ pub enum LoadError {
     Store(#[from] StoreError),
     #[error("{file}: {errors} error(s); nothing was written (use --allow-defects to store the rows flagged)")]
     Rejected { file: String, errors: usize, plan: Box<IngestPlan> },
+    #[error("the bundled load was stopped before {file}; nothing of the bundle was written")]
+    Interrupted { file: String },
     #[error("{0}")]
     Io(String),
 }
@@ -34,10 +39,13 @@ pub struct Loaded {
     pub file: String,
     pub plan: IngestPlan,
     pub outcomes: Vec<WriteOutcome>,
+    /// What declaring the mapping's own sources did.
+    pub declared: Vec<DeclareOutcome>,
 }
 
 /// Plan and write one file in one transaction. A file with errors writes nothing unless
-/// `allow_defects` is set.
+/// `allow_defects` is set. Sources the mapping declares are checked before the file is read
+/// and declared in the bank in the transaction that writes the figures.
 pub fn load_file(
     bank: &mut Bank,
     mapping: &Mapping,
@@ -46,27 +54,56 @@ pub fn load_file(
     options: &IngestOptions,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Loaded, LoadError> {
+    let declared = Declarations { sources: mapping.sources.clone(), dataflows: Vec::new() };
+    let origin = format!("the mapping of {file_name}");
+    let with_declared = if declared.is_empty() { None } else { Some(bank.catalogue_with(&origin, &declared)?) };
     let plan = {
+        let catalogue = with_declared.as_ref().unwrap_or(bank.catalogue());
         let reference = |flow: &str, measure: &str, area: &str, period: &str| bank.reference_value(flow, measure, area, period);
-        plan_ingest(bank.catalogue(), mapping, file_name, input, options, &reference, progress)?
+        plan_ingest(catalogue, mapping, file_name, input, options, &reference, progress)?
     };
     if !plan.writable() {
         return Err(LoadError::Rejected { file: file_name.to_string(), errors: plan.error_count(), plan: Box::new(plan) });
     }
-    let outcomes = bank.write_releases(&plan.batches)?;
-    Ok(Loaded { file: file_name.to_string(), plan, outcomes })
+    let (declared, outcomes) = bank.atomically(|bank| {
+        let declared = if declared.is_empty() { Vec::new() } else { bank.declare(&origin, &declared)? };
+        Ok::<_, StoreError>((declared, bank.write_releases(&plan.batches)?))
+    })?;
+    Ok(Loaded { file: file_name.to_string(), plan, outcomes, declared })
 }
 
-/// Load every bundled dataset (each file one transaction). Identical content is skipped.
-pub fn load_bundled(bank: &mut Bank, on_file: &mut dyn FnMut(&str, usize, usize)) -> Result<Vec<Loaded>, LoadError> {
+/// Load every bundled dataset in one transaction: either the whole bundle is written and
+/// recorded as complete (see [`bundle_state`]), or nothing of it is. Identical content is
+/// skipped, so loading again creates nothing and finishing an older or interrupted load
+/// writes only what is missing. `on_file` is told of each file before it is read and may
+/// stop the load (`ControlFlow::Break`), which leaves the bank as it was.
+pub fn load_bundled(
+    bank: &mut Bank,
+    on_file: &mut dyn FnMut(&str, usize, usize) -> ControlFlow<()>,
+) -> Result<Vec<Loaded>, LoadError> {
     let all = bundled::datasets();
     let total = all.len();
-    let mut loaded = Vec::new();
-    for (i, ds) in all.iter().enumerate() {
-        on_file(ds.file_name, i, total);
-        let mapping = parse_mapping(ds.mapping_name, ds.mapping)?;
-        let bytes = ds.bytes().map_err(|e| LoadError::Io(format!("{}: {e}", ds.file_name)))?;
-        loaded.push(load_file(bank, &mapping, ds.file_name, Input::Bytes(&bytes), &IngestOptions::default(), &mut |_| {})?);
-    }
-    Ok(loaded)
+    let fingerprint = bundled::fingerprint();
+    bank.expect_bundle(fingerprint);
+    bank.atomically(|bank| {
+        let mut loaded = Vec::new();
+        for (i, ds) in all.iter().enumerate() {
+            if on_file(ds.file_name, i, total).is_break() {
+                return Err(LoadError::Interrupted { file: ds.file_name.to_string() });
+            }
+            let mapping = parse_mapping(ds.mapping_name, ds.mapping)?;
+            let bytes = ds.bytes().map_err(|e| LoadError::Io(format!("{}: {e}", ds.file_name)))?;
+            // Later files' plausibility checks read reference figures written by earlier ones:
+            // this connection sees them inside the transaction.
+            loaded.push(load_file(bank, &mapping, ds.file_name, Input::Bytes(&bytes), &IngestOptions::default(), &mut |_| {})?);
+        }
+        bank.record_bundle_complete(fingerprint)?;
+        Ok(loaded)
+    })
+}
+
+/// Whether the bank holds the bundle this koshi ships, another one, or none.
+pub fn bundle_state(bank: &mut Bank) -> Result<BundleState, StoreError> {
+    bank.expect_bundle(bundled::fingerprint());
+    bank.bundle_state()
 }

@@ -53,7 +53,15 @@ pub struct Mapping {
     /// with `OBS_VALUE = { count = true }`).
     #[serde(default)]
     pub aggregate: bool,
+    /// Sources declared by the mapping (`[[source]]` tables shaped as in
+    /// `data/structure/sources.toml`), for a file whose agency koshi does not know: checked
+    /// like the bundled sources and declared in the bank in the same transaction as the figures.
+    #[serde(default, rename = "source")]
+    pub sources: Vec<DeclaredSource>,
 }
+
+/// A source a mapping declares (see [`Mapping::sources`]).
+pub type DeclaredSource = koshi_core::structure::Source;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

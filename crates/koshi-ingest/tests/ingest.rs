@@ -8,6 +8,11 @@ use koshi_core::validate::Severity;
 use koshi_ingest::{load_file, parse_mapping, IngestOptions, Input, LoadError, Mapping};
 use koshi_store::{Bank, Query, WriteOutcome};
 
+#[path = "ingest/bundle.rs"]
+mod bundle;
+#[path = "ingest/declared.rs"]
+mod declared;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
@@ -121,15 +126,30 @@ fn reingesting_identical_content_creates_nothing_and_changes_create_a_release() 
     assert!(bank.counts().unwrap()["observation"] > observations);
     let now = values(&bank, "MIG_INT", &[("REF_AREA", "KZ-11"), ("MEASURE", "ARR")]);
     assert_eq!(now[0].2, Some(2_872.0));
-    let before = bank
-        .query(&Query {
+    // The revision states the same release date as the first: from that date on it is the
+    // current figure (revision 2), and the first figure stays in the bank under revision 1.
+    let as_of = |date: &str| {
+        bank.query(&Query {
             dataflow: "MIG_INT".into(),
             filters: vec![("REF_AREA".into(), vec!["KZ-11".into()]), ("MEASURE".into(), vec!["ARR".into()])],
-            as_of: Some("2018-01-01".parse().unwrap()),
+            as_of: Some(date.parse().unwrap()),
             ..Default::default()
         })
+        .unwrap()
+    };
+    assert!(as_of("2017-12-31").is_empty());
+    let current = as_of("2018-01-01");
+    assert_eq!((current[0].value, current[0].release_revision, current[0].release_date.as_str()), (Some(2_872.0), 2, "2018-01-01"));
+    let first: f64 = bank
+        .connection()
+        .query_row(
+            "SELECT o.value FROM observation o JOIN release r ON r.id = o.release_id JOIN series s ON s.id = o.series_id
+             WHERE r.revision = 1 AND s.series_key = 'KZ-11.ARR'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert_eq!(before[0].value, Some(2_871.0), "as of the first release's date, the first figure");
+    assert_eq!(first, 2_871.0, "revisions never overwrite");
 }
 
 #[test]

@@ -190,7 +190,16 @@ impl PageParams {
 async fn health(State(app): State<Arc<App>>, Params(NoParams {}): Params<NoParams>) -> Result<Json<serde_json::Value>, ApiError> {
     blocking(move || {
         let (generation, counts, _) = app.cached(&app.counts, &app.quick, (), |b| Ok(b.counts()?))?;
-        Ok(Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "counts": *counts, "generation": generation })))
+        // A bank whose bundled load never completed is served, but says so.
+        let bundle = app.quick.read(|b| Ok(b.bundle_state()?))?;
+        let status = if bundle.is_complete() { "ok" } else { "incomplete" };
+        Ok(Json(json!({
+            "status": status,
+            "version": env!("CARGO_PKG_VERSION"),
+            "bundle": bundle,
+            "counts": *counts,
+            "generation": generation,
+        })))
     })
     .await
 }

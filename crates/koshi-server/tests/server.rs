@@ -124,6 +124,9 @@ async fn health_and_dataflows() {
     let (status, body) = get(&f.app, "/api/health").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["counts"]["observation"], 2);
+    // Figures written without the bundled datasets: served, and health says the bundle is missing.
+    assert_eq!(body["status"], "incomplete", "{body}");
+    assert_eq!(body["bundle"]["state"], "not_loaded", "{body}");
     let (_, flows) = get(&f.app, "/api/dataflows").await;
     let ext = flows["items"].as_array().unwrap().iter().find(|f| f["id"] == "MIG_EXT").unwrap();
     assert_eq!(ext["observations"], 2);
@@ -270,7 +273,7 @@ fn real_bank() -> &'static Path {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
         let mut bank = Bank::open(&path).unwrap();
-        koshi_ingest::load_bundled(&mut bank, &mut |_, _, _| {}).unwrap();
+        koshi_ingest::load_bundled(&mut bank, &mut |_, _, _| std::ops::ControlFlow::Continue(())).unwrap();
         path
     })
 }
@@ -452,6 +455,8 @@ async fn a_cheap_request_does_not_wait_behind_expensive_ones() {
     let (status, body) = http_get(addr, "/api/health").await;
     let health_place = finished.fetch_add(1, Ordering::SeqCst);
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let health: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((&health["status"], &health["bundle"]["state"]), (&"ok".into(), &"complete".into()), "{health}");
     for task in tasks {
         let (uri, status, bytes, place) = task.await.unwrap();
         assert_eq!(status, StatusCode::OK, "{uri}");

@@ -1,24 +1,35 @@
 //! The koshi data bank on SQLite.
 //!
 //! Writes happen one file at a time in one transaction ([`Bank::write_releases`]): a failed or
-//! killed ingest leaves the bank as it was (SQLite WAL journal). A release is identified by its
-//! dataflow, source and label; writing the same content again creates nothing, and changed
-//! content creates a new release (a new vintage) beside the old one.
+//! killed ingest leaves the bank as it was (SQLite WAL journal). Several writes can be made one
+//! transaction with [`Bank::atomically`] (the bundled load is). Every write transaction starts
+//! with `BEGIN IMMEDIATE`, so a second writer queues for the write lock (up to the bank's busy
+//! timeout) instead of failing when it first tries to write, and one that gives up returns
+//! [`StoreError::Busy`] having written nothing.
+//!
+//! A release is identified by its dataflow, source and label (its *stream*); writing the
+//! stream's latest content again creates nothing, and changed content creates a new release
+//! (a new vintage) beside the old one. A release keeps the date its source states (never an
+//! invented one) and gets the next revision number of its stream (1, 2, 3 …) and the time
+//! it was ingested. See [`Bank::query`] for how as-of and "latest" use them.
 
 mod page;
+mod declare;
 mod query;
 mod request;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use koshi_core::validate::Severity;
 use koshi_core::{Catalogue, Date, Observation};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 pub use page::Generation;
 pub use request::{QueryError, QueryText};
+pub use declare::{DeclareOutcome, Declared};
 pub use query::{
     CheckFinding, DataflowSummary, DiscrepancyRow, HarmonisedRow, ObservationRow, Query, ReleaseInfo, SourceSummary,
 };
@@ -29,6 +40,14 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("data bank structure: {0}")]
     Structure(#[from] koshi_core::structure::StructureError),
+    #[error(
+        "the data bank is busy: another writer has held it for the {:.1} s this writer waited; nothing was written \
+(try again when the other writer has finished, or allow a longer busy timeout)",
+        .waited.as_secs_f64()
+    )]
+    Busy { waited: Duration },
+    #[error("data bank {path}: schema version {found} is newer than this koshi understands ({supported}); use a newer koshi")]
+    NewerSchema { path: String, found: String, supported: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -65,25 +84,61 @@ pub enum WriteOutcome {
     Unchanged { release_id: i64, dataflow: String, source: String, label: String },
 }
 
+/// What the bank records about the datasets bundled with koshi.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BundleState {
+    /// No bundled load ever completed here (the bank may still hold other figures, or part of
+    /// a bundle written by a koshi older than the record).
+    NotLoaded,
+    /// Every bundled dataset with this fingerprint is in the bank, written in one transaction.
+    Complete { fingerprint: String, completed_at: String },
+    /// A bundle was completed, but not the one this koshi ships (see [`Bank::expect_bundle`]).
+    Stale { loaded: String, current: String, completed_at: String },
+}
+
+impl BundleState {
+    pub fn is_complete(&self) -> bool {
+        matches!(self, BundleState::Complete { .. })
+    }
+}
+
 pub struct Bank {
     conn: Connection,
     catalogue: Catalogue,
+    busy_timeout: Duration,
+    /// The fingerprint of the bundle this program ships, when it has told the bank.
+    expected_bundle: Option<String>,
+    /// The last row of the `declaration` table joined to the catalogue.
+    declarations_seen: i64,
 }
 
-const SCHEMA_VERSION: &str = "1";
+/// Schema 2 added the release revision, the declarations table and the bundle record.
+const SCHEMA_VERSION: &str = "2";
+
+/// How long a writer waits for another writer to finish before giving up ([`StoreError::Busy`]).
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Bank {
-    /// Open (or create) the bank at `path`. Creating is idempotent.
+    /// Open (or create) the bank at `path`. Creating is idempotent; a bank of an older schema
+    /// is migrated.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_busy_timeout(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// As [`Bank::open`], waiting at most `busy_timeout` for another writer (opening may have
+    /// to write: creating or migrating the schema).
+    pub fn open_with_busy_timeout(path: &Path, busy_timeout: Duration) -> Result<Self> {
         let conn = Connection::open(path)?;
-        Self::with_connection(conn)
+        Self::with_connection(conn, busy_timeout, &path.display().to_string())
     }
 
     pub fn open_in_memory() -> Result<Self> {
-        Self::with_connection(Connection::open_in_memory()?)
+        Self::with_connection(Connection::open_in_memory()?, DEFAULT_BUSY_TIMEOUT, ":memory:")
     }
 
-    fn with_connection(conn: Connection) -> Result<Self> {
+    fn with_connection(conn: Connection, busy_timeout: Duration, path: &str) -> Result<Self> {
+        conn.busy_timeout(busy_timeout)?;
         // WAL: readers never block the writer, and a killed writer leaves the last commit intact.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -92,12 +147,57 @@ impl Bank {
         // in memory (64 MB cache) rather than reading them back from the file each time.
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(include_str!("schema.sql"))?;
         let catalogue = Catalogue::standard()?;
-        let mut bank = Bank { conn, catalogue };
-        bank.sync_structure()?;
+        let mut bank = Bank { conn, catalogue, busy_timeout, expected_bundle: None, declarations_seen: 0 };
+        bank.prepare_schema(path)?;
+        bank.load_declarations()?;
         Ok(bank)
+    }
+
+    /// Create or migrate the schema and store the bundled structure, writing only when
+    /// something is missing or out of date (so opening a current bank takes no write lock).
+    fn prepare_schema(&mut self, path: &str) -> Result<()> {
+        let structure = structure_fingerprint();
+        let current = |conn: &Connection| -> Result<(Option<String>, Option<String>)> {
+            let has_meta: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
+                [],
+                |r| r.get(0),
+            )?;
+            if !has_meta {
+                return Ok((None, None));
+            }
+            let get = |key: &str| -> Result<Option<String>> {
+                Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+            };
+            Ok((get("schema_version")?, get("structure_fingerprint")?))
+        };
+        let up_to_date = |(version, fingerprint): &(Option<String>, Option<String>)| {
+            version.as_deref() == Some(SCHEMA_VERSION) && fingerprint.as_deref() == Some(structure.as_str())
+        };
+        let found = current(&self.conn)?;
+        check_version(path, found.0.as_deref())?;
+        if up_to_date(&found) {
+            return Ok(());
+        }
+        self.write(|bank| {
+            // Another process may have done it while this one waited for the lock.
+            let found = current(&bank.conn)?;
+            check_version(path, found.0.as_deref())?;
+            if up_to_date(&found) {
+                return Ok(());
+            }
+            if lacks_revisions(&bank.conn)? {
+                migrate_from_1(&bank.conn)?;
+            }
+            bank.conn.execute_batch(include_str!("schema.sql"))?;
+            bank.sync_structure()?;
+            bank.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?1), ('structure_fingerprint', ?2)",
+                params![SCHEMA_VERSION, structure],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn catalogue(&self) -> &Catalogue {
@@ -108,28 +208,25 @@ impl Bank {
         &self.conn
     }
 
-    /// Write the catalogue's dataflows and sources into the bank (upsert).
+    /// How long a write waits for another writer before giving up with [`StoreError::Busy`].
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<()> {
+        self.conn.busy_timeout(timeout)?;
+        self.busy_timeout = timeout;
+        Ok(())
+    }
+
+    pub fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
+    }
+
+    /// Write the bundled dataflows and sources into the bank (upsert).
     fn sync_structure(&mut self) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION])?;
         for df in &self.catalogue.dataflows {
-            let dims: Vec<&str> = df.dimensions.iter().map(|d| d.id.as_str()).collect();
-            tx.execute(
-                "INSERT INTO dataflow(id, name_en, name_ru, name_kk, description, dimensions) VALUES (?1,?2,?3,?4,?5,?6)
-                 ON CONFLICT(id) DO UPDATE SET name_en=excluded.name_en, name_ru=excluded.name_ru, name_kk=excluded.name_kk,
-                 description=excluded.description, dimensions=excluded.dimensions",
-                params![df.id, df.name.en, df.name.ru, df.name.kk, df.description, dims.join(".")],
-            )?;
+            upsert_dataflow(&self.conn, df)?;
         }
         for s in &self.catalogue.sources {
-            tx.execute(
-                "INSERT INTO source(id, name_en, name_ru, name_kk, kind, url, file) VALUES (?1,?2,?3,?4,?5,?6,?7)
-                 ON CONFLICT(id) DO UPDATE SET name_en=excluded.name_en, name_ru=excluded.name_ru, name_kk=excluded.name_kk,
-                 kind=excluded.kind, url=excluded.url, file=excluded.file",
-                params![s.id, s.name.en, s.name.ru, s.name.kk, s.kind, s.url, s.file],
-            )?;
+            upsert_source(&self.conn, s)?;
         }
-        tx.commit()?;
         Ok(())
     }
 
@@ -137,6 +234,82 @@ impl Bank {
     pub fn is_empty(&self) -> Result<bool> {
         let any: Option<i64> = self.conn.query_row("SELECT 1 FROM observation LIMIT 1", [], |r| r.get(0)).optional()?;
         Ok(any.is_none())
+    }
+
+    /// Run `work` as one transaction: everything it writes (through [`Bank::write_releases`],
+    /// [`Bank::declare`] …, which nest as savepoints) is committed together, or nothing is
+    /// when it fails. Reads inside see the uncommitted writes. The write lock is taken first,
+    /// so other writers queue behind the whole of `work`.
+    pub fn atomically<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&mut Bank) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        let outermost = self.conn.is_autocommit();
+        self.begin().map_err(E::from)?;
+        // Declarations change the in-memory catalogue: put it back if the transaction is undone.
+        let (catalogue, seen) = (self.catalogue.clone(), self.declarations_seen);
+        match work(self) {
+            Ok(value) => {
+                if let Err(e) = self.finish(outermost) {
+                    (self.catalogue, self.declarations_seen) = (catalogue, seen);
+                    return Err(E::from(e));
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                self.undo(outermost);
+                (self.catalogue, self.declarations_seen) = (catalogue, seen);
+                Err(e)
+            }
+        }
+    }
+
+    /// A write transaction that does not touch the catalogue (see [`Bank::atomically`]).
+    fn write<T>(&mut self, work: impl FnOnce(&mut Bank) -> Result<T>) -> Result<T> {
+        let outermost = self.conn.is_autocommit();
+        self.begin()?;
+        match work(self) {
+            Ok(value) => {
+                self.finish(outermost)?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.undo(outermost);
+                Err(e)
+            }
+        }
+    }
+
+    /// `BEGIN IMMEDIATE` outside a transaction: the write lock is taken (or waited for) before
+    /// anything is read, so the transaction never has to upgrade a read to a write (which
+    /// SQLite refuses at once with SQLITE_BUSY, whatever the busy timeout). Inside one, a
+    /// savepoint.
+    fn begin(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("SAVEPOINT koshi_write")?;
+            return Ok(());
+        }
+        let start = Instant::now();
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| busy_or(e, start))
+    }
+
+    fn finish(&mut self, outermost: bool) -> Result<()> {
+        if !outermost {
+            self.conn.execute_batch("RELEASE koshi_write")?;
+            return Ok(());
+        }
+        let start = Instant::now();
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            self.undo(true);
+            return Err(busy_or(e, start));
+        }
+        Ok(())
+    }
+
+    fn undo(&mut self, outermost: bool) {
+        // A failed rollback leaves nothing to do: SQLite has already rolled back, or will
+        // when the connection closes.
+        let sql = if outermost { "ROLLBACK" } else { "ROLLBACK TO koshi_write; RELEASE koshi_write" };
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch(sql);
+        }
     }
 
     /// Write several releases (typically everything one file holds) in one transaction.
@@ -153,17 +326,16 @@ impl Bank {
         for b in batches {
             self.check_batch_refs(b)?;
         }
-        let tx = self.conn.transaction()?;
-        let mut outcomes = Vec::with_capacity(batches.len());
-        let mut writer = Writer::new(&tx)?;
-        let mut written = 0usize;
-        for b in batches {
-            outcomes.push(writer.write(b, &mut |n| progress(written + n))?);
-            written += b.observations.len();
-        }
-        drop(writer);
-        tx.commit()?;
-        Ok(outcomes)
+        self.write(|bank| {
+            let mut outcomes = Vec::with_capacity(batches.len());
+            let mut writer = Writer::new(&bank.conn);
+            let mut written = 0usize;
+            for b in batches {
+                outcomes.push(writer.write(b, &mut |n| progress(written + n))?);
+                written += b.observations.len();
+            }
+            Ok(outcomes)
+        })
     }
 
     fn check_batch_refs(&self, b: &ReleaseBatch) -> Result<()> {
@@ -188,6 +360,119 @@ impl Bank {
         }
         Ok(())
     }
+
+    /// Tell the bank the fingerprint of the bundle this program ships, so that
+    /// [`Bank::bundle_state`] can say whether the one it holds is stale.
+    pub fn expect_bundle(&mut self, fingerprint: &str) {
+        self.expected_bundle = Some(fingerprint.to_string());
+    }
+
+    /// Whether the bundled datasets are completely in the bank, and which bundle.
+    pub fn bundle_state(&self) -> Result<BundleState> {
+        let get = |key: &str| -> Result<Option<String>> {
+            Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        };
+        let (Some(loaded), completed_at) = (get("bundle_fingerprint")?, get("bundle_completed_at")?.unwrap_or_default())
+        else {
+            return Ok(BundleState::NotLoaded);
+        };
+        Ok(match &self.expected_bundle {
+            Some(current) if *current != loaded => BundleState::Stale { loaded, current: current.clone(), completed_at },
+            _ => BundleState::Complete { fingerprint: loaded, completed_at },
+        })
+    }
+
+    /// Record that the bundle with `fingerprint` is completely written. Meant to be called
+    /// inside the [`Bank::atomically`] that writes it, so the record commits with the figures.
+    pub fn record_bundle_complete(&mut self, fingerprint: &str) -> Result<()> {
+        self.write(|bank| {
+            bank.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('bundle_fingerprint', ?1),
+                 ('bundle_completed_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                [fingerprint],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+fn check_version(path: &str, found: Option<&str>) -> Result<()> {
+    match found {
+        None | Some("1") | Some(SCHEMA_VERSION) => Ok(()),
+        Some(other) => Err(StoreError::NewerSchema {
+            path: path.to_string(),
+            found: other.to_string(),
+            supported: SCHEMA_VERSION.to_string(),
+        }),
+    }
+}
+
+/// A busy database becomes [`StoreError::Busy`] with the time waited; anything else stays.
+fn busy_or(e: rusqlite::Error, start: Instant) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Busy { waited: start.elapsed() },
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+/// Whether the bank has a release table of schema 1 (without revisions).
+fn lacks_revisions(conn: &Connection) -> Result<bool> {
+    let columns: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_table_info('release')", [], |r| r.get(0))?;
+    let revision: i64 =
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('release') WHERE name = 'revision'", [], |r| r.get(0))?;
+    Ok(columns > 0 && revision == 0)
+}
+
+/// Schema 1 → 2: releases get their revision within their stream (1, 2, 3 … in the order they
+/// were written). Schema 1 dated a revision after the release it revised, inventing a date
+/// (up to days in the future) when the stated one was not later; such a date, later than the
+/// day the revision was ingested, becomes that day (the stated date was not kept), so as-of
+/// queries from then on see it.
+fn migrate_from_1(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "ALTER TABLE release ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+         UPDATE release SET revision = (
+           SELECT COUNT(*) FROM release earlier
+           WHERE earlier.dataflow_id = release.dataflow_id AND earlier.source_id = release.source_id
+             AND earlier.label = release.label AND earlier.id <= release.id);
+         UPDATE release SET release_date = date(ingested_at)
+           WHERE revision > 1 AND date(ingested_at) IS NOT NULL AND release_date > date(ingested_at);",
+    )?;
+    Ok(())
+}
+
+pub(crate) fn upsert_dataflow(conn: &Connection, df: &koshi_core::structure::Dataflow) -> Result<()> {
+    let dims: Vec<&str> = df.dimensions.iter().map(|d| d.id.as_str()).collect();
+    conn.prepare_cached(
+        "INSERT INTO dataflow(id, name_en, name_ru, name_kk, description, dimensions) VALUES (?1,?2,?3,?4,?5,?6)
+         ON CONFLICT(id) DO UPDATE SET name_en=excluded.name_en, name_ru=excluded.name_ru, name_kk=excluded.name_kk,
+         description=excluded.description, dimensions=excluded.dimensions",
+    )?
+    .execute(params![df.id, df.name.en, df.name.ru, df.name.kk, df.description, dims.join(".")])?;
+    Ok(())
+}
+
+pub(crate) fn upsert_source(conn: &Connection, s: &koshi_core::structure::Source) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO source(id, name_en, name_ru, name_kk, kind, url, file) VALUES (?1,?2,?3,?4,?5,?6,?7)
+         ON CONFLICT(id) DO UPDATE SET name_en=excluded.name_en, name_ru=excluded.name_ru, name_kk=excluded.name_kk,
+         kind=excluded.kind, url=excluded.url, file=excluded.file",
+    )?
+    .execute(params![s.id, s.name.en, s.name.ru, s.name.kk, s.kind, s.url, s.file])?;
+    Ok(())
+}
+
+/// A hash of the bundled structure files: when it changes, opening stores the new structure.
+fn structure_fingerprint() -> String {
+    let mut h = Sha256::new();
+    h.update(SCHEMA_VERSION);
+    for (path, text) in koshi_core::catalogue::standard_texts().files {
+        h.update((path.len() as u64).to_le_bytes());
+        h.update(path);
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Content hash of a release: the same figures in any order give the same hash. Each
@@ -231,15 +516,15 @@ fn content_hash(b: &ReleaseBatch) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-struct Writer<'t> {
-    tx: &'t Transaction<'t>,
+struct Writer<'c> {
+    tx: &'c Connection,
     series_cache: HashMap<(String, String), i64>,
     definition_cache: HashMap<String, i64>,
 }
 
-impl<'t> Writer<'t> {
-    fn new(tx: &'t Transaction<'t>) -> Result<Self> {
-        Ok(Writer { tx, series_cache: HashMap::new(), definition_cache: HashMap::new() })
+impl<'c> Writer<'c> {
+    fn new(tx: &'c Connection) -> Self {
+        Writer { tx, series_cache: HashMap::new(), definition_cache: HashMap::new() }
     }
 
     fn series_id(&mut self, dataflow: &str, key: &str) -> Result<i64> {
@@ -271,44 +556,38 @@ impl<'t> Writer<'t> {
 
     fn write(&mut self, b: &ReleaseBatch, progress: &mut dyn FnMut(usize)) -> Result<WriteOutcome> {
         let hash = content_hash(b);
-        let existing: Option<i64> = self
+        // The stream's latest revision: the same content again is nothing new. (Content equal
+        // to an older revision is written again: it reverts the later ones.)
+        let latest: Option<(i64, i64, String)> = self
             .tx
             .prepare_cached(
-                "SELECT id FROM release WHERE dataflow_id=?1 AND source_id=?2 AND label=?3 AND content_hash=?4",
+                "SELECT id, revision, content_hash FROM release WHERE dataflow_id=?1 AND source_id=?2 AND label=?3
+                 ORDER BY revision DESC LIMIT 1",
             )?
-            .query_row(params![b.dataflow, b.source, b.label, hash], |r| r.get(0))
+            .query_row(params![b.dataflow, b.source, b.label], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        if let Some(release_id) = existing {
+        if let Some((release_id, _, latest_hash)) = &latest
+            && *latest_hash == hash
+        {
             return Ok(WriteOutcome::Unchanged {
-                release_id,
+                release_id: *release_id,
                 dataflow: b.dataflow.clone(),
                 source: b.source.clone(),
                 label: b.label.clone(),
             });
         }
-        // A revision of an existing release stream must not predate what it revises.
-        let latest_date: Option<String> = self
-            .tx
-            .query_row(
-                "SELECT MAX(release_date) FROM release WHERE dataflow_id=?1 AND source_id=?2 AND label=?3",
-                params![b.dataflow, b.source, b.label],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten();
-        let mut release_date = b.release_date;
-        if let Some(latest) = latest_date.as_deref().and_then(|d| d.parse::<Date>().ok())
-            && release_date <= latest {
-                release_date = today().max(Date::from_days_since_epoch(latest.days_since_epoch() + 1));
-            }
+        // The stated date is kept as it is; the revision orders releases of one stream.
+        let revision = latest.map_or(1, |(_, revision, _)| revision + 1);
         self.tx.execute(
-            "INSERT INTO release(dataflow_id, source_id, label, release_date, ingested_at, origin, note, content_hash, observations)
-             VALUES (?1,?2,?3,?4,datetime('now'),?5,?6,?7,?8)",
+            "INSERT INTO release(dataflow_id, source_id, label, release_date, revision, ingested_at, origin, note,
+             content_hash, observations)
+             VALUES (?1,?2,?3,?4,?5,strftime('%Y-%m-%d %H:%M:%f', 'now'),?6,?7,?8,?9)",
             params![
                 b.dataflow,
                 b.source,
                 b.label,
-                release_date.to_string(),
+                b.release_date.to_string(),
+                revision,
                 b.origin,
                 b.note,
                 hash,

@@ -18,7 +18,8 @@ pub struct Query {
     pub dataflow: String,
     /// Dimension id → accepted codes (an empty list or a missing dimension accepts all).
     pub filters: Vec<(String, Vec<String>)>,
-    /// What was known on this date: only releases dated on or before it count.
+    /// What was known on this date: only releases dated on or before it count (see
+    /// [`Bank::query`] for revisions).
     pub as_of: Option<Date>,
     /// Only this source's figures.
     pub source: Option<String>,
@@ -45,6 +46,8 @@ pub struct ObservationRow {
     pub release_id: i64,
     pub release_label: String,
     pub release_date: String,
+    /// The release's revision within its stream (dataflow, source, label): 1, 2, 3 …
+    pub release_revision: i64,
     pub citation: Option<String>,
     pub note: Option<String>,
     pub defects: Vec<String>,
@@ -103,6 +106,7 @@ pub struct HarmonisedRow {
     pub definition: String,
     pub release_label: String,
     pub release_date: String,
+    pub release_revision: i64,
     pub citation: Option<String>,
     /// Why this source's figure was chosen.
     pub reason: String,
@@ -134,6 +138,8 @@ pub struct ReleaseInfo {
     pub source: String,
     pub label: String,
     pub release_date: String,
+    /// 1, 2, 3 … within (dataflow, source, label); the highest is the current one.
+    pub revision: i64,
     pub ingested_at: String,
     pub origin: String,
     pub observations: i64,
@@ -172,7 +178,7 @@ pub struct CheckFinding {
 }
 
 const OBS_SELECT: &str = "SELECT s.series_key, o.time_period, o.value, o.printed, o.unit, o.unit_mult, o.status,
-    o.source_id, d.text, o.release_id, r.label, r.release_date, o.citation, o.note, o.defects
+    o.source_id, d.text, o.release_id, r.label, r.release_date, o.citation, o.note, o.defects, r.revision
     FROM observation o JOIN release r ON r.id = o.release_id JOIN definition d ON d.id = o.definition_id
     JOIN series s ON s.id = o.series_id";
 
@@ -246,6 +252,7 @@ impl Bank {
                         .map(|d| d.split('|').map(String::from).collect())
                         .unwrap_or_default(),
                     territory: None,
+                    release_revision: r.get(15)?,
                 })
             })?;
             for row in rows {
@@ -272,6 +279,13 @@ impl Bank {
 
     /// Each source's and definition's figure for each key and period, from the latest release
     /// dated on or before `as_of` (or the latest of all).
+    ///
+    /// Releases count from their stated date on: `as_of` sees a release dated on or before it.
+    /// Among the visible releases of one stream (dataflow, source, label) the highest revision
+    /// supersedes the others, whatever their dates: a revision that states an earlier date
+    /// than the release it revises is seen from its stated date on and, once both are
+    /// visible, replaces it. Between streams, the latest is the one with the latest
+    /// (release date, revision, id).
     pub fn query(&self, q: &Query) -> Result<Vec<ObservationRow>> {
         let (q, territory) = self.with_predecessors(q);
         let mut rows = self.raw_rows(&q)?;
@@ -283,12 +297,24 @@ impl Bank {
                 }
             }
         }
-        let mut latest: BTreeMap<(Vec<String>, String, String, String), ObservationRow> = BTreeMap::new();
+        // Within a stream, the highest revision; then between streams, the latest release.
+        type Figure = (Vec<String>, String, String, String);
+        let mut current: BTreeMap<(Figure, String), ObservationRow> = BTreeMap::new();
         for row in rows {
-            let k = (row.key.clone(), row.time_period.clone(), row.source.clone(), row.definition.clone());
-            let replace = latest
+            let k = ((row.key.clone(), row.time_period.clone(), row.source.clone(), row.definition.clone()), row.release_label.clone());
+            let replace = current
                 .get(&k)
-                .is_none_or(|cur| (row.release_date.as_str(), row.release_id) > (cur.release_date.as_str(), cur.release_id));
+                .is_none_or(|cur| (row.release_revision, row.release_id) > (cur.release_revision, cur.release_id));
+            if replace {
+                current.insert(k, row);
+            }
+        }
+        let mut latest: BTreeMap<Figure, ObservationRow> = BTreeMap::new();
+        for ((k, _), row) in current {
+            let replace = latest.get(&k).is_none_or(|cur| {
+                (row.release_date.as_str(), row.release_revision, row.release_id)
+                    > (cur.release_date.as_str(), cur.release_revision, cur.release_id)
+            });
             if replace {
                 latest.insert(k, row);
             }
@@ -352,6 +378,7 @@ impl Bank {
                 definition: w.definition.clone(),
                 release_label: w.release_label.clone(),
                 release_date: w.release_date.clone(),
+                release_revision: w.release_revision,
                 citation: w.citation.clone(),
                 reason: choice.reason,
                 candidates: rows.len(),
@@ -415,8 +442,8 @@ impl Bank {
 
     pub fn releases(&self, dataflow: Option<&str>) -> Result<Vec<ReleaseInfo>> {
         let mut stmt = self.connection().prepare(
-            "SELECT id, dataflow_id, source_id, label, release_date, ingested_at, origin, observations, note
-             FROM release WHERE (?1 IS NULL OR dataflow_id = ?1) ORDER BY dataflow_id, source_id, release_date, id",
+            "SELECT id, dataflow_id, source_id, label, release_date, revision, ingested_at, origin, observations, note
+             FROM release WHERE (?1 IS NULL OR dataflow_id = ?1) ORDER BY dataflow_id, source_id, release_date, revision, id",
         )?;
         let rows = stmt.query_map([dataflow], |r| {
             Ok(ReleaseInfo {
@@ -425,10 +452,11 @@ impl Bank {
                 source: r.get(2)?,
                 label: r.get(3)?,
                 release_date: r.get(4)?,
-                ingested_at: r.get(5)?,
-                origin: r.get(6)?,
-                observations: r.get(7)?,
-                note: r.get(8)?,
+                revision: r.get(5)?,
+                ingested_at: r.get(6)?,
+                origin: r.get(7)?,
+                observations: r.get(8)?,
+                note: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -1,6 +1,7 @@
 -- The koshi data bank. One observation row per (series, period, source, definition, release):
 -- figures from different sources and definitions live side by side, and every release keeps
 -- its own figures, so `as_of` can answer what was known on a date.
+-- meta keys: schema_version, structure_fingerprint, bundle_fingerprint, bundle_completed_at.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE IF NOT EXISTS dataflow (
@@ -26,14 +27,16 @@ CREATE TABLE IF NOT EXISTS release (
   dataflow_id TEXT NOT NULL REFERENCES dataflow(id),
   source_id TEXT NOT NULL REFERENCES source(id),
   label TEXT NOT NULL,
-  release_date TEXT NOT NULL,         -- the vintage: YYYY-MM-DD
-  ingested_at TEXT NOT NULL,
+  release_date TEXT NOT NULL,         -- the vintage as its source states it: YYYY-MM-DD (never invented)
+  revision INTEGER NOT NULL DEFAULT 1, -- 1, 2, 3 … within (dataflow, source, label): later revisions supersede
+  ingested_at TEXT NOT NULL,          -- UTC, YYYY-MM-DD HH:MM:SS.SSS
   origin TEXT NOT NULL,               -- file (and mapping) the figures came from
   note TEXT,
   content_hash TEXT NOT NULL,
   observations INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS release_stream ON release(dataflow_id, source_id, label);
+DROP INDEX IF EXISTS release_stream;
+CREATE INDEX IF NOT EXISTS release_revision ON release(dataflow_id, source_id, label, revision);
 
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY,
@@ -71,3 +74,16 @@ CREATE TABLE IF NOT EXISTS defect (
   origin TEXT NOT NULL                 -- 'declared' by the source file, or 'validation'
 );
 CREATE INDEX IF NOT EXISTS defect_release ON defect(release_id);
+
+-- Sources and dataflows declared by users (`koshi source add`, `koshi dataflow add`, a
+-- mapping's [[source]]), as JSON in the shape of data/structure/*.toml; they join the
+-- catalogue each time the bank opens, checked as the bundled ones are.
+CREATE TABLE IF NOT EXISTS declaration (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('source', 'dataflow')),
+  item_id TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  origin TEXT NOT NULL,               -- where it was declared: command or mapping file
+  declared_at TEXT NOT NULL,
+  UNIQUE (kind, item_id)
+);

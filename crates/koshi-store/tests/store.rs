@@ -1,8 +1,16 @@
 //! The data bank: releases, as-of queries, idempotent writes, harmonised view, discrepancies,
-//! the defect report, and atomic multi-release writes.
+//! the defect report, atomic multi-release writes, revisions, concurrent writers, the bundle
+//! record and user-declared sources and dataflows.
 
 use koshi_core::{Date, ObsStatus, Observation};
 use koshi_store::{Bank, Query, ReleaseBatch, WriteOutcome};
+
+#[path = "store/declarations.rs"]
+mod declarations;
+#[path = "store/revisions.rs"]
+mod revisions;
+#[path = "store/writers.rs"]
+mod writers;
 
 fn obs(key: &[&str], period: &str, value: f64, source: &str, definition: &str) -> Observation {
     Observation {
@@ -96,7 +104,7 @@ fn sources_side_by_side_harmonised_by_priority_with_a_reason() {
 }
 
 #[test]
-fn a_failing_write_leaves_the_bank_as_it_was() {
+fn a_write_refused_before_it_starts_leaves_the_bank_as_it_was() {
     let mut bank = Bank::open_in_memory().unwrap();
     let good = batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 1.0, "KZ_BNS", "d")]);
     let mut bad = batch("KZ_BNS", "b", "2018-03-01", vec![obs(&NET, "2016", 1.0, "KZ_BNS", "d")]);
@@ -104,6 +112,24 @@ fn a_failing_write_leaves_the_bank_as_it_was() {
     assert!(bank.write_releases(&[good, bad]).is_err());
     assert_eq!(bank.counts().unwrap()["release"], 0);
     assert_eq!(bank.counts().unwrap()["observation"], 0);
+}
+
+#[test]
+fn a_write_failing_in_the_middle_of_its_transaction_leaves_the_bank_as_it_was() {
+    let mut bank = Bank::open_in_memory().unwrap();
+    let good = batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 1.0, "KZ_BNS", "d")]);
+    // The same figure twice violates the observation key: SQLite refuses it only when the
+    // second batch is being written, after the first one's rows are in.
+    let twice = obs(&NET, "2016", 1.0, "KZ_BNS", "d");
+    let bad = batch("KZ_BNS", "b", "2018-03-01", vec![twice.clone(), twice]);
+    let err = bank.write_releases(&[good.clone(), bad]).unwrap_err();
+    assert!(err.to_string().contains("UNIQUE"), "{err}");
+    assert_eq!(bank.counts().unwrap()["release"], 0, "the first batch was rolled back");
+    assert_eq!(bank.counts().unwrap()["observation"], 0);
+    assert_eq!(bank.counts().unwrap()["series"], 0);
+    // And the bank still takes writes afterwards (no transaction left open).
+    assert!(matches!(bank.write_releases(&[good]).unwrap()[0], WriteOutcome::Created { .. }));
+    assert_eq!(bank.counts().unwrap()["release"], 1);
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod flows_cmd;
 mod forecast_cmd;
 mod gravity_cmd;
 mod output;
+mod structure_cmd;
 
 use std::path::PathBuf;
 
@@ -11,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use koshi_ingest::{IngestOptions, Input, LoadError};
-use koshi_store::{Bank, Query, WriteOutcome};
+use koshi_store::{Bank, BundleState, Query, WriteOutcome};
 use output::{num, print, Format, Printable};
 
 #[derive(Parser)]
@@ -33,6 +34,9 @@ struct Cli {
     /// The data bank file (SQLite); created if missing.
     #[arg(long, global = true, default_value = "koshi.db", env = "KOSHI_DB")]
     db: PathBuf,
+    /// Seconds a write waits for another writer holding the bank before giving up (nothing is written then).
+    #[arg(long, global = true, default_value_t = 30.0, env = "KOSHI_BUSY_TIMEOUT")]
+    busy_timeout: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -145,7 +149,11 @@ the codes both allow. Every code is checked against its code list; a mistyped on
     Backtest(forecast_cmd::BacktestArgs),
     /// Migration indices (Bell et al.) of an origin–destination table, or of regional arrivals and departures.
     Indices(flows_cmd::IndicesArgs),
-    /// Serve the JSON API; creates the bank and loads the bundled datasets if it is empty.
+    /// Declare a source of your own (an agency or publication koshi does not know), kept in the bank.
+    Source(structure_cmd::SourceArgs),
+    /// Declare dataflows (and sources) of your own from a TOML file shaped as data/structure/dataflows.toml.
+    Dataflow(structure_cmd::DataflowArgs),
+    /// Serve the JSON API; creates the bank and loads (or finishes, or refreshes) the bundled datasets first.
     Serve {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -168,7 +176,11 @@ fn main() -> std::process::ExitCode {
 }
 
 fn open(cli: &Cli) -> Result<Bank> {
-    Bank::open(&cli.db).with_context(|| format!("opening the data bank {}", cli.db.display()))
+    let timeout = std::time::Duration::try_from_secs_f64(cli.busy_timeout)
+        .ok()
+        .filter(|t| *t <= std::time::Duration::from_secs(24 * 3600))
+        .with_context(|| format!("--busy-timeout {} is not a number of seconds between 0 and 86400", cli.busy_timeout))?;
+    Bank::open_with_busy_timeout(&cli.db, timeout).with_context(|| format!("opening the data bank {}", cli.db.display()))
 }
 
 fn run() -> Result<std::process::ExitCode> {
@@ -220,6 +232,7 @@ fn run() -> Result<std::process::ExitCode> {
                         r.source.clone(),
                         r.label.clone(),
                         r.release_date.clone(),
+                        r.revision.to_string(),
                         r.observations.to_string(),
                         r.origin.clone(),
                     ]
@@ -227,7 +240,11 @@ fn run() -> Result<std::process::ExitCode> {
                 .collect();
             print(
                 *format,
-                &Printable { columns: vec!["id", "dataflow", "source", "release", "date", "observations", "origin"], rows, items: &items },
+                &Printable {
+                    columns: vec!["id", "dataflow", "source", "release", "date", "revision", "observations", "origin"],
+                    rows,
+                    items: &items,
+                },
             )?;
         }
         Command::Dataflows { format } => {
@@ -319,11 +336,27 @@ fn run() -> Result<std::process::ExitCode> {
         Command::Flows(args) => return flows_cmd::run(&cli.db, args),
         Command::Backtest(args) => return forecast_cmd::run_backtest(&cli.db, args),
         Command::Indices(args) => return flows_cmd::run_indices(&cli.db, args),
+        Command::Source(args) => return structure_cmd::run_source(&cli.db, args),
+        Command::Dataflow(args) => return structure_cmd::run_dataflow(&cli.db, args),
         Command::Serve { addr } => {
             let mut bank = open(&cli)?;
-            if bank.is_empty()? {
-                eprintln!("the data bank {} is empty: loading the bundled datasets", cli.db.display());
-                load_bundled(&mut bank, Format::Table)?;
+            let db = cli.db.display();
+            match koshi_ingest::bundle_state(&mut bank)? {
+                BundleState::Complete { fingerprint, completed_at } => {
+                    eprintln!("the bundled datasets are complete in {db} (bundle {fingerprint}, loaded {completed_at})");
+                }
+                BundleState::NotLoaded if bank.is_empty()? => {
+                    eprintln!("the data bank {db} is empty: loading the bundled datasets (one transaction)");
+                    load_bundled(&mut bank, Format::Table)?;
+                }
+                BundleState::NotLoaded => {
+                    eprintln!("the bundled datasets are not completely in {db}: finishing them (one transaction)");
+                    load_bundled(&mut bank, Format::Table)?;
+                }
+                BundleState::Stale { loaded, current, .. } => {
+                    eprintln!("{db} holds bundle {loaded}; this koshi ships {current}: refreshing (one transaction)");
+                    load_bundled(&mut bank, Format::Table)?;
+                }
             }
             // The server opens its own pool of read connections on the file.
             drop(bank);
@@ -371,6 +404,7 @@ fn load_bundled(bank: &mut Bank, format: Format) -> Result<()> {
     let loaded = koshi_ingest::load_bundled(bank, &mut |file, i, _| {
         bar.set_position(i as u64);
         bar.set_message(file.to_string());
+        std::ops::ControlFlow::Continue(())
     });
     bar.finish_and_clear();
     let loaded = match loaded {
@@ -387,11 +421,15 @@ fn load_bundled(bank: &mut Bank, format: Format) -> Result<()> {
     let rows = outcome_rows(&outcomes);
     print(format, &Printable { columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"], rows, items: &outcomes })?;
     let warnings: usize = loaded.iter().map(|l| l.plan.diagnostics.len()).sum();
+    let created = outcomes.iter().filter(|o| matches!(o, WriteOutcome::Created { .. })).count();
     eprintln!(
-        "{} files, {} rows read, {} observations; {} notes and warnings (declared defects, skipped aggregates)",
+        "{} files, {} rows read, {} observations; {} releases created, {} unchanged; {} notes and warnings (declared \
+defects, skipped aggregates); the bundle is complete",
         loaded.len(),
         loaded.iter().map(|l| l.plan.rows_read).sum::<usize>(),
         loaded.iter().map(|l| l.plan.observations).sum::<usize>(),
+        created,
+        outcomes.len() - created,
         warnings
     );
     Ok(())
@@ -411,6 +449,9 @@ fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects
         Ok(loaded) => {
             for d in &loaded.plan.diagnostics {
                 eprintln!("{d}");
+            }
+            for d in loaded.declared.iter().filter(|d| d.outcome == koshi_store::Declared::Created) {
+                eprintln!("declared {} {} ({}) from the mapping", d.kind, d.id, d.name);
             }
             let rows = outcome_rows(&loaded.outcomes);
             print(format, &Printable { columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"], rows, items: &loaded.outcomes })?;

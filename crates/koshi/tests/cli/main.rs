@@ -12,6 +12,7 @@ mod flows;
 mod forecast;
 mod gravity;
 mod readme;
+mod structure;
 
 pub(crate) fn koshi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_koshi"))
