@@ -8,6 +8,11 @@ use koshi_core::validate::Severity;
 use koshi_ingest::{load_file, parse_mapping, IngestOptions, Input, LoadError, Mapping};
 use koshi_store::{Bank, Query, WriteOutcome};
 
+#[path = "ingest/fuzz.rs"]
+mod fuzz;
+#[path = "ingest/hardening.rs"]
+mod hardening;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
@@ -23,7 +28,7 @@ fn mapping(path: &Path) -> Mapping {
 fn load(bank: &mut Bank, data: &Path, map: &Path, allow_defects: bool) -> Result<koshi_ingest::Loaded, LoadError> {
     let m = mapping(map);
     let name = data.file_name().unwrap().to_string_lossy().to_string();
-    load_file(bank, &m, &name, Input::Path(data), &IngestOptions { allow_defects }, &mut |_| {})
+    load_file(bank, &m, &name, Input::Path(data), &IngestOptions { allow_defects, ..Default::default() }, &mut |_| {})
 }
 
 fn values(bank: &Bank, dataflow: &str, filters: &[(&str, &str)]) -> Vec<(String, String, Option<f64>)> {
@@ -200,7 +205,7 @@ from = "Страны СНГ / Сальдо"
         "{text:#?}"
     );
     // With the stray row allowed as a defect, the merged headers resolve correctly.
-    load_file(&mut bank, &m, "table2.xlsx", Input::Path(&path), &IngestOptions { allow_defects: true }, &mut |_| {}).unwrap();
+    load_file(&mut bank, &m, "table2.xlsx", Input::Path(&path), &IngestOptions { allow_defects: true, ..Default::default() }, &mut |_| {}).unwrap();
     let got = values(&bank, "MIG_EXT", &[("COUNTERPART", "CIS"), ("EDUCATION", "ED5T8")]);
     let find = |measure: &str| got.iter().find(|(k, _, _)| k.ends_with(measure)).unwrap().2;
     assert_eq!(find("NET"), Some(-8_048.0));
