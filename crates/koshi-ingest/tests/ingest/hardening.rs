@@ -292,3 +292,29 @@ fn diagnostics_on_junk_are_capped_counted_by_severity_and_short() {
     assert!(p.writable());
     assert_eq!(p.observations, 1);
 }
+
+#[test]
+fn an_empty_header_row_is_an_error_not_a_panic() {
+    // skip_rows lands on a blank sheet row: the header has no columns, and a melt has none to take.
+    let text = r#"
+[file]
+format = "xlsx"
+skip_rows = 3
+[fields]
+DATAFLOW = { value = "MIG_INT" }
+REF_AREA = { value = "KZ-11" }
+MEASURE = { melt = true }
+TIME_PERIOD = { value = "2017" }
+OBS_VALUE = { melt = true }
+SOURCE = { value = "KZ_BNS" }
+DEFINITION = { value = "fixture" }
+UNIT = { value = "PERS" }
+[melt]
+"#;
+    let m = parse_mapping("melt.toml", text).unwrap();
+    let bytes = workbook(|s| {
+        s.write_string(5, 0, "after the blank row").unwrap();
+    });
+    let err = plan(&m, "blank.xlsx", &bytes, &IngestOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("the header is empty"), "{err}");
+}
