@@ -93,6 +93,8 @@ pub struct RaggedRow {
     pub found: usize,
     /// For a sheet, the first non-empty cell beyond the header, e.g. `K7`.
     pub cell_beyond_header: Option<String>,
+    /// For a long CSV/TSV record: whether all its extra fields are empty.
+    pub extra_fields_empty: bool,
 }
 
 impl RaggedRow {
@@ -100,6 +102,10 @@ impl RaggedRow {
         let counts = format!("expected {} fields as the header has, found {}", self.expected, self.found);
         match &self.cell_beyond_header {
             Some(cell) => format!("cell {cell} holds a value to the right of the header ({counts}); the row is not read"),
+            None if self.found > self.expected && self.extra_fields_empty => format!(
+                "{counts}; the extra fields are empty, and a mapping may declare `extra_fields = \"drop_empty\"`; \
+                 the row is not read"
+            ),
             None if self.found > self.expected => format!(
                 "{counts}: an unquoted separator inside a value (`12 345,6`, `(-) 2,234`) splits it in two; \
                  the row is not read"
@@ -373,7 +379,9 @@ fn read_delimited(
             cells.resize(width, "");
             sink.row(row_number, &cells)
         } else {
-            sink.ragged_row(&RaggedRow { row_number, expected: width, found: cells.len(), cell_beyond_header: None })
+            let extra_fields_empty = cells.len() > width && cells[width..].iter().all(|c| c.trim().is_empty());
+            let found = cells.len();
+            sink.ragged_row(&RaggedRow { row_number, expected: width, found, cell_beyond_header: None, extra_fields_empty })
         };
         if !go_on {
             break;
@@ -608,6 +616,7 @@ impl<'s, 'k> SheetRows<'s, 'k> {
                 expected: width,
                 found: cells.len(),
                 cell_beyond_header: Some(format!("{}{row_number}", column_letter(beyond))),
+                extra_fields_empty: false,
             };
             return Ok(self.sink.ragged_row(&ragged));
         }

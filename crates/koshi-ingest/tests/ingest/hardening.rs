@@ -89,6 +89,10 @@ fn declared_repairs_pad_short_rows_and_drop_empty_extra_fields() {
     assert_eq!(obs[0].value, Some(100.0));
     assert_eq!(obs[1].value, None, "a padded field is empty, read as missing");
 
+    // Without the declaration, a trailing separator is an error that names the repair.
+    let p = plan(&flows_mapping(""), "trailing.csv", b"region,year,arrivals\nAqmola,2017,100,\n", &IngestOptions::default()).unwrap();
+    assert!(texts(&p)[0].contains("found 4; the extra fields are empty") && texts(&p)[0].contains("drop_empty"), "{:?}", texts(&p));
+
     let unknown = FLOWS_MAPPING.replace("@FILE@", "short_rows = \"guess\"");
     assert!(parse_mapping("bad.toml", &unknown).is_err());
 }
