@@ -2,6 +2,9 @@
 //! sex, age, purpose), one row per registered person, aggregated into MIG_REG observations.
 //!
 //! `bench_ingest generate FILE ROWS` writes the extract (seeded, reproducible);
+//! `bench_ingest junk FILE MB` writes about MB megabytes of rows that resolve to nothing
+//! (region, year, arrivals of random text) to measure peak memory of
+//! `koshi ingest FILE --mapping bench/databank/junk.toml --allow-defects`;
 //! `bench_ingest ingest FILE MAPPING DB` plans and writes it in one transaction and prints
 //! rows per second and peak memory as JSON. `bench/databank/run.sh` runs it beside
 //! `sqlite3 .import` of the same file.
@@ -64,12 +67,40 @@ fn generate(path: &str, rows: usize) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Rows of random text in a file shaped like a flows table: every code, period and number is junk.
+fn junk(path: &str, megabytes: usize) -> std::io::Result<()> {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._-";
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    writeln!(out, "region,year,arrivals")?;
+    let mut rng = Lcg(8);
+    let mut written = 0usize;
+    let mut line = Vec::new();
+    while written < megabytes << 20 {
+        line.clear();
+        for field in 0..3 {
+            if field > 0 {
+                line.push(b',');
+            }
+            let len = 4 + rng.next() as usize % 17;
+            line.extend((0..len).map(|_| ALPHABET[rng.next() as usize % ALPHABET.len()]));
+        }
+        line.push(b'\n');
+        out.write_all(&line)?;
+        written += line.len();
+    }
+    out.flush()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("generate") => {
             let rows: usize = args[3].parse().expect("ROWS");
             generate(&args[2], rows).expect("write the extract");
+        }
+        Some("junk") => {
+            let megabytes: usize = args[3].parse().expect("MB");
+            junk(&args[2], megabytes).expect("write the junk file");
         }
         Some("ingest") => {
             let (file, mapping_path, db) = (&args[2], &args[3], &args[4]);
@@ -102,6 +133,6 @@ fn main() {
                 peak_rss_mb()
             );
         }
-        _ => eprintln!("usage: bench_ingest generate FILE ROWS | ingest FILE MAPPING DB"),
+        _ => eprintln!("usage: bench_ingest generate FILE ROWS | junk FILE MB | ingest FILE MAPPING DB"),
     }
 }

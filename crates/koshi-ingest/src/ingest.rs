@@ -1,7 +1,7 @@
 //! Applying a mapping to a table: observations grouped into releases, plus every problem found,
 //! each naming file, sheet, row and column.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use koshi_core::number::{decimal_evidence, format_plain, parse_number, DecimalMark, Parsed};
@@ -17,7 +17,7 @@ use crate::figures::{
     PERCENT_UNIT,
 };
 use crate::mapping::{FieldSpec, Mapping, ATTRIBUTE_FIELDS};
-use crate::table::{column_letter, read_table, Header, Input, TableError};
+use crate::table::{column_letter, read_table, Header, Input, RaggedRow, TableError, TableLimits};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
@@ -55,7 +55,57 @@ impl fmt::Display for Diagnostic {
 pub struct IngestOptions {
     /// Store rows with problems, flagged with defect codes, instead of rejecting the file.
     pub allow_defects: bool,
+    pub limits: IngestLimits,
 }
+
+/// Bounds on what one ingest holds in memory, whatever the file (defaults:
+/// [`IngestLimits::DEFAULT`]). A plan is built whole before it is written in one transaction,
+/// so it holds every observation of the file: at most `max_observations`, each taking a fixed
+/// [`OBSERVATION_BYTES`] or so while planned and written, plus at most `max_text_bytes` of
+/// text of their own (printed forms, citations, notes, unresolved codes). Diagnostics and
+/// caches are bounded by count and by the length of what they keep. Beyond a limit the ingest
+/// stops with an error naming it; nothing is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestLimits {
+    pub table: TableLimits,
+    /// Observations one ingest holds (a file larger than this is split and ingested in parts).
+    pub max_observations: usize,
+    /// Bytes of text held by the observations beyond their fixed size.
+    pub max_text_bytes: usize,
+    /// Diagnostics kept; further ones are only counted.
+    pub max_diagnostics: usize,
+    /// Characters of one diagnostic's message (longer ones, quoting long cells, are cut).
+    pub max_message_chars: usize,
+    /// Spellings whose code resolution is remembered, each at most `MAX_CACHED_SPELLING_BYTES`.
+    pub max_cached_spellings: usize,
+}
+
+impl IngestLimits {
+    pub const DEFAULT: IngestLimits = IngestLimits {
+        table: TableLimits::DEFAULT,
+        max_observations: 2_000_000,
+        max_text_bytes: 256 << 20,
+        max_diagnostics: 10_000,
+        max_message_chars: 500,
+        max_cached_spellings: 100_000,
+    };
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        IngestLimits::DEFAULT
+    }
+}
+
+/// Bytes one observation takes at most besides its own text, from planning to the end of the
+/// write: peak RSS of `koshi ingest` (release build) over observations, measured at 1.36 KB for
+/// junk stored flagged with three defects (1.87 million rows of `bench_ingest junk`, 2.54 GB)
+/// and 0.7 KB for clean counted ones (`bench/databank`). With the default limits an ingest
+/// stays within about 2,000,000 × 1,400 B + 256 MiB ≈ 3.1 GB, whatever the file size.
+pub const OBSERVATION_BYTES: usize = 1_400;
+
+/// Spellings longer than this are resolved every time rather than remembered.
+pub const MAX_CACHED_SPELLING_BYTES: usize = 256;
 
 /// What a file would write, and what is wrong with it.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +114,8 @@ pub struct IngestPlan {
     pub diagnostics: Vec<Diagnostic>,
     /// Diagnostics beyond the retained ones, counted only.
     pub diagnostics_dropped: usize,
+    /// How many of the dropped diagnostics are errors.
+    pub errors_dropped: usize,
     pub rows_read: usize,
     pub rows_skipped: usize,
     pub observations: usize,
@@ -72,7 +124,7 @@ pub struct IngestPlan {
 
 impl IngestPlan {
     pub fn error_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count() + self.diagnostics_dropped
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count() + self.errors_dropped
     }
 
     /// Whether the plan may be written: no errors, or errors stored as flagged defects.
@@ -89,15 +141,61 @@ pub enum IngestError {
     Mapping(#[from] crate::mapping::MappingError),
     #[error("{file}: {}", .problems.join("; "))]
     Columns { file: String, problems: Vec<String> },
+    /// The file holds more than one ingest may keep in memory; nothing was written.
+    #[error(
+        "{file}: stopped at row {row}: more than {limit} {what} (IngestLimits::{name}); nothing was written. \
+         Split the file (by year, region or rows) and ingest the parts one by one"
+    )]
+    TooLarge { file: String, row: usize, limit: usize, what: &'static str, name: &'static str },
 }
 
-const MAX_DIAGNOSTICS: usize = 10_000;
-
 /// Where each observation came from, to point diagnostics at cells.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Origin {
     row: usize,
-    column: Option<String>,
+    column: Option<u32>,
+}
+
+/// Diagnostics kept up to a count, the rest counted by severity.
+struct Diagnostics {
+    kept: Vec<Diagnostic>,
+    dropped: usize,
+    errors_dropped: usize,
+    max: usize,
+    max_message_chars: usize,
+}
+
+impl Diagnostics {
+    fn new(limits: &IngestLimits) -> Self {
+        Diagnostics {
+            kept: Vec::new(),
+            dropped: 0,
+            errors_dropped: 0,
+            max: limits.max_diagnostics,
+            max_message_chars: limits.max_message_chars,
+        }
+    }
+
+    fn push(&mut self, mut d: Diagnostic) {
+        if self.kept.len() >= self.max {
+            self.dropped += 1;
+            self.errors_dropped += usize::from(d.severity == Severity::Error);
+            return;
+        }
+        if let Some((cut, _)) = d.message.char_indices().nth(self.max_message_chars) {
+            d.message.truncate(cut);
+            d.message.push('…');
+        }
+        self.kept.push(d);
+    }
+
+    /// Problems known only by their number (beyond a list kept elsewhere), of one severity.
+    fn count_unlisted(&mut self, severity: Severity, n: usize) {
+        self.dropped += n;
+        if severity == Severity::Error {
+            self.errors_dropped += n;
+        }
+    }
 }
 
 enum Resolved {
@@ -124,23 +222,27 @@ pub fn plan_ingest(
     progress: &mut dyn FnMut(usize),
 ) -> Result<IngestPlan, IngestError> {
     let mut plan = IngestPlan { allow_defects: options.allow_defects, ..Default::default() };
-    let mut ctx = RowContext::new(catalogue, mapping, file_name);
+    let mut ctx = RowContext::new(catalogue, mapping, file_name, options.limits);
     let header = {
         let mut sink = Sink { ctx: &mut ctx, options, progress, column_problems: Vec::new() };
-        let header = read_table(file_name, input, &mapping.file, &mut sink)?;
+        let header = read_table(file_name, input, &mapping.file, &options.limits.table, &mut sink)?;
         if !sink.column_problems.is_empty() {
             return Err(IngestError::Columns { file: file_name.to_string(), problems: sink.column_problems });
         }
         header
     };
     ctx.finish_fast();
+    if let Some(too_large) = ctx.too_large.take() {
+        return Err(too_large);
+    }
     ctx.finish_figures(options);
     let sheet = header.sheet.clone();
-    let RowContext { observations, origins, mut diagnostics, diagnostics_dropped, rows_read, rows_skipped, release_of, releases, aggregate_index: _, .. } = ctx;
+    let labels: Vec<String> = (0..ctx.header.len()).map(|c| ctx.column_label(c)).collect();
+    let column_label = |c: Option<u32>| c.and_then(|c| labels.get(c as usize).cloned());
+    let RowContext { observations, origins, mut diagnostics, rows_read, rows_skipped, release_of, releases, aggregate_index: _, .. } = ctx;
     plan.rows_read = rows_read;
     plan.rows_skipped = rows_skipped;
-    plan.diagnostics_dropped = diagnostics_dropped;
-    for d in &mut diagnostics {
+    for d in &mut diagnostics.kept {
         d.sheet.clone_from(&sheet);
     }
 
@@ -209,7 +311,7 @@ pub fn plan_ingest(
                 file: file_name.into(),
                 sheet: sheet.clone(),
                 row: Some(origin.row),
-                column: origin.column.clone(),
+                column: column_label(origin.column),
                 message,
             });
             if options.allow_defects && !declared {
@@ -222,9 +324,11 @@ pub fn plan_ingest(
             batch.defects.push(BatchDefect { rule: d.rule, severity, message: d.message, observation: Some(first) });
         }
     }
-    diagnostics.sort_by_key(|d| (d.row.unwrap_or(0), d.column.clone()));
+    diagnostics.kept.sort_by_key(|d| (d.row.unwrap_or(0), d.column.clone()));
     plan.observations = plan.batches.iter().map(|b| b.observations.len()).sum();
-    plan.diagnostics = diagnostics;
+    plan.diagnostics = diagnostics.kept;
+    plan.diagnostics_dropped = diagnostics.dropped;
+    plan.errors_dropped = diagnostics.errors_dropped;
     Ok(plan)
 }
 
@@ -246,11 +350,19 @@ impl crate::table::RowSink for Sink<'_, '_, '_> {
         }
     }
 
-    fn row(&mut self, row_number: usize, cells: &[&str]) {
+    fn row(&mut self, row_number: usize, cells: &[&str]) -> bool {
         self.ctx.row(row_number, cells, self.options);
         if row_number.is_multiple_of(100_000) {
             (self.progress)(row_number);
         }
+        self.ctx.too_large.is_none()
+    }
+
+    fn ragged_row(&mut self, ragged: &RaggedRow) -> bool {
+        // Never stored, not even flagged: which field holds which value is unknown.
+        self.ctx.rows_read += 1;
+        self.ctx.diag(Severity::Error, "RAGGED_ROW", ragged.row_number, None, ragged.message());
+        true
     }
 }
 
@@ -267,16 +379,20 @@ struct RowContext<'a> {
     /// Per observation, its index in `releases` (label and date).
     release_of: Vec<u32>,
     releases: Vec<(String, Date)>,
-    diagnostics: Vec<Diagnostic>,
-    diagnostics_dropped: usize,
+    diagnostics: Diagnostics,
     rows_read: usize,
     rows_skipped: usize,
     code_cache: HashMap<(String, String, String), Result<String, String>>,
     aggregate_index: HashMap<(String, Vec<String>, String), usize>,
-    skipped_spellings: std::collections::HashSet<String>,
+    skipped_spellings: HashSet<String>,
     today: Date,
     fast: Option<FastAggregate>,
-    texts: HashMap<String, koshi_core::Text>,
+    texts: HashSet<koshi_core::Text>,
+    limits: IngestLimits,
+    /// Bytes of text held by the observations beyond their fixed size.
+    text_bytes: usize,
+    /// Set when a limit is reached; reading stops.
+    too_large: Option<IngestError>,
     /// Missing marks and decimal-mark evidence of the value cells, decided at the end of the file.
     figures: FigureTally,
 }
@@ -292,7 +408,8 @@ struct FastAggregate {
     periods: HashMap<String, Option<u32>>,
     period_texts: Vec<koshi_core::Text>,
     value: FastSource,
-    cells: HashMap<u128, (f64, usize)>,
+    /// Per key and period: the sum of its figures (`None` while every row was a missing mark) and its first row.
+    cells: HashMap<u128, (Option<f64>, usize)>,
     template: Observation,
     release: (String, Date),
 }
@@ -305,7 +422,7 @@ enum FastSource {
 }
 
 impl<'a> RowContext<'a> {
-    fn new(catalogue: &'a Catalogue, mapping: &'a Mapping, file: &'a str) -> Self {
+    fn new(catalogue: &'a Catalogue, mapping: &'a Mapping, file: &'a str, limits: IngestLimits) -> Self {
         RowContext {
             catalogue,
             mapping,
@@ -318,18 +435,51 @@ impl<'a> RowContext<'a> {
             origins: Vec::new(),
             release_of: Vec::new(),
             releases: Vec::new(),
-            diagnostics: Vec::new(),
-            diagnostics_dropped: 0,
+            diagnostics: Diagnostics::new(&limits),
             rows_read: 0,
             rows_skipped: 0,
             code_cache: HashMap::new(),
             aggregate_index: HashMap::new(),
-            skipped_spellings: std::collections::HashSet::new(),
+            skipped_spellings: HashSet::new(),
             today: koshi_store::today(),
             fast: None,
-            texts: HashMap::new(),
+            texts: HashSet::new(),
+            limits,
+            text_bytes: 0,
+            too_large: None,
             figures: FigureTally::default(),
         }
+    }
+
+    /// Whether one more observation (with `text_bytes` of its own text) fits the limits;
+    /// if not, records why and reading stops.
+    fn admit(&mut self, row: usize, observations: usize, text_bytes: usize) -> bool {
+        if self.too_large.is_some() {
+            return false;
+        }
+        let file = self.file.to_string();
+        if observations >= self.limits.max_observations {
+            let (limit, what, name) = (self.limits.max_observations, "observations", "max_observations");
+            self.too_large = Some(IngestError::TooLarge { file, row, limit, what, name });
+            return false;
+        }
+        if self.text_bytes + text_bytes > self.limits.max_text_bytes {
+            let (limit, what, name) = (self.limits.max_text_bytes, "bytes of text in observations", "max_text_bytes");
+            self.too_large = Some(IngestError::TooLarge { file, row, limit, what, name });
+            return false;
+        }
+        self.text_bytes += text_bytes;
+        true
+    }
+
+    /// The header's columns, quoted, for an error about a column that is not there.
+    fn known_columns(&self) -> String {
+        const SHOWN: usize = 40;
+        let mut names: Vec<String> = self.header.iter().take(SHOWN).map(|h| format!("\"{h}\"")).collect();
+        if self.header.len() > SHOWN {
+            names.push(format!("… ({} columns)", self.header.len()));
+        }
+        if names.is_empty() { "the header is empty".into() } else { format!("the header has {}", names.join(", ")) }
     }
 
     fn find_column(&self, name: &str) -> Option<usize> {
@@ -345,6 +495,9 @@ impl<'a> RowContext<'a> {
     /// Match the mapping's columns to the header; every problem is listed at once.
     fn bind(&mut self, header: &Header) -> Result<(), Vec<String>> {
         self.header = header.columns.clone();
+        if self.header.is_empty() {
+            return Err(vec!["the header is empty (check skip_rows and header_rows)".into()]);
+        }
         let mut problems = Vec::new();
         let mut used = Vec::new();
         for (name, spec) in &self.mapping.fields {
@@ -433,6 +586,9 @@ impl<'a> RowContext<'a> {
             self.fast = self.fast_plan();
             Ok(())
         } else {
+            if problems.iter().any(|p| p.contains("is not in the header")) {
+                problems.push(self.known_columns());
+            }
             Err(problems)
         }
     }
@@ -550,7 +706,9 @@ impl<'a> RowContext<'a> {
                             None
                         }
                     };
-                    fast.dims[d].2.insert(cell.to_string(), n);
+                    if cell.len() <= MAX_CACHED_SPELLING_BYTES && fast.dims[d].2.len() < self.limits.max_cached_spellings {
+                        fast.dims[d].2.insert(cell.to_string(), n);
+                    }
                     n
                 }
             };
@@ -585,12 +743,14 @@ impl<'a> RowContext<'a> {
                         None
                     }
                 };
-                fast.periods.insert(period_cell.to_string(), p);
+                if period_cell.len() <= MAX_CACHED_SPELLING_BYTES && fast.periods.len() < self.limits.max_cached_spellings {
+                    fast.periods.insert(period_cell.to_string(), p);
+                }
                 p
             }
         };
         let value = match fast.value {
-            FastSource::Count => Some(1.0),
+            FastSource::Count => Some(Some(1.0)),
             FastSource::Column(i) => {
                 let text = cells.get(i).copied().unwrap_or("");
                 self.fast_value(row, i, text, &fast.template.unit)
@@ -598,18 +758,27 @@ impl<'a> RowContext<'a> {
             FastSource::Constant => None,
         };
         if let (true, Some(p), Some(v)) = (ok, period, value) {
-            let cell = fast.cells.entry((packed << 24) | u128::from(p)).or_insert((0.0, row));
-            cell.0 += v;
+            let packed = (packed << 24) | u128::from(p);
+            if let Some(cell) = fast.cells.get_mut(&packed) {
+                cell.0 = match (cell.0, v) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    (a, b) => a.or(b),
+                };
+            } else if self.admit(row, fast.cells.len(), 0) {
+                fast.cells.insert(packed, (v, row));
+            }
         }
         self.fast = Some(fast);
     }
 
-    /// One value cell of the microdata path: a missing mark adds nothing; an ambiguous figure
-    /// cannot wait for the end of the file (it is summed at once), so it is an error.
-    fn fast_value(&mut self, row: usize, column: usize, text: &str, unit: &str) -> Option<f64> {
+    /// One value cell of the microdata path: `Some(Some(v))` a figure, `Some(None)` a missing mark
+    /// (it adds nothing, and a key whose every row is a mark stays missing rather than 0), `None` a
+    /// rejected cell. An ambiguous figure cannot wait for the end of the file (it is summed at
+    /// once), so it is an error.
+    fn fast_value(&mut self, row: usize, column: usize, text: &str, unit: &str) -> Option<Option<f64>> {
         if self.mapping.file.missing.iter().any(|m| m == text.trim()) {
             self.figures.missing(MissingKind::Declared, text, row, Some(column));
-            return Some(0.0);
+            return Some(None);
         }
         match parse_number(text, self.mapping.file.decimal) {
             Ok(Parsed::Value { ambiguous: Some(comma), value, .. }) => {
@@ -620,10 +789,10 @@ impl<'a> RowContext<'a> {
                 self.diag(Severity::Error, "PERCENT_IN_LEVEL", row, Some(column), percent_in_level_message(text, unit));
                 None
             }
-            Ok(Parsed::Value { value, .. }) => Some(value),
+            Ok(Parsed::Value { value, .. }) => Some(Some(value)),
             Ok(Parsed::Missing(mark)) => {
                 self.figures.missing(MissingKind::Mark(mark), text, row, Some(column));
-                Some(0.0)
+                Some(None)
             }
             Err(e) => {
                 self.diag(Severity::Error, "MALFORMED_NUMBER", row, Some(column), number_error_message(&e));
@@ -644,21 +813,21 @@ impl<'a> RowContext<'a> {
             o.value = Some(value);
             o.printed = (text.trim() != format_plain(value)).then(|| text.trim().to_string());
         }
+        let severity = if options.allow_defects { Severity::Warning } else { Severity::Error };
         for ((code, row, column, message), observation) in finished.unresolved {
-            let severity = if options.allow_defects { Severity::Warning } else { Severity::Error };
             self.diag(severity, code, row, column, message);
             if let Some(o) = observation.and_then(|i| self.observations.get_mut(i)).filter(|o| !o.defects.iter().any(|d| d == code)) {
                 o.defects.push(code.to_string());
             }
         }
-        self.diagnostics_dropped += finished.unresolved_unlisted;
+        self.diagnostics.count_unlisted(severity, finished.unresolved_unlisted);
     }
 
     /// Turn the counted cells into observations.
     fn finish_fast(&mut self) {
         let Some(fast) = self.fast.take() else { return };
         let n = fast.dims.len();
-        let mut cells: Vec<(u128, (f64, usize))> = fast.cells.into_iter().collect();
+        let mut cells: Vec<(u128, (Option<f64>, usize))> = fast.cells.into_iter().collect();
         cells.sort_unstable_by_key(|(_, (_, row))| *row);
         for (packed, (value, row)) in cells {
             let period = (packed & 0xFF_FFFF) as usize;
@@ -671,7 +840,10 @@ impl<'a> RowContext<'a> {
             let mut o = fast.template.clone();
             o.key = key;
             o.time_period = fast.period_texts[period].clone();
-            o.value = Some(value);
+            o.value = value;
+            if value.is_none() {
+                o.status = ObsStatus::Missing;
+            }
             self.observations.push(o);
             self.origins.push(Origin { row, column: None });
             let release = self.release_index(&fast.release.0, fast.release.1);
@@ -695,13 +867,16 @@ impl<'a> RowContext<'a> {
             return t.clone();
         }
         let t: koshi_core::Text = text.into();
-        self.texts.insert(text.to_string(), t.clone());
+        self.text_bytes += text.len();
+        self.texts.insert(t.clone());
         t
     }
 
     fn diag(&mut self, severity: Severity, code: &str, row: usize, column: Option<usize>, message: String) {
-        if self.diagnostics.len() >= MAX_DIAGNOSTICS {
-            self.diagnostics_dropped += 1;
+        if self.diagnostics.kept.len() >= self.diagnostics.max {
+            // Counted without building the diagnostic.
+            self.diagnostics.dropped += 1;
+            self.diagnostics.errors_dropped += usize::from(severity == Severity::Error);
             return;
         }
         let column = column.map(|c| self.column_label(c));
@@ -760,6 +935,9 @@ impl<'a> RowContext<'a> {
             self.observation(row_number, cells, None, options);
         } else {
             for m in self.melted.clone() {
+                if self.too_large.is_some() {
+                    break;
+                }
                 self.observation(row_number, cells, Some(m), options);
             }
         }
@@ -792,8 +970,9 @@ impl<'a> RowContext<'a> {
     }
 
     fn resolve_code(&mut self, df: &Dataflow, dim: &str, spec: &FieldSpec, text: &str) -> Result<String, String> {
-        let cache_key = (df.id.clone(), dim.to_string(), text.to_string());
-        if let Some(r) = self.code_cache.get(&cache_key) {
+        let cacheable = text.len() <= MAX_CACHED_SPELLING_BYTES;
+        let cache_key = (df.id.clone(), dim.to_string(), if cacheable { text.to_string() } else { String::new() });
+        if cacheable && let Some(r) = self.code_cache.get(&cache_key) {
             return r.clone();
         }
         let result = (|| {
@@ -810,7 +989,9 @@ impl<'a> RowContext<'a> {
             };
             found.ok_or_else(|| format!("`{t}` is not a code of {} (dimension {dim})", list.id))
         })();
-        self.code_cache.insert(cache_key, result.clone());
+        if cacheable && self.code_cache.len() < self.limits.max_cached_spellings {
+            self.code_cache.insert(cache_key, result.clone());
+        }
         result
     }
 
@@ -1001,9 +1182,14 @@ impl<'a> RowContext<'a> {
         if self.mapping.skip_unknown_codes && !errors.is_empty() && errors.iter().all(|(code, _, _)| code == "UNKNOWN_CODE") {
             // Aggregates mixed into a country table: skipped, and said once per spelling.
             for (_, col, message) in errors {
-                if self.skipped_spellings.insert(message.clone()) {
-                    self.diag(Severity::Info, "SKIPPED_UNKNOWN_CODE", row, col, format!("{message}; rows with it are skipped"));
+                if self.skipped_spellings.contains(&message) {
+                    continue;
                 }
+                // Beyond the cap a spelling may be noted again; the notes themselves are capped.
+                if self.skipped_spellings.len() < self.limits.max_cached_spellings && message.len() <= MAX_CACHED_SPELLING_BYTES * 2 {
+                    self.skipped_spellings.insert(message.clone());
+                }
+                self.diag(Severity::Info, "SKIPPED_UNKNOWN_CODE", row, col, format!("{message}; rows with it are skipped"));
             }
             self.rows_skipped += usize::from(melted.is_none() || melted == self.melted.first().copied());
             return;
@@ -1035,10 +1221,20 @@ impl<'a> RowContext<'a> {
                 };
                 return;
             }
-            self.aggregate_index.insert(k, self.observations.len());
         }
         let printed = value.and_then(|v| (value_text.trim() != format_plain(v)).then(|| value_text.trim().to_string()));
         let citation = if self.mapping.aggregate { format!("{}, sum of the rows with this key", self.file) } else { citation };
+        // Text of this observation's own; interned texts are counted once, when first seen.
+        let own_text = citation.len()
+            + printed.as_ref().map_or(0, String::len)
+            + note.as_ref().map_or(0, String::len)
+            + defects.iter().map(String::len).sum::<usize>();
+        if !self.admit(row, self.observations.len(), own_text) {
+            return;
+        }
+        if self.mapping.aggregate {
+            self.aggregate_index.insert((df.id.clone(), key.clone(), period.clone()), self.observations.len());
+        }
         let observation = Observation {
             dataflow: self.intern(&df.id),
             key: key.iter().map(|c| self.intern(c)).collect(),
@@ -1058,7 +1254,7 @@ impl<'a> RowContext<'a> {
             self.figures.ambiguous(AmbiguousCell { observation: Some(self.observations.len()), ..cell });
         }
         self.observations.push(observation);
-        self.origins.push(Origin { row, column: melted.or(value_col).map(|c| self.column_label(c)) });
+        self.origins.push(Origin { row, column: melted.or(value_col).map(|c| c as u32) });
         let release = self.release_index(&release_label, release_date);
         self.release_of.push(release);
     }

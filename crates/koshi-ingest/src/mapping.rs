@@ -9,6 +9,8 @@
 //! decimal = "auto"        # auto | dot | comma; under auto, `1,234` and `1.234` follow the
 //!                         # file's other figures (`19.2`, `464,8`) or are refused as ambiguous
 //! missing = ["NaN"]       # further text that means "missing" in this file
+//! short_rows = "error"    # error | pad
+//! extra_fields = "error"  # error | drop_empty
 //!
 //! [release]
 //! label = "International Migrant Stock 2019"
@@ -27,6 +29,20 @@
 //! [melt]                  # the columns whose header is a code and whose cells are values
 //! from = "Afghanistan"
 //! ```
+//!
+//! ## Rows whose field count differs from the header's
+//!
+//! A CSV/TSV record with more or fewer fields than the header has is an error (`RAGGED_ROW`,
+//! naming the file, the row and both counts) and the row is not read: an unquoted separator
+//! inside a value (`12 345,6`, `(-) 2,234`) splits it in two, and reading the first part would
+//! store a wrong figure. In a sheet, a value to the right of the header's last column is the
+//! same error. Two repairs can be declared in `[file]`, for exporters known to do so:
+//!
+//! - `short_rows = "pad"`: a record with fewer fields is padded with empty fields (exporters
+//!   that omit trailing empty cells). Sheets are always read this way: an absent cell is empty.
+//! - `extra_fields = "drop_empty"`: fields beyond the header's are dropped when all of them are
+//!   empty (exporters that end every line with a separator). A record whose extra fields hold
+//!   any text is never repaired.
 
 use std::collections::BTreeMap;
 
@@ -81,6 +97,31 @@ pub struct FileSpec {
     /// Further text that marks a missing value in this file.
     #[serde(default)]
     pub missing: Vec<String>,
+    /// What a CSV/TSV record with fewer fields than the header is: an error, or padded.
+    #[serde(default)]
+    pub short_rows: ShortRows,
+    /// What a CSV/TSV record with more fields than the header is: an error, or cut when the
+    /// extra fields are all empty.
+    #[serde(default)]
+    pub extra_fields: ExtraFields,
+}
+
+/// See the module documentation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortRows {
+    #[default]
+    Error,
+    Pad,
+}
+
+/// See the module documentation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtraFields {
+    #[default]
+    Error,
+    DropEmpty,
 }
 
 impl Default for FileSpec {
@@ -93,6 +134,8 @@ impl Default for FileSpec {
             skip_rows: 0,
             decimal: DecimalMark::Auto,
             missing: Vec::new(),
+            short_rows: ShortRows::Error,
+            extra_fields: ExtraFields::Error,
         }
     }
 }

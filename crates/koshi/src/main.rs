@@ -442,7 +442,7 @@ fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects
     let bar = progress_bar(0, "reading");
     bar.set_length(size / 40); // rows, roughly: a progress estimate only
     let name = file.display().to_string();
-    let options = IngestOptions { allow_defects };
+    let options = IngestOptions { allow_defects, ..Default::default() };
     let result = koshi_ingest::load_file(bank, &mapping, &name, Input::Path(file), &options, &mut |rows| bar.set_position(rows as u64));
     bar.finish_and_clear();
     match result {
