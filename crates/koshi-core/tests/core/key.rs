@@ -207,7 +207,7 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn never_panics_and_accepted_keys_print_canonically(
+    fn fuzz_key_grammar_never_panics_and_prints_canonically(
         df in 0..64usize,
         texts in proptest::collection::vec(prop_oneof![any::<String>(), grammar_like()], 0..4),
     ) {
@@ -230,7 +230,7 @@ proptest! {
     }
 
     #[test]
-    fn every_form_of_a_valid_key_selects_its_codes(
+    fn fuzz_key_grammar_every_form_of_a_valid_key_selects_its_codes(
         df in 0..64usize,
         seeds in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<usize>(), 1..4)), 8),
         form in 0..8usize,

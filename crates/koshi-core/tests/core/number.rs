@@ -218,21 +218,21 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn never_panics_on_arbitrary_text(text in any::<String>()) {
+    fn fuzz_numbers_on_arbitrary_text(text in any::<String>()) {
         for mark in [DecimalMark::Auto, DecimalMark::Dot, DecimalMark::Comma] {
             check_accepted(&text, mark)?;
         }
     }
 
     #[test]
-    fn never_panics_on_figure_like_text(text in figure_like()) {
+    fn fuzz_numbers_on_figure_like_text(text in figure_like()) {
         for mark in [DecimalMark::Auto, DecimalMark::Dot, DecimalMark::Comma] {
             check_accepted(&text, mark)?;
         }
     }
 
     #[test]
-    fn never_panics_on_mutated_real_cells(text in mutated_corpus_cell()) {
+    fn fuzz_numbers_on_mutated_real_cells(text in mutated_corpus_cell()) {
         for mark in [DecimalMark::Auto, DecimalMark::Dot, DecimalMark::Comma] {
             check_accepted(&text, mark)?;
         }
@@ -240,14 +240,14 @@ proptest! {
 
     /// Periods come from files, URLs and the command line: any text gets an answer, never a panic.
     #[test]
-    fn period_checks_never_panic(text in prop_oneof![any::<String>(), "[0-9€Q/S\\-]{0,12}"]) {
+    fn fuzz_periods_never_panic(text in prop_oneof![any::<String>(), "[0-9€Q/S\\-]{0,12}"]) {
         if koshi_core::observation::validate_time_period(&text).is_ok() {
             prop_assert!(text.trim().is_ascii(), "{text:?}");
         }
     }
 
     #[test]
-    fn printed_forms_read_back_exactly(value in finite_f64(), style in 0..6usize, sep in 0..5usize, sign in 0..6usize, upper in any::<bool>()) {
+    fn fuzz_numbers_printed_forms_read_back_exactly(value in finite_f64(), style in 0..6usize, sep in 0..5usize, sign in 0..6usize, upper in any::<bool>()) {
         let (text, mark) = printed(value, style, sep, sign, upper);
         match parse_number(&text, mark) {
             Ok(Parsed::Value { value: got, percent: false, ambiguous: None, .. }) => {

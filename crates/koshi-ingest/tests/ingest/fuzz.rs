@@ -164,7 +164,7 @@ proptest! {
     #![proptest_config(cases(256))]
 
     #[test]
-    fn delimited_reader_on_arbitrary_bytes(
+    fn fuzz_delimited_reader_on_arbitrary_bytes(
         bytes in prop::collection::vec(any::<u8>(), 0..600),
         tsv in any::<bool>(),
         header_rows in 0..3usize,
@@ -178,7 +178,7 @@ proptest! {
     }
 
     #[test]
-    fn delimited_reader_and_ingest_on_mutated_real_files(
+    fn fuzz_delimited_reader_and_ingest_on_mutated_real_files(
         seed in any::<prop::sample::Index>(),
         edits in prop::collection::vec(edit(), 1..6),
         pad in any::<bool>(),
@@ -278,7 +278,7 @@ proptest! {
     #![proptest_config(cases(128))]
 
     #[test]
-    fn xlsx_reader_on_mutated_workbook_bytes(
+    fn fuzz_xlsx_reader_on_mutated_workbook_bytes(
         seed in any::<prop::sample::Index>(),
         edits in prop::collection::vec(edit(), 1..4),
     ) {
@@ -289,7 +289,7 @@ proptest! {
     }
 
     #[test]
-    fn xlsx_reader_on_mutated_workbook_parts(
+    fn fuzz_xlsx_reader_on_mutated_workbook_parts(
         seed in any::<prop::sample::Index>(),
         part in any::<prop::sample::Index>(),
         edits in prop::collection::vec(edit(), 1..6),
@@ -334,7 +334,7 @@ proptest! {
     #![proptest_config(cases(256))]
 
     #[test]
-    fn mapping_parser_on_mutated_real_mappings(
+    fn fuzz_mapping_parser_on_mutated_real_mappings(
         seed in any::<prop::sample::Index>(),
         edits in prop::collection::vec(edit(), 1..6),
     ) {
