@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::codelist::{
-    add_variants, field, labels_of, optional_date, parse_simple_codelist, read_csv, Code, Codelist, Groups, Labels,
-    Membership, RegionSplit,
+    Code, Codelist, Groups, Labels, Membership, RegionSplit, add_variants, field, labels_of, optional_date,
+    parse_simple_codelist, read_csv,
 };
 use crate::date::Date;
-use crate::structure::{check_dataflows, check_sources, parse_dataflows, parse_sources, Dataflow, Declarations, Source, StructureError};
+use crate::structure::{
+    Dataflow, Declarations, Source, StructureError, check_dataflows, check_sources, parse_dataflows, parse_sources,
+};
 
 /// The text of each structure file, by its path under `data/structure/`.
 pub struct StructureTexts<'a> {
@@ -72,10 +74,12 @@ impl Catalogue {
 
     pub fn from_texts(texts: &StructureTexts<'_>) -> Result<Self, StructureError> {
         let get = |path: &str| -> Result<&str, StructureError> {
-            texts.files.iter().find(|(p, _)| *p == path).map(|(_, t)| *t).ok_or_else(|| StructureError::Toml {
-                file: path.into(),
-                message: "structure file missing".into(),
-            })
+            texts
+                .files
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, t)| *t)
+                .ok_or_else(|| StructureError::Toml { file: path.into(), message: "structure file missing".into() })
         };
         let dataflows = parse_dataflows("dataflows.toml", get("dataflows.toml")?)?;
         let sources = parse_sources("sources.toml", get("sources.toml")?)?;
@@ -118,7 +122,11 @@ impl Catalogue {
             let (group, member) = (field(&row, "group"), field(&row, "member"));
             for c in [group, member] {
                 if !area.contains(c) {
-                    return Err(StructureError::Csv { file: group_file.into(), row: i + 2, message: format!("unknown area `{c}`") });
+                    return Err(StructureError::Csv {
+                        file: group_file.into(),
+                        row: i + 2,
+                        message: format!("unknown area `{c}`"),
+                    });
                 }
             }
             groups.memberships.push(Membership {
@@ -131,7 +139,8 @@ impl Catalogue {
         let splits_file = "codelists/kz_region_splits.csv";
         let mut region_splits = Vec::new();
         for (i, row) in read_csv(splits_file, get(splits_file)?)?.into_iter().enumerate() {
-            let date = optional_date(splits_file, i + 2, field(&row, "date"))?.unwrap_or(Date { year: 1, month: 1, day: 1 });
+            let date =
+                optional_date(splits_file, i + 2, field(&row, "date"))?.unwrap_or(Date { year: 1, month: 1, day: 1 });
             region_splits.push(RegionSplit {
                 date,
                 from: field(&row, "from").into(),
@@ -176,7 +185,10 @@ impl Catalogue {
                 return Err(StructureError::InvalidSource {
                     file: file.into(),
                     id: s.id.clone(),
-                    message: format!("the id is already taken by the source \"{}\"; choose another id", existing.name.en),
+                    message: format!(
+                        "the id is already taken by the source \"{}\"; choose another id",
+                        existing.name.en
+                    ),
                 });
             }
         }
@@ -185,7 +197,10 @@ impl Catalogue {
                 return Err(StructureError::Invalid {
                     file: file.into(),
                     dataflow: df.id.clone(),
-                    message: format!("the id is already taken by the dataflow \"{}\"; choose another id", existing.name.en),
+                    message: format!(
+                        "the id is already taken by the dataflow \"{}\"; choose another id",
+                        existing.name.en
+                    ),
                 });
             }
         }
@@ -202,10 +217,12 @@ impl Catalogue {
 
     fn check_references(&self, file: &str, dataflows: &[Dataflow]) -> Result<(), StructureError> {
         for df in dataflows {
-            let invalid = |message: String| StructureError::Invalid { file: file.into(), dataflow: df.id.clone(), message };
+            let invalid =
+                |message: String| StructureError::Invalid { file: file.into(), dataflow: df.id.clone(), message };
             for d in &df.dimensions {
                 if self.codelist_for(df, &d.id).is_none() {
-                    let known: Vec<&str> = self.codelists.keys().filter(|k| !k.contains(':')).map(String::as_str).collect();
+                    let known: Vec<&str> =
+                        self.codelists.keys().filter(|k| !k.contains(':')).map(String::as_str).collect();
                     return Err(invalid(format!(
                         "dimension {} uses unknown code list {} (there are {} and MEASURE)",
                         d.id,
@@ -300,7 +317,11 @@ impl Catalogue {
                 break;
             }
             match area.get(&c) {
-                Some(entry) if !entry.valid_on(date) && !entry.successors.is_empty() && entry.valid_to.is_some_and(|t| t < date) => {
+                Some(entry)
+                    if !entry.valid_on(date)
+                        && !entry.successors.is_empty()
+                        && entry.valid_to.is_some_and(|t| t < date) =>
+                {
                     stack.extend(entry.successors.iter().cloned());
                 }
                 _ => out.push(c),

@@ -135,9 +135,9 @@ impl Codelist {
     /// The code whose property `name` (e.g. `m49`) equals `value`.
     pub fn by_property(&self, name: &str, value: &str) -> Option<&Code> {
         let wanted = value.trim().trim_start_matches('0');
-        self.codes.iter().find(|c| {
-            c.properties.get(name).is_some_and(|v| v.trim_start_matches('0') == wanted && !v.is_empty())
-        })
+        self.codes
+            .iter()
+            .find(|c| c.properties.get(name).is_some_and(|v| v.trim_start_matches('0') == wanted && !v.is_empty()))
     }
 }
 
@@ -197,7 +197,8 @@ pub(crate) fn read_csv(file: &str, text: &str) -> Result<Vec<BTreeMap<String, St
         .clone();
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| StructureError::Csv { file: file.into(), row: i + 2, message: e.to_string() })?;
+        let record =
+            record.map_err(|e| StructureError::Csv { file: file.into(), row: i + 2, message: e.to_string() })?;
         rows.push(headers.iter().zip(record.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect());
     }
     Ok(rows)
@@ -211,9 +212,11 @@ pub(crate) fn optional_date(file: &str, row: usize, text: &str) -> Result<Option
     if text.trim().is_empty() {
         return Ok(None);
     }
-    Date::parse_loose(text)
-        .map(Some)
-        .map_err(|e| StructureError::Csv { file: file.into(), row, message: e.to_string() })
+    Date::parse_loose(text).map(Some).map_err(|e| StructureError::Csv {
+        file: file.into(),
+        row,
+        message: e.to_string(),
+    })
 }
 
 pub(crate) fn labels_of(row: &BTreeMap<String, String>) -> Labels {

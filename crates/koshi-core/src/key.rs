@@ -41,7 +41,7 @@
 use std::fmt;
 
 use crate::catalogue::Catalogue;
-use crate::codelist::{normalise_name, Codelist};
+use crate::codelist::{Codelist, normalise_name};
 use crate::structure::Dataflow;
 
 /// The codes a key accepts, per dimension of one dataflow.
@@ -184,17 +184,16 @@ impl KeyFilter {
     /// Dimension id → accepted codes, for the constrained dimensions in the dataflow's order
     /// (the shape of `koshi_store::Query::filters`).
     pub fn filters(&self) -> Vec<(String, Vec<String>)> {
-        self.dimensions
-            .iter()
-            .zip(&self.accepted)
-            .filter_map(|(d, codes)| Some((d.clone(), codes.clone()?)))
-            .collect()
+        self.dimensions.iter().zip(&self.accepted).filter_map(|(d, codes)| Some((d.clone(), codes.clone()?))).collect()
     }
 
     /// Whether a series key (codes in dimension order) is selected.
     pub fn matches(&self, key: &[&str]) -> bool {
         key.len() == self.accepted.len()
-            && key.iter().zip(&self.accepted).all(|(code, accepted)| accepted.as_ref().is_none_or(|a| a.iter().any(|c| c == code)))
+            && key
+                .iter()
+                .zip(&self.accepted)
+                .all(|(code, accepted)| accepted.as_ref().is_none_or(|a| a.iter().any(|c| c == code)))
     }
 }
 
@@ -276,7 +275,13 @@ fn constraints_of(df: &Dataflow, text: &str, problems: &mut Vec<KeyError>) -> Ve
     out
 }
 
-fn check_code(catalogue: &Catalogue, df: &Dataflow, dim: usize, code: &str, with_suggestions: bool) -> Result<(), KeyError> {
+fn check_code(
+    catalogue: &Catalogue,
+    df: &Dataflow,
+    dim: usize,
+    code: &str,
+    with_suggestions: bool,
+) -> Result<(), KeyError> {
     let dimension = &df.dimensions[dim];
     if SPECIAL_CODES.contains(&code) {
         return Ok(());

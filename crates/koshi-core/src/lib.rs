@@ -15,7 +15,7 @@ pub mod structure;
 pub mod validate;
 
 pub use catalogue::Catalogue;
-pub use codelist::{Codelist, Lang, Labels};
+pub use codelist::{Codelist, Labels, Lang};
 pub use date::Date;
 pub use key::{KeyError, KeyFilter};
 pub use observation::{ObsStatus, Observation, Text};

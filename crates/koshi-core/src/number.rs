@@ -239,7 +239,9 @@ fn parse_inner(text: &str, mark: DecimalMark) -> Result<(Parsed, Evidence), Numb
     }
 
     let lenient = lenient_reading(body).map(sign);
-    if let Some(bad) = body.chars().find(|c| !(c.is_ascii_digit() || *c == ',' || *c == '.' || is_space(*c) || *c == '\'')) {
+    if let Some(bad) =
+        body.chars().find(|c| !(c.is_ascii_digit() || *c == ',' || *c == '.' || is_space(*c) || *c == '\''))
+    {
         return Err(malformed(&format!("unexpected character `{bad}`"), None));
     }
     if !body.chars().next().is_some_and(|c| c.is_ascii_digit()) && !body.starts_with('.') && !body.starts_with(',') {
@@ -433,15 +435,14 @@ fn read_body(t: &str, decimal: Option<char>) -> Result<f64, String> {
 /// groups of three digits (`2,871,300` yes, `15,77` no).
 fn check_thousands_groups(int_part: &str, decimal: Option<char>) -> Result<String, String> {
     let separators: &[char] = &[',', '.', ' ', '\u{00A0}', '\u{202F}', '\u{2009}', '\''];
-    let groups: Vec<&str> = int_part.split(|c| (separators.contains(&c) || is_space(c)) && Some(c) != decimal).collect();
+    let groups: Vec<&str> =
+        int_part.split(|c| (separators.contains(&c) || is_space(c)) && Some(c) != decimal).collect();
     if groups.len() > 1 {
         if groups[0].is_empty() || groups[0].len() > 3 {
             return Err(format!("digit group `{}` before a thousands separator", groups[0]));
         }
         if let Some(bad) = groups[1..].iter().find(|g| g.len() != 3) {
-            return Err(format!(
-                "thousands separators must split the digits into groups of three, found `{bad}`"
-            ));
+            return Err(format!("thousands separators must split the digits into groups of three, found `{bad}`"));
         }
         let kinds: std::collections::BTreeSet<char> =
             int_part.chars().filter(|c| separators.contains(c) || is_space(*c)).collect();

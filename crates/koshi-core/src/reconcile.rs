@@ -45,11 +45,8 @@ pub fn choose(policy: &Reconciliation, candidates: &[Candidate]) -> Option<Choic
         && policy.priority.contains(&winner.source)
         && !winner.defective
     {
-        let others: Vec<&str> = candidates
-            .iter()
-            .filter(|c| c.source != winner.source)
-            .map(|c| c.source.as_str())
-            .collect();
+        let others: Vec<&str> =
+            candidates.iter().filter(|c| c.source != winner.source).map(|c| c.source.as_str()).collect();
         format!(
             "{} ranks first in the source priority ({}) over {}",
             winner.source,

@@ -123,15 +123,15 @@ impl Declarations {
 }
 
 pub fn parse_dataflows(file: &str, text: &str) -> Result<Vec<Dataflow>, StructureError> {
-    let parsed: DataflowFile = toml::from_str(text)
-        .map_err(|e| StructureError::Toml { file: file.to_string(), message: e.to_string() })?;
+    let parsed: DataflowFile =
+        toml::from_str(text).map_err(|e| StructureError::Toml { file: file.to_string(), message: e.to_string() })?;
     check_dataflows(file, &parsed.dataflow)?;
     Ok(parsed.dataflow)
 }
 
 pub fn parse_sources(file: &str, text: &str) -> Result<Vec<Source>, StructureError> {
-    let parsed: SourceFile = toml::from_str(text)
-        .map_err(|e| StructureError::Toml { file: file.to_string(), message: e.to_string() })?;
+    let parsed: SourceFile =
+        toml::from_str(text).map_err(|e| StructureError::Toml { file: file.to_string(), message: e.to_string() })?;
     check_sources(file, &parsed.source)?;
     Ok(parsed.source)
 }
@@ -139,10 +139,13 @@ pub fn parse_sources(file: &str, text: &str) -> Result<Vec<Source>, StructureErr
 /// Parse a user's declarations, checked as the bundled structure files are. References to code
 /// lists and sources are checked when they join a catalogue ([`crate::Catalogue::add_declared`]).
 pub fn parse_declarations(file: &str, text: &str) -> Result<Declarations, StructureError> {
-    let parsed: Declarations = toml::from_str(text)
-        .map_err(|e| StructureError::Toml { file: file.to_string(), message: e.to_string() })?;
+    let parsed: Declarations =
+        toml::from_str(text).map_err(|e| StructureError::Toml { file: file.to_string(), message: e.to_string() })?;
     if parsed.is_empty() {
-        return Err(StructureError::Toml { file: file.to_string(), message: "declares no [[source]] and no [[dataflow]]".into() });
+        return Err(StructureError::Toml {
+            file: file.to_string(),
+            message: "declares no [[source]] and no [[dataflow]]".into(),
+        });
     }
     check_sources(file, &parsed.sources)?;
     check_dataflows(file, &parsed.dataflows)?;
@@ -156,14 +159,16 @@ fn id_problem(id: &str) -> Option<String> {
     let well_formed = chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && id.len() <= 64;
-    (!well_formed).then(|| format!("id `{id}` must be capitals, digits and `_`, start with a capital, at most 64 characters"))
+    (!well_formed)
+        .then(|| format!("id `{id}` must be capitals, digits and `_`, start with a capital, at most 64 characters"))
 }
 
 /// Every source needs a well-formed id used once and an English name.
 pub fn check_sources(file: &str, sources: &[Source]) -> Result<(), StructureError> {
     let mut seen = std::collections::HashSet::new();
     for s in sources {
-        let invalid = |message: String| StructureError::InvalidSource { file: file.to_string(), id: s.id.clone(), message };
+        let invalid =
+            |message: String| StructureError::InvalidSource { file: file.to_string(), id: s.id.clone(), message };
         if let Some(problem) = id_problem(&s.id) {
             return Err(invalid(problem));
         }
@@ -182,11 +187,8 @@ pub fn check_sources(file: &str, sources: &[Source]) -> Result<(), StructureErro
 pub fn check_dataflows(file: &str, dataflows: &[Dataflow]) -> Result<(), StructureError> {
     let mut seen = std::collections::HashSet::new();
     for df in dataflows {
-        let invalid = |message: String| StructureError::Invalid {
-            file: file.to_string(),
-            dataflow: df.id.clone(),
-            message,
-        };
+        let invalid =
+            |message: String| StructureError::Invalid { file: file.to_string(), dataflow: df.id.clone(), message };
         if let Some(problem) = id_problem(&df.id) {
             return Err(invalid(problem));
         }

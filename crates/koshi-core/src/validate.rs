@@ -44,8 +44,7 @@ pub fn rounding_allowance(obs: &Observation) -> f64 {
 
 /// Identity key: everything but the dimension the identity runs along.
 fn identity_group_key(obs: &Observation, dim_index: usize) -> (Vec<&str>, &str, &str, &str) {
-    let rest: Vec<&str> =
-        obs.key.iter().enumerate().filter(|(i, _)| *i != dim_index).map(|(_, c)| &**c).collect();
+    let rest: Vec<&str> = obs.key.iter().enumerate().filter(|(i, _)| *i != dim_index).map(|(_, c)| &**c).collect();
     (rest, &*obs.time_period, &*obs.source, &*obs.definition)
 }
 
@@ -54,8 +53,7 @@ pub fn check_batch(dataflows: &[Dataflow], observations: &[Observation]) -> Vec<
     let mut defects = Vec::new();
     defects.extend(check_duplicates(observations));
     for df in dataflows {
-        let of_flow: Vec<usize> =
-            (0..observations.len()).filter(|&i| *observations[i].dataflow == *df.id).collect();
+        let of_flow: Vec<usize> = (0..observations.len()).filter(|&i| *observations[i].dataflow == *df.id).collect();
         if of_flow.is_empty() {
             continue;
         }
@@ -77,8 +75,6 @@ fn check_duplicates(observations: &[Observation]) -> Vec<Defect> {
     let mut seen: HashMap<u64, Vec<u32>> = HashMap::with_capacity(observations.len());
     let mut defects = Vec::new();
     for (i, o) in observations.iter().enumerate() {
-        
-        
         let slot = seen.entry(hasher.hash_one(identity(o))).or_default();
         if let Some(&first) = slot.iter().find(|&&j| identity(&observations[j as usize]) == identity(o)) {
             defects.push(Defect {
@@ -143,7 +139,18 @@ fn check_identity(df: &Dataflow, identity: &Identity, obs: &[Observation], of_fl
             let formula = terms
                 .iter()
                 .enumerate()
-                .map(|(n, (c, s))| format!("{}{c}", if n == 0 { "" } else if *s < 0.0 { " − " } else { " + " }))
+                .map(|(n, (c, s))| {
+                    format!(
+                        "{}{c}",
+                        if n == 0 {
+                            ""
+                        } else if *s < 0.0 {
+                            " − "
+                        } else {
+                            " + "
+                        }
+                    )
+                })
                 .collect::<String>();
             defects.push(Defect {
                 rule: "IDENTITY_BROKEN".into(),
@@ -173,7 +180,8 @@ pub fn check_plausibility(
     reference: &dyn Fn(&str, &str, &str, &str) -> Option<f64>,
 ) -> Vec<Defect> {
     let mut defects = Vec::new();
-    let (Some(area_index), Some(measure_index)) = (df.dimension_index("REF_AREA"), df.dimension_index("MEASURE")) else {
+    let (Some(area_index), Some(measure_index)) = (df.dimension_index("REF_AREA"), df.dimension_index("MEASURE"))
+    else {
         return defects;
     };
     for rule in &df.plausibility {
@@ -185,8 +193,9 @@ pub fn check_plausibility(
             let Some(value) = o.base_value() else { continue };
             let area = &o.key[area_index];
             if let Some(limit) = reference(reference_dataflow, reference_measure, area, &o.time_period)
-                && value.abs() > limit {
-                    defects.push(Defect {
+                && value.abs() > limit
+            {
+                defects.push(Defect {
                         rule: "IMPLAUSIBLE_MAGNITUDE".into(),
                         severity: Severity::Error,
                         message: format!(
@@ -199,7 +208,7 @@ pub fn check_plausibility(
                         ),
                         observations: vec![i],
                     });
-                }
+            }
         }
     }
     defects

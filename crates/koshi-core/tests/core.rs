@@ -1,7 +1,7 @@
 //! Integration tests of the domain core: the shipped catalogue, code resolution, groupings,
 //! territorial changes, number parsing on a table of printed forms.
 
-use koshi_core::number::{parse_number, DecimalMark, Parsed};
+use koshi_core::number::{DecimalMark, Parsed, parse_number};
 use koshi_core::{Catalogue, Date, Lang};
 
 fn catalogue() -> Catalogue {
@@ -105,7 +105,8 @@ fn printed_forms_table() {
 #[test]
 fn declared_structure_is_checked_like_the_bundled_one_and_joins_all_or_nothing() {
     use koshi_core::structure::{parse_declarations, parse_sources};
-    let duplicate = "[[source]]\nid = \"X_ONE\"\nname = { en = \"a\" }\n[[source]]\nid = \"X_ONE\"\nname = { en = \"b\" }\n";
+    let duplicate =
+        "[[source]]\nid = \"X_ONE\"\nname = { en = \"a\" }\n[[source]]\nid = \"X_ONE\"\nname = { en = \"b\" }\n";
     let err = parse_sources("sources.toml", duplicate).unwrap_err().to_string();
     assert!(err.contains("sources.toml") && err.contains("X_ONE") && err.contains("declared twice"), "{err}");
 
@@ -121,7 +122,8 @@ fn declared_structure_is_checked_like_the_bundled_one_and_joins_all_or_nothing()
     assert!(err.contains("mine.toml") && err.contains("X_FLOW") && err.contains("unknown code list COLOURS"), "{err}");
     assert_eq!((c.sources.len(), c.dataflows.len(), c.codelists.len()), before);
 
-    let fixed = parse_declarations("mine.toml", &text.replace(", { id = \"COLOUR\", codelist = \"COLOURS\" }", "")).unwrap();
+    let fixed =
+        parse_declarations("mine.toml", &text.replace(", { id = \"COLOUR\", codelist = \"COLOURS\" }", "")).unwrap();
     c.add_declared("mine.toml", &fixed).unwrap();
     assert!(c.source("X_AGENCY").is_some());
     let flow = c.dataflow("X_FLOW").unwrap().clone();

@@ -151,7 +151,8 @@ pub fn connectivity(flows: &Matrix) -> Result<ConnectivityIndices, FlowsError> {
     if total <= 0.0 {
         return Err(FlowsError::InvalidInput("no flows".into()));
     }
-    let cells: Vec<f64> = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|c| m[c]).collect();
+    let cells: Vec<f64> =
+        (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|c| m[c]).collect();
     let n_flows = cells.len() as f64;
     let connectivity = cells.iter().filter(|v| **v > 0.0).count() as f64 / n_flows;
     let inequality_equal = 0.5 * cells.iter().map(|f| (f / total - 1.0 / n_flows).abs()).sum::<f64>();
@@ -290,12 +291,18 @@ fn distance_decay(m: &Matrix, distances: &Matrix) -> Result<f64, FlowsError> {
     let rows = observed.row_sums();
     let cols = observed.col_sums();
     let log_d = distances.map(|d| if d > 0.0 { d.ln() } else { 0.0 });
-    let target: f64 = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|(i, j)| i != j).map(|c| observed[c] * log_d[c]).sum();
+    let target: f64 =
+        (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|(i, j)| i != j).map(|c| observed[c] * log_d[c]).sum();
     let options = IpfOptions { tolerance: 1e-13, max_iterations: 100_000 };
     let score = |beta: f64| -> Result<f64, FlowsError> {
         let seed = log_d.map(|l| (beta * l).exp());
         let fit = ipf2_impl(Some(&rows), Some(&cols), &seed, true, &options)?.table;
-        Ok((0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|(i, j)| i != j).map(|c| fit[c] * log_d[c]).sum::<f64>() - target)
+        Ok((0..n)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .filter(|(i, j)| i != j)
+            .map(|c| fit[c] * log_d[c])
+            .sum::<f64>()
+            - target)
     };
     let (mut lo, mut hi) = (-20.0_f64, 20.0_f64);
     if score(lo)? > 0.0 || score(hi)? < 0.0 {

@@ -592,7 +592,13 @@ mod tests {
             for j in 0..n {
                 let same = (i < h) == (j < h);
                 let v = 1.0 + ((i * 7 + j * 13) % 11) as f64;
-                m[(i, j)] = if same { v * 1e6 } else if (i + j) % 3 == 0 { link * v } else { 0.0 };
+                m[(i, j)] = if same {
+                    v * 1e6
+                } else if (i + j) % 3 == 0 {
+                    link * v
+                } else {
+                    0.0
+                };
             }
         }
         let mut rows = m.row_sums();

@@ -25,9 +25,7 @@ pub use indices::{
     ConnectivityIndices, DistanceIndices, ImpactIndices, IntensityIndices, connectivity, distance, impact, intensity,
     weighted_median,
 };
-pub use ipf::{
-    Convergence, DiagonalTreatment, Fitted, Fitted3, IpfOptions, ipf2, ipf3_birthplace, margin_error,
-};
+pub use ipf::{Convergence, DiagonalTreatment, Fitted, Fitted3, IpfOptions, ipf2, ipf3_birthplace, margin_error};
 pub use matrix::{Matrix, Table3};
 pub use net::{net_error, net_flows};
 pub use rates::{rates_dennett, rates_rogers_von_rabenau};

@@ -22,10 +22,7 @@ impl Matrix {
     /// Builds from row-major values; errors if the length does not match.
     pub fn from_row_major(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self, FlowsError> {
         if data.len() != rows * cols {
-            return Err(FlowsError::Dimension(format!(
-                "{} values for a {rows}×{cols} matrix",
-                data.len()
-            )));
+            return Err(FlowsError::Dimension(format!("{} values for a {rows}×{cols} matrix", data.len())));
         }
         Ok(Self { rows, cols, data })
     }
@@ -33,10 +30,7 @@ impl Matrix {
     /// Builds from column-major values (R's `m[] <- c(...)` order).
     pub fn from_col_major(rows: usize, cols: usize, data: &[f64]) -> Result<Self, FlowsError> {
         if data.len() != rows * cols {
-            return Err(FlowsError::Dimension(format!(
-                "{} values for a {rows}×{cols} matrix",
-                data.len()
-            )));
+            return Err(FlowsError::Dimension(format!("{} values for a {rows}×{cols} matrix", data.len())));
         }
         let mut m = Self::zeros(rows, cols);
         for c in 0..cols {
@@ -157,10 +151,7 @@ impl Matrix {
 
     pub(crate) fn same_shape(&self, other: &Self) -> Result<(), FlowsError> {
         if self.rows != other.rows || self.cols != other.cols {
-            return Err(FlowsError::Dimension(format!(
-                "{}×{} vs {}×{}",
-                self.rows, self.cols, other.rows, other.cols
-            )));
+            return Err(FlowsError::Dimension(format!("{}×{} vs {}×{}", self.rows, self.cols, other.rows, other.cols)));
         }
         Ok(())
     }

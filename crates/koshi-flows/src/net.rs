@@ -7,9 +7,7 @@ pub fn net_error(flows: &Matrix, net: &[f64]) -> f64 {
     let inflow = flows.col_sums();
     let outflow = flows.row_sums();
     let diag = flows.diagonal();
-    (0..net.len())
-        .map(|i| ((inflow[i] - diag[i]) - (outflow[i] - diag[i]) - net[i]).abs())
-        .fold(0.0, f64::max)
+    (0..net.len()).map(|i| ((inflow[i] - diag[i]) - (outflow[i] - diag[i]) - net[i]).abs()).fold(0.0, f64::max)
 }
 
 /// Flows `y_ij` (diagonal zero) closest to a prior `seed` in the entropy sense
@@ -65,10 +63,8 @@ pub fn net_flows(net: &[f64], seed: &Matrix, total: Option<f64>, options: &IpfOp
             };
         }
         if let Some(t) = total {
-            let current: f64 = (0..n)
-                .map(|i| m.row(i).iter().zip(&a).map(|(v, aj)| v * aj / a[i]).sum::<f64>())
-                .sum::<f64>()
-                * lambda;
+            let current: f64 =
+                (0..n).map(|i| m.row(i).iter().zip(&a).map(|(v, aj)| v * aj / a[i]).sum::<f64>()).sum::<f64>() * lambda;
             if current > 0.0 {
                 lambda *= t / current;
             }

@@ -255,4 +255,3 @@ pub(crate) fn newton_scale(
         }
     }
 }
-

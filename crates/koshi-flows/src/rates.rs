@@ -47,9 +47,7 @@ fn solve(a: &Matrix, b: &Matrix) -> Result<Matrix, FlowsError> {
     let mut x = b.clone();
     let scale = a.as_slice().iter().fold(0.0_f64, |m, v| m.max(v.abs())).max(1.0);
     for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&p, &q| a[(p, col)].abs().total_cmp(&a[(q, col)].abs()))
-            .unwrap_or(col);
+        let pivot = (col..n).max_by(|&p, &q| a[(p, col)].abs().total_cmp(&a[(q, col)].abs())).unwrap_or(col);
         if a[(pivot, col)].abs() <= 1e-14 * scale {
             return Err(FlowsError::Singular);
         }

@@ -54,7 +54,11 @@ pub fn period_stocks(
         let mut rows = HashMap::new();
         for (dest, values) in &snapshot.destinations {
             if values.len() != origins.len() {
-                return Err(FlowsError::Dimension(format!("{dest}: {} values for {} origins", values.len(), origins.len())));
+                return Err(FlowsError::Dimension(format!(
+                    "{dest}: {} values for {} origins",
+                    values.len(),
+                    origins.len()
+                )));
             }
             match index.get(dest.as_str()) {
                 Some(&i) => {
@@ -72,8 +76,7 @@ pub fn period_stocks(
     let keep: Vec<usize> = (0..origins.len())
         .filter(|&i| {
             [start, end].iter().zip(&rows_by_year).all(|(snap, rows)| {
-                rows.get(&i).is_some_and(|r| usable(r))
-                    && snap.population.get(&origins[i]).is_some_and(|p| *p > 0.0)
+                rows.get(&i).is_some_and(|r| usable(r)) && snap.population.get(&origins[i]).is_some_and(|p| *p > 0.0)
             })
         })
         .collect();

@@ -24,34 +24,17 @@ fn run<F: Fn(&Series) -> Result<koshi_forecast::Forecast> + Sync>(
     threads: usize,
     f: F,
 ) -> (f64, Vec<koshi_forecast::Forecast>) {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     let start = Instant::now();
-    let out: Vec<_> = pool.install(|| {
-        data.par_iter()
-            .map(|s| f(s).expect("forecast failed"))
-            .collect()
-    });
+    let out: Vec<_> = pool.install(|| data.par_iter().map(|s| f(s).expect("forecast failed")).collect());
     (start.elapsed().as_secs_f64(), out)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let default_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/forecast/m3_m1_yearly.json"
-    );
-    let path = args
-        .iter()
-        .find(|a| a.ends_with(".json"))
-        .cloned()
-        .unwrap_or(default_path.into());
-    let scale: usize = args
-        .iter()
-        .position(|a| a == "--scale")
-        .map_or(100_000, |i| args[i + 1].parse().unwrap());
+    let default_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/forecast/m3_m1_yearly.json");
+    let path = args.iter().find(|a| a.ends_with(".json")).cloned().unwrap_or(default_path.into());
+    let scale: usize = args.iter().position(|a| a == "--scale").map_or(100_000, |i| args[i + 1].parse().unwrap());
     let scale_models: Vec<ModelKind> = args
         .iter()
         .position(|a| a == "--scale-models")
@@ -82,21 +65,13 @@ fn main() {
     // Calibrated intervals: own rolling-origin errors blended with the pooled errors of the batch.
     let histories: Vec<&[f64]> = data.iter().map(|s| s.x.as_slice()).collect();
     let calibrated = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let start = Instant::now();
         let out: Vec<koshi_forecast::Forecast> = pool.install(|| {
-            koshi_forecast::batch::forecast_many_calibrated(
-                &histories,
-                data[0].h,
-                ModelKind::Combination,
-                &cfg,
-            )
-            .into_iter()
-            .map(|r| r.expect("forecast failed"))
-            .collect()
+            koshi_forecast::batch::forecast_many_calibrated(&histories, data[0].h, ModelKind::Combination, &cfg)
+                .into_iter()
+                .map(|r| r.expect("forecast failed"))
+                .collect()
         });
         (start.elapsed().as_secs_f64(), out)
     };
@@ -125,10 +100,7 @@ fn main() {
         let out = koshi_forecast::batch::forecast_many(&boot, 6, model);
         let secs = start.elapsed().as_secs_f64();
         let failed = out.iter().filter(|r| r.is_err()).count();
-        println!(
-            "SCALE model={} series={scale} threads={cores} seconds={secs:.2} failed={failed}",
-            model.name()
-        );
+        println!("SCALE model={} series={scale} threads={cores} seconds={secs:.2} failed={failed}", model.name());
     }
 }
 

@@ -13,17 +13,13 @@ struct Series {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let data: Vec<Series> =
-        serde_json::from_str(&std::fs::read_to_string(&args[0]).unwrap()).unwrap();
+    let data: Vec<Series> = serde_json::from_str(&std::fs::read_to_string(&args[0]).unwrap()).unwrap();
     let model: ModelKind = args[1].parse().unwrap();
     let reps: usize = args.get(2).map_or(1, |r| r.parse().unwrap());
     let start = Instant::now();
     let mut fcs = Vec::new();
     for _ in 0..reps {
-        fcs = data
-            .iter()
-            .map(|s| forecast(&s.x, s.h, model).unwrap())
-            .collect();
+        fcs = data.iter().map(|s| forecast(&s.x, s.h, model).unwrap()).collect();
     }
     let secs = start.elapsed().as_secs_f64() / reps as f64;
     for ds in ["M3", "M1"] {

@@ -75,8 +75,7 @@ pub fn ndiffs(y: &[f64], max_d: usize) -> usize {
 }
 
 fn is_constant(x: &[f64]) -> bool {
-    x.iter()
-        .all(|v| (v - x[0]).abs() <= 1e-12 * x[0].abs().max(1.0))
+    x.iter().all(|v| (v - x[0]).abs() <= 1e-12 * x[0].abs().max(1.0))
 }
 
 /// Partial autocorrelations → AR coefficients of a stationary polynomial.
@@ -104,9 +103,7 @@ fn coefs_to_pacf(phi: &[f64]) -> Vec<f64> {
             break;
         }
         let denom = 1.0 - r * r;
-        let prev: Vec<f64> = (0..k)
-            .map(|j| (cur[j] + r * cur[k - 1 - j]) / denom)
-            .collect();
+        let prev: Vec<f64> = (0..k).map(|j| (cur[j] + r * cur[k - 1 - j]) / denom).collect();
         cur = prev;
     }
     pacf
@@ -212,13 +209,7 @@ const MAX_R: usize = 6;
 /// covariance stops changing (steady state: exactly after p steps for a pure AR, soon
 /// after for an invertible MA), the covariance recursions are skipped and only the
 /// state is propagated with the frozen gain.
-fn kalman(
-    x: &[f64],
-    mu: f64,
-    ar: &[f64],
-    ma: &[f64],
-    keep_innovations: bool,
-) -> Option<FilterOutput> {
+fn kalman(x: &[f64], mu: f64, ar: &[f64], ma: &[f64], keep_innovations: bool) -> Option<FilterOutput> {
     let r = ar.len().max(ma.len() + 1);
     if r > MAX_R {
         return None;
@@ -282,24 +273,13 @@ fn kalman(
         }
         for i in 0..r {
             for j in 0..r {
-                tp[i * MAX_R + j] = phi[i] * p[j]
-                    + if i + 1 < r {
-                        p[(i + 1) * MAX_R + j]
-                    } else {
-                        0.0
-                    };
+                tp[i * MAX_R + j] = phi[i] * p[j] + if i + 1 < r { p[(i + 1) * MAX_R + j] } else { 0.0 };
             }
         }
         let mut change = 0.0f64;
         for i in 0..r {
             for j in 0..r {
-                let new = tp[i * MAX_R] * phi[j]
-                    + if j + 1 < r {
-                        tp[i * MAX_R + j + 1]
-                    } else {
-                        0.0
-                    }
-                    + rv[i] * rv[j];
+                let new = tp[i * MAX_R] * phi[j] + if j + 1 < r { tp[i * MAX_R + j + 1] } else { 0.0 } + rv[i] * rv[j];
                 change = change.max((new - p[i * MAX_R + j]).abs());
                 p[i * MAX_R + j] = new;
             }
@@ -321,14 +301,8 @@ fn kalman(
     if sigma2.is_nan() || sigma2 <= 0.0 {
         return None;
     }
-    let loglik =
-        -0.5 * (n as f64 * (2.0 * std::f64::consts::PI * sigma2).ln() + log_f_sum + n as f64);
-    Some(FilterOutput {
-        loglik,
-        sigma2,
-        state: a[..r].to_vec(),
-        innovations,
-    })
+    let loglik = -0.5 * (n as f64 * (2.0 * std::f64::consts::PI * sigma2).ln() + log_f_sum + n as f64);
+    Some(FilterOutput { loglik, sigma2, state: a[..r].to_vec(), innovations })
 }
 
 fn difference(y: &[f64], d: usize) -> Vec<f64> {
@@ -369,11 +343,7 @@ fn fit_arima_from(y: &[f64], order: ArimaOrder, start: Option<&ArimaFit>) -> Res
     let w_sd = stats::variance(&w).sqrt().max(1e-8 * w_mean.abs().max(1.0));
     let neg_loglik = |params: &[f64]| -> f64 {
         let (ar, ma) = unpack(params, p, q);
-        let mu = if order.constant {
-            w_mean + params[p + q] * w_sd
-        } else {
-            0.0
-        };
+        let mu = if order.constant { w_mean + params[p + q] * w_sd } else { 0.0 };
         match kalman(&w, mu, &ar[..p], &ma[..q], false) {
             Some(out) => -out.loglik,
             None => f64::INFINITY,
@@ -395,22 +365,15 @@ fn fit_arima_from(y: &[f64], order: ArimaOrder, start: Option<&ArimaFit>) -> Res
         // White noise: the sample mean is the exact MLE of the mean.
         vec![0.0; k]
     } else {
-        let nm = NelderMead {
-            max_evals: 250 * k,
-            f_tol: 1e-7,
-        };
+        let nm = NelderMead { max_evals: 250 * k, f_tol: 1e-7 };
         let (b, _) = nm.minimize(neg_loglik, &x0, &steps);
         b
     };
     let (ar, ma) = unpack(&best, p, q);
     let (ar, ma) = (ar[..p].to_vec(), ma[..q].to_vec());
-    let mean = if order.constant {
-        w_mean + best[p + q] * w_sd
-    } else {
-        0.0
-    };
-    let out = kalman(&w, mean, &ar, &ma, true)
-        .ok_or_else(|| ForecastError::Fit("ARIMA likelihood undefined".into()))?;
+    let mean = if order.constant { w_mean + best[p + q] * w_sd } else { 0.0 };
+    let out =
+        kalman(&w, mean, &ar, &ma, true).ok_or_else(|| ForecastError::Fit("ARIMA likelihood undefined".into()))?;
     let n_params = k + 1;
     let nf = n as f64;
     let aicc = if nf - n_params as f64 - 1.0 > 0.0 {
@@ -448,10 +411,7 @@ fn fit_arima_from(y: &[f64], order: ArimaOrder, start: Option<&ArimaFit>) -> Res
 
 /// Smallest root modulus of 1 − c₁z − … − c_k z^k (Durand–Kerner); ∞ for k = 0.
 fn min_root_modulus(coefs: &[f64]) -> f64 {
-    let k = coefs
-        .iter()
-        .rposition(|c| c.abs() > 1e-12)
-        .map_or(0, |i| i + 1);
+    let k = coefs.iter().rposition(|c| c.abs() > 1e-12).map_or(0, |i| i + 1);
     if k == 0 {
         return f64::INFINITY;
     }
@@ -460,15 +420,7 @@ fn min_root_modulus(coefs: &[f64]) -> f64 {
     }
     // Monic form: z^k + a_{k-1} z^{k-1} + … + a_0 with a_j = −c_{k−j}/c_k … built from 1 − Σ c_i z^i.
     let lead = -coefs[k - 1];
-    let poly: Vec<f64> = (0..k)
-        .map(|j| {
-            if j == 0 {
-                1.0 / lead
-            } else {
-                -coefs[j - 1] / lead
-            }
-        })
-        .collect();
+    let poly: Vec<f64> = (0..k).map(|j| if j == 0 { 1.0 / lead } else { -coefs[j - 1] / lead }).collect();
     let eval = |re: f64, im: f64| -> (f64, f64) {
         // Horner on z^k + Σ poly[j] z^j.
         let (mut pr, mut pi) = (1.0, 0.0);
@@ -511,10 +463,7 @@ fn min_root_modulus(coefs: &[f64]) -> f64 {
             break;
         }
     }
-    roots
-        .iter()
-        .map(|(r, i)| (r * r + i * i).sqrt())
-        .fold(f64::INFINITY, f64::min)
+    roots.iter().map(|(r, i)| (r * r + i * i).sqrt()).fold(f64::INFINITY, f64::min)
 }
 
 fn lag1_autocorrelation(x: &[f64]) -> f64 {
@@ -562,11 +511,7 @@ impl ArimaFit {
         }
         let mut psi = vec![1.0; horizon];
         for j in 1..horizon {
-            let mut v = if j <= self.ma.len() {
-                self.ma[j - 1]
-            } else {
-                0.0
-            };
+            let mut v = if j <= self.ma.len() { self.ma[j - 1] } else { 0.0 };
             for i in 1..=j.min(full_ar.len()) {
                 v += full_ar[i - 1] * psi[j - i];
             }
@@ -586,15 +531,7 @@ impl ArimaFit {
                 self.order.p,
                 self.order.d,
                 self.order.q,
-                if self.order.constant {
-                    if self.order.d == 0 {
-                        " with mean"
-                    } else {
-                        " with drift"
-                    }
-                } else {
-                    ""
-                }
+                if self.order.constant { if self.order.d == 0 { " with mean" } else { " with drift" } } else { "" }
             ),
             mean,
             sd,
@@ -617,31 +554,24 @@ pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
     let max_q = 5usize.min(n / 3);
     let max_order = 5;
     let allow_constant = d <= 1;
-    let mut cache: std::collections::HashMap<ArimaOrder, Option<ArimaFit>> =
-        std::collections::HashMap::new();
-    let mut try_fit =
-        |p: usize, q: usize, constant: bool, from: Option<&ArimaFit>| -> Option<ArimaFit> {
-            let order = ArimaOrder {
-                p,
-                d,
-                q,
-                constant: constant && allow_constant,
-            };
-            if p > max_p || q > max_q || p + q > max_order {
-                return None;
-            }
-            cache
-                .entry(order)
-                .or_insert_with(|| {
-                    // Like R's auto.arima: reject fits with roots near the unit circle.
-                    fit_arima_from(y, order, from).ok().filter(|f| {
-                        f.aicc.is_finite()
-                            && min_root_modulus(&f.ar) > 1.01
-                            && min_root_modulus(&f.ma.iter().map(|c| -c).collect::<Vec<_>>()) > 1.01
-                    })
+    let mut cache: std::collections::HashMap<ArimaOrder, Option<ArimaFit>> = std::collections::HashMap::new();
+    let mut try_fit = |p: usize, q: usize, constant: bool, from: Option<&ArimaFit>| -> Option<ArimaFit> {
+        let order = ArimaOrder { p, d, q, constant: constant && allow_constant };
+        if p > max_p || q > max_q || p + q > max_order {
+            return None;
+        }
+        cache
+            .entry(order)
+            .or_insert_with(|| {
+                // Like R's auto.arima: reject fits with roots near the unit circle.
+                fit_arima_from(y, order, from).ok().filter(|f| {
+                    f.aicc.is_finite()
+                        && min_root_modulus(&f.ar) > 1.01
+                        && min_root_modulus(&f.ma.iter().map(|c| -c).collect::<Vec<_>>()) > 1.01
                 })
-                .clone()
-        };
+            })
+            .clone()
+    };
     let mut best: Option<ArimaFit> = None;
     let consider = |best: &mut Option<ArimaFit>, cand: Option<ArimaFit>| -> bool {
         match cand {
@@ -654,10 +584,7 @@ pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
     };
     // Start at (2, d, 2), or (1, d, 1) for fewer than 10 observations (as auto.arima).
     let start_order = if n < 10 { 1 } else { 2 };
-    consider(
-        &mut best,
-        try_fit(start_order.min(max_p), start_order.min(max_q), true, None),
-    );
+    consider(&mut best, try_fit(start_order.min(max_p), start_order.min(max_q), true, None));
     consider(&mut best, try_fit(0, 0, true, None));
     consider(&mut best, try_fit(1.min(max_p), 0, true, None));
     consider(&mut best, try_fit(0, 1.min(max_q), true, None));
@@ -665,9 +592,7 @@ pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
         consider(&mut best, try_fit(0, 0, false, None));
     }
     let Some(mut current) = best.clone() else {
-        return Err(ForecastError::Fit(
-            "no ARIMA candidate could be fitted".into(),
-        ));
+        return Err(ForecastError::Fit("no ARIMA candidate could be fitted".into()));
     };
     for _ in 0..100 {
         let o = current.order;
@@ -688,10 +613,7 @@ pub fn auto_arima_fit_max_d(y: &[f64], max_d: usize) -> Result<ArimaFit> {
             if np < 0 || nq < 0 || (c && !allow_constant) {
                 continue;
             }
-            if consider(
-                &mut best,
-                try_fit(np as usize, nq as usize, c, Some(&current)),
-            ) {
+            if consider(&mut best, try_fit(np as usize, nq as usize, c, Some(&current))) {
                 improved = true;
                 break;
             }
@@ -766,11 +688,7 @@ mod tests {
         assert_eq!(fit.order.d, 1);
         let fc = fit.forecast(3);
         let slope = (fc.mean[2] - fc.mean[0]) / 2.0;
-        assert!(
-            (slope - 2.0).abs() < 0.5,
-            "slope {slope}, model {}",
-            fc.model
-        );
+        assert!((slope - 2.0).abs() < 0.5, "slope {slope}, model {}", fc.model);
         assert!(fc.sd[2] > fc.sd[0]);
     }
 

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ForecastError, Result};
 use crate::{
-    COMBINATION_MEMBERS, COMBINATION_METHOD, CombineMethod, Forecast, MemberCache, ModelKind,
-    VALIDATION_MIN_TRAIN, VALIDATION_ORIGINS, forecast, metrics,
+    COMBINATION_MEMBERS, COMBINATION_METHOD, CombineMethod, Forecast, MemberCache, ModelKind, VALIDATION_MIN_TRAIN,
+    VALIDATION_ORIGINS, forecast, metrics,
 };
 
 /// One origin of a rolling-origin backtest.
@@ -38,10 +38,7 @@ pub fn rolling_origin(
     first_origin: usize,
 ) -> Result<Vec<OriginResult>> {
     if first_origin >= history.len() || first_origin < 2 {
-        return Err(ForecastError::TooShort {
-            len: history.len(),
-            min: first_origin.max(2) + 1,
-        });
+        return Err(ForecastError::TooShort { len: history.len(), min: first_origin.max(2) + 1 });
     }
     if model == ModelKind::Combination {
         let cache = combination_cache(history, horizon, first_origin, history.len() - 1);
@@ -51,27 +48,18 @@ pub fn rolling_origin(
     for origin in first_origin..history.len() {
         let steps = horizon.min(history.len() - origin);
         let fc = forecast(&history[..origin], steps, model)?;
-        out.push(OriginResult {
-            origin,
-            actual: history[origin..origin + steps].to_vec(),
-            forecast: fc,
-        });
+        out.push(OriginResult { origin, actual: history[origin..origin + steps].to_vec(), forecast: fc });
     }
     Ok(out)
 }
 
 /// Member fits of the default combination at every origin from `first_origin` (and the
 /// validation origins before it) up to `last`.
-pub(crate) fn combination_cache(
-    history: &[f64],
-    horizon: usize,
-    first_origin: usize,
-    last: usize,
-) -> MemberCache<'_> {
+pub(crate) fn combination_cache(history: &[f64], horizon: usize, first_origin: usize, last: usize) -> MemberCache<'_> {
     let lo = match COMBINATION_METHOD {
-        CombineMethod::Validated => first_origin
-            .saturating_sub(VALIDATION_ORIGINS)
-            .max(VALIDATION_MIN_TRAIN.min(first_origin)),
+        CombineMethod::Validated => {
+            first_origin.saturating_sub(VALIDATION_ORIGINS).max(VALIDATION_MIN_TRAIN.min(first_origin))
+        }
         _ => first_origin,
     };
     MemberCache::build(history, &COMBINATION_MEMBERS, lo, last, horizon)
@@ -88,22 +76,13 @@ pub(crate) fn origins_from_cache(
     for origin in first_origin..history.len() {
         let steps = horizon.min(history.len() - origin);
         let fc = cache.combine_at(origin, steps, COMBINATION_METHOD)?;
-        out.push(OriginResult {
-            origin,
-            actual: history[origin..origin + steps].to_vec(),
-            forecast: fc,
-        });
+        out.push(OriginResult { origin, actual: history[origin..origin + steps].to_vec(), forecast: fc });
     }
     Ok(out)
 }
 
 /// Runs a rolling-origin backtest and scores it (MASE/MSIS scaled on each origin's own history).
-pub fn backtest(
-    history: &[f64],
-    horizon: usize,
-    model: ModelKind,
-    first_origin: usize,
-) -> Result<BacktestSummary> {
+pub fn backtest(history: &[f64], horizon: usize, model: ModelKind, first_origin: usize) -> Result<BacktestSummary> {
     let origins = rolling_origin(history, horizon, model, first_origin)?;
     let k = origins.len() as f64;
     let (mut smape, mut mase, mut cov, mut msis) = (0.0, 0.0, 0.0, 0.0);
@@ -115,12 +94,5 @@ pub fn backtest(
         cov += metrics::coverage(&o.actual, &iv.lower, &iv.upper);
         msis += metrics::msis(train, &o.actual, &iv.lower, &iv.upper, 0.05);
     }
-    Ok(BacktestSummary {
-        model,
-        origins,
-        smape: smape / k,
-        mase: mase / k,
-        coverage95: cov / k,
-        msis95: msis / k,
-    })
+    Ok(BacktestSummary { model, origins, smape: smape / k, mase: mase / k, coverage95: cov / k, msis95: msis / k })
 }

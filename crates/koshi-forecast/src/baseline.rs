@@ -8,11 +8,7 @@ pub fn naive(y: &[f64], horizon: usize) -> Result<Forecast> {
     check_series(y, 1)?;
     let last = *y.last().expect("checked non-empty");
     let d = stats::diff(y);
-    let sigma = if d.is_empty() {
-        0.0
-    } else {
-        (d.iter().map(|v| v * v).sum::<f64>() / d.len() as f64).sqrt()
-    };
+    let sigma = if d.is_empty() { 0.0 } else { (d.iter().map(|v| v * v).sum::<f64>() / d.len() as f64).sqrt() };
     let mut fitted = vec![f64::NAN];
     fitted.extend_from_slice(&y[..y.len() - 1]);
     Ok(Forecast {
@@ -30,11 +26,8 @@ pub fn drift(y: &[f64], horizon: usize) -> Result<Forecast> {
     let d = stats::diff(y);
     let slope = stats::mean(&d);
     let last = y[n - 1];
-    let resid_var = if d.len() > 1 {
-        d.iter().map(|v| (v - slope).powi(2)).sum::<f64>() / (d.len() - 1) as f64
-    } else {
-        0.0
-    };
+    let resid_var =
+        if d.len() > 1 { d.iter().map(|v| (v - slope).powi(2)).sum::<f64>() / (d.len() - 1) as f64 } else { 0.0 };
     let sigma = resid_var.sqrt();
     let t = (n - 1) as f64;
     let mut fitted = vec![f64::NAN];
@@ -43,9 +36,7 @@ pub fn drift(y: &[f64], horizon: usize) -> Result<Forecast> {
         model: "RWD".into(),
         mean: (1..=horizon).map(|h| last + slope * h as f64).collect(),
         // Includes drift-estimation uncertainty, as in the textbook formula.
-        sd: (1..=horizon)
-            .map(|h| sigma * (h as f64 * (1.0 + h as f64 / t)).sqrt())
-            .collect(),
+        sd: (1..=horizon).map(|h| sigma * (h as f64 * (1.0 + h as f64 / t)).sqrt()).collect(),
         fitted,
     })
 }

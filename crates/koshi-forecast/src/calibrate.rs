@@ -28,13 +28,7 @@ pub struct CalibrationConfig {
 
 impl Default for CalibrationConfig {
     fn default() -> Self {
-        Self {
-            origins: 10,
-            min_train: 6,
-            level: 0.95,
-            min_factor: 1.0,
-            fallback_factor: 1.5,
-        }
+        Self { origins: 10, min_train: 6, level: 0.95, min_factor: 1.0, fallback_factor: 1.5 }
     }
 }
 
@@ -49,12 +43,7 @@ pub struct CalibratedForecast {
 }
 
 /// Standardised absolute errors |y − ŷ| / sd, grouped by forecast step (index 0 = one step ahead).
-pub fn rolling_scores(
-    history: &[f64],
-    horizon: usize,
-    model: ModelKind,
-    cfg: &CalibrationConfig,
-) -> Vec<Vec<f64>> {
+pub fn rolling_scores(history: &[f64], horizon: usize, model: ModelKind, cfg: &CalibrationConfig) -> Vec<Vec<f64>> {
     let n = history.len();
     let mut scores = vec![Vec::new(); horizon];
     let first = first_calibration_origin(n, cfg);
@@ -74,12 +63,7 @@ fn first_calibration_origin(n: usize, cfg: &CalibrationConfig) -> usize {
 
 fn add_scores(scores: &mut [Vec<f64>], origins: &[OriginResult]) {
     for o in origins {
-        for (step, (y, (m, s))) in o
-            .actual
-            .iter()
-            .zip(o.forecast.mean.iter().zip(&o.forecast.sd))
-            .enumerate()
-        {
+        for (step, (y, (m, s))) in o.actual.iter().zip(o.forecast.mean.iter().zip(&o.forecast.sd)).enumerate() {
             if s.is_finite() && *s > 0.0 {
                 scores[step].push((y - m).abs() / s);
             }
@@ -110,8 +94,7 @@ pub fn factors_from_scores(scores: &[Vec<f64>], cfg: &CalibrationConfig) -> (Vec
     let z = stats::z_for_level(cfg.level);
     let mut pooled: Vec<f64> = scores.iter().flatten().copied().collect();
     let n_scores = pooled.len();
-    let pooled_factor =
-        conformal_quantile(&mut pooled, cfg.level).map_or(cfg.fallback_factor, |q| q / z);
+    let pooled_factor = conformal_quantile(&mut pooled, cfg.level).map_or(cfg.fallback_factor, |q| q / z);
     let mut factors = Vec::with_capacity(scores.len());
     let mut running = cfg.min_factor.max(pooled_factor);
     for step_scores in scores {
@@ -130,21 +113,12 @@ pub fn factors_from_scores(scores: &[Vec<f64>], cfg: &CalibrationConfig) -> (Vec
 /// Per-step factors from the standardised rolling-origin errors of many series pooled
 /// together (a global calibration: short series have too few errors of their own to
 /// estimate a 95% quantile). Non-decreasing in the step.
-pub fn pooled_factors(
-    per_series: &[Vec<Vec<f64>>],
-    horizon: usize,
-    cfg: &CalibrationConfig,
-) -> Vec<f64> {
+pub fn pooled_factors(per_series: &[Vec<Vec<f64>>], horizon: usize, cfg: &CalibrationConfig) -> Vec<f64> {
     let z = stats::z_for_level(cfg.level);
     let mut running = cfg.min_factor;
     (0..horizon)
         .map(|h| {
-            let mut s: Vec<f64> = per_series
-                .iter()
-                .filter_map(|sc| sc.get(h))
-                .flatten()
-                .copied()
-                .collect();
+            let mut s: Vec<f64> = per_series.iter().filter_map(|sc| sc.get(h)).flatten().copied().collect();
             if let Some(q) = conformal_quantile(&mut s, cfg.level) {
                 running = running.max(q / z);
             }
@@ -156,10 +130,7 @@ pub fn pooled_factors(
 /// Blend of a series' own factors with pooled ones (geometric mean per step): the
 /// pooled errors stabilise the few own errors of a short series without discarding them.
 pub fn blend_factors(own: &[f64], pooled: &[f64]) -> Vec<f64> {
-    own.iter()
-        .enumerate()
-        .map(|(h, a)| pooled.get(h).map_or(*a, |b| (a * b).sqrt()))
-        .collect()
+    own.iter().enumerate().map(|(h, a)| pooled.get(h).map_or(*a, |b| (a * b).sqrt())).collect()
 }
 
 /// Forecast with sd calibrated on the series' own rolling-origin errors.
@@ -174,11 +145,7 @@ pub fn calibrated_forecast(
     for (s, f) in fc.sd.iter_mut().zip(&factors) {
         *s *= f;
     }
-    Ok(CalibratedForecast {
-        forecast: fc,
-        factors,
-        n_scores,
-    })
+    Ok(CalibratedForecast { forecast: fc, factors, n_scores })
 }
 
 /// The uncalibrated forecast and its standardised rolling-origin errors by step.
@@ -203,10 +170,7 @@ pub fn forecast_with_scores(
         }
         (fc, scores)
     } else {
-        (
-            forecast(history, horizon, model)?,
-            rolling_scores(history, horizon, model, cfg),
-        )
+        (forecast(history, horizon, model)?, rolling_scores(history, horizon, model, cfg))
     };
     Ok((fc, scores))
 }

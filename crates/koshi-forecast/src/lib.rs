@@ -62,38 +62,20 @@ impl Forecast {
         let z = stats::z_for_level(level);
         Interval {
             level,
-            lower: self
-                .mean
-                .iter()
-                .zip(&self.sd)
-                .map(|(m, s)| m - z * s)
-                .collect(),
-            upper: self
-                .mean
-                .iter()
-                .zip(&self.sd)
-                .map(|(m, s)| m + z * s)
-                .collect(),
+            lower: self.mean.iter().zip(&self.sd).map(|(m, s)| m - z * s).collect(),
+            upper: self.mean.iter().zip(&self.sd).map(|(m, s)| m + z * s).collect(),
         }
     }
 
     /// The q-quantile path of the probabilistic forecast (0 < q < 1).
     pub fn quantile(&self, q: f64) -> Vec<f64> {
         let z = stats::normal_quantile(q);
-        self.mean
-            .iter()
-            .zip(&self.sd)
-            .map(|(m, s)| m + z * s)
-            .collect()
+        self.mean.iter().zip(&self.sd).map(|(m, s)| m + z * s).collect()
     }
 
     /// In-sample one-step residuals (NaN where the model has no fitted value).
     pub fn residuals(&self, history: &[f64]) -> Vec<f64> {
-        history
-            .iter()
-            .zip(self.fitted.iter().chain(std::iter::repeat(&f64::NAN)))
-            .map(|(y, f)| y - f)
-            .collect()
+        history.iter().zip(self.fitted.iter().chain(std::iter::repeat(&f64::NAN))).map(|(y, f)| y - f).collect()
     }
 }
 
@@ -222,9 +204,7 @@ pub fn forecast(history: &[f64], horizon: usize, model: ModelKind) -> Result<For
         ModelKind::AutoTheta => theta::auto_theta(history, horizon),
         ModelKind::LogDrift => on_log_scale(history, horizon, ModelKind::Drift),
         ModelKind::LogEts => on_log_scale(history, horizon, ModelKind::Ets),
-        ModelKind::Combination => {
-            combine(history, horizon, &COMBINATION_MEMBERS, COMBINATION_METHOD)
-        }
+        ModelKind::Combination => combine(history, horizon, &COMBINATION_MEMBERS, COMBINATION_METHOD),
     }
 }
 
@@ -259,13 +239,7 @@ pub struct MemberCache<'a> {
 impl<'a> MemberCache<'a> {
     /// Fits every member at origins `first..=last` (clamped to the history), each
     /// forecasting `steps` ahead (at least [`VALIDATION_ORIGINS`]).
-    pub fn build(
-        history: &'a [f64],
-        members: &'a [ModelKind],
-        first: usize,
-        last: usize,
-        steps: usize,
-    ) -> Self {
+    pub fn build(history: &'a [f64], members: &'a [ModelKind], first: usize, last: usize, steps: usize) -> Self {
         let last = last.min(history.len());
         let first = first.min(last);
         let steps = steps.max(VALIDATION_ORIGINS).max(1);
@@ -273,20 +247,11 @@ impl<'a> MemberCache<'a> {
             .map(|o| {
                 members
                     .iter()
-                    .map(|&m| {
-                        forecast(&history[..o], steps, m)
-                            .ok()
-                            .filter(|f| f.mean.iter().all(|v| v.is_finite()))
-                    })
+                    .map(|&m| forecast(&history[..o], steps, m).ok().filter(|f| f.mean.iter().all(|v| v.is_finite())))
                     .collect()
             })
             .collect();
-        Self {
-            history,
-            members,
-            first,
-            paths,
-        }
+        Self { history, members, first, paths }
     }
 
     pub fn history(&self) -> &'a [f64] {
@@ -294,10 +259,7 @@ impl<'a> MemberCache<'a> {
     }
 
     fn at(&self, origin: usize) -> Option<&[Option<Forecast>]> {
-        origin
-            .checked_sub(self.first)
-            .and_then(|i| self.paths.get(i))
-            .map(Vec::as_slice)
+        origin.checked_sub(self.first).and_then(|i| self.paths.get(i)).map(Vec::as_slice)
     }
 
     /// Inverse-error weights of the members at `origin` from their forecasts at the
@@ -305,9 +267,7 @@ impl<'a> MemberCache<'a> {
     /// (mean absolute error over the steps seen, scaled as MASE). `None` when there is
     /// no usable validation origin or a member failed at one.
     fn validation_weights(&self, origin: usize) -> Option<Vec<f64>> {
-        let lo = origin
-            .saturating_sub(VALIDATION_ORIGINS)
-            .max(VALIDATION_MIN_TRAIN);
+        let lo = origin.saturating_sub(VALIDATION_ORIGINS).max(VALIDATION_MIN_TRAIN);
         if lo >= origin {
             return None;
         }
@@ -316,20 +276,11 @@ impl<'a> MemberCache<'a> {
             let paths = self.at(o)?;
             let train = &self.history[..o];
             let scale = metrics::mase_scale(train);
-            let scale = if scale > 0.0 && scale.is_finite() {
-                scale
-            } else {
-                1.0
-            };
+            let scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
             let actual = &self.history[o..origin];
             for (e, p) in err.iter_mut().zip(paths) {
                 let p = p.as_ref()?;
-                let mae = actual
-                    .iter()
-                    .zip(&p.mean)
-                    .map(|(y, f)| (y - f).abs())
-                    .sum::<f64>()
-                    / actual.len() as f64;
+                let mae = actual.iter().zip(&p.mean).map(|(y, f)| (y - f).abs()).sum::<f64>() / actual.len() as f64;
                 *e += mae / scale;
             }
         }
@@ -337,15 +288,8 @@ impl<'a> MemberCache<'a> {
     }
 
     /// The combination at `origin` forecasting `horizon` steps (≤ the cached steps).
-    pub fn combine_at(
-        &self,
-        origin: usize,
-        horizon: usize,
-        method: CombineMethod,
-    ) -> Result<Forecast> {
-        let fits = self
-            .at(origin)
-            .ok_or_else(|| ForecastError::Fit(format!("origin {origin} not cached")))?;
+    pub fn combine_at(&self, origin: usize, horizon: usize, method: CombineMethod) -> Result<Forecast> {
+        let fits = self.at(origin).ok_or_else(|| ForecastError::Fit(format!("origin {origin} not cached")))?;
         let weights = match method {
             CombineMethod::Validated => self.validation_weights(origin),
             _ => None,
@@ -354,26 +298,16 @@ impl<'a> MemberCache<'a> {
         let chosen: Vec<(&Forecast, f64)> = fits
             .iter()
             .enumerate()
-            .filter_map(|(i, f)| {
-                f.as_ref()
-                    .map(|f| (f, weights.as_ref().map_or(1.0, |w| w[i])))
-            })
+            .filter_map(|(i, f)| f.as_ref().map(|f| (f, weights.as_ref().map_or(1.0, |w| w[i]))))
             .collect();
         pool_members(history, horizon, &chosen, method)
     }
 }
 
 /// Pools member forecasts (with weights for [`CombineMethod::Validated`]).
-fn pool_members(
-    history: &[f64],
-    horizon: usize,
-    fits: &[(&Forecast, f64)],
-    method: CombineMethod,
-) -> Result<Forecast> {
+fn pool_members(history: &[f64], horizon: usize, fits: &[(&Forecast, f64)], method: CombineMethod) -> Result<Forecast> {
     if fits.is_empty() {
-        return Err(ForecastError::Fit(
-            "no combination member could be fitted".into(),
-        ));
+        return Err(ForecastError::Fit("no combination member could be fitted".into()));
     }
     let pool = |values: &[(f64, f64)]| -> f64 {
         match method {
@@ -384,24 +318,11 @@ fn pool_members(
             }
         }
     };
-    let mean = (0..horizon)
-        .map(|h| {
-            pool(
-                &fits
-                    .iter()
-                    .map(|(f, w)| (f.mean[h], *w))
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
+    let mean = (0..horizon).map(|h| pool(&fits.iter().map(|(f, w)| (f.mean[h], *w)).collect::<Vec<_>>())).collect();
     // Member errors are highly correlated: the sd is the (weighted) mean member sd.
     let sd = (0..horizon)
         .map(|h| {
-            let v: Vec<(f64, f64)> = fits
-                .iter()
-                .map(|(f, w)| (f.sd[h], *w))
-                .filter(|(s, _)| s.is_finite())
-                .collect();
+            let v: Vec<(f64, f64)> = fits.iter().map(|(f, w)| (f.sd[h], *w)).filter(|(s, _)| s.is_finite()).collect();
             if v.is_empty() {
                 f64::NAN
             } else {
@@ -417,31 +338,17 @@ fn pool_members(
                 .filter_map(|(f, w)| f.fitted.get(t).map(|v| (*v, *w)))
                 .filter(|(v, _)| v.is_finite())
                 .collect();
-            if vals.is_empty() {
-                f64::NAN
-            } else {
-                pool(&vals)
-            }
+            if vals.is_empty() { f64::NAN } else { pool(&vals) }
         })
         .collect();
     let names: Vec<&str> = fits.iter().map(|(f, _)| f.model.as_str()).collect();
-    Ok(Forecast {
-        model: format!("{:?}({})", method, names.join(", ")),
-        mean,
-        sd,
-        fitted,
-    })
+    Ok(Forecast { model: format!("{:?}({})", method, names.join(", ")), mean, sd, fitted })
 }
 
 /// Forecasts with each member and pools them. A member that fails is skipped; the
 /// combination fails only if all do. [`CombineMethod::Validated`] also refits the
 /// members at the last [`VALIDATION_ORIGINS`] origins to weight them.
-pub fn combine(
-    history: &[f64],
-    horizon: usize,
-    members: &[ModelKind],
-    method: CombineMethod,
-) -> Result<Forecast> {
+pub fn combine(history: &[f64], horizon: usize, members: &[ModelKind], method: CombineMethod) -> Result<Forecast> {
     crate::error::check_series(history, 1)?;
     let n = history.len();
     let first = match method {

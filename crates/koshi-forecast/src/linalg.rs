@@ -57,20 +57,12 @@ pub struct Matrix {
 
 impl Matrix {
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self {
-            rows,
-            cols,
-            data: vec![0.0; rows * cols],
-        }
+        Self { rows, cols, data: vec![0.0; rows * cols] }
     }
 
     pub fn from_rows(rows: &[Vec<f64>]) -> Self {
         let cols = rows.first().map_or(0, Vec::len);
-        Self {
-            rows: rows.len(),
-            cols,
-            data: rows.iter().flatten().copied().collect(),
-        }
+        Self { rows: rows.len(), cols, data: rows.iter().flatten().copied().collect() }
     }
 
     pub fn get(&self, i: usize, j: usize) -> f64 {

@@ -7,11 +7,7 @@ pub fn smape(actual: &[f64], forecast: &[f64]) -> f64 {
         .zip(forecast)
         .map(|(y, f)| {
             let den = y.abs() + f.abs();
-            if den == 0.0 {
-                0.0
-            } else {
-                200.0 * (y - f).abs() / den
-            }
+            if den == 0.0 { 0.0 } else { 200.0 * (y - f).abs() / den }
         })
         .collect();
     terms.iter().sum::<f64>() / terms.len() as f64
@@ -25,12 +21,7 @@ pub fn mase_scale(history: &[f64]) -> f64 {
 
 /// MASE: mean absolute error scaled by the in-sample naive MAE.
 pub fn mase(history: &[f64], actual: &[f64], forecast: &[f64]) -> f64 {
-    let mae = actual
-        .iter()
-        .zip(forecast)
-        .map(|(y, f)| (y - f).abs())
-        .sum::<f64>()
-        / actual.len() as f64;
+    let mae = actual.iter().zip(forecast).map(|(y, f)| (y - f).abs()).sum::<f64>() / actual.len() as f64;
     mae / mase_scale(history)
 }
 
@@ -45,12 +36,7 @@ pub fn msis(history: &[f64], actual: &[f64], lower: &[f64], upper: &[f64], alpha
 
 /// Share of outcomes inside [lower, upper].
 pub fn coverage(actual: &[f64], lower: &[f64], upper: &[f64]) -> f64 {
-    let inside = actual
-        .iter()
-        .zip(lower)
-        .zip(upper)
-        .filter(|((y, l), u)| l <= y && y <= u)
-        .count();
+    let inside = actual.iter().zip(lower).zip(upper).filter(|((y, l), u)| l <= y && y <= u).count();
     inside as f64 / actual.len() as f64
 }
 

@@ -8,21 +8,13 @@ pub struct NelderMead {
 
 impl Default for NelderMead {
     fn default() -> Self {
-        Self {
-            max_evals: 1000,
-            f_tol: 1e-8,
-        }
+        Self { max_evals: 1000, f_tol: 1e-8 }
     }
 }
 
 impl NelderMead {
     /// Minimise `f` from `x0` with initial per-coordinate `steps`; returns (argmin, min).
-    pub fn minimize(
-        &self,
-        f: impl Fn(&[f64]) -> f64,
-        x0: &[f64],
-        steps: &[f64],
-    ) -> (Vec<f64>, f64) {
+    pub fn minimize(&self, f: impl Fn(&[f64]) -> f64, x0: &[f64], steps: &[f64]) -> (Vec<f64>, f64) {
         let n = x0.len();
         if n == 0 {
             return (vec![], f(x0));
@@ -104,9 +96,7 @@ impl NelderMead {
                 }
             }
         }
-        let best = (0..=n)
-            .min_by(|&a, &b| values[a].total_cmp(&values[b]))
-            .unwrap_or(0);
+        let best = (0..=n).min_by(|&a, &b| values[a].total_cmp(&values[b])).unwrap_or(0);
         (simplex[best].clone(), values[best])
     }
 }
@@ -125,13 +115,7 @@ pub struct BoxNelderMead {
 
 impl BoxNelderMead {
     /// Minimise `f` from `x0` within `[lower, upper]`; returns (argmin, min).
-    pub fn minimize(
-        &self,
-        f: impl Fn(&[f64]) -> f64,
-        x0: &[f64],
-        lower: &[f64],
-        upper: &[f64],
-    ) -> (Vec<f64>, f64) {
+    pub fn minimize(&self, f: impl Fn(&[f64]) -> f64, x0: &[f64], lower: &[f64], upper: &[f64]) -> (Vec<f64>, f64) {
         let n = x0.len();
         let clamp = |x: &mut [f64]| {
             for ((v, lo), hi) in x.iter_mut().zip(lower).zip(upper) {
@@ -149,11 +133,7 @@ impl BoxNelderMead {
         let mut simplex: Vec<Vec<f64>> = vec![start.clone(); n + 1];
         for (i, vertex) in simplex.iter_mut().take(n).enumerate() {
             let v = vertex[i];
-            vertex[i] = if v == 0.0 {
-                self.zero_step
-            } else {
-                v * (1.0 + self.rel_step)
-            };
+            vertex[i] = if v == 0.0 { self.zero_step } else { v * (1.0 + self.rel_step) };
             clamp(vertex);
         }
         let mut values: Vec<f64> = simplex.iter().map(|x| sanitize(f(x))).collect();
@@ -209,11 +189,7 @@ impl BoxNelderMead {
             }
             clamp(&mut trial);
             let f_contract = sanitize(f(&trial));
-            let accepted = if outside {
-                f_contract <= f_reflect
-            } else {
-                f_contract < values[worst]
-            };
+            let accepted = if outside { f_contract <= f_reflect } else { f_contract < values[worst] };
             if accepted {
                 simplex[worst].copy_from_slice(&trial);
                 values[worst] = f_contract;
@@ -231,9 +207,7 @@ impl BoxNelderMead {
                 values[j] = sanitize(f(&simplex[j]));
             }
         }
-        let best = (0..=n)
-            .min_by(|&a, &b| values[a].total_cmp(&values[b]))
-            .unwrap_or(0);
+        let best = (0..=n).min_by(|&a, &b| values[a].total_cmp(&values[b])).unwrap_or(0);
         (simplex[best].clone(), values[best])
     }
 }
@@ -248,34 +222,19 @@ mod tests {
 
     #[test]
     fn finds_rosenbrock_minimum() {
-        let nm = NelderMead {
-            max_evals: 5000,
-            f_tol: 1e-14,
-        };
-        let (x, fx) = nm.minimize(
-            |p| (1.0 - p[0]).powi(2) + 100.0 * (p[1] - p[0] * p[0]).powi(2),
-            &[-1.2, 1.0],
-            &[0.5, 0.5],
-        );
+        let nm = NelderMead { max_evals: 5000, f_tol: 1e-14 };
+        let (x, fx) =
+            nm.minimize(|p| (1.0 - p[0]).powi(2) + 100.0 * (p[1] - p[0] * p[0]).powi(2), &[-1.2, 1.0], &[0.5, 0.5]);
         assert!(fx < 1e-8, "{fx}");
         assert!((x[0] - 1.0).abs() < 1e-3 && (x[1] - 1.0).abs() < 1e-3);
     }
 
     #[test]
     fn box_search_respects_bounds() {
-        let nm = BoxNelderMead {
-            max_iter: 2000,
-            f_std_tol: 1e-14,
-            rel_step: 0.05,
-            zero_step: 1e-4,
-        };
+        let nm = BoxNelderMead { max_iter: 2000, f_std_tol: 1e-14, rel_step: 0.05, zero_step: 1e-4 };
         // Unconstrained minimum at (3, −1); the box caps the first coordinate at 2.
-        let (x, _) = nm.minimize(
-            |p| (p[0] - 3.0).powi(2) + (p[1] + 1.0).powi(2),
-            &[1.0, 0.5],
-            &[0.0, -5.0],
-            &[2.0, 5.0],
-        );
+        let (x, _) =
+            nm.minimize(|p| (p[0] - 3.0).powi(2) + (p[1] + 1.0).powi(2), &[1.0, 0.5], &[0.0, -5.0], &[2.0, 5.0]);
         assert!((x[0] - 2.0).abs() < 1e-6 && (x[1] + 1.0).abs() < 1e-4, "{x:?}");
     }
 }

@@ -51,9 +51,10 @@ impl Hierarchy {
         for (name, members) in aggregates {
             let mut row = vec![0.0; bottom.len()];
             for m in members {
-                let idx = bottom.iter().position(|b| b == m).ok_or_else(|| {
-                    ForecastError::Hierarchy(format!("`{m}` in `{name}` is not a bottom series"))
-                })?;
+                let idx = bottom
+                    .iter()
+                    .position(|b| b == m)
+                    .ok_or_else(|| ForecastError::Hierarchy(format!("`{m}` in `{name}` is not a bottom series")))?;
                 row[idx] = 1.0;
             }
             names.push(name.to_string());
@@ -82,14 +83,8 @@ impl Hierarchy {
             .map(|j| {
                 self.summing
                     .iter()
-                    .position(|row| {
-                        row.iter()
-                            .enumerate()
-                            .all(|(k, v)| if k == j { *v == 1.0 } else { *v == 0.0 })
-                    })
-                    .ok_or_else(|| {
-                        ForecastError::Hierarchy(format!("bottom series {j} has no own row"))
-                    })
+                    .position(|row| row.iter().enumerate().all(|(k, v)| if k == j { *v == 1.0 } else { *v == 0.0 }))
+                    .ok_or_else(|| ForecastError::Hierarchy(format!("bottom series {j} has no own row")))
             })
             .collect()
     }
@@ -106,16 +101,11 @@ pub fn reconcile(
     let m = hierarchy.n_series();
     let b = hierarchy.n_bottom();
     if base.len() != m || m == 0 || b == 0 {
-        return Err(ForecastError::Hierarchy(format!(
-            "{} base forecasts for {m} series",
-            base.len()
-        )));
+        return Err(ForecastError::Hierarchy(format!("{} base forecasts for {m} series", base.len())));
     }
     let horizon = base[0].len();
     if base.iter().any(|f| f.len() != horizon) {
-        return Err(ForecastError::Hierarchy(
-            "base forecasts differ in length".into(),
-        ));
+        return Err(ForecastError::Hierarchy("base forecasts differ in length".into()));
     }
     let s = Matrix::from_rows(&hierarchy.summing);
     let y = Matrix::from_rows(base);
@@ -133,29 +123,17 @@ pub fn reconcile(
                     w_inv_full = None;
                 }
                 ReconcileMethod::WlsStructural => {
-                    w_inv_diag = Some(
-                        hierarchy
-                            .summing
-                            .iter()
-                            .map(|r| 1.0 / r.iter().sum::<f64>().max(1e-12))
-                            .collect(),
-                    );
+                    w_inv_diag =
+                        Some(hierarchy.summing.iter().map(|r| 1.0 / r.iter().sum::<f64>().max(1e-12)).collect());
                     w_inv_full = None;
                 }
                 ReconcileMethod::MintShrink => {
-                    let res = residuals
-                        .ok_or_else(|| ForecastError::Hierarchy("MinT needs residuals".into()))?;
+                    let res = residuals.ok_or_else(|| ForecastError::Hierarchy("MinT needs residuals".into()))?;
                     if res.len() != m {
-                        return Err(ForecastError::Hierarchy(
-                            "one residual series per node required".into(),
-                        ));
+                        return Err(ForecastError::Hierarchy("one residual series per node required".into()));
                     }
                     w_inv_diag = None;
-                    w_inv_full = Some(
-                        shrunk_covariance(res)?
-                            .inverse()
-                            .ok_or(ForecastError::Singular)?,
-                    );
+                    w_inv_full = Some(shrunk_covariance(res)?.inverse().ok_or(ForecastError::Singular)?);
                 }
                 ReconcileMethod::BottomUp => unreachable!(),
             }
@@ -178,9 +156,7 @@ pub fn reconcile(
         }
     };
     let out = s.mul(&bottom);
-    Ok((0..m)
-        .map(|i| (0..horizon).map(|h| out.get(i, h)).collect())
-        .collect())
+    Ok((0..m).map(|i| (0..horizon).map(|h| out.get(i, h)).collect()).collect())
 }
 
 /// Covariance shrunk towards its diagonal with the Schäfer–Strimmer intensity;
@@ -189,39 +165,18 @@ pub fn shrunk_covariance(residuals: &[Vec<f64>]) -> Result<Matrix> {
     let m = residuals.len();
     let t_len = residuals.iter().map(Vec::len).min().unwrap_or(0);
     // Keep time points where every node has a residual.
-    let times: Vec<usize> = (0..t_len)
-        .filter(|&t| residuals.iter().all(|r| r[t].is_finite()))
-        .collect();
+    let times: Vec<usize> = (0..t_len).filter(|&t| residuals.iter().all(|r| r[t].is_finite())).collect();
     let n = times.len();
     if n < 3 {
-        return Err(ForecastError::Hierarchy(
-            "too few complete residuals for MinT".into(),
-        ));
+        return Err(ForecastError::Hierarchy("too few complete residuals for MinT".into()));
     }
-    let x: Vec<Vec<f64>> = residuals
-        .iter()
-        .map(|r| times.iter().map(|&t| r[t]).collect())
-        .collect();
+    let x: Vec<Vec<f64>> = residuals.iter().map(|r| times.iter().map(|&t| r[t]).collect()).collect();
     let means: Vec<f64> = x.iter().map(|r| r.iter().sum::<f64>() / n as f64).collect();
-    let c: Vec<Vec<f64>> = x
-        .iter()
-        .zip(&means)
-        .map(|(r, mu)| r.iter().map(|v| v - mu).collect())
-        .collect();
-    let sd: Vec<f64> = c
-        .iter()
-        .map(|r| {
-            (r.iter().map(|v| v * v).sum::<f64>() / (n - 1) as f64)
-                .sqrt()
-                .max(1e-12)
-        })
-        .collect();
+    let c: Vec<Vec<f64>> = x.iter().zip(&means).map(|(r, mu)| r.iter().map(|v| v - mu).collect()).collect();
+    let sd: Vec<f64> =
+        c.iter().map(|r| (r.iter().map(|v| v * v).sum::<f64>() / (n - 1) as f64).sqrt().max(1e-12)).collect();
     // Standardised residuals for the shrinkage intensity on correlations.
-    let z: Vec<Vec<f64>> = c
-        .iter()
-        .zip(&sd)
-        .map(|(r, s)| r.iter().map(|v| v / s).collect())
-        .collect();
+    let z: Vec<Vec<f64>> = c.iter().zip(&sd).map(|(r, s)| r.iter().map(|v| v / s).collect()).collect();
     let (mut num, mut den) = (0.0, 0.0);
     let nf = n as f64;
     for i in 0..m {
@@ -232,17 +187,12 @@ pub fn shrunk_covariance(residuals: &[Vec<f64>]) -> Result<Matrix> {
             let w: Vec<f64> = (0..n).map(|t| z[i][t] * z[j][t]).collect();
             let w_bar = w.iter().sum::<f64>() / nf;
             let r_ij = w_bar * nf / (nf - 1.0);
-            let var_r =
-                nf / (nf - 1.0).powi(3) * w.iter().map(|v| (v - w_bar).powi(2)).sum::<f64>();
+            let var_r = nf / (nf - 1.0).powi(3) * w.iter().map(|v| (v - w_bar).powi(2)).sum::<f64>();
             num += var_r;
             den += r_ij * r_ij;
         }
     }
-    let lambda = if den > 0.0 {
-        (num / den).clamp(0.0, 1.0)
-    } else {
-        1.0
-    };
+    let lambda = if den > 0.0 { (num / den).clamp(0.0, 1.0) } else { 1.0 };
     let mut cov = Matrix::zeros(m, m);
     for i in 0..m {
         for j in 0..m {
@@ -261,26 +211,10 @@ mod tests {
     fn ols_on_two_level_splits_the_gap_equally() {
         // total forecast 10, children 3 + 4 = 7: gap 3 spread by OLS.
         let h = Hierarchy::two_level("KZ", &["A", "B"]);
-        let out = reconcile(
-            &h,
-            &[vec![10.0], vec![3.0], vec![4.0]],
-            ReconcileMethod::Ols,
-            None,
-        )
-        .unwrap();
+        let out = reconcile(&h, &[vec![10.0], vec![3.0], vec![4.0]], ReconcileMethod::Ols, None).unwrap();
         // OLS: bottoms get +1 each, total becomes 9 (= 10 − 1).
-        assert!(
-            (out[1][0] - 4.0).abs() < 1e-12
-                && (out[2][0] - 5.0).abs() < 1e-12
-                && (out[0][0] - 9.0).abs() < 1e-12
-        );
-        let bu = reconcile(
-            &h,
-            &[vec![10.0], vec![3.0], vec![4.0]],
-            ReconcileMethod::BottomUp,
-            None,
-        )
-        .unwrap();
+        assert!((out[1][0] - 4.0).abs() < 1e-12 && (out[2][0] - 5.0).abs() < 1e-12 && (out[0][0] - 9.0).abs() < 1e-12);
+        let bu = reconcile(&h, &[vec![10.0], vec![3.0], vec![4.0]], ReconcileMethod::BottomUp, None).unwrap();
         assert_eq!(bu[0][0], 7.0);
     }
 }

@@ -93,9 +93,7 @@ impl Assumption {
                 }
             }
             Assumption::Path { values, from_step } => {
-                let last = *values
-                    .last()
-                    .ok_or_else(|| ForecastError::Scenario("empty path".into()))?;
+                let last = *values.last().ok_or_else(|| ForecastError::Scenario("empty path".into()))?;
                 for k in *from_step..h {
                     out.mean[k] = values.get(k - from_step).copied().unwrap_or(last);
                     out.sd[k] = 0.0;
@@ -103,17 +101,11 @@ impl Assumption {
             }
             Assumption::Quantile { q } => {
                 if !(0.0 < *q && *q < 1.0) {
-                    return Err(ForecastError::Scenario(format!(
-                        "quantile {q} outside (0, 1)"
-                    )));
+                    return Err(ForecastError::Scenario(format!("quantile {q} outside (0, 1)")));
                 }
                 out.mean = base.quantile(*q);
             }
-            Assumption::ConvergeTo {
-                target,
-                years,
-                from_step,
-            } => {
+            Assumption::ConvergeTo { target, years, from_step } => {
                 let years = (*years).max(1) as f64;
                 for k in *from_step..h {
                     let w = (((k - from_step) + 1) as f64 / years).min(1.0);
@@ -121,15 +113,8 @@ impl Assumption {
                     out.sd[k] = (1.0 - w) * base.sd[k];
                 }
             }
-            Assumption::Driver {
-                elasticity,
-                change,
-                from_step,
-                ..
-            } => {
-                let last = *change
-                    .last()
-                    .ok_or_else(|| ForecastError::Scenario("driver change is empty".into()))?;
+            Assumption::Driver { elasticity, change, from_step, .. } => {
+                let last = *change.last().ok_or_else(|| ForecastError::Scenario("driver change is empty".into()))?;
                 for k in *from_step..h {
                     let c = change.get(k - from_step).copied().unwrap_or(last);
                     if c <= -1.0 {
@@ -156,9 +141,7 @@ impl Assumption {
             Assumption::Path { .. } => "path".into(),
             Assumption::Quantile { q } => format!("q{q}"),
             Assumption::ConvergeTo { target, years, .. } => format!("→{target} in {years}y"),
-            Assumption::Driver {
-                name, elasticity, ..
-            } => format!("driver {name} (ε={elasticity})"),
+            Assumption::Driver { name, elasticity, .. } => format!("driver {name} (ε={elasticity})"),
         }
     }
 }
@@ -225,49 +208,23 @@ mod tests {
     use super::*;
 
     fn base() -> Forecast {
-        Forecast {
-            model: "m".into(),
-            mean: vec![100.0, 110.0, 120.0, 130.0],
-            sd: vec![10.0; 4],
-            fitted: vec![],
-        }
+        Forecast { model: "m".into(), mean: vec![100.0, 110.0, 120.0, 130.0], sd: vec![10.0; 4], fitted: vec![] }
     }
 
     #[test]
     fn primitives() {
         let b = base();
-        let m = Assumption::Multiplier {
-            factor: 0.5,
-            from_step: 1,
-        }
-        .apply(&b)
-        .unwrap();
+        let m = Assumption::Multiplier { factor: 0.5, from_step: 1 }.apply(&b).unwrap();
         assert_eq!(m.mean, vec![100.0, 55.0, 60.0, 65.0]);
-        let c = Assumption::ConvergeTo {
-            target: 0.0,
-            years: 2,
-            from_step: 0,
-        }
-        .apply(&b)
-        .unwrap();
+        let c = Assumption::ConvergeTo { target: 0.0, years: 2, from_step: 0 }.apply(&b).unwrap();
         assert_eq!(c.mean, vec![50.0, 0.0, 0.0, 0.0]);
-        let d = Assumption::Driver {
-            name: "gdp".into(),
-            elasticity: 2.0,
-            change: vec![0.1],
-            from_step: 0,
-        }
-        .apply(&b)
-        .unwrap();
+        let d = Assumption::Driver { name: "gdp".into(), elasticity: 2.0, change: vec![0.1], from_step: 0 }
+            .apply(&b)
+            .unwrap();
         assert!((d.mean[0] - 121.0).abs() < 1e-9);
         let q = Assumption::Quantile { q: 0.975 }.apply(&b).unwrap();
         assert!((q.mean[0] - (100.0 + 19.599639845)).abs() < 1e-6);
-        let p = Assumption::Path {
-            values: vec![1.0, 2.0],
-            from_step: 1,
-        }
-        .apply(&b)
-        .unwrap();
+        let p = Assumption::Path { values: vec![1.0, 2.0], from_step: 1 }.apply(&b).unwrap();
         assert_eq!(p.mean, vec![100.0, 1.0, 2.0, 2.0]);
     }
 }

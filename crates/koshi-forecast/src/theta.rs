@@ -35,17 +35,11 @@ impl ThetaVariant {
     ];
 
     fn dynamic(self) -> bool {
-        matches!(
-            self,
-            ThetaVariant::DynamicStandard | ThetaVariant::DynamicOptimized
-        )
+        matches!(self, ThetaVariant::DynamicStandard | ThetaVariant::DynamicOptimized)
     }
 
     fn optimised_theta(self) -> bool {
-        matches!(
-            self,
-            ThetaVariant::Optimized | ThetaVariant::DynamicOptimized
-        )
+        matches!(self, ThetaVariant::Optimized | ThetaVariant::DynamicOptimized)
     }
 
     pub fn short_name(self) -> &'static str {
@@ -105,11 +99,7 @@ fn run(
     let mut decay = 1.0; // (1-α)^{t-1}
     // Running sums for the dynamic OLS trend on y_1..y_t.
     let (mut sum_y, mut sum_ty) = (0.0, 0.0);
-    let (mut a, mut b) = if dynamic {
-        (y[0], 0.0)
-    } else {
-        (a_full, b_full)
-    };
+    let (mut a, mut b) = if dynamic { (y[0], 0.0) } else { (a_full, b_full) };
     let mut out = fitted;
     for t in 1..=n {
         let mu = level + weight * (decay * a + (1.0 - decay * (1.0 - alpha)) / alpha * b);
@@ -161,12 +151,7 @@ pub fn fit_theta(y: &[f64], variant: ThetaVariant) -> Result<ThetaFit> {
         lower.push(THETA_MIN);
         upper.push(THETA_MAX);
     }
-    let nm = BoxNelderMead {
-        max_iter: 1000,
-        f_std_tol: 1e-4,
-        rel_step: 0.05,
-        zero_step: 1e-4,
-    };
+    let nm = BoxNelderMead { max_iter: 1000, f_std_tol: 1e-4, rel_step: 0.05, zero_step: 1e-4 };
     let (best, _) = nm.minimize(objective, &x0, &lower, &upper);
     let level0 = best[0];
     let alpha = best[1];
@@ -216,8 +201,7 @@ impl ThetaFit {
                 self.level
                     + weight
                         * (decay_n * self.intercept
-                            + ((1.0 - decay_n * (1.0 - self.alpha)) / self.alpha + h as f64 - 1.0)
-                                * self.slope)
+                            + ((1.0 - decay_n * (1.0 - self.alpha)) / self.alpha + h as f64 - 1.0) * self.slope)
             })
             .collect()
     }
@@ -225,9 +209,7 @@ impl ThetaFit {
     pub fn forecast(&self, horizon: usize) -> Forecast {
         let sigma = self.mse.sqrt();
         // SES-style variance growth; calibration corrects the level later.
-        let sd = (1..=horizon)
-            .map(|h| sigma * (1.0 + (h as f64 - 1.0) * self.alpha * self.alpha).sqrt())
-            .collect();
+        let sd = (1..=horizon).map(|h| sigma * (1.0 + (h as f64 - 1.0) * self.alpha * self.alpha).sqrt()).collect();
         Forecast {
             model: format!("Theta({})", self.variant.short_name()),
             mean: self.point_forecast(horizon),
@@ -298,16 +280,8 @@ mod tests {
             let direct = s / theta + (1.0 - 1.0 / theta) * trend;
             // s/θ = ℓ_n + (1/θ−1)m_n, so ŷ = ℓ_n + (1−1/θ)(L_{n+h} − m_n).
             let expected = fit.level + (1.0 - 1.0 / theta) * (trend - m);
-            assert!(
-                (direct - expected).abs() < 1e-9,
-                "definition identity broken"
-            );
-            assert!(
-                (closed[h - 1] - expected).abs() < 1e-9,
-                "h={h}: {} vs {}",
-                closed[h - 1],
-                expected
-            );
+            assert!((direct - expected).abs() < 1e-9, "definition identity broken");
+            assert!((closed[h - 1] - expected).abs() < 1e-9, "h={h}: {} vs {}", closed[h - 1], expected);
         }
     }
 

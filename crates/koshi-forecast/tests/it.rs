@@ -10,10 +10,7 @@ use koshi_forecast::{ModelKind, batch, forecast, metrics};
 use rayon::prelude::*;
 use serde::Deserialize;
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/forecast/m3_m1_yearly.json"
-);
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/forecast/m3_m1_yearly.json");
 
 #[derive(Deserialize)]
 struct Series {
@@ -35,20 +32,13 @@ struct Score {
 
 #[test]
 fn m3_m1_accuracy_and_calibrated_coverage() {
-    let text = std::fs::read_to_string(DATA)
-        .expect("shared/data/forecast/m3_m1_yearly.json beside the repo");
+    let text = std::fs::read_to_string(DATA).expect("shared/data/forecast/m3_m1_yearly.json beside the repo");
     let data: Vec<Series> = serde_json::from_str(&text).unwrap();
     assert_eq!(data.len(), 826);
     let models = ModelKind::ALL;
     let cfg = CalibrationConfig::default();
     // Per series: (is M3, per-model scores, calibrated coverage, raw coverage) of the combination.
-    type Row = (
-        bool,
-        Vec<(f64, f64)>,
-        koshi_forecast::Forecast,
-        Vec<Vec<f64>>,
-        f64,
-    );
+    type Row = (bool, Vec<(f64, f64)>, koshi_forecast::Forecast, Vec<Vec<f64>>, f64);
     let rows: Vec<Row> = data
         .par_iter()
         .map(|s| {
@@ -56,10 +46,7 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
             let mut comb = None;
             for m in models {
                 let f = forecast(&s.x, s.h, m).unwrap_or_else(|e| panic!("{m}: {e}"));
-                scores.push((
-                    metrics::smape(&s.xx, &f.mean),
-                    metrics::mase(&s.x, &s.xx, &f.mean),
-                ));
+                scores.push((metrics::smape(&s.xx, &f.mean), metrics::mase(&s.x, &s.xx, &f.mean)));
                 if m == ModelKind::Combination {
                     comb = Some(f);
                 }
@@ -84,17 +71,9 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
         .map(|(s, (is_m3, scores, mut comb, own_scores, raw_cov))| {
             let (own, _) = factors_from_scores(&own_scores, &cfg);
             let factors = blend_factors(&own, &pooled);
-            comb.sd
-                .iter_mut()
-                .zip(&factors)
-                .for_each(|(sd, f)| *sd *= f);
+            comb.sd.iter_mut().zip(&factors).for_each(|(sd, f)| *sd *= f);
             let cal = comb.interval(0.95);
-            (
-                is_m3,
-                scores,
-                metrics::coverage(&s.xx, &cal.lower, &cal.upper),
-                raw_cov,
-            )
+            (is_m3, scores, metrics::coverage(&s.xx, &cal.lower, &cal.upper), raw_cov)
         })
         .collect();
 
@@ -112,36 +91,18 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
             raw += r;
             n += 1.0;
         }
-        (
-            out.iter()
-                .map(|o| Score {
-                    smape: o.smape / o.n,
-                    mase: o.mase / o.n,
-                    n: o.n,
-                })
-                .collect(),
-            cov / n,
-            raw / n,
-        )
+        (out.iter().map(|o| Score { smape: o.smape / o.n, mase: o.mase / o.n, n: o.n }).collect(), cov / n, raw / n)
     };
     let (m3, m3_cov, m3_raw) = summarize(true);
     let (m1, m1_cov, m1_raw) = summarize(false);
     for (name, table, cov, raw) in [("M3", &m3, m3_cov, m3_raw), ("M1", &m1, m1_cov, m1_raw)] {
         for (m, s) in models.iter().zip(table.iter()) {
-            println!(
-                "{name} {m:12} sMAPE {:7.3} MASE {:6.3} (n={})",
-                s.smape, s.mase, s.n
-            );
+            println!("{name} {m:12} sMAPE {:7.3} MASE {:6.3} (n={})", s.smape, s.mase, s.n);
         }
         println!("{name} combination 95% coverage: model {raw:.3}, calibrated {cov:.3}");
     }
     let idx = |k: ModelKind| models.iter().position(|&m| m == k).unwrap();
-    let best = |t: &[Score], f: fn(&Score) -> f64| {
-        t.iter()
-            .take(models.len() - 1)
-            .map(f)
-            .fold(f64::INFINITY, f64::min)
-    };
+    let best = |t: &[Score], f: fn(&Score) -> f64| t.iter().take(models.len() - 1).map(f).fold(f64::INFINITY, f64::min);
 
     // The metric: Naive on M3 yearly reproduces the published Naive2 figure.
     assert!(
@@ -154,37 +115,15 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
     // AutoTheta MASE 2.598; M1: random walk with drift 16.659 / 3.490.
     let comb3 = m3[idx(ModelKind::Combination)];
     let comb1 = m1[idx(ModelKind::Combination)];
-    for (name, comb, sf_smape, sf_mase) in
-        [("M3", comb3, 16.190, 2.598), ("M1", comb1, 16.659, 3.490)]
-    {
-        assert!(
-            comb.smape <= sf_smape,
-            "{name} combination sMAPE {}",
-            comb.smape
-        );
-        assert!(
-            comb.mase <= sf_mase,
-            "{name} combination MASE {}",
-            comb.mase
-        );
+    for (name, comb, sf_smape, sf_mase) in [("M3", comb3, 16.190, 2.598), ("M1", comb1, 16.659, 3.490)] {
+        assert!(comb.smape <= sf_smape, "{name} combination sMAPE {}", comb.smape);
+        assert!(comb.mase <= sf_mase, "{name} combination MASE {}", comb.mase);
     }
     assert!(best(&m3, |s| s.smape) <= 16.190 + ROUNDING);
     // koshi's AutoTheta reproduces the reference AutoTheta (M3 MASE 2.5977).
-    assert!(
-        best(&m3, |s| s.mase) <= 2.598,
-        "M3 best MASE {}",
-        best(&m3, |s| s.mase)
-    );
-    assert!(
-        best(&m1, |s| s.smape) <= 16.659 + ROUNDING,
-        "M1 best sMAPE {}",
-        best(&m1, |s| s.smape)
-    );
-    assert!(
-        best(&m1, |s| s.mase) <= 3.490 + ROUNDING,
-        "M1 best MASE {}",
-        best(&m1, |s| s.mase)
-    );
+    assert!(best(&m3, |s| s.mase) <= 2.598, "M3 best MASE {}", best(&m3, |s| s.mase));
+    assert!(best(&m1, |s| s.smape) <= 16.659 + ROUNDING, "M1 best sMAPE {}", best(&m1, |s| s.smape));
+    assert!(best(&m1, |s| s.mase) <= 3.490 + ROUNDING, "M1 best MASE {}", best(&m1, |s| s.mase));
 
     // Calibration: model intervals under-cover; calibrated ones hold ≥ 90% overall.
     let all_cov = (m3_cov * m3[0].n + m1_cov * m1[0].n) / (m3[0].n + m1[0].n);
@@ -198,12 +137,7 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
 #[test]
 fn every_model_extends_a_straight_line() {
     let y: Vec<f64> = (0..20).map(|t| 50.0 + 4.0 * t as f64).collect();
-    for m in [
-        ModelKind::Drift,
-        ModelKind::Ets,
-        ModelKind::Arima,
-        ModelKind::Combination,
-    ] {
+    for m in [ModelKind::Drift, ModelKind::Ets, ModelKind::Arima, ModelKind::Combination] {
         let f = forecast(&y, 3, m).unwrap();
         for (h, v) in f.mean.iter().enumerate() {
             let truth = 50.0 + 4.0 * (20 + h) as f64;
@@ -211,19 +145,12 @@ fn every_model_extends_a_straight_line() {
         }
     }
     // Naive carries the last value forward.
-    assert_eq!(
-        forecast(&y, 2, ModelKind::Naive).unwrap().mean,
-        vec![126.0, 126.0]
-    );
+    assert_eq!(forecast(&y, 2, ModelKind::Naive).unwrap().mean, vec![126.0, 126.0]);
 }
 
 #[test]
 fn batch_keeps_order_and_reports_errors_per_series() {
-    let series = vec![
-        vec![1.0, 2.0, 3.0, 4.0, 5.0],
-        vec![1.0],
-        vec![10.0, 9.0, 8.0, 7.0],
-    ];
+    let series = vec![vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![1.0], vec![10.0, 9.0, 8.0, 7.0]];
     let out = batch::forecast_many(&series, 2, ModelKind::Drift);
     assert_eq!(out.len(), 3);
     assert_eq!(out[0].as_ref().unwrap().mean, vec![6.0, 7.0]);
@@ -233,38 +160,18 @@ fn batch_keeps_order_and_reports_errors_per_series() {
 
 #[test]
 fn reconciled_forecasts_add_up() {
-    let h = Hierarchy::from_groups(
-        &["almaty", "astana", "shymkent"],
-        &[("KZ", vec!["almaty", "astana", "shymkent"])],
-    )
-    .unwrap();
-    let base = vec![
-        vec![100.0, 104.0],
-        vec![30.0, 31.0],
-        vec![40.0, 42.0],
-        vec![20.0, 22.0],
-    ];
-    let residuals: Vec<Vec<f64>> = (0..4)
-        .map(|i| {
-            (0..12)
-                .map(|t| (((t * 31 + i * 17) % 11) as f64 - 5.0) * (1.0 + i as f64))
-                .collect()
-        })
-        .collect();
-    for method in [
-        ReconcileMethod::BottomUp,
-        ReconcileMethod::Ols,
-        ReconcileMethod::WlsStructural,
-        ReconcileMethod::MintShrink,
-    ] {
+    let h = Hierarchy::from_groups(&["almaty", "astana", "shymkent"], &[("KZ", vec!["almaty", "astana", "shymkent"])])
+        .unwrap();
+    let base = vec![vec![100.0, 104.0], vec![30.0, 31.0], vec![40.0, 42.0], vec![20.0, 22.0]];
+    let residuals: Vec<Vec<f64>> =
+        (0..4).map(|i| (0..12).map(|t| (((t * 31 + i * 17) % 11) as f64 - 5.0) * (1.0 + i as f64)).collect()).collect();
+    for method in
+        [ReconcileMethod::BottomUp, ReconcileMethod::Ols, ReconcileMethod::WlsStructural, ReconcileMethod::MintShrink]
+    {
         let r = reconcile(&h, &base, method, Some(&residuals)).unwrap();
         for step in 0..2 {
             let sum: f64 = r[1..].iter().map(|s| s[step]).sum();
-            assert!(
-                (r[0][step] - sum).abs() < 1e-9,
-                "{method:?}: {} vs {sum}",
-                r[0][step]
-            );
+            assert!((r[0][step] - sum).abs() < 1e-9, "{method:?}: {} vs {sum}", r[0][step]);
         }
     }
     // WLS-structural trusts the total less than OLS does: (total 100 vs children 90).
@@ -296,16 +203,10 @@ fn scenario_from_toml() {
     let ru = scenario.apply("RU", &["cis"], &base).unwrap();
     let expected0 = base.mean[0] * 0.67 * 0.9f64.powf(1.5);
     assert!((ru.mean[0] - expected0).abs() < 1e-9);
-    assert!(
-        ru.mean[3] < ru.mean[1] * 1.01,
-        "convergence towards 0 bends the path down"
-    );
+    assert!(ru.mean[3] < ru.mean[1] * 1.01, "convergence towards 0 bends the path down");
     let cn = scenario.apply("CN", &[], &base).unwrap();
     assert!(cn.mean.iter().all(|v| *v == 0.0));
     let other = scenario.apply("DE", &["eu"], &base).unwrap();
     assert_eq!(other.mean, base.mean);
-    assert!(
-        toml::from_str::<Scenario>("id = 'x'\n[[rules]]\nassumptions = [{ kind = 'bogus' }]")
-            .is_err()
-    );
+    assert!(toml::from_str::<Scenario>("id = 'x'\n[[rules]]\nassumptions = [{ kind = 'bogus' }]").is_err());
 }

@@ -5,8 +5,8 @@ use crate::fe::{Demeaner, Factor};
 use crate::formula::{FeTerm, Formula, SmallSample, VcovSpec};
 use crate::frame::{FeHandling, ModelFrame, build_frame};
 use crate::numeric::{
-    SymMatrix, cholesky, cholesky_inverse, cholesky_solve, independent_columns, ln_gamma, normal_quantile, submatrix, two_sided_p,
-    weighted_gram,
+    SymMatrix, cholesky, cholesky_inverse, cholesky_solve, independent_columns, ln_gamma, normal_quantile, submatrix,
+    two_sided_p, weighted_gram,
 };
 use crate::result::{Coefficient, DropCounts, Estimator, FixedEffectEstimates, GravityFit};
 use crate::separation::{DropReason, RectifierStatus, SeparationOptions, find_drops};
@@ -101,7 +101,8 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
     }
 
     // Rows to drop before estimation.
-    let mut dropped_rows: Vec<(usize, DropReason)> = frame.missing_rows.iter().map(|&r| (r, DropReason::Missing)).collect();
+    let mut dropped_rows: Vec<(usize, DropReason)> =
+        frame.missing_rows.iter().map(|&r| (r, DropReason::Missing)).collect();
     let mut keep: Vec<usize> = Vec::with_capacity(frame.y.len());
     let mut pre: Vec<bool> = vec![true; frame.y.len()];
     if estimator == Estimator::OlsLog {
@@ -164,7 +165,8 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
     }
 
     let names: Vec<String> = core.kept.iter().map(|&j| est.x_names[j].clone()).collect();
-    let collinear: Vec<String> = (0..est.x_names.len()).filter(|j| !core.kept.contains(j)).map(|j| est.x_names[j].clone()).collect();
+    let collinear: Vec<String> =
+        (0..est.x_names.len()).filter(|j| !core.kept.contains(j)).map(|j| est.x_names[j].clone()).collect();
 
     let (vcov_matrix, vcov_k) = vcov::compute(
         &vcov_spec,
@@ -186,7 +188,15 @@ pub fn fit(table: &DataTable, formula: &Formula, estimator: Estimator, options: 
             let b = core.beta[j];
             let se = vcov_matrix.get(j, j).max(0.0).sqrt();
             let z = b / se;
-            Coefficient { name: name.clone(), estimate: b, std_error: se, z, p_value: two_sided_p(z), ci_low: b - zcrit * se, ci_high: b + zcrit * se }
+            Coefficient {
+                name: name.clone(),
+                estimate: b,
+                std_error: se,
+                z,
+                p_value: two_sided_p(z),
+                ci_low: b - zcrit * se,
+                ci_high: b + zcrit * se,
+            }
         })
         .collect();
 
@@ -267,11 +277,7 @@ fn poisson_ll(y: f64, mu: f64) -> f64 {
 }
 
 fn poisson_deviance(y: &[f64], mu: &[f64]) -> f64 {
-    2.0 * y
-        .iter()
-        .zip(mu)
-        .map(|(&y, &m)| if y > 0.0 { y * (y / m).ln() - (y - m) } else { m })
-        .sum::<f64>()
+    2.0 * y.iter().zip(mu).map(|(&y, &m)| if y > 0.0 { y * (y / m).ln() - (y - m) } else { m }).sum::<f64>()
 }
 
 /// Subset without copying when every row is kept (the common case on large panels).
@@ -298,7 +304,14 @@ pub(crate) fn subset_frame(frame: &ModelFrame, idx: &[usize]) -> ModelFrame {
 }
 
 /// Projects every regressor with the given weights, warm-started from `alphas`.
-fn project_columns(dm: &Demeaner, x: &[Vec<f64>], alphas: &mut [Vec<f64>], out: &mut [Vec<f64>], tol: f64, max_iter: usize) -> bool {
+fn project_columns(
+    dm: &Demeaner,
+    x: &[Vec<f64>],
+    alphas: &mut [Vec<f64>],
+    out: &mut [Vec<f64>],
+    tol: f64,
+    max_iter: usize,
+) -> bool {
     let cols: Vec<&[f64]> = x.iter().map(|c| c.as_slice()).collect();
     dm.project_many(&cols, alphas, out, tol, max_iter).iter().all(|s| s.converged)
 }
@@ -318,8 +331,10 @@ fn project_with_response(
 ) -> crate::fe::ProjectionStats {
     let mut cols: Vec<&[f64]> = vec![z];
     cols.extend(x.iter().map(|c| c.as_slice()));
-    let mut alphas: Vec<Vec<f64>> = std::iter::once(std::mem::take(alpha_z)).chain(alpha_x.iter_mut().map(std::mem::take)).collect();
-    let mut outs: Vec<Vec<f64>> = std::iter::once(std::mem::take(z_tilde)).chain(x_tilde.iter_mut().map(std::mem::take)).collect();
+    let mut alphas: Vec<Vec<f64>> =
+        std::iter::once(std::mem::take(alpha_z)).chain(alpha_x.iter_mut().map(std::mem::take)).collect();
+    let mut outs: Vec<Vec<f64>> =
+        std::iter::once(std::mem::take(z_tilde)).chain(x_tilde.iter_mut().map(std::mem::take)).collect();
     let stats = dm.project_many(&cols, &mut alphas, &mut outs, tol, max_iter);
     let mut a_iter = alphas.into_iter();
     let mut o_iter = outs.into_iter();
@@ -385,7 +400,17 @@ fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
             z[i] = eta[i] + (y[i] - mu[i]) / mu[i];
         }
         let dm = Demeaner::new(&est.fes, Some(&mu), n);
-        project_with_response(&dm, &z, &x, &mut alpha_z, &mut alpha_x, &mut z_tilde, &mut x_tilde, inner_tol, opts.inner_max_iter);
+        project_with_response(
+            &dm,
+            &z,
+            &x,
+            &mut alpha_z,
+            &mut alpha_x,
+            &mut z_tilde,
+            &mut x_tilde,
+            inner_tol,
+            opts.inner_max_iter,
+        );
         let gram = weighted_gram(&x_tilde, Some(&mu));
         let chol = cholesky(&gram).ok_or_else(|| GravityError::Numerical("X'WX is not positive definite".into()))?;
         let rhs: Vec<f64> = x_tilde.iter().map(|c| crate::numeric::weighted_dot(c, &z_tilde, Some(&mu))).collect();
@@ -426,7 +451,19 @@ fn irls_poisson(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {
     let chol = cholesky(&gram).ok_or_else(|| GravityError::Numerical("X'WX is not positive definite".into()))?;
     let bread = cholesky_inverse(&chol, p);
     let score_weight: Vec<f64> = y.iter().zip(&mu).map(|(a, b)| a - b).collect();
-    Ok(CoreFit { beta, eta, fitted: mu, x_tilde, bread, score_weight, deviance, iterations, converged, kept, dispersion: 1.0 })
+    Ok(CoreFit {
+        beta,
+        eta,
+        fitted: mu,
+        x_tilde,
+        bread,
+        score_weight,
+        deviance,
+        iterations,
+        converged,
+        kept,
+        dispersion: 1.0,
+    })
 }
 
 fn least_squares(est: &ModelFrame, opts: &FitOptions) -> Result<CoreFit> {

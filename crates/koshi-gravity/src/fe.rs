@@ -241,7 +241,9 @@ impl<'a> Demeaner<'a> {
                 alpha[g] += rg * self.inv_group_weight[g];
             }
             let codes = self.dims[0];
-            out.iter_mut().zip(codes.iter()).for_each(|(o, &c)| *o -= r[c as usize] * self.inv_group_weight[c as usize]);
+            out.iter_mut()
+                .zip(codes.iter())
+                .for_each(|(o, &c)| *o -= r[c as usize] * self.inv_group_weight[c as usize]);
             return ProjectionStats { iterations: 1, converged: true };
         }
         // Below this the remainder is rounding noise: stop even if x is (nearly) absorbed.
@@ -290,7 +292,14 @@ impl<'a> Demeaner<'a> {
 
     /// Projects several columns at once with the same weights. The columns share one pass over
     /// the codes per iteration (coefficients stored interleaved), which is what bounds the cost.
-    pub fn project_many(&self, xs: &[&[f64]], alphas: &mut [Vec<f64>], outs: &mut [Vec<f64>], tol: f64, max_iter: usize) -> Vec<ProjectionStats> {
+    pub fn project_many(
+        &self,
+        xs: &[&[f64]],
+        alphas: &mut [Vec<f64>],
+        outs: &mut [Vec<f64>],
+        tol: f64,
+        max_iter: usize,
+    ) -> Vec<ProjectionStats> {
         let m = xs.len();
         if m <= 1 || self.dims.len() <= 1 {
             return xs

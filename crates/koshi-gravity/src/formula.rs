@@ -161,9 +161,7 @@ fn split_terms(s: &str) -> Result<Vec<(bool, String)>> {
 impl Formula {
     /// Parses `y ~ x1 + log(x2) + factor(k) | fe1 + fe2^fe3`. `0`/`-1` drops the intercept.
     pub fn parse(text: &str) -> Result<Formula> {
-        let (lhs, rhs) = text
-            .split_once('~')
-            .ok_or_else(|| GravityError::Formula("missing `~`".into()))?;
+        let (lhs, rhs) = text.split_once('~').ok_or_else(|| GravityError::Formula("missing `~`".into()))?;
         let response = parse_term(lhs)?;
         if response.transform == Transform::Factor {
             return Err(GravityError::Formula("the response cannot be a factor".into()));

@@ -160,22 +160,28 @@ pub(crate) fn build_frame(
 }
 
 /// Re-evaluates named regressor columns of a fitted model on given input rows (for scenarios).
-pub(crate) fn regressors_at(table: &DataTable, formula: &Formula, names: &[String], rows: &[usize]) -> Result<Vec<Vec<f64>>> {
+pub(crate) fn regressors_at(
+    table: &DataTable,
+    formula: &Formula,
+    names: &[String],
+    rows: &[usize],
+) -> Result<Vec<Vec<f64>>> {
     let mut out = Vec::with_capacity(names.len());
     for name in names {
         if name == "(Intercept)" {
             out.push(vec![1.0; rows.len()]);
             continue;
         }
-        if let Some(term) = formula.regressors.iter().find(|t| t.label() == *name && !matches!(t.transform, Transform::Factor)) {
+        if let Some(term) =
+            formula.regressors.iter().find(|t| t.label() == *name && !matches!(t.transform, Transform::Factor))
+        {
             let v = numeric_values(table, term)?;
             out.push(rows.iter().map(|&r| v[r]).collect());
             continue;
         }
         // Dummy columns: `variable::level`.
-        let (var, level) = name
-            .split_once("::")
-            .ok_or_else(|| GravityError::Invalid(format!("cannot rebuild regressor `{name}`")))?;
+        let (var, level) =
+            name.split_once("::").ok_or_else(|| GravityError::Invalid(format!("cannot rebuild regressor `{name}`")))?;
         let term = FeTerm { variables: var.split('^').map(str::to_string).collect() };
         let f = term_factor(table, &term, rows)?;
         out.push(f.codes.iter().map(|&c| if f.labels[c as usize] == level { 1.0 } else { 0.0 }).collect());

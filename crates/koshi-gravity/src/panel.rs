@@ -132,10 +132,16 @@ pub fn build_panel(flows: &[BilateralFlow], inputs: &PanelInputs, options: Panel
             continue;
         }
         if !(f.value >= 0.0) {
-            return Err(GravityError::Invalid(format!("flow {} → {} in {} is {} (must be ≥ 0)", f.origin, f.destination, f.year, f.value)));
+            return Err(GravityError::Invalid(format!(
+                "flow {} → {} in {} is {} (must be ≥ 0)",
+                f.origin, f.destination, f.year, f.value
+            )));
         }
         if observed.insert((&f.origin, &f.destination, f.year), f.value).is_some() {
-            return Err(GravityError::Invalid(format!("flow {} → {} in {} given twice", f.origin, f.destination, f.year)));
+            return Err(GravityError::Invalid(format!(
+                "flow {} → {} in {} given twice",
+                f.origin, f.destination, f.year
+            )));
         }
         origins.insert(&f.origin);
         destinations.insert(&f.destination);
@@ -175,7 +181,8 @@ pub fn build_panel(flows: &[BilateralFlow], inputs: &PanelInputs, options: Panel
             great_circle_km(a.0, a.1, b.0, b.1)
         });
         let contig = *contig_cache.entry((o, d)).or_insert_with(|| {
-            inputs.contiguous.contains(&(o.to_string(), d.to_string())) || inputs.contiguous.contains(&(d.to_string(), o.to_string()))
+            inputs.contiguous.contains(&(o.to_string(), d.to_string()))
+                || inputs.contiguous.contains(&(d.to_string(), o.to_string()))
         });
         let member = |c: &str| inputs.member_since.get(c).is_some_and(|&since| y >= since);
         p.origin.push(o.to_string());

@@ -55,7 +55,10 @@ pub fn gravitational_potential(partners: &[PartnerMass], e: PotentialElasticitie
     let mut out = Vec::with_capacity(partners.len());
     for p in partners {
         if !(p.population > 0.0 && p.gdp > 0.0 && p.distance_km > 0.0) {
-            return Err(GravityError::Invalid(format!("potential of {}: population, GDP and distance must be positive", p.partner)));
+            return Err(GravityError::Invalid(format!(
+                "potential of {}: population, GDP and distance must be positive",
+                p.partner
+            )));
         }
         let index = (e.population * p.population.ln() + e.gdp * p.gdp.ln() - e.distance * p.distance_km.ln()).exp();
         out.push(Potential { rank: 0, partner: p.partner.clone(), index, share_pct: 0.0, relative: 0.0 });

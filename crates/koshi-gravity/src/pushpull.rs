@@ -26,7 +26,9 @@ pub struct PushPull {
 
 fn ranked(fit: &GravityFit, name: &str) -> Result<Vec<RankedEffect>> {
     let fe = fit.fixed_effect(name).ok_or_else(|| {
-        GravityError::Invalid(format!("the fit has no fixed effect `{name}` (fit with fixed effects enabled and `| {name}`)"))
+        GravityError::Invalid(format!(
+            "the fit has no fixed effect `{name}` (fit with fixed effects enabled and `| {name}`)"
+        ))
     })?;
     let mut order: Vec<usize> = (0..fe.values.len()).collect();
     order.sort_by(|&a, &b| fe.values[b].total_cmp(&fe.values[a]));
@@ -34,7 +36,12 @@ fn ranked(fit: &GravityFit, name: &str) -> Result<Vec<RankedEffect>> {
     Ok(order
         .iter()
         .enumerate()
-        .map(|(rank, &i)| RankedEffect { rank: rank + 1, label: fe.labels[i].clone(), estimate: fe.values[i], relative: (fe.values[i] - top).exp() })
+        .map(|(rank, &i)| RankedEffect {
+            rank: rank + 1,
+            label: fe.labels[i].clone(),
+            estimate: fe.values[i],
+            relative: (fe.values[i] - top).exp(),
+        })
         .collect())
 }
 
@@ -63,7 +70,12 @@ pub struct Counterfactual {
 
 /// Re-predicts the fitted flows with the regressors taken from `scenario` instead of `baseline`
 /// (same rows, e.g. `baseline.with_numeric("dist", new_distances)`). Poisson fits only.
-pub fn counterfactual(fit: &GravityFit, baseline: &DataTable, scenario: &DataTable, conf_level: f64) -> Result<Counterfactual> {
+pub fn counterfactual(
+    fit: &GravityFit,
+    baseline: &DataTable,
+    scenario: &DataTable,
+    conf_level: f64,
+) -> Result<Counterfactual> {
     counterfactual_within(fit, baseline, scenario, conf_level, None)
 }
 
@@ -95,7 +107,10 @@ pub fn counterfactual_within(
     for i in 0..n {
         let delta: f64 = (0..beta.len()).map(|j| (x1[j][i] - x0[j][i]) * beta[j]).sum();
         if !delta.is_finite() {
-            return Err(GravityError::Invalid(format!("scenario value missing or invalid at input row {}", fit.rows[i])));
+            return Err(GravityError::Invalid(format!(
+                "scenario value missing or invalid at input row {}",
+                fit.rows[i]
+            )));
         }
         scen.push(fit.fitted[i] * delta.exp());
     }

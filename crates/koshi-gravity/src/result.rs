@@ -139,7 +139,11 @@ impl fmt::Display for GravityFit {
         }
         writeln!(f, "Standard errors: {} ({:?} small-sample convention)", self.vcov_label, self.small_sample)?;
         let w = self.coefficients.iter().map(|c| c.name.len()).max().unwrap_or(8).max(8);
-        writeln!(f, "{:<w$} {:>12} {:>11} {:>9} {:>10} {:>12} {:>12}", "", "Estimate", "Std. Error", "z", "Pr(>|z|)", "CI low", "CI high")?;
+        writeln!(
+            f,
+            "{:<w$} {:>12} {:>11} {:>9} {:>10} {:>12} {:>12}",
+            "", "Estimate", "Std. Error", "z", "Pr(>|z|)", "CI low", "CI high"
+        )?;
         for c in &self.coefficients {
             writeln!(
                 f,
@@ -148,7 +152,11 @@ impl fmt::Display for GravityFit {
             )?;
         }
         match self.estimator {
-            Estimator::OlsLog => writeln!(f, "R2: {:.6}  adj. R2: {:.6}  RSS: {:.6e}", self.pseudo_r2, self.adj_pseudo_r2, self.deviance)?,
+            Estimator::OlsLog => writeln!(
+                f,
+                "R2: {:.6}  adj. R2: {:.6}  RSS: {:.6e}",
+                self.pseudo_r2, self.adj_pseudo_r2, self.deviance
+            )?,
             _ => writeln!(
                 f,
                 "Log-likelihood: {:.4e}  pseudo R2: {:.6}  adj. pseudo R2: {:.6}  sq. cor.: {:.6}  deviance: {:.6e}",

@@ -147,7 +147,12 @@ pub(crate) fn find_drops(
 /// Iterated rectifier: repeatedly regress u on (X, FE) with y > 0 rows pinned to zero, replacing
 /// u by max(fitted, 0) on y = 0 rows. At the fixed point the fit is a non-negative certificate
 /// whose positive entries are the separated observations.
-pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], opts: &RectifierOptions) -> Option<Vec<bool>> {
+pub(crate) fn rectifier_separation(
+    y: &[f64],
+    x: &[Vec<f64>],
+    fes: &[Factor],
+    opts: &RectifierOptions,
+) -> Option<Vec<bool>> {
     let n = y.len();
     let is_zero: Vec<bool> = y.iter().map(|&v| v == 0.0).collect();
     let w: Vec<f64> = is_zero.iter().map(|&z| if z { 1.0 } else { opts.pin_weight }).collect();
@@ -179,7 +184,8 @@ pub(crate) fn rectifier_separation(y: &[f64], x: &[Vec<f64>], fes: &[Factor], op
         // fitted = u − residual, residual = ũ − X̃γ
         let mut resid = u_tilde.clone();
         if let Some(l) = &chol {
-            let b: Vec<f64> = x_tilde.iter().map(|c| c.iter().zip(&u_tilde).zip(&w).map(|((a, b), w)| a * b * w).sum()).collect();
+            let b: Vec<f64> =
+                x_tilde.iter().map(|c| c.iter().zip(&u_tilde).zip(&w).map(|((a, b), w)| a * b * w).sum()).collect();
             let gamma = cholesky_solve(l, x_tilde.len(), &b);
             for (j, col) in x_tilde.iter().enumerate() {
                 resid.iter_mut().zip(col).for_each(|(r, c)| *r -= gamma[j] * c);

@@ -114,7 +114,12 @@ impl DataTable {
     }
 
     /// Adds a categorical column from integer codes and their labels.
-    pub fn add_categorical_codes(&mut self, name: impl Into<String>, codes: Vec<u32>, levels: Vec<String>) -> Result<()> {
+    pub fn add_categorical_codes(
+        &mut self,
+        name: impl Into<String>,
+        codes: Vec<u32>,
+        levels: Vec<String>,
+    ) -> Result<()> {
         let name = name.into();
         if let Some(&bad) = codes.iter().find(|&&c| c != MISSING_CODE && c as usize >= levels.len()) {
             return Err(GravityError::Invalid(format!("column `{name}`: code {bad} has no level label")));

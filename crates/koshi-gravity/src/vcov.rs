@@ -103,7 +103,8 @@ pub(crate) fn compute(spec: &VcovSpec, ssc: SmallSample, input: &VcovInput) -> (
                 if !fes.is_empty() && nested.iter().all(|&b| b) {
                     k_full - (fes.iter().map(Factor::n_levels).sum::<usize>() - (fes.len() - 1)) + 1
                 } else {
-                    let removed: usize = fes.iter().zip(&nested).filter(|(_, n)| **n).map(|(f, _)| f.n_levels() - 1).sum();
+                    let removed: usize =
+                        fes.iter().zip(&nested).filter(|(_, n)| **n).map(|(f, _)| f.n_levels() - 1).sum();
                     k_full - removed
                 }
             };

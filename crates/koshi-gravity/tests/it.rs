@@ -29,13 +29,13 @@ mod common {
     }
 }
 
+#[path = "it/api.rs"]
+mod api;
+#[path = "it/equivalence.rs"]
+mod equivalence;
 #[path = "it/fixest_trade.rs"]
 mod fixest_trade;
 #[path = "it/korea.rs"]
 mod korea;
 #[path = "it/separation.rs"]
 mod separation;
-#[path = "it/equivalence.rs"]
-mod equivalence;
-#[path = "it/api.rs"]
-mod api;

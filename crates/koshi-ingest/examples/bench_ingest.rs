@@ -13,9 +13,26 @@ use std::io::Write;
 use std::time::Instant;
 
 const REGIONS: &[&str] = &[
-    "Abay", "Aqmola", "Aqtobe", "Almaty region", "Atyrau", "West Kazakhstan", "Zhambyl", "Zhetisu", "Karaganda",
-    "Kostanay", "Kyzylorda", "Mangystau", "Pavlodar", "North Kazakhstan", "Turkistan", "Ulytau", "East Kazakhstan",
-    "Astana", "Almaty", "Shymkent",
+    "Abay",
+    "Aqmola",
+    "Aqtobe",
+    "Almaty region",
+    "Atyrau",
+    "West Kazakhstan",
+    "Zhambyl",
+    "Zhetisu",
+    "Karaganda",
+    "Kostanay",
+    "Kyzylorda",
+    "Mangystau",
+    "Pavlodar",
+    "North Kazakhstan",
+    "Turkistan",
+    "Ulytau",
+    "East Kazakhstan",
+    "Astana",
+    "Almaty",
+    "Shymkent",
 ];
 const CITIZENSHIPS: &[&str] = &[
     "UZB", "RUS", "CHN", "KGZ", "TJK", "TUR", "AZE", "UKR", "BLR", "DEU", "IND", "KOR", "USA", "GBR", "MNG", "TKM",
@@ -105,7 +122,8 @@ fn main() {
         Some("ingest") => {
             let (file, mapping_path, db) = (&args[2], &args[3], &args[4]);
             let _ = std::fs::remove_file(db);
-            let mapping = koshi_ingest::parse_mapping(mapping_path, &std::fs::read_to_string(mapping_path).unwrap()).unwrap();
+            let mapping =
+                koshi_ingest::parse_mapping(mapping_path, &std::fs::read_to_string(mapping_path).unwrap()).unwrap();
             let mut bank = koshi_store::Bank::open(std::path::Path::new(db)).unwrap();
             let start = Instant::now();
             let plan = koshi_ingest::plan_ingest(

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use koshi_core::number::{format_plain, Evidence, MissingMark, NumberError, NumberErrorKind};
+use koshi_core::number::{Evidence, MissingMark, NumberError, NumberErrorKind, format_plain};
 
 /// Why a value cell holds no figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,7 +153,8 @@ impl FigureTally {
         };
         match decided {
             Some(mark) => {
-                let (votes, name) = if mark == '.' { (&self.dot, "a decimal point") } else { (&self.comma, "a decimal comma") };
+                let (votes, name) =
+                    if mark == '.' { (&self.dot, "a decimal point") } else { (&self.comma, "a decimal comma") };
                 let example = votes.example.as_deref().unwrap_or("");
                 let value = if mark == '.' { first.dot } else { first.comma };
                 let n = self.ambiguous.len();
@@ -174,7 +175,8 @@ impl FigureTally {
                     ),
                 ));
                 if mark == ',' {
-                    out.revalued.extend(self.ambiguous.into_iter().filter_map(|c| Some((c.observation?, c.comma, c.text))));
+                    out.revalued
+                        .extend(self.ambiguous.into_iter().filter_map(|c| Some((c.observation?, c.comma, c.text))));
                 }
             }
             None => {

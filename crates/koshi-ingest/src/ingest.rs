@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use koshi_core::number::{decimal_evidence, format_plain, parse_number, DecimalMark, Parsed};
-use koshi_core::observation::{validate_time_period, ObsStatus};
+use koshi_core::number::{DecimalMark, Parsed, decimal_evidence, format_plain, parse_number};
+use koshi_core::observation::{ObsStatus, validate_time_period};
 use koshi_core::structure::Dataflow;
 use koshi_core::validate::{self, Severity};
 use koshi_core::{Catalogue, Date, Observation};
@@ -13,11 +13,11 @@ use koshi_store::{BatchDefect, ReleaseBatch};
 use serde::Serialize;
 
 use crate::figures::{
-    number_error_message, percent_in_level_message, summed_ambiguous_message, AmbiguousCell, FigureTally, MissingKind,
-    PERCENT_UNIT,
+    AmbiguousCell, FigureTally, MissingKind, PERCENT_UNIT, number_error_message, percent_in_level_message,
+    summed_ambiguous_message,
 };
-use crate::mapping::{FieldSpec, Mapping, ATTRIBUTE_FIELDS};
-use crate::table::{column_letter, read_table, Header, Input, RaggedRow, TableError, TableLimits};
+use crate::mapping::{ATTRIBUTE_FIELDS, FieldSpec, Mapping};
+use crate::table::{Header, Input, RaggedRow, TableError, TableLimits, column_letter, read_table};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
@@ -239,7 +239,17 @@ pub fn plan_ingest(
     let sheet = header.sheet.clone();
     let labels: Vec<String> = (0..ctx.header.len()).map(|c| ctx.column_label(c)).collect();
     let column_label = |c: Option<u32>| c.and_then(|c| labels.get(c as usize).cloned());
-    let RowContext { observations, origins, mut diagnostics, rows_read, rows_skipped, release_of, releases, aggregate_index: _, .. } = ctx;
+    let RowContext {
+        observations,
+        origins,
+        mut diagnostics,
+        rows_read,
+        rows_skipped,
+        release_of,
+        releases,
+        aggregate_index: _,
+        ..
+    } = ctx;
     plan.rows_read = rows_read;
     plan.rows_skipped = rows_skipped;
     for d in &mut diagnostics.kept {
@@ -300,11 +310,8 @@ pub fn plan_ingest(
             let severity = if declared { Severity::Warning } else { d.severity };
             let first = d.observations[0];
             let origin = &origins[members[b][first]];
-            let message = if declared {
-                format!("{} (the file declares this defect)", d.message)
-            } else {
-                d.message.clone()
-            };
+            let message =
+                if declared { format!("{} (the file declares this defect)", d.message) } else { d.message.clone() };
             diagnostics.push(Diagnostic {
                 severity,
                 code: d.rule.clone(),
@@ -550,14 +557,17 @@ impl<'a> RowContext<'a> {
                     }),
                     None => self.header.len().saturating_sub(1),
                 };
-                self.melted = (from..=to).filter(|i| !used.contains(i) && !melt.exclude.contains(&self.header[*i])).collect();
+                self.melted =
+                    (from..=to).filter(|i| !used.contains(i) && !melt.exclude.contains(&self.header[*i])).collect();
             }
             if self.melted.is_empty() && problems.is_empty() {
                 problems.push("melt: no columns to melt".into());
             }
         }
         // A dataflow given as a constant can be checked now: every dimension must be mapped.
-        if let Some(FieldPlan { resolved: Resolved::Constant(df_id), .. }) = self.fields.iter().find(|f| f.name == "DATAFLOW") {
+        if let Some(FieldPlan { resolved: Resolved::Constant(df_id), .. }) =
+            self.fields.iter().find(|f| f.name == "DATAFLOW")
+        {
             match self.catalogue.dataflow(df_id) {
                 None => problems.push(format!("DATAFLOW: unknown dataflow `{df_id}`")),
                 Some(df) if !self.fields.iter().any(|f| f.name == "KEY") => {
@@ -568,7 +578,8 @@ impl<'a> RowContext<'a> {
                     }
                     for f in &self.fields {
                         if !ATTRIBUTE_FIELDS.contains(&f.name.as_str()) && df.dimension_index(&f.name).is_none() {
-                            problems.push(format!("field {} is neither a dimension of {} nor an attribute", f.name, df.id));
+                            problems
+                                .push(format!("field {} is neither a dimension of {} nor an attribute", f.name, df.id));
                         }
                     }
                 }
@@ -617,7 +628,19 @@ impl<'a> RowContext<'a> {
             return None;
         }
         let mut values = HashMap::new();
-        for name in ["SOURCE", "DEFINITION", "UNIT", "UNIT_MULT", "OBS_STATUS", "RELEASE", "RELEASE_DATE", "NOTE", "CITATION", "DEFECT", "ORIGINAL_SOURCE"] {
+        for name in [
+            "SOURCE",
+            "DEFINITION",
+            "UNIT",
+            "UNIT_MULT",
+            "OBS_STATUS",
+            "RELEASE",
+            "RELEASE_DATE",
+            "NOTE",
+            "CITATION",
+            "DEFECT",
+            "ORIGINAL_SOURCE",
+        ] {
             values.insert(name, constant(name)?);
         }
         let source = values["SOURCE"].clone()?;
@@ -626,7 +649,10 @@ impl<'a> RowContext<'a> {
             Some(d) => Date::parse_loose(&d).ok()?,
             None => self.today,
         };
-        let label = values["RELEASE"].clone().or_else(|| self.mapping.release.label.clone()).unwrap_or_else(|| self.file.to_string());
+        let label = values["RELEASE"]
+            .clone()
+            .or_else(|| self.mapping.release.label.clone())
+            .unwrap_or_else(|| self.file.to_string());
         let mut dims = Vec::new();
         for d in &df.dimensions {
             let f = self.field(&d.id)?;
@@ -706,7 +732,9 @@ impl<'a> RowContext<'a> {
                             None
                         }
                     };
-                    if cell.len() <= MAX_CACHED_SPELLING_BYTES && fast.dims[d].2.len() < self.limits.max_cached_spellings {
+                    if cell.len() <= MAX_CACHED_SPELLING_BYTES
+                        && fast.dims[d].2.len() < self.limits.max_cached_spellings
+                    {
                         fast.dims[d].2.insert(cell.to_string(), n);
                     }
                     n
@@ -743,7 +771,9 @@ impl<'a> RowContext<'a> {
                         None
                     }
                 };
-                if period_cell.len() <= MAX_CACHED_SPELLING_BYTES && fast.periods.len() < self.limits.max_cached_spellings {
+                if period_cell.len() <= MAX_CACHED_SPELLING_BYTES
+                    && fast.periods.len() < self.limits.max_cached_spellings
+                {
                     fast.periods.insert(period_cell.to_string(), p);
                 }
                 p
@@ -782,7 +812,13 @@ impl<'a> RowContext<'a> {
         }
         match parse_number(text, self.mapping.file.decimal) {
             Ok(Parsed::Value { ambiguous: Some(comma), value, .. }) => {
-                self.diag(Severity::Error, "AMBIGUOUS_NUMBER", row, Some(column), summed_ambiguous_message(text, value, comma));
+                self.diag(
+                    Severity::Error,
+                    "AMBIGUOUS_NUMBER",
+                    row,
+                    Some(column),
+                    summed_ambiguous_message(text, value, comma),
+                );
                 None
             }
             Ok(Parsed::Value { percent: true, .. }) if unit != PERCENT_UNIT => {
@@ -816,7 +852,9 @@ impl<'a> RowContext<'a> {
         let severity = if options.allow_defects { Severity::Warning } else { Severity::Error };
         for ((code, row, column, message), observation) in finished.unresolved {
             self.diag(severity, code, row, column, message);
-            if let Some(o) = observation.and_then(|i| self.observations.get_mut(i)).filter(|o| !o.defects.iter().any(|d| d == code)) {
+            if let Some(o) =
+                observation.and_then(|i| self.observations.get_mut(i)).filter(|o| !o.defects.iter().any(|d| d == code))
+            {
                 o.defects.push(code.to_string());
             }
         }
@@ -1079,7 +1117,11 @@ impl<'a> RowContext<'a> {
         let (value_text, value_col) = text_of(self, "OBS_VALUE").unwrap_or_default();
         let mut status = match attr(self, "OBS_STATUS") {
             Some(s) => ObsStatus::from_code(&s).unwrap_or_else(|| {
-                errors.push(("BAD_STATUS".into(), None, format!("`{s}` is not an observation status (A, E, P, B, M, F)")));
+                errors.push((
+                    "BAD_STATUS".into(),
+                    None,
+                    format!("`{s}` is not an observation status (A, E, P, B, M, F)"),
+                ));
                 ObsStatus::Normal
             }),
             None => ObsStatus::Normal,
@@ -1097,7 +1139,11 @@ impl<'a> RowContext<'a> {
                     match other {
                         // Summed at once: the end of the file comes too late to decide it.
                         Some(comma) if self.mapping.aggregate => {
-                            errors.push(("AMBIGUOUS_NUMBER".into(), value_col, summed_ambiguous_message(&value_text, value, comma)));
+                            errors.push((
+                                "AMBIGUOUS_NUMBER".into(),
+                                value_col,
+                                summed_ambiguous_message(&value_text, value, comma),
+                            ));
                         }
                         Some(comma) => ambiguous = Some((value, comma)),
                         None if self.mapping.file.decimal == DecimalMark::Auto => {
@@ -1148,7 +1194,11 @@ impl<'a> RowContext<'a> {
         };
         let source = attr(self, "SOURCE").unwrap_or_default();
         if self.catalogue.source(&source).is_none() {
-            errors.push(("UNKNOWN_SOURCE".into(), self.field("SOURCE").and_then(|f| self.raw(f, cells, melted).1), format!("unknown source `{source}`")));
+            errors.push((
+                "UNKNOWN_SOURCE".into(),
+                self.field("SOURCE").and_then(|f| self.raw(f, cells, melted).1),
+                format!("unknown source `{source}`"),
+            ));
         }
         let definition = attr(self, "DEFINITION").unwrap_or_default();
         if definition.is_empty() {
@@ -1179,17 +1229,28 @@ impl<'a> RowContext<'a> {
             None => self.today,
         };
 
-        if self.mapping.skip_unknown_codes && !errors.is_empty() && errors.iter().all(|(code, _, _)| code == "UNKNOWN_CODE") {
+        if self.mapping.skip_unknown_codes
+            && !errors.is_empty()
+            && errors.iter().all(|(code, _, _)| code == "UNKNOWN_CODE")
+        {
             // Aggregates mixed into a country table: skipped, and said once per spelling.
             for (_, col, message) in errors {
                 if self.skipped_spellings.contains(&message) {
                     continue;
                 }
                 // Beyond the cap a spelling may be noted again; the notes themselves are capped.
-                if self.skipped_spellings.len() < self.limits.max_cached_spellings && message.len() <= MAX_CACHED_SPELLING_BYTES * 2 {
+                if self.skipped_spellings.len() < self.limits.max_cached_spellings
+                    && message.len() <= MAX_CACHED_SPELLING_BYTES * 2
+                {
                     self.skipped_spellings.insert(message.clone());
                 }
-                self.diag(Severity::Info, "SKIPPED_UNKNOWN_CODE", row, col, format!("{message}; rows with it are skipped"));
+                self.diag(
+                    Severity::Info,
+                    "SKIPPED_UNKNOWN_CODE",
+                    row,
+                    col,
+                    format!("{message}; rows with it are skipped"),
+                );
             }
             self.rows_skipped += usize::from(melted.is_none() || melted == self.melted.first().copied());
             return;
@@ -1223,7 +1284,8 @@ impl<'a> RowContext<'a> {
             }
         }
         let printed = value.and_then(|v| (value_text.trim() != format_plain(v)).then(|| value_text.trim().to_string()));
-        let citation = if self.mapping.aggregate { format!("{}, sum of the rows with this key", self.file) } else { citation };
+        let citation =
+            if self.mapping.aggregate { format!("{}, sum of the rows with this key", self.file) } else { citation };
         // Text of this observation's own; interned texts are counted once, when first seen.
         let own_text = citation.len()
             + printed.as_ref().map_or(0, String::len)

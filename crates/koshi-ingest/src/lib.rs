@@ -13,8 +13,8 @@ use std::ops::ControlFlow;
 use koshi_core::structure::Declarations;
 use koshi_store::{Bank, BundleState, DeclareOutcome, StoreError, WriteOutcome};
 
-pub use ingest::{plan_ingest, Diagnostic, IngestError, IngestOptions, IngestPlan};
-pub use mapping::{parse_mapping, Mapping};
+pub use ingest::{Diagnostic, IngestError, IngestOptions, IngestPlan, plan_ingest};
+pub use mapping::{Mapping, parse_mapping};
 pub use table::Input;
 
 #[derive(Debug, thiserror::Error)]
@@ -59,11 +59,16 @@ pub fn load_file(
     let with_declared = if declared.is_empty() { None } else { Some(bank.catalogue_with(&origin, &declared)?) };
     let plan = {
         let catalogue = with_declared.as_ref().unwrap_or(bank.catalogue());
-        let reference = |flow: &str, measure: &str, area: &str, period: &str| bank.reference_value(flow, measure, area, period);
+        let reference =
+            |flow: &str, measure: &str, area: &str, period: &str| bank.reference_value(flow, measure, area, period);
         plan_ingest(catalogue, mapping, file_name, input, options, &reference, progress)?
     };
     if !plan.writable() {
-        return Err(LoadError::Rejected { file: file_name.to_string(), errors: plan.error_count(), plan: Box::new(plan) });
+        return Err(LoadError::Rejected {
+            file: file_name.to_string(),
+            errors: plan.error_count(),
+            plan: Box::new(plan),
+        });
     }
     let (declared, outcomes) = bank.atomically(|bank| {
         let declared = if declared.is_empty() { Vec::new() } else { bank.declare(&origin, &declared)? };
@@ -95,7 +100,14 @@ pub fn load_bundled(
             let bytes = ds.bytes().map_err(|e| LoadError::Io(format!("{}: {e}", ds.file_name)))?;
             // Later files' plausibility checks read reference figures written by earlier ones:
             // this connection sees them inside the transaction.
-            loaded.push(load_file(bank, &mapping, ds.file_name, Input::Bytes(&bytes), &IngestOptions::default(), &mut |_| {})?);
+            loaded.push(load_file(
+                bank,
+                &mapping,
+                ds.file_name,
+                Input::Bytes(&bytes),
+                &IngestOptions::default(),
+                &mut |_| {},
+            )?);
         }
         bank.record_bundle_complete(fingerprint)?;
         Ok(loaded)

@@ -239,7 +239,8 @@ pub fn parse_mapping(file: &str, text: &str) -> Result<Mapping, MappingError> {
         toml::from_str(text).map_err(|e| MappingError { file: file.to_string(), message: e.to_string() })?;
     let err = |message: String| MappingError { file: file.to_string(), message };
     for (name, spec) in &mapping.fields {
-        let sources = [spec.value.is_some(), spec.column.is_some(), spec.melt, spec.count].iter().filter(|b| **b).count();
+        let sources =
+            [spec.value.is_some(), spec.column.is_some(), spec.melt, spec.count].iter().filter(|b| **b).count();
         if sources != 1 {
             return Err(err(format!("field {name} needs exactly one of value, column, melt or count")));
         }

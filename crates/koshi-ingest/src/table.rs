@@ -101,7 +101,9 @@ impl RaggedRow {
     pub fn message(&self) -> String {
         let counts = format!("expected {} fields as the header has, found {}", self.expected, self.found);
         match &self.cell_beyond_header {
-            Some(cell) => format!("cell {cell} holds a value to the right of the header ({counts}); the row is not read"),
+            Some(cell) => {
+                format!("cell {cell} holds a value to the right of the header ({counts}); the row is not read")
+            }
             None if self.found > self.expected && self.extra_fields_empty => format!(
                 "{counts}; the extra fields are empty, and a mapping may declare `extra_fields = \"drop_empty\"`; \
                  the row is not read"
@@ -352,9 +354,10 @@ fn read_delimited(
         }
         let mut cells: Vec<String> = record.iter().map(String::from).collect();
         if row_number == 1
-            && let Some(first) = cells.first_mut() {
-                *first = first.trim_start_matches('\u{feff}').to_string();
-            }
+            && let Some(first) = cells.first_mut()
+        {
+            *first = first.trim_start_matches('\u{feff}').to_string();
+        }
         header_rows.push(cells);
     }
     let header = Header { columns: combine_header_rows(&header_rows), first_data_row: row_number + 1, sheet: None };
@@ -381,7 +384,13 @@ fn read_delimited(
         } else {
             let extra_fields_empty = cells.len() > width && cells[width..].iter().all(|c| c.trim().is_empty());
             let found = cells.len();
-            sink.ragged_row(&RaggedRow { row_number, expected: width, found, cell_beyond_header: None, extra_fields_empty })
+            sink.ragged_row(&RaggedRow {
+                row_number,
+                expected: width,
+                found,
+                cell_beyond_header: None,
+                extra_fields_empty,
+            })
         };
         if !go_on {
             break;
@@ -548,9 +557,10 @@ fn read_xlsx<RS: Read + Seek>(
         buffer[c_index] = text;
     }
     if let Some(current) = row
-        && !rows.row(current as usize, buffer)? {
-            return Ok(rows.into_header());
-        }
+        && !rows.row(current as usize, buffer)?
+    {
+        return Ok(rows.into_header());
+    }
     rows.finish().map_err(shape_err)
 }
 

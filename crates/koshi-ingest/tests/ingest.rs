@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use koshi_core::validate::Severity;
-use koshi_ingest::{load_file, parse_mapping, IngestOptions, Input, LoadError, Mapping};
+use koshi_ingest::{IngestOptions, Input, LoadError, Mapping, load_file, parse_mapping};
 use koshi_store::{Bank, Query, WriteOutcome};
 
 #[path = "ingest/bundle.rs"]
@@ -122,7 +122,8 @@ fn reingesting_identical_content_creates_nothing_and_changes_create_a_release() 
     assert!(matches!(again.outcomes[0], WriteOutcome::Unchanged { .. }));
     let observations = bank.counts().unwrap()["observation"];
 
-    let changed = std::fs::read_to_string(&data).unwrap().replace("\"2 871\"", "\"2 872\"").replace("(-) 129", "(-) 128");
+    let changed =
+        std::fs::read_to_string(&data).unwrap().replace("\"2 871\"", "\"2 872\"").replace("(-) 129", "(-) 128");
     std::fs::write(&data, changed).unwrap();
     let revised = load(&mut bank, &data, &fixture("printed.toml"), false).unwrap();
     assert!(matches!(revised.outcomes[0], WriteOutcome::Created { .. }));
@@ -143,7 +144,10 @@ fn reingesting_identical_content_creates_nothing_and_changes_create_a_release() 
     };
     assert!(as_of("2017-12-31").is_empty());
     let current = as_of("2018-01-01");
-    assert_eq!((current[0].value, current[0].release_revision, current[0].release_date.as_str()), (Some(2_872.0), 2, "2018-01-01"));
+    assert_eq!(
+        (current[0].value, current[0].release_revision, current[0].release_date.as_str()),
+        (Some(2_872.0), 2, "2018-01-01")
+    );
     let first: f64 = bank
         .connection()
         .query_row(
@@ -169,7 +173,8 @@ fn xlsx_with_merged_group_headers_and_a_title_row() {
     sheet.write_string(1, 0, "Уровень образования").unwrap();
     sheet.merge_range(1, 1, 1, 3, "Страны СНГ", &merged).unwrap();
     sheet.merge_range(1, 4, 1, 6, "Другие страны", &merged).unwrap();
-    for (c, h) in ["Сальдо", "Прибыло", "Выбыло", "Сальдо", "Прибыло", "Выбыло"].iter().enumerate() {
+    for (c, h) in ["Сальдо", "Прибыло", "Выбыло", "Сальдо", "Прибыло", "Выбыло"].iter().enumerate()
+    {
         sheet.write_string(2, c as u16 + 1, *h).unwrap();
     }
     let rows: [(&str, [&str; 6]); 2] = [
@@ -224,7 +229,15 @@ from = "Страны СНГ / Сальдо"
         "{text:#?}"
     );
     // With the stray row allowed as a defect, the merged headers resolve correctly.
-    load_file(&mut bank, &m, "table2.xlsx", Input::Path(&path), &IngestOptions { allow_defects: true, ..Default::default() }, &mut |_| {}).unwrap();
+    load_file(
+        &mut bank,
+        &m,
+        "table2.xlsx",
+        Input::Path(&path),
+        &IngestOptions { allow_defects: true, ..Default::default() },
+        &mut |_| {},
+    )
+    .unwrap();
     let got = values(&bank, "MIG_EXT", &[("COUNTERPART", "CIS"), ("EDUCATION", "ED5T8")]);
     let find = |measure: &str| got.iter().find(|(k, _, _)| k.ends_with(measure)).unwrap().2;
     assert_eq!(find("NET"), Some(-8_048.0));
@@ -272,8 +285,16 @@ fn plan_bundled(ds: &koshi_ingest::bundled::BundledDataset) -> koshi_ingest::Ing
     let mapping = parse_mapping(ds.mapping_name, ds.mapping).unwrap();
     let bytes = ds.bytes().unwrap();
     let no_reference = |_: &str, _: &str, _: &str, _: &str| None;
-    koshi_ingest::plan_ingest(&catalogue, &mapping, ds.file_name, Input::Bytes(&bytes), &IngestOptions::default(), &no_reference, &mut |_| {})
-        .unwrap_or_else(|e| panic!("{}: {e}", ds.file_name))
+    koshi_ingest::plan_ingest(
+        &catalogue,
+        &mapping,
+        ds.file_name,
+        Input::Bytes(&bytes),
+        &IngestOptions::default(),
+        &no_reference,
+        &mut |_| {},
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", ds.file_name))
 }
 
 #[test]
@@ -281,18 +302,31 @@ fn ambiguous_figures_of_the_bundled_papers_follow_their_files_evidence() {
     let all = koshi_ingest::bundled::datasets();
     let find = |id: &str| plan_bundled(all.iter().find(|d| d.id == id).unwrap());
     let printed_as = |plan: &koshi_ingest::IngestPlan, text: &str| -> Vec<Option<f64>> {
-        plan.batches.iter().flat_map(|b| &b.observations).filter(|o| o.printed.as_deref() == Some(text)).map(|o| o.value).collect()
+        plan.batches
+            .iter()
+            .flat_map(|b| &b.observations)
+            .filter(|o| o.printed.as_deref() == Some(text))
+            .map(|o| o.value)
+            .collect()
     };
     // Paper 002 prints `16,009,597` (commas group thousands): `10,975` people, `28.200` thousand.
     let p002 = find("paper-002");
     assert_eq!(printed_as(&p002, "10,975"), vec![Some(10_975.0)]);
-    let thousands: Vec<_> = p002.batches.iter().flat_map(|b| &b.observations).filter(|o| o.time_period.as_ref() == "2017-09").map(|o| o.value).collect();
+    let thousands: Vec<_> = p002
+        .batches
+        .iter()
+        .flat_map(|b| &b.observations)
+        .filter(|o| o.time_period.as_ref() == "2017-09")
+        .map(|o| o.value)
+        .collect();
     assert!(thousands.contains(&Some(28.2)) && thousands.contains(&Some(11.9)), "{thousands:?}");
     // Paper 003 prints `2,871,300` and `19.2`: `508,034` is half a million.
     let p003 = find("paper-003");
     assert_eq!(printed_as(&p003, "508,034"), vec![Some(508_034.0)]);
     for plan in [&p002, &p003] {
-        assert!(plan.diagnostics.iter().any(|d| d.code == "DECIMAL_MARK_INFERRED" && d.message.contains("decimal point")));
+        assert!(
+            plan.diagnostics.iter().any(|d| d.code == "DECIMAL_MARK_INFERRED" && d.message.contains("decimal point"))
+        );
     }
     // Paper 000 prints decimal commas only, none ambiguous.
     let p000 = find("paper-000");
@@ -376,7 +410,10 @@ fn nan_in_a_value_column_is_an_error_unless_the_mapping_declares_it() {
     assert_eq!(value_of(&loaded, "KZ-19"), None);
     assert_eq!(value_of(&loaded, "KZ-11"), Some(120.0));
     let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
-    assert!(notes.iter().any(|n| n.contains("MISSING_MARK") && n.contains("1 cell `NaN` declared missing")), "{notes:#?}");
+    assert!(
+        notes.iter().any(|n| n.contains("MISSING_MARK") && n.contains("1 cell `NaN` declared missing")),
+        "{notes:#?}"
+    );
 }
 
 #[test]
@@ -386,13 +423,19 @@ fn missing_marks_are_stored_as_missing_and_said_once_per_kind() {
     for region in ["KZ-11", "KZ-19", "KZ-75", "KZ-61", "KZ-79", "KZ-62"] {
         assert_eq!(value_of(&loaded, region), None, "{region}");
     }
-    let statuses: Vec<_> = loaded.plan.batches[0].observations.iter().map(|o| (o.key[0].to_string(), o.status)).collect();
+    let statuses: Vec<_> =
+        loaded.plan.batches[0].observations.iter().map(|o| (o.key[0].to_string(), o.status)).collect();
     assert!(statuses.iter().all(|(r, s)| (*s == koshi_core::ObsStatus::Missing) == (r != "KZ-71")), "{statuses:?}");
     let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
     assert_eq!(notes.len(), 3, "{notes:#?}");
     assert!(notes.iter().any(|n| n.contains("row 8, column \"value\": 1 empty cell, stored as missing")), "{notes:#?}");
     assert!(notes.iter().any(|n| n.starts_with("note[MISSING_MARK]: figures.csv, row 2, column \"value\": 2 cells (`x` 1, `х` 1) read as not applicable or confidential, stored as missing")), "{notes:#?}");
-    assert!(notes.iter().any(|n| n.contains("row 3, column \"value\": 3 cells (`-` 1, `–` 2) read as nil (no such cases), stored as missing")), "{notes:#?}");
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "row 3, column \"value\": 3 cells (`-` 1, `–` 2) read as nil (no such cases), stored as missing"
+        )),
+        "{notes:#?}"
+    );
 }
 
 #[test]
@@ -400,7 +443,8 @@ fn percent_sign_in_a_level_is_an_error_and_kept_in_a_percentage() {
     let csv = "region,year,value\nKZ-11,2017,120\nKZ-19,2017,5%\n";
     let text = rejected(load_values(csv, "PERS", ""));
     assert!(
-        text.iter().any(|t| t.starts_with("error[PERCENT_IN_LEVEL]: figures.csv, row 3, column \"value\": `5%`") && t.contains("PERS")),
+        text.iter().any(|t| t.starts_with("error[PERCENT_IN_LEVEL]: figures.csv, row 3, column \"value\": `5%`")
+            && t.contains("PERS")),
         "{text:#?}"
     );
     let loaded = load_values(csv, "PCT", "").unwrap();
@@ -416,7 +460,10 @@ fn one_dot_and_one_comma_with_no_other_evidence_are_refused_as_ambiguous() {
     let ambiguous: Vec<&String> = text.iter().filter(|t| t.contains("AMBIGUOUS_NUMBER")).collect();
     assert_eq!(ambiguous.len(), 2, "{text:#?}");
     assert!(ambiguous[0].contains("row 2, column \"value\": `1.234` is ambiguous: 1234 if `.` groups thousands, 1.234 if it is the decimal mark"), "{text:#?}");
-    assert!(ambiguous[1].contains("row 3, column \"value\": `1,234` is ambiguous: 1234 if `,` groups thousands, 1.234"), "{text:#?}");
+    assert!(
+        ambiguous[1].contains("row 3, column \"value\": `1,234` is ambiguous: 1234 if `,` groups thousands, 1.234"),
+        "{text:#?}"
+    );
     assert!(ambiguous.iter().all(|t| t.contains("decimal = \"dot\" or decimal = \"comma\"")), "{text:#?}");
     // An explicit mark decides.
     let loaded = load_values(csv, "PERS", "decimal = \"comma\"").unwrap();
@@ -429,7 +476,8 @@ fn contradicting_evidence_leaves_ambiguous_figures_refused() {
     let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-19,2017,\"464,8\"\nKZ-75,2017,19.2\n";
     let text = rejected(load_values(csv, "PERS", ""));
     assert!(
-        text.iter().any(|t| t.contains("AMBIGUOUS_NUMBER") && t.contains("row 2") && t.contains("point both ways (`19.2`")),
+        text.iter()
+            .any(|t| t.contains("AMBIGUOUS_NUMBER") && t.contains("row 2") && t.contains("point both ways (`19.2`")),
         "{text:#?}"
     );
 }
@@ -446,8 +494,9 @@ fn ambiguous_figures_follow_the_evidence_of_the_other_figures() {
     assert_eq!(printed.as_deref(), Some("12.500"));
     let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(
-        notes.iter().any(|n| n.starts_with("note[DECIMAL_MARK_INFERRED]: figures.csv, row 2, column \"value\": 2 figures such as `1,234`")
-            && n.contains("decimal comma")),
+        notes.iter().any(|n| n.starts_with(
+            "note[DECIMAL_MARK_INFERRED]: figures.csv, row 2, column \"value\": 2 figures such as `1,234`"
+        ) && n.contains("decimal comma")),
         "{notes:#?}"
     );
     // Thousands grouped by commas elsewhere (`2,871,300`): `1,234` is 1234 and `12.500` is 12.5.
@@ -455,7 +504,13 @@ fn ambiguous_figures_follow_the_evidence_of_the_other_figures() {
     let loaded = load_values(csv, "PERS", "").unwrap();
     assert_eq!(value_of(&loaded, "KZ-11"), Some(1234.0));
     assert_eq!(value_of(&loaded, "KZ-75"), Some(12.5));
-    assert!(loaded.plan.diagnostics.iter().any(|d| d.code == "DECIMAL_MARK_INFERRED" && d.message.contains("decimal point")));
+    assert!(
+        loaded
+            .plan
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "DECIMAL_MARK_INFERRED" && d.message.contains("decimal point"))
+    );
 }
 
 #[test]
@@ -474,14 +529,30 @@ fn summed_rows_refuse_ambiguous_figures_and_percent_signs_and_note_missing_marks
     // `aggregate = true` with constant attributes: the microdata path sums cells as rows stream.
     let csv = "region,year,value\nKZ-11,2017,\"1,234\"\nKZ-11,2017,5%\nKZ-19,2017,x\nKZ-19,2017,1e3\nKZ-19,2017,NaN\n";
     let text = rejected(load_values_with(csv, "PERS", "", "aggregate = true"));
-    assert!(text.iter().any(|t| t.starts_with("error[AMBIGUOUS_NUMBER]: figures.csv, row 2, column \"value\": `1,234` is ambiguous (1234 or 1.234)")), "{text:#?}");
-    assert!(text.iter().any(|t| t.starts_with("error[PERCENT_IN_LEVEL]: figures.csv, row 3, column \"value\": `5%`")), "{text:#?}");
-    assert!(text.iter().any(|t| t.starts_with("error[MALFORMED_NUMBER]: figures.csv, row 6, column \"value\": `NaN`")), "{text:#?}");
+    assert!(
+        text.iter().any(|t| t.starts_with(
+            "error[AMBIGUOUS_NUMBER]: figures.csv, row 2, column \"value\": `1,234` is ambiguous (1234 or 1.234)"
+        )),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter().any(|t| t.starts_with("error[PERCENT_IN_LEVEL]: figures.csv, row 3, column \"value\": `5%`")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter().any(|t| t.starts_with("error[MALFORMED_NUMBER]: figures.csv, row 6, column \"value\": `NaN`")),
+        "{text:#?}"
+    );
     let csv = "region,year,value\nKZ-19,2017,x\nKZ-19,2017,1e3\nKZ-19,2017,NaN\nKZ-19,2017,7\n";
     let loaded = load_values_with(csv, "PERS", "missing = [\"NaN\"]", "aggregate = true").unwrap();
     assert_eq!(value_of(&loaded, "KZ-19"), Some(1007.0));
     let notes: Vec<String> = loaded.plan.diagnostics.iter().map(|d| d.to_string()).collect();
-    assert!(notes.iter().any(|n| n.contains("row 2, column \"value\": 1 cell `x` read as not applicable or confidential, left out of the sums")), "{notes:#?}");
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "row 2, column \"value\": 1 cell `x` read as not applicable or confidential, left out of the sums"
+        )),
+        "{notes:#?}"
+    );
     assert!(notes.iter().any(|n| n.contains("row 4, column \"value\": 1 cell `NaN` declared missing")), "{notes:#?}");
     // A key whose every row is a missing mark is missing, not a sum of 0.
     let csv = "region,year,value\nKZ-19,2017,x\nKZ-19,2017,–\nKZ-11,2017,4\n";
@@ -492,7 +563,7 @@ fn summed_rows_refuse_ambiguous_figures_and_percent_signs_and_note_missing_marks
 
 #[test]
 fn every_cell_of_the_bundled_files_reads_or_is_explained() {
-    use koshi_core::number::{format_plain, parse_number, DecimalMark, Parsed};
+    use koshi_core::number::{DecimalMark, Parsed, format_plain, parse_number};
     let mut cells = 0usize;
     let mut figures = 0usize;
     for ds in koshi_ingest::bundled::datasets() {

@@ -99,7 +99,12 @@ fn main() {
     let keys: Vec<[String; 4]> = (0..2000)
         .map(|_| {
             let sex = if rng.below(2) == 0 { "M" } else { "F" };
-            [areas[rng.below(SERIES_AREAS)].clone(), areas[rng.below(SERIES_PARTNERS)].clone(), sex.into(), "STOCK".into()]
+            [
+                areas[rng.below(SERIES_AREAS)].clone(),
+                areas[rng.below(SERIES_PARTNERS)].clone(),
+                sex.into(),
+                "STOCK".into(),
+            ]
         })
         .collect();
 
@@ -107,7 +112,11 @@ fn main() {
     for k in &keys {
         let q = Query {
             dataflow: "MIG_STOCK".into(),
-            filters: ["REF_AREA", "COUNTERPART", "SEX", "MEASURE"].iter().zip(k).map(|(d, c)| (d.to_string(), vec![c.clone()])).collect(),
+            filters: ["REF_AREA", "COUNTERPART", "SEX", "MEASURE"]
+                .iter()
+                .zip(k)
+                .map(|(d, c)| (d.to_string(), vec![c.clone()]))
+                .collect(),
             ..Default::default()
         };
         let start = Instant::now();

@@ -23,7 +23,11 @@ pub struct GenerationCache<K, V> {
 
 impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
     fn default() -> Self {
-        GenerationCache { entries: Mutex::new((None, HashMap::new())), computing: Mutex::new(()), computations: AtomicU64::new(0) }
+        GenerationCache {
+            entries: Mutex::new((None, HashMap::new())),
+            computing: Mutex::new(()),
+            computations: AtomicU64::new(0),
+        }
     }
 }
 

@@ -3,12 +3,12 @@
 //! raise are built here; errors raised below them (axum's 405, a body-limit rejection, a panic)
 //! are rewritten into the same shape by [`json_errors`].
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use crate::{MAX_BODY_BYTES, MAX_URI_BYTES};
@@ -64,7 +64,10 @@ impl From<koshi_store::StoreError> for ApiError {
 pub async fn route_not_found(request: Request) -> ApiError {
     ApiError::not_found(
         "NOT_FOUND",
-        format!("no such endpoint `{}` (the API is under /api/: health, dataflows, data/{{dataflow}}, …)", request.uri().path()),
+        format!(
+            "no such endpoint `{}` (the API is under /api/: health, dataflows, data/{{dataflow}}, …)",
+            request.uri().path()
+        ),
     )
 }
 
@@ -99,10 +102,8 @@ fn body_too_large() -> ApiError {
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

@@ -34,18 +34,18 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{middleware, Json, Router};
-use koshi_core::structure::Dataflow;
+use axum::{Json, Router, middleware};
 use koshi_core::Catalogue;
+use koshi_core::structure::Dataflow;
 use koshi_store::{Bank, CheckFinding, DiscrepancyRow, Generation, Query, QueryError, QueryText, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 
-pub use error::ApiError;
 use cache::GenerationCache;
-use params::{boolean, non_negative, JsonBytes, Page, Paging, Params, Segment};
+pub use error::ApiError;
+use params::{JsonBytes, Page, Paging, Params, Segment, boolean, non_negative};
 use pool::BankPool;
 
 /// Rows per page when the request gives no `limit`.
@@ -74,7 +74,12 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { readers: 3, quick_readers: 2, max_response_bytes: MAX_RESPONSE_BYTES, pool_wait: Duration::from_secs(30) }
+        ServerConfig {
+            readers: 3,
+            quick_readers: 2,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            pool_wait: Duration::from_secs(30),
+        }
     }
 }
 
@@ -159,7 +164,11 @@ pub fn router(app: Arc<App>) -> Router {
 /// Run a bank call off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| {
-        ApiError::internal(if e.is_panic() { "the request failed on a bug in the server" } else { "the request was cancelled" })
+        ApiError::internal(if e.is_panic() {
+            "the request failed on a bug in the server"
+        } else {
+            "the request was cancelled"
+        })
     })?
 }
 
@@ -187,7 +196,10 @@ impl PageParams {
     }
 }
 
-async fn health(State(app): State<Arc<App>>, Params(NoParams {}): Params<NoParams>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn health(
+    State(app): State<Arc<App>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     blocking(move || {
         let (generation, counts, _) = app.cached(&app.counts, &app.quick, (), |b| Ok(b.counts()?))?;
         // A bank whose bundled load never completed is served, but says so.
@@ -204,7 +216,11 @@ async fn health(State(app): State<Arc<App>>, Params(NoParams {}): Params<NoParam
     .await
 }
 
-async fn dataflows(State(app): State<Arc<App>>, uri: Uri, Params(p): Params<PageParams>) -> Result<JsonBytes, ApiError> {
+async fn dataflows(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    Params(p): Params<PageParams>,
+) -> Result<JsonBytes, ApiError> {
     let paging = p.paging()?;
     blocking(move || {
         let out: Vec<serde_json::Value> = app.quick.read(|b| {
@@ -264,7 +280,11 @@ async fn data(
         app.readers.read(|bank| {
             let df = bank.catalogue().dataflow(&dataflow).ok_or_else(|| ApiError::unknown_dataflow(&dataflow))?;
             let query = data_query(bank.catalogue(), df, &p, predecessors)?;
-            let head = DataHead { dataflow: &df.id, dimensions: df.dimensions.iter().map(|d| d.id.as_str()).collect(), harmonised };
+            let head = DataHead {
+                dataflow: &df.id,
+                dimensions: df.dimensions.iter().map(|d| d.id.as_str()).collect(),
+                harmonised,
+            };
             let generation = bank.generation()?;
             let selection = params::selection_key(&uri);
             let known_total = app.totals.get(generation, &selection).map(|t| *t);
@@ -320,9 +340,11 @@ fn data_query(catalogue: &Catalogue, df: &Dataflow, p: &DataRequest, predecessor
             let code = if e.is_unknown_code() { "UNKNOWN_CODE" } else { "BAD_KEY" };
             ApiError::new(StatusCode::BAD_REQUEST, code, format!("{e} (GET /api/codelists/{{id}} lists the codes)"))
         }
-        QueryError::UnknownSource(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "UNKNOWN_SOURCE", format!("source: {e} (GET /api/sources lists them)"))
-        }
+        QueryError::UnknownSource(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "UNKNOWN_SOURCE",
+            format!("source: {e} (GET /api/sources lists them)"),
+        ),
         QueryError::AsOf(reason) => ApiError::bad_parameter(format!("as_of: {reason}")),
         QueryError::Period { .. } => ApiError::bad_parameter(e.to_string()),
     })
@@ -345,7 +367,11 @@ struct CachedHead {
     cached: bool,
 }
 
-async fn discrepancies(State(app): State<Arc<App>>, uri: Uri, Params(p): Params<DiscrepancyParams>) -> Result<JsonBytes, ApiError> {
+async fn discrepancies(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    Params(p): Params<DiscrepancyParams>,
+) -> Result<JsonBytes, ApiError> {
     let paging = Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;
     let tolerance = p.tolerance.as_deref().map(|t| non_negative("tolerance", t)).transpose()?.unwrap_or(0.0);
     blocking(move || {
@@ -353,8 +379,9 @@ async fn discrepancies(State(app): State<Arc<App>>, uri: Uri, Params(p): Params<
             app.quick.read(|b| known_dataflow(b, id))?;
         }
         let key = (p.dataflow.clone(), tolerance.to_bits());
-        let (generation, rows, cached) =
-            app.cached(&app.discrepancies, &app.readers, key, |b| Ok(b.discrepancies(p.dataflow.as_deref(), tolerance)?))?;
+        let (generation, rows, cached) = app.cached(&app.discrepancies, &app.readers, key, |b| {
+            Ok(b.discrepancies(p.dataflow.as_deref(), tolerance)?)
+        })?;
         let head = CachedHead { generation, cached };
         Page::with_head(head, &uri, paging, rows.len(), paging.slice(&rows)).to_json(app.max_response_bytes)
     })
@@ -376,7 +403,11 @@ struct ReleaseParams {
     offset: Option<String>,
 }
 
-async fn releases(State(app): State<Arc<App>>, uri: Uri, Params(p): Params<ReleaseParams>) -> Result<JsonBytes, ApiError> {
+async fn releases(
+    State(app): State<Arc<App>>,
+    uri: Uri,
+    Params(p): Params<ReleaseParams>,
+) -> Result<JsonBytes, ApiError> {
     let paging = Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;
     blocking(move || {
         let rows = app.quick.read(|b| {
@@ -417,7 +448,10 @@ async fn codelist(
     blocking(move || {
         app.quick.read(|b| {
             let list = b.catalogue().codelist(&id).ok_or_else(|| {
-                ApiError::not_found("UNKNOWN_CODELIST", format!("unknown code list `{id}` (GET /api/dataflows names each dimension's)"))
+                ApiError::not_found(
+                    "UNKNOWN_CODELIST",
+                    format!("unknown code list `{id}` (GET /api/dataflows names each dimension's)"),
+                )
             })?;
             Ok(Json(json!(list)).into_response())
         })

@@ -4,10 +4,10 @@
 
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
@@ -208,7 +208,10 @@ mod tests {
     fn the_next_page_keeps_the_selection_and_moves_the_offset() {
         let uri: Uri = "/api/data/MIG_EXT?key=KAZ.WLD._T._T.NET+ARR&%6Cimit=10&offset=20".parse().unwrap();
         let paging = Paging { limit: 10, offset: 20 };
-        assert_eq!(next_page(&uri, paging, 31).as_deref(), Some("/api/data/MIG_EXT?key=KAZ.WLD._T._T.NET+ARR&limit=10&offset=30"));
+        assert_eq!(
+            next_page(&uri, paging, 31).as_deref(),
+            Some("/api/data/MIG_EXT?key=KAZ.WLD._T._T.NET+ARR&limit=10&offset=30")
+        );
         assert_eq!(next_page(&uri, paging, 30), None);
         assert_eq!(next_page(&uri, Paging { limit: 0, offset: 0 }, 30), None);
         let reordered: Uri = "/api/data/MIG_EXT?offset=0&as_of=2020&key=KAZ.WLD._T._T.NET%20ARR".parse().unwrap();

@@ -9,10 +9,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use koshi_core::{ObsStatus, Observation};
-use koshi_server::{App, ServerConfig, MAX_PAGE_SIZE, MAX_URI_BYTES};
+use koshi_server::{App, MAX_PAGE_SIZE, MAX_URI_BYTES, ServerConfig};
 use koshi_store::{Bank, Query, ReleaseBatch};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -81,7 +81,8 @@ struct Answer {
 
 impl Answer {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.bytes)))
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.bytes)))
     }
 }
 
@@ -228,7 +229,8 @@ async fn request_body_and_url_limits_are_json_errors() {
     assert_eq!(status, StatusCode::OK);
 
     let body = vec![b'x'; 200 * 1024];
-    let request = Request::get("/api/health").header(header::CONTENT_LENGTH, body.len()).body(Body::from(body)).unwrap();
+    let request =
+        Request::get("/api/health").header(header::CONTENT_LENGTH, body.len()).body(Body::from(body)).unwrap();
     let answer = send(&f.app, request).await;
     assert_error("a large body", &answer, StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE");
 }
@@ -395,7 +397,8 @@ async fn the_dashboard_page_is_served_in_three_languages() {
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.headers["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = String::from_utf8(answer.bytes.to_vec()).unwrap();
-    for needle in ["/api/dataflows", "/api/discrepancies", ".items", "Банк данных", "Деректер банкі", "Data bank"] {
+    for needle in ["/api/dataflows", "/api/discrepancies", ".items", "Банк данных", "Деректер банкі", "Data bank"]
+    {
         assert!(html.contains(needle), "{needle}");
     }
 }
@@ -403,9 +406,11 @@ async fn the_dashboard_page_is_served_in_three_languages() {
 /// GET over a real TCP connection.
 async fn http_get(addr: SocketAddr, uri: &str) -> (StatusCode, Bytes) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
     tokio::spawn(connection);
-    let request = Request::get(uri).header(header::HOST, "127.0.0.1").body(http_body_util::Empty::<Bytes>::new()).unwrap();
+    let request =
+        Request::get(uri).header(header::HOST, "127.0.0.1").body(http_body_util::Empty::<Bytes>::new()).unwrap();
     let response = sender.send_request(request).await.unwrap();
     let status = response.status();
     (status, response.into_body().collect().await.unwrap().to_bytes())
@@ -417,15 +422,16 @@ async fn a_cheap_request_does_not_wait_behind_expensive_ones() {
     // Count the requests the server is working on, to send the cheap one once the expensive ones run.
     let in_flight = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&in_flight);
-    let router = koshi_server::router(app).layer(axum::middleware::from_fn(move |request, next: axum::middleware::Next| {
-        let counter = Arc::clone(&counter);
-        async move {
-            counter.fetch_add(1, Ordering::SeqCst);
-            let response = next.run(request).await;
-            counter.fetch_sub(1, Ordering::SeqCst);
-            response
-        }
-    }));
+    let router =
+        koshi_server::router(app).layer(axum::middleware::from_fn(move |request, next: axum::middleware::Next| {
+            let counter = Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let response = next.run(request).await;
+                counter.fetch_sub(1, Ordering::SeqCst);
+                response
+            }
+        }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, router).await });

@@ -3,12 +3,12 @@
 //! A declaration is permanent: declaring the same item again changes nothing, declaring an id
 //! again with other content is refused (figures already stored under it would change meaning).
 
-use koshi_core::structure::{parse_declarations, Dataflow, Declarations, Source};
 use koshi_core::Catalogue;
-use rusqlite::{params, OptionalExtension};
+use koshi_core::structure::{Dataflow, Declarations, Source, parse_declarations};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use crate::{upsert_dataflow, upsert_source, Bank, Result, StoreError};
+use crate::{Bank, Result, StoreError, upsert_dataflow, upsert_source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -84,7 +84,11 @@ impl Bank {
 
     /// The declarations not yet in the bank, and what declaring each would do. An id declared
     /// before with other content is refused.
-    fn new_declarations(&self, origin: &str, declarations: &Declarations) -> Result<(Declarations, Vec<DeclareOutcome>)> {
+    fn new_declarations(
+        &self,
+        origin: &str,
+        declarations: &Declarations,
+    ) -> Result<(Declarations, Vec<DeclareOutcome>)> {
         let mut new = Declarations::default();
         let mut outcomes = Vec::new();
         for s in &declarations.sources {
@@ -122,8 +126,7 @@ impl Bank {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        row.map(|(json, origin, at)| Ok((from_json(kind, id, &json)?, format!("from {origin} on {at}"))))
-            .transpose()
+        row.map(|(json, origin, at)| Ok((from_json(kind, id, &json)?, format!("from {origin} on {at}")))).transpose()
     }
 
     /// Join the stored declarations to the catalogue (when the bank opens).
@@ -135,7 +138,8 @@ impl Bank {
     /// process's `koshi source add` while a server runs). Whether there were any.
     pub fn refresh_declarations(&mut self) -> Result<bool> {
         let mut declarations = Declarations::default();
-        let mut stmt = self.conn.prepare("SELECT id, kind, item_id, definition FROM declaration WHERE id > ?1 ORDER BY id")?;
+        let mut stmt =
+            self.conn.prepare("SELECT id, kind, item_id, definition FROM declaration WHERE id > ?1 ORDER BY id")?;
         let rows: Vec<(i64, String, String, String)> = stmt
             .query_map([self.declarations_seen], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<std::result::Result<_, _>>()?;

@@ -13,8 +13,8 @@
 //! invented one) and gets the next revision number of its stream (1, 2, 3 …) and the time
 //! it was ingested. See [`Bank::query`] for how as-of and "latest" use them.
 
-mod page;
 mod declare;
+mod page;
 mod query;
 mod request;
 
@@ -24,15 +24,15 @@ use std::time::{Duration, Instant};
 
 use koshi_core::validate::Severity;
 use koshi_core::{Catalogue, Date, Observation};
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-pub use page::Generation;
-pub use request::{QueryError, QueryText};
 pub use declare::{DeclareOutcome, Declared};
+pub use page::Generation;
 pub use query::{
     CheckFinding, DataflowSummary, DiscrepancyRow, HarmonisedRow, ObservationRow, Query, ReleaseInfo, SourceSummary,
 };
+pub use request::{QueryError, QueryText};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,7 +46,9 @@ pub enum StoreError {
         .waited.as_secs_f64()
     )]
     Busy { waited: Duration },
-    #[error("data bank {path}: schema version {found} is newer than this koshi understands ({supported}); use a newer koshi")]
+    #[error(
+        "data bank {path}: schema version {found} is newer than this koshi understands ({supported}); use a newer koshi"
+    )]
     NewerSchema { path: String, found: String, supported: String },
     #[error("{0}")]
     Invalid(String),
@@ -240,7 +242,10 @@ impl Bank {
     /// [`Bank::declare`] …, which nest as savepoints) is committed together, or nothing is
     /// when it fails. Reads inside see the uncommitted writes. The write lock is taken first,
     /// so other writers queue behind the whole of `work`.
-    pub fn atomically<T, E: From<StoreError>>(&mut self, work: impl FnOnce(&mut Bank) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+    pub fn atomically<T, E: From<StoreError>>(
+        &mut self,
+        work: impl FnOnce(&mut Bank) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let outermost = self.conn.is_autocommit();
         self.begin().map_err(E::from)?;
         // Declarations change the in-memory catalogue: put it back if the transaction is undone.
@@ -346,9 +351,11 @@ impl Bank {
         if self.catalogue.source(&b.source).is_none() {
             return Err(StoreError::Invalid(format!("unknown source {}", b.source)));
         }
-        if let Some(o) = b.observations.iter().find(|o| {
-            *o.dataflow != *b.dataflow || *o.source != *b.source || o.key.len() != df.dimensions.len()
-        }) {
+        if let Some(o) = b
+            .observations
+            .iter()
+            .find(|o| *o.dataflow != *b.dataflow || *o.source != *b.source || o.key.len() != df.dimensions.len())
+        {
             return Err(StoreError::Invalid(format!(
                 "observation {} {} does not belong to release {}/{}/{}",
                 o.dataflow,
@@ -372,12 +379,15 @@ impl Bank {
         let get = |key: &str| -> Result<Option<String>> {
             Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
         };
-        let (Some(loaded), completed_at) = (get("bundle_fingerprint")?, get("bundle_completed_at")?.unwrap_or_default())
+        let (Some(loaded), completed_at) =
+            (get("bundle_fingerprint")?, get("bundle_completed_at")?.unwrap_or_default())
         else {
             return Ok(BundleState::NotLoaded);
         };
         Ok(match &self.expected_bundle {
-            Some(current) if *current != loaded => BundleState::Stale { loaded, current: current.clone(), completed_at },
+            Some(current) if *current != loaded => {
+                BundleState::Stale { loaded, current: current.clone(), completed_at }
+            }
             _ => BundleState::Complete { fingerprint: loaded, completed_at },
         })
     }
@@ -549,7 +559,8 @@ impl<'c> Writer<'c> {
             return Ok(id);
         }
         self.tx.prepare_cached("INSERT OR IGNORE INTO definition(text) VALUES (?1)")?.execute([text])?;
-        let id: i64 = self.tx.prepare_cached("SELECT id FROM definition WHERE text = ?1")?.query_row([text], |r| r.get(0))?;
+        let id: i64 =
+            self.tx.prepare_cached("SELECT id FROM definition WHERE text = ?1")?.query_row([text], |r| r.get(0))?;
         self.definition_cache.insert(text.to_string(), id);
         Ok(id)
     }
@@ -649,11 +660,12 @@ impl<'c> Writer<'c> {
                 Some(i) => (Some(series_of[i]), Some(b.observations[i].time_period.clone())),
                 None => (None, None),
             };
-            self.tx.prepare_cached(
-                "INSERT INTO defect(release_id, series_id, time_period, rule, severity, message, origin)
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO defect(release_id, series_id, time_period, rule, severity, message, origin)
                  VALUES (?1,?2,?3,?4,?5,?6,'validation')",
-            )?
-            .execute(params![release_id, series, period, d.rule, severity_name(d.severity), d.message])?;
+                )?
+                .execute(params![release_id, series, period, d.rule, severity_name(d.severity), d.message])?;
         }
         progress(b.observations.len());
         Ok(WriteOutcome::Created {
@@ -676,9 +688,7 @@ pub(crate) fn severity_name(s: Severity) -> &'static str {
 
 /// Today's date (UTC), from the system clock.
 pub fn today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let secs =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     Date::from_days_since_epoch(secs.div_euclid(86_400))
 }

@@ -7,10 +7,10 @@ use koshi_core::observation::ObsStatus;
 use koshi_core::reconcile::{self, Candidate};
 use koshi_core::validate::{self, Severity};
 use koshi_core::{Date, Observation};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use crate::{severity_name, Bank, Result, StoreError};
+use crate::{Bank, Result, StoreError, severity_name};
 
 /// Which observations to return.
 #[derive(Debug, Clone, Default)]
@@ -266,9 +266,10 @@ impl Bank {
                 if q.period_from.as_ref().is_some_and(|f| row.time_period.as_str() < f.as_str()) {
                     continue;
                 }
-                if q.period_to.as_ref().is_some_and(|t| {
-                    row.time_period.as_str() > t.as_str() && !row.time_period.starts_with(t.as_str())
-                }) {
+                if q.period_to
+                    .as_ref()
+                    .is_some_and(|t| row.time_period.as_str() > t.as_str() && !row.time_period.starts_with(t.as_str()))
+                {
                     continue;
                 }
                 out.push(row);
@@ -301,7 +302,10 @@ impl Bank {
         type Figure = (Vec<String>, String, String, String);
         let mut current: BTreeMap<(Figure, String), ObservationRow> = BTreeMap::new();
         for row in rows {
-            let k = ((row.key.clone(), row.time_period.clone(), row.source.clone(), row.definition.clone()), row.release_label.clone());
+            let k = (
+                (row.key.clone(), row.time_period.clone(), row.source.clone(), row.definition.clone()),
+                row.release_label.clone(),
+            );
             let replace = current
                 .get(&k)
                 .is_none_or(|cur| (row.release_revision, row.release_id) > (cur.release_revision, cur.release_id));
@@ -339,7 +343,11 @@ impl Bank {
                     let until = p.valid_to.map(|d| format!(" until {d}")).unwrap_or_default();
                     notes.insert(
                         p.id.clone(),
-                        format!("predecessor of {code}: {}{until}, its territory passed to {}", p.labels.en, p.successors.join(" and ")),
+                        format!(
+                            "predecessor of {code}: {}{until}, its territory passed to {}",
+                            p.labels.en,
+                            p.successors.join(" and ")
+                        ),
                     );
                     added.push(p.id.clone());
                 }
@@ -355,7 +363,11 @@ impl Bank {
 
     /// One figure per key and period, chosen by the dataflow's reconciliation policy.
     pub fn harmonised(&self, q: &Query) -> Result<Vec<HarmonisedRow>> {
-        let df = self.catalogue().dataflow(&q.dataflow).cloned().ok_or_else(|| StoreError::Invalid(format!("unknown dataflow `{}`", q.dataflow)))?;
+        let df = self
+            .catalogue()
+            .dataflow(&q.dataflow)
+            .cloned()
+            .ok_or_else(|| StoreError::Invalid(format!("unknown dataflow `{}`", q.dataflow)))?;
         let rows = self.query(q)?;
         let mut groups: BTreeMap<(Vec<String>, String), Vec<ObservationRow>> = BTreeMap::new();
         for row in rows {
@@ -404,12 +416,8 @@ impl Bank {
         let mut out = Vec::new();
         for (df_id, key) in keys {
             let Some(df) = self.catalogue().dataflow(&df_id) else { continue };
-            let filters = df
-                .dimensions
-                .iter()
-                .zip(key.split('.'))
-                .map(|(d, c)| (d.id.clone(), vec![c.to_string()]))
-                .collect();
+            let filters =
+                df.dimensions.iter().zip(key.split('.')).map(|(d, c)| (d.id.clone(), vec![c.to_string()])).collect();
             let rows = self.query(&Query { dataflow: df_id.clone(), filters, ..Default::default() })?;
             let mut by_period: BTreeMap<&str, Vec<&ObservationRow>> = BTreeMap::new();
             for r in &rows {
@@ -468,7 +476,13 @@ impl Bank {
              FROM source s LEFT JOIN release r ON r.source_id = s.id GROUP BY s.id ORDER BY s.id",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(SourceSummary { id: r.get(0)?, name: r.get(1)?, kind: r.get(2)?, releases: r.get(3)?, observations: r.get(4)? })
+            Ok(SourceSummary {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                releases: r.get(3)?,
+                observations: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
@@ -481,7 +495,13 @@ impl Bank {
              FROM dataflow d ORDER BY d.id",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok(DataflowSummary { id: r.get(0)?, name: r.get(1)?, dimensions: r.get(2)?, series: r.get(3)?, observations: r.get(4)? })
+            Ok(DataflowSummary {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                dimensions: r.get(2)?,
+                series: r.get(3)?,
+                observations: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
@@ -556,9 +576,7 @@ impl Bank {
         if df.dimension_index("MEASURE").is_some() {
             filters.push(("MEASURE".to_string(), vec![measure.to_string()]));
         }
-        let rows = self
-            .harmonised(&Query { dataflow: dataflow.into(), filters, ..Default::default() })
-            .ok()?;
+        let rows = self.harmonised(&Query { dataflow: dataflow.into(), filters, ..Default::default() }).ok()?;
         rows.iter()
             .filter(|r| r.time_period == period || r.time_period.starts_with(&format!("{period}-")))
             .find_map(|r| r.value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)))

@@ -58,7 +58,8 @@ impl Query {
         })?;
         let keys: Vec<&str> = text.keys.iter().map(String::as_str).collect();
         let filters = KeyFilter::parse(catalogue, df, &keys)?.filters();
-        let as_of = text.as_of.as_deref().map(Date::parse_loose).transpose().map_err(|e| QueryError::AsOf(e.to_string()))?;
+        let as_of =
+            text.as_of.as_deref().map(Date::parse_loose).transpose().map_err(|e| QueryError::AsOf(e.to_string()))?;
         if let Some(source) = text.source.as_deref()
             && catalogue.source(source).is_none()
         {

@@ -57,8 +57,18 @@ fn net_query(as_of: Option<&str>) -> Query {
 #[test]
 fn revisions_are_new_releases_and_as_of_answers_what_was_known() {
     let mut bank = Bank::open_in_memory().unwrap();
-    let v1 = batch("KZ_BNS", "Demographic yearbook", "2018-03-01", vec![obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence")]);
-    let v2 = batch("KZ_BNS", "Demographic yearbook", "2019-03-01", vec![obs(&NET, "2017", -22_000.0, "KZ_BNS", "permanent residence")]);
+    let v1 = batch(
+        "KZ_BNS",
+        "Demographic yearbook",
+        "2018-03-01",
+        vec![obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence")],
+    );
+    let v2 = batch(
+        "KZ_BNS",
+        "Demographic yearbook",
+        "2019-03-01",
+        vec![obs(&NET, "2017", -22_000.0, "KZ_BNS", "permanent residence")],
+    );
     bank.write_releases(&[v1]).unwrap();
     bank.write_releases(&[v2]).unwrap();
     let latest = bank.query(&net_query(None)).unwrap();
@@ -66,14 +76,18 @@ fn revisions_are_new_releases_and_as_of_answers_what_was_known() {
     assert_eq!(latest[0].value, Some(-22_000.0));
     let then = bank.query(&net_query(Some("2018-12-31"))).unwrap();
     assert_eq!(then[0].value, Some(-22_426.0));
-    assert!(bank.query(&net_query(Some("2017-01-01"))).unwrap().is_empty(), "nothing was known before the first release");
+    assert!(
+        bank.query(&net_query(Some("2017-01-01"))).unwrap().is_empty(),
+        "nothing was known before the first release"
+    );
     assert_eq!(bank.releases(Some("MIG_EXT")).unwrap().len(), 2);
 }
 
 #[test]
 fn identical_content_creates_nothing() {
     let mut bank = Bank::open_in_memory().unwrap();
-    let b = batch("KZ_BNS", "yearbook", "2018-03-01", vec![obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence")]);
+    let b =
+        batch("KZ_BNS", "yearbook", "2018-03-01", vec![obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence")]);
     let first = bank.write_releases(std::slice::from_ref(&b)).unwrap();
     let again = bank.write_releases(std::slice::from_ref(&b)).unwrap();
     assert!(matches!(first[0], WriteOutcome::Created { .. }));
@@ -86,7 +100,12 @@ fn identical_content_creates_nothing() {
 fn sources_side_by_side_harmonised_by_priority_with_a_reason() {
     let mut bank = Bank::open_in_memory().unwrap();
     bank.write_releases(&[
-        batch("UN_WPP", "WPP 2024", "2024-07-11", vec![obs(&NET, "2017", 21_248.0, "UN_WPP", "net international migration")]),
+        batch(
+            "UN_WPP",
+            "WPP 2024",
+            "2024-07-11",
+            vec![obs(&NET, "2017", 21_248.0, "UN_WPP", "net international migration")],
+        ),
         batch("KZ_BNS", "yearbook", "2018-03-01", vec![obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence")]),
     ])
     .unwrap();
@@ -158,7 +177,8 @@ fn the_bank_file_reopens_with_its_contents() {
     let path = dir.path().join("bank.db");
     {
         let mut bank = Bank::open(&path).unwrap();
-        bank.write_releases(&[batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 5.0, "KZ_BNS", "d")])]).unwrap();
+        bank.write_releases(&[batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 5.0, "KZ_BNS", "d")])])
+            .unwrap();
     }
     let bank = Bank::open(&path).unwrap();
     assert_eq!(bank.query(&net_query(None)).unwrap()[0].value, Some(5.0));
@@ -173,11 +193,16 @@ fn a_region_series_joins_its_predecessors_history() {
         key: vec![region.into(), "NET".into()],
         ..obs(&NET, period, value, "KZ_BNS", "moves between regions")
     };
-    let mut b = batch("KZ_BNS", "yearbook", "2020-03-01", vec![
-        internal("KZ-YUZ", "2017", -12_000.0),
-        internal("KZ-61", "2019", -15_000.0),
-        internal("KZ-79", "2019", 4_000.0),
-    ]);
+    let mut b = batch(
+        "KZ_BNS",
+        "yearbook",
+        "2020-03-01",
+        vec![
+            internal("KZ-YUZ", "2017", -12_000.0),
+            internal("KZ-61", "2019", -15_000.0),
+            internal("KZ-79", "2019", 4_000.0),
+        ],
+    );
     b.dataflow = "MIG_INT".into();
     bank.write_releases(&[b]).unwrap();
     let query = |predecessors: bool| Query {

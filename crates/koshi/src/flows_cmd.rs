@@ -10,8 +10,8 @@ use koshi_core::observation::ObsStatus;
 use koshi_core::{Date, Observation};
 use koshi_flows::world::{StockSnapshot, period_stocks};
 use koshi_flows::{
-    DeathMethod, DemographicOptions, Matrix, StockDecrease, births_deaths_from_birthplace_totals, connectivity, demographic_accounting,
-    distance, impact, intensity, rates_dennett, stock_difference,
+    DeathMethod, DemographicOptions, Matrix, StockDecrease, births_deaths_from_birthplace_totals, connectivity,
+    demographic_accounting, distance, impact, intensity, rates_dennett, stock_difference,
 };
 use koshi_store::{Bank, Query, ReleaseBatch, WriteOutcome};
 use serde::Serialize;
@@ -254,18 +254,23 @@ fn stock_inputs(bank: &Bank, a: &EstimateArgs) -> Result<Inputs> {
     let mut pop_release = String::new();
     let mut pop_date: Option<Date> = None;
     for r in bank.query(&pq)? {
-        if r.source == a.stocks_source && r.release_label.starts_with(&a.stocks_release) && (r.time_period == y0 || r.time_period == y1)
-            && let Some(v) = r.base_value() {
-                pop.entry(r.time_period.clone()).or_default().insert(r.key[pa].clone(), v);
-                pop_release = format!("{} {} “{}”", a.population, r.source, r.release_label);
-                pop_date = r.release_date.parse().ok();
-            }
+        if r.source == a.stocks_source
+            && r.release_label.starts_with(&a.stocks_release)
+            && (r.time_period == y0 || r.time_period == y1)
+            && let Some(v) = r.base_value()
+        {
+            pop.entry(r.time_period.clone()).or_default().insert(r.key[pa].clone(), v);
+            pop_release = format!("{} {} “{}”", a.population, r.source, r.release_label);
+            pop_date = r.release_date.parse().ok();
+        }
     }
     if pop.len() < 2 {
         let pq = Query { as_of: None, source: None, ..pq };
         for r in bank.harmonised(&pq)? {
             if let (Some(v), true) = (r.value, r.time_period == y0 || r.time_period == y1) {
-                pop.entry(r.time_period.clone()).or_default().insert(r.key[pa].clone(), koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult));
+                pop.entry(r.time_period.clone())
+                    .or_default()
+                    .insert(r.key[pa].clone(), koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult));
                 pop_release = format!("{} (harmonised)", a.population);
                 pop_date = pop_date.max(r.release_date.parse().ok());
             }
@@ -290,7 +295,10 @@ fn stock_inputs(bank: &Bank, a: &EstimateArgs) -> Result<Inputs> {
     let period = period_stocks(&origins, &snapshot(&y0), &snapshot(&y1))?;
     let mut notes = Vec::new();
     if period.native_born_clamped > 0 {
-        notes.push(format!("{} residence column(s) with more foreign-born than population: native-born set to 0", period.native_born_clamped));
+        notes.push(format!(
+            "{} residence column(s) with more foreign-born than population: native-born set to 0",
+            period.native_born_clamped
+        ));
     }
     let release_date = stock_date.max(pop_date).unwrap_or(Date { year: a.to, month: 12, day: 31 });
     Ok(Inputs {
@@ -305,7 +313,14 @@ fn stock_inputs(bank: &Bank, a: &EstimateArgs) -> Result<Inputs> {
 }
 
 /// Births or deaths by region over the period from a dataflow of the bank.
-fn vital(bank: &Bank, dataflow: &str, regions: &[String], from: i32, to: i32, notes: &mut Vec<String>) -> Result<Vec<f64>> {
+fn vital(
+    bank: &Bank,
+    dataflow: &str,
+    regions: &[String],
+    from: i32,
+    to: i32,
+    notes: &mut Vec<String>,
+) -> Result<Vec<f64>> {
     let df = bank.catalogue().dataflow(dataflow).with_context(|| format!("unknown dataflow {dataflow}"))?;
     let ai = df.dimension_index("REF_AREA").with_context(|| format!("{dataflow} has no REF_AREA"))?;
     let q = Query { dataflow: dataflow.into(), ..Default::default() };
@@ -314,12 +329,17 @@ fn vital(bank: &Bank, dataflow: &str, regions: &[String], from: i32, to: i32, no
     for r in bank.harmonised(&q)? {
         let in_period = r.time_period == range || r.time_period.parse::<i32>().is_ok_and(|y| (from..to).contains(&y));
         if let (true, Some(v)) = (in_period, r.value) {
-            *by_region.entry(r.key[ai].clone()).or_default() += koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult);
+            *by_region.entry(r.key[ai].clone()).or_default() +=
+                koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult);
         }
     }
     let missing: Vec<&str> = regions.iter().filter(|r| !by_region.contains_key(*r)).map(String::as_str).collect();
     if !missing.is_empty() {
-        notes.push(format!("{dataflow}: no figure for {} region(s), taken as 0 ({}…)", missing.len(), missing.iter().take(5).copied().collect::<Vec<_>>().join(", ")));
+        notes.push(format!(
+            "{dataflow}: no figure for {} region(s), taken as 0 ({}…)",
+            missing.len(),
+            missing.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+        ));
     }
     Ok(regions.iter().map(|r| by_region.get(r).copied().unwrap_or(0.0)).collect())
 }
@@ -343,7 +363,12 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
         ),
         _ => {
             let (b, d) = births_deaths_from_birthplace_totals(&inputs.start, &inputs.end);
-            (b, d, "natural change of each birthplace = change in its total, deaths among the native-born".into(), DeathMethod::NativeBorn)
+            (
+                b,
+                d,
+                "natural change of each birthplace = change in its total, deaths among the native-born".into(),
+                DeathMethod::NativeBorn,
+            )
         }
     };
     let demo = || {
@@ -360,8 +385,14 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
         }
         Method::Diff => {
             let (decrease, text) = match a.decrease {
-                Decrease::Return => (StockDecrease::Return, "stock differencing: increases are flows, decreases are return flows (Beine & Parsons 2015)"),
-                Decrease::Zero => (StockDecrease::Zero, "stock differencing: increases are flows, decreases dropped (Bertoli & Fernández-Huertas Moraga 2015)"),
+                Decrease::Return => (
+                    StockDecrease::Return,
+                    "stock differencing: increases are flows, decreases are return flows (Beine & Parsons 2015)",
+                ),
+                Decrease::Zero => (
+                    StockDecrease::Zero,
+                    "stock differencing: increases are flows, decreases dropped (Bertoli & Fernández-Huertas Moraga 2015)",
+                ),
             };
             // Stocks are birthplace × residence: birthplace is the origin row.
             (stock_difference(&inputs.start, &inputs.end, decrease, false)?, None, text.to_string(), false)
@@ -374,7 +405,14 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
                     (t, format!("{} from demographic accounting", num(Some(t.round()))))
                 }
             };
-            (rates_dennett(&inputs.start, total)?, None, format!("rates (Dennett 2015): a world total of moves ({how}) spread in proportion to the start stocks"), false)
+            (
+                rates_dennett(&inputs.start, total)?,
+                None,
+                format!(
+                    "rates (Dennett 2015): a world total of moves ({how}) spread in proportion to the start stocks"
+                ),
+                false,
+            )
         }
     };
     let period = format!("{}/{}", a.from, a.to);
@@ -388,10 +426,12 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
         Method::Rates => "rates",
     };
     let label = format!("{method_name} {period} from {} {} “{}”", a.stocks, a.stocks_source, a.stocks_release);
-    let citation: koshi_core::observation::Text = format!("koshi flows estimate --method {method_name} --from {} --to {}", a.from, a.to).into();
+    let citation: koshi_core::observation::Text =
+        format!("koshi flows estimate --method {method_name} --from {} --to {}", a.from, a.to).into();
     let mut observations = Vec::new();
     let text = |s: &str| -> koshi_core::observation::Text { s.into() };
-    let (df, src, per, pers, def) = (text(FLOW_DATAFLOW), text(FLOW_SOURCE), text(&period), text("PERS"), text(&definition));
+    let (df, src, per, pers, def) =
+        (text(FLOW_DATAFLOW), text(FLOW_SOURCE), text(&period), text("PERS"), text(&definition));
     let codes: Vec<koshi_core::observation::Text> = inputs.regions.iter().map(|r| text(r)).collect();
     for i in 0..n {
         for j in 0..n {
@@ -444,7 +484,8 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
         notes.push(format!(
             "{} countries left out (no stocks or population in both years): {}",
             inputs.excluded.len(),
-            inputs.excluded.iter().take(12).cloned().collect::<Vec<_>>().join(", ") + if inputs.excluded.len() > 12 { ", …" } else { "" }
+            inputs.excluded.iter().take(12).cloned().collect::<Vec<_>>().join(", ")
+                + if inputs.excluded.len() > 12 { ", …" } else { "" }
         ));
     }
     let batch = ReleaseBatch {
@@ -467,11 +508,19 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
             None => bail!("nothing was written"),
         }
     };
-    let mut top: Vec<(usize, usize, f64)> = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|(i, j)| i != j).map(|(i, j)| (i, j, flows[(i, j)])).collect();
+    let mut top: Vec<(usize, usize, f64)> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .filter(|(i, j)| i != j)
+        .map(|(i, j)| (i, j, flows[(i, j)]))
+        .collect();
     top.sort_by(|x, y| y.2.total_cmp(&x.2));
     notes.push(format!(
         "largest flows: {}",
-        top.iter().take(5).map(|(i, j, v)| format!("{}→{} {}", inputs.regions[*i], inputs.regions[*j], num(Some(v.round())))).collect::<Vec<_>>().join(", ")
+        top.iter()
+            .take(5)
+            .map(|(i, j, v)| format!("{}→{} {}", inputs.regions[*i], inputs.regions[*j], num(Some(v.round()))))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     if let Some(k) = inputs.regions.iter().position(|r| r == "KAZ") {
         notes.push(format!(
@@ -512,7 +561,12 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
         vec![
             "convergence".into(),
             match convergence {
-                Some(c) => format!("{} iterations, largest margin error {:.2e}, {}", c.iterations, c.max_margin_error, if c.converged { "converged" } else { "NOT converged" }),
+                Some(c) => format!(
+                    "{} iterations, largest margin error {:.2e}, {}",
+                    c.iterations,
+                    c.max_margin_error,
+                    if c.converged { "converged" } else { "NOT converged" }
+                ),
                 None => "closed form".into(),
             },
         ],
@@ -522,7 +576,6 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
     crate::output::print_notes(a.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // koshi indices
@@ -548,14 +601,21 @@ struct RegionRow {
 
 pub fn run_indices(db: &Path, args: &IndicesArgs) -> Result<std::process::ExitCode> {
     let bank = Bank::open(db).with_context(|| format!("opening the data bank {}", db.display()))?;
-    let df = bank.catalogue().dataflow(&args.dataflow).with_context(|| format!("unknown dataflow `{}`", args.dataflow))?.clone();
+    let df = bank
+        .catalogue()
+        .dataflow(&args.dataflow)
+        .with_context(|| format!("unknown dataflow `{}`", args.dataflow))?
+        .clone();
     let has = |d: &str| df.dimension_index(d).is_some();
     if has("REF_AREA") && has("COUNTERPART") {
         od_indices(&bank, &df, args)
     } else if has("REF_AREA") && df.measure("ARR").is_some() && df.measure("DEP").is_some() {
         regional_indices(&bank, &df, args)
     } else {
-        bail!("{}: indices need an origin–destination table (REF_AREA and COUNTERPART) or arrivals and departures by region", df.id)
+        bail!(
+            "{}: indices need an origin–destination table (REF_AREA and COUNTERPART) or arrivals and departures by region",
+            df.id
+        )
     }
 }
 
@@ -566,12 +626,23 @@ fn rows_of(bank: &Bank, q: &Query, harmonised: bool) -> Result<Vec<SourcedRow>> 
     Ok(if harmonised {
         bank.harmonised(q)?
             .into_iter()
-            .filter_map(|r| r.value.map(|v| (r.key, r.time_period, koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult), format!("{} “{}”", r.source, r.release_label))))
+            .filter_map(|r| {
+                r.value.map(|v| {
+                    (
+                        r.key,
+                        r.time_period,
+                        koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult),
+                        format!("{} “{}”", r.source, r.release_label),
+                    )
+                })
+            })
             .collect()
     } else {
         bank.query(q)?
             .into_iter()
-            .filter_map(|r| r.base_value().map(|v| (r.key, r.time_period, v, format!("{} “{}”", r.source, r.release_label))))
+            .filter_map(|r| {
+                r.base_value().map(|v| (r.key, r.time_period, v, format!("{} “{}”", r.source, r.release_label)))
+            })
             .collect()
     })
 }
@@ -590,17 +661,26 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
         .query(&q)?
         .into_iter()
         .filter(|r| args.release.as_ref().is_none_or(|t| r.release_label.contains(t.as_str())))
-        .filter_map(|r| r.base_value().map(|v| (r.key, r.time_period, v, format!("{} “{}”", r.source, r.release_label))))
+        .filter_map(|r| {
+            r.base_value().map(|v| (r.key, r.time_period, v, format!("{} “{}”", r.source, r.release_label)))
+        })
         .collect();
     let periods: BTreeSet<String> = rows.iter().map(|r| r.1.clone()).collect();
     let Some(year) = &args.year else {
         bail!("--year is required; {} has periods {}", df.id, periods.iter().cloned().collect::<Vec<_>>().join(", "));
     };
-    let chosen: Vec<&String> = periods.iter().filter(|p| *p == year || p.rsplit_once('/').is_some_and(|(_, end)| end == year)).collect();
+    let chosen: Vec<&String> =
+        periods.iter().filter(|p| *p == year || p.rsplit_once('/').is_some_and(|(_, end)| end == year)).collect();
     let period = match chosen.as_slice() {
         [p] => (*p).clone(),
-        [] => bail!("no period {year} in {} (there are {})", df.id, periods.iter().cloned().collect::<Vec<_>>().join(", ")),
-        many => bail!("{year} matches several periods: {}", many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
+        [] => bail!(
+            "no period {year} in {} (there are {})",
+            df.id,
+            periods.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+        many => {
+            bail!("{year} matches several periods: {}", many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+        }
     };
     // Countries and regions only: aggregates (WLD, CIS…) would count moves twice.
     let area = bank.catalogue().codelist("AREA").context("AREA code list")?;
@@ -610,7 +690,8 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
     for (key, p, v, src) in rows {
         if p == period && is_place(&key[di]) && is_place(&key[oi]) && key.len() == df.dimensions.len() {
             // Other dimensions (SEX, MEASURE) must be totals or counts of people.
-            let others_total = key.iter().enumerate().all(|(i, c)| i == di || i == oi || c == "_T" || c == "STOCK" || c == "PERS");
+            let others_total =
+                key.iter().enumerate().all(|(i, c)| i == di || i == oi || c == "_T" || c == "STOCK" || c == "PERS");
             if others_total {
                 *cells.entry((key[oi].clone(), key[di].clone())).or_default() += v;
                 sources.insert(src);
@@ -627,7 +708,8 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
             sources.iter().cloned().collect::<Vec<_>>().join("\n  ")
         );
     }
-    let places: Vec<String> = cells.keys().flat_map(|(o, d)| [o.clone(), d.clone()]).collect::<BTreeSet<_>>().into_iter().collect();
+    let places: Vec<String> =
+        cells.keys().flat_map(|(o, d)| [o.clone(), d.clone()]).collect::<BTreeSet<_>>().into_iter().collect();
     let idx: HashMap<&str, usize> = places.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
     let n = places.len();
     let mut m = Matrix::zeros(n, n);
@@ -637,8 +719,15 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
     m.set_diagonal(0.0);
     let total = m.sum();
     let mut out = Vec::new();
-    let mut notes = vec![format!("{} {period}: {n} places, {} flows from {}", df.id, cells.len(), sources.into_iter().collect::<Vec<_>>().join("; "))];
-    let mut push = |index: &str, value: f64, meaning: &str| out.push(IndexRow { index: index.into(), value, meaning: meaning.into() });
+    let mut notes = vec![format!(
+        "{} {period}: {n} places, {} flows from {}",
+        df.id,
+        cells.len(),
+        sources.into_iter().collect::<Vec<_>>().join("; ")
+    )];
+    let mut push = |index: &str, value: f64, meaning: &str| {
+        out.push(IndexRow { index: index.into(), value, meaning: meaning.into() })
+    };
     push("migrants", total, "total moves between places (diagonal excluded)");
 
     // Populations at the start of the period.
@@ -650,8 +739,14 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
         period_to: Some(start.clone()),
         ..Default::default()
     };
-    let pop: HashMap<String, f64> =
-        bank.harmonised(&pq)?.into_iter().filter(|r| r.time_period == start).filter_map(|r| r.value.map(|v| (r.key[0].clone(), koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)))).collect();
+    let pop: HashMap<String, f64> = bank
+        .harmonised(&pq)?
+        .into_iter()
+        .filter(|r| r.time_period == start)
+        .filter_map(|r| {
+            r.value.map(|v| (r.key[0].clone(), koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)))
+        })
+        .collect();
     let with_pop: Vec<usize> = (0..n).filter(|&i| pop.get(&places[i]).is_some_and(|p| *p > 0.0)).collect();
     if with_pop.len() == n {
         let p: Vec<f64> = places.iter().map(|c| pop[c]).collect();
@@ -666,7 +761,10 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
         push("velocity", im.velocity, "index of velocity (Bogue)");
         notes.push(format!("populations: POP {start} (harmonised)"));
     } else {
-        notes.push(format!("{} of {n} places have no POP figure for {start}: intensity and impact indices skipped", n - with_pop.len()));
+        notes.push(format!(
+            "{} of {n} places have no POP figure for {start}: intensity and impact indices skipped",
+            n - with_pop.len()
+        ));
         let inflow = m.col_sums();
         let outflow = m.row_sums();
         let abs: f64 = inflow.iter().zip(&outflow).map(|(a, b)| (a - b).abs()).sum();
@@ -704,7 +802,11 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
             for (b, &j) in located.iter().enumerate() {
                 sub[(a, b)] = m[(i, j)];
                 // Neighbouring capitals can be very close; 1 km keeps the decay's log finite.
-                d[(a, b)] = if a == b { 0.0 } else { great_circle_km(capitals[places[i].as_str()], capitals[places[j].as_str()]).max(1.0) };
+                d[(a, b)] = if a == b {
+                    0.0
+                } else {
+                    great_circle_km(capitals[places[i].as_str()], capitals[places[j].as_str()]).max(1.0)
+                };
             }
         }
         let di = distance(&sub, &d)?;
@@ -731,7 +833,11 @@ fn fmt_index(v: f64) -> String {
     if v.abs() >= 1000.0 { num(Some(v.round())) } else { format!("{v:.4}") }
 }
 
-fn regional_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesArgs) -> Result<std::process::ExitCode> {
+fn regional_indices(
+    bank: &Bank,
+    df: &koshi_core::structure::Dataflow,
+    args: &IndicesArgs,
+) -> Result<std::process::ExitCode> {
     let ai = df.dimension_index("REF_AREA").unwrap_or(0);
     let mi = df.dimension_index("MEASURE").context("MEASURE dimension")?;
     let q = Query {
@@ -750,7 +856,8 @@ fn regional_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &In
         if let Ok(y) = p.parse::<i32>() {
             annual.entry((region, y)).or_default().insert(measure, v);
             sources.entry(y).or_default().insert(src);
-        } else if let Some((y, m)) = p.split_once('-').and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.to_string()))) {
+        } else if let Some((y, m)) = p.split_once('-').and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.to_string())))
+        {
             monthly.entry((region, y, measure)).or_default().insert(m, v);
             sources.entry(y).or_default().insert(src);
         }
@@ -780,9 +887,10 @@ fn regional_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &In
         let (Some(&arr), Some(&dep)) = (m.get("ARR"), m.get("DEP")) else { continue };
         let net = koshi_core::indicators::net_migration(arr, dep);
         if let Some(&stated) = m.get("NET")
-            && (stated - net).abs() > 0.5 {
-                net_mismatch.push(format!("{region} {y}: stated {} vs {}", num(Some(stated)), num(Some(net))));
-            }
+            && (stated - net).abs() > 0.5
+        {
+            net_mismatch.push(format!("{region} {y}: stated {} vs {}", num(Some(stated)), num(Some(net))));
+        }
         let year_end = Date { year: *y, month: 12, day: 31 };
         let year_start = Date { year: *y, month: 1, day: 1 };
         let mut territory = Vec::new();
@@ -835,7 +943,11 @@ fn regional_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &In
         ));
     }
     for y in by_year.keys() {
-        let in_year: Vec<String> = splits.iter().filter(|s| s.date.year == *y && s.from != s.to).map(|s| format!("{}→{}", s.from, s.to)).collect();
+        let in_year: Vec<String> = splits
+            .iter()
+            .filter(|s| s.date.year == *y && s.from != s.to)
+            .map(|s| format!("{}→{}", s.from, s.to))
+            .collect();
         if !in_year.is_empty() {
             notes.push(format!(
                 "{y}: territorial change ({}): moves between a new region and the one it left count as inter-regional from then on, so totals are not comparable across it",
@@ -863,7 +975,11 @@ fn regional_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &In
         .collect();
     print(
         args.format,
-        &Printable { columns: vec!["region", "name", "year", "arrivals", "departures", "net", "effectiveness", "territory"], rows: table, items: &out },
+        &Printable {
+            columns: vec!["region", "name", "year", "arrivals", "departures", "net", "effectiveness", "territory"],
+            rows: table,
+            items: &out,
+        },
     )?;
     crate::output::print_notes(args.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)

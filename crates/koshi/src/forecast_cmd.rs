@@ -164,7 +164,13 @@ fn series_notes(series: &[&Series]) -> Vec<String> {
     }
     by_text
         .into_iter()
-        .map(|(t, keys)| if keys.len() > 3 { format!("{} series ({} … {}): {t}", keys.len(), keys[0], keys[keys.len() - 1]) } else { format!("{}: {t}", keys.join(", ")) })
+        .map(|(t, keys)| {
+            if keys.len() > 3 {
+                format!("{} series ({} … {}): {t}", keys.len(), keys[0], keys[keys.len() - 1])
+            } else {
+                format!("{}: {t}", keys.join(", "))
+            }
+        })
         .collect()
 }
 
@@ -202,7 +208,13 @@ fn year_month(p: &str) -> Option<(i32, u32)> {
 
 /// Annual series per key from the harmonised view. Years given only as 12 monthly counts are
 /// summed; ranges (`2010/2017`) are skipped; gaps cut the series to its last unbroken run.
-pub(crate) fn load_series(bank: &Bank, dataflow: &str, keys: &[String], from: Option<i32>, to: Option<i32>) -> Result<Vec<Series>> {
+pub(crate) fn load_series(
+    bank: &Bank,
+    dataflow: &str,
+    keys: &[String],
+    from: Option<i32>,
+    to: Option<i32>,
+) -> Result<Vec<Series>> {
     let filters = key_filters(bank, dataflow, keys)?;
     let q = Query {
         dataflow: dataflow.to_string(),
@@ -256,7 +268,11 @@ pub(crate) fn load_series(bank: &Bank, dataflow: &str, keys: &[String], from: Op
                     "{y} is the sum of its 12 monthly figures (a monthly release: its coverage may differ from the annual totals of other years)"
                 ));
             } else {
-                notes.push(format!("{y}: only {} monthly figure(s){}: not used", months.len(), if additive { "" } else { " of a rate" }));
+                notes.push(format!(
+                    "{y}: only {} monthly figure(s){}: not used",
+                    months.len(),
+                    if additive { "" } else { " of a rate" }
+                ));
             }
         }
         if !acc.skipped.is_empty() {
@@ -272,7 +288,8 @@ pub(crate) fn load_series(bank: &Bank, dataflow: &str, keys: &[String], from: Op
         if start > 0 {
             notes.push(format!("gap before {}: years {} not used", years[start], year_ranges(&years[..start])));
         }
-        let mut s = Series { key, unit: acc.unit, years: Vec::new(), values: Vec::new(), provenance: BTreeMap::new(), notes };
+        let mut s =
+            Series { key, unit: acc.unit, years: Vec::new(), values: Vec::new(), provenance: BTreeMap::new(), notes };
         for y in &years[start..] {
             let (v, prov) = &annual[y];
             s.years.push(*y);
@@ -284,7 +301,10 @@ pub(crate) fn load_series(bank: &Bank, dataflow: &str, keys: &[String], from: Op
         }
     }
     if out.is_empty() {
-        bail!("no annual figures in {dataflow} for {} (try `koshi query {dataflow} --key … --harmonised`)", keys.join(" "));
+        bail!(
+            "no annual figures in {dataflow} for {} (try `koshi query {dataflow} --key … --harmonised`)",
+            keys.join(" ")
+        );
     }
     Ok(out)
 }
@@ -450,7 +470,9 @@ fn history_rows(s: &Series, show: usize) -> Vec<Row> {
 
 fn calibration_text(f: &Fitted, n: usize) -> String {
     if f.short {
-        format!("history of {n} years is too short for model choice or calibration: naive forecast, model intervals ×1.5, NOT calibrated")
+        format!(
+            "history of {n} years is too short for model choice or calibration: naive forecast, model intervals ×1.5, NOT calibrated"
+        )
     } else if f.calibrated {
         format!("calibrated on {} rolling-origin errors", f.n_scores)
     } else {
@@ -506,8 +528,16 @@ pub fn run(db: &Path, args: &Args) -> Result<std::process::ExitCode> {
                     notes.push(format!("{key}: scenario `{}` has no rule for this series", sc.id));
                     continue;
                 }
-                let adjusted = sc.apply(&key, &group_refs, &fitted.forecast).with_context(|| format!("scenario {}", sc.id))?;
-                rows.extend(forecast_rows(&key, &s.unit, first, &format!("scenario:{}", sc.id), &adjusted, sc.label.as_deref().unwrap_or("")));
+                let adjusted =
+                    sc.apply(&key, &group_refs, &fitted.forecast).with_context(|| format!("scenario {}", sc.id))?;
+                rows.extend(forecast_rows(
+                    &key,
+                    &s.unit,
+                    first,
+                    &format!("scenario:{}", sc.id),
+                    &adjusted,
+                    sc.label.as_deref().unwrap_or(""),
+                ));
                 if let Some(d) = &sc.description {
                     notes.push(format!("scenario `{}`: {}", sc.id, d.split_whitespace().collect::<Vec<_>>().join(" ")));
                 }
@@ -545,7 +575,13 @@ fn print_rows(format: Format, rows: &[Row], un: bool) -> Result<()> {
                 fig(r.upper95),
             ];
             if un {
-                v.extend([fig(r.un_median), fig(r.un_lower80), fig(r.un_upper80), fig(r.un_lower95), fig(r.un_upper95)]);
+                v.extend([
+                    fig(r.un_median),
+                    fig(r.un_lower80),
+                    fig(r.un_upper80),
+                    fig(r.un_lower95),
+                    fig(r.un_upper95),
+                ]);
             }
             v.extend([r.unit.clone(), r.model_or_source.clone(), r.detail.clone()]);
             v
@@ -563,14 +599,22 @@ fn fig(v: Option<f64>) -> String {
     }
 }
 
-
 /// Puts the UN WPP 2024 probabilistic projection beside the forecast and explains the gap.
-fn compare_un(bank: &Bank, dataflow: &str, s: &Series, fitted: &Fitted, rows: &mut [Row], notes: &mut Vec<String>) -> Result<()> {
+fn compare_un(
+    bank: &Bank,
+    dataflow: &str,
+    s: &Series,
+    fitted: &Fitted,
+    rows: &mut [Row],
+    notes: &mut Vec<String>,
+) -> Result<()> {
     let df = bank.catalogue().dataflow(dataflow).context("dataflow")?;
     let measure = df.dimension_index("MEASURE").and_then(|i| s.key.get(i)).map(String::as_str);
     let area = df.dimension_index("REF_AREA").and_then(|i| s.key.get(i)).cloned();
     let (Some("NET"), Some(area)) = (measure, area) else {
-        bail!("--compare-un compares net migration (MEASURE NET, e.g. MIG_EXT --key KAZ.WLD._T._T.NET) with MIG_NET_PROJ")
+        bail!(
+            "--compare-un compares net migration (MEASURE NET, e.g. MIG_EXT --key KAZ.WLD._T._T.NET) with MIG_NET_PROJ"
+        )
     };
     let q = Query {
         dataflow: "MIG_NET_PROJ".into(),
@@ -604,7 +648,8 @@ fn compare_un(bank: &Bank, dataflow: &str, s: &Series, fitted: &Fitted, rows: &m
         return Ok(());
     };
     let (p, l, u) = (last.value, last.lower95.unwrap_or(f64::NAN), last.upper95.unwrap_or(f64::NAN));
-    let (m, ul, uu) = (last.un_median.unwrap_or(f64::NAN), last.un_lower95.unwrap_or(f64::NAN), last.un_upper95.unwrap_or(f64::NAN));
+    let (m, ul, uu) =
+        (last.un_median.unwrap_or(f64::NAN), last.un_lower95.unwrap_or(f64::NAN), last.un_upper95.unwrap_or(f64::NAN));
     let (ours, theirs) = (u - l, uu - ul);
     let first = s.years[0];
     let last_hist = s.years[s.years.len() - 1];
@@ -620,7 +665,8 @@ fn compare_un(bank: &Bank, dataflow: &str, s: &Series, fitted: &Fitted, rows: &m
         fig(Some(ul)),
         fig(Some(uu))
     ));
-    let (lowest_at, lowest) = s.values.iter().enumerate().fold((0, f64::INFINITY), |a, (i, v)| if *v < a.1 { (i, *v) } else { a });
+    let (lowest_at, lowest) =
+        s.values.iter().enumerate().fold((0, f64::INFINITY), |a, (i, v)| if *v < a.1 { (i, *v) } else { a });
     let widen = fitted.factors.iter().copied().fold(1.0, f64::max);
     notes.push(format!(
         "Why they differ: koshi extrapolates this one series ({} fitted to {first}–{last_hist}; mean of the last {} years {}); its \
@@ -654,14 +700,19 @@ fn reconciled(
     notes: &mut Vec<String>,
 ) -> Result<()> {
     if series.len() < 2 {
-        bail!("--reconcile needs several series that add up to a total (e.g. MIG_INT --key .ARR: every region's arrivals)");
+        bail!(
+            "--reconcile needs several series that add up to a total (e.g. MIG_INT --key .ARR: every region's arrivals)"
+        );
     }
     if series.iter().any(|s| s.unit != series[0].unit) || series[0].unit != "PERS" {
         bail!("--reconcile adds the series up: they must all be counts (unit PERS)");
     }
     // Common years only: the total must be the sum of the same years of every part.
-    let common: BTreeSet<i32> =
-        series.iter().map(|s| s.years.iter().copied().collect::<BTreeSet<_>>()).reduce(|a, b| a.intersection(&b).copied().collect()).unwrap_or_default();
+    let common: BTreeSet<i32> = series
+        .iter()
+        .map(|s| s.years.iter().copied().collect::<BTreeSet<_>>())
+        .reduce(|a, b| a.intersection(&b).copied().collect())
+        .unwrap_or_default();
     let years: Vec<i32> = common.into_iter().collect();
     if years.is_empty() {
         bail!("the series share no year");
@@ -702,7 +753,12 @@ fn reconciled(
     let residuals: Option<Vec<Vec<f64>>> = (method == ReconcileMethod::MintShrink).then(|| {
         let all: Vec<&Vec<f64>> = std::iter::once(&total).chain(parts.iter()).collect();
         // Residuals where every series has a fitted value (the first year has none).
-        fits.iter().zip(&all).map(|(f, y)| f.forecast.residuals(y).into_iter().skip(1).map(|r| if r.is_finite() { r } else { 0.0 }).collect()).collect()
+        fits.iter()
+            .zip(&all)
+            .map(|(f, y)| {
+                f.forecast.residuals(y).into_iter().skip(1).map(|r| if r.is_finite() { r } else { 0.0 }).collect()
+            })
+            .collect()
     });
     let reconciled = reconcile(&hierarchy, &base, method, residuals.as_deref()).context("reconciling")?;
     let short = fits.iter().any(|f| f.short);
@@ -761,7 +817,11 @@ marked NOT calibrated. Treat these as a bookkeeping exercise in adding up, not a
             }
         } else {
             let s = &series[i - 1];
-            rows.extend(history_rows(s, args.show_history).into_iter().filter(|r| years.iter().any(|y| y.to_string() == r.period)));
+            rows.extend(
+                history_rows(s, args.show_history)
+                    .into_iter()
+                    .filter(|r| years.iter().any(|y| y.to_string() == r.period)),
+            );
         }
         rows.extend(forecast_rows(name, "PERS", first, "forecast", &adjusted, &calib));
         let group_key: Vec<String> = if i == 0 { Vec::new() } else { series[i - 1].key.clone() };
@@ -770,7 +830,14 @@ marked NOT calibrated. Treat these as a bookkeeping exercise in adding up, not a
         for sc in scenarios {
             if sc.rules.iter().any(|r| r.matches(name, &refs)) {
                 let a = sc.apply(name, &refs, &adjusted).with_context(|| format!("scenario {}", sc.id))?;
-                rows.extend(forecast_rows(name, "PERS", first, &format!("scenario:{}", sc.id), &a, sc.label.as_deref().unwrap_or("")));
+                rows.extend(forecast_rows(
+                    name,
+                    "PERS",
+                    first,
+                    &format!("scenario:{}", sc.id),
+                    &a,
+                    sc.label.as_deref().unwrap_or(""),
+                ));
             }
         }
     }
@@ -838,7 +905,10 @@ fn backtest_model(y: &[f64], horizon: usize, origins: usize, model: ModelKind) -
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("backtest thread panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("backtest thread panicked"))))
+            .collect()
     });
     let mut scores = Vec::new();
     for r in results {
@@ -876,7 +946,12 @@ pub fn run_backtest(db: &Path, args: &BacktestArgs) -> Result<std::process::Exit
     for s in &series {
         let key = s.key_string();
         let n = s.years.len();
-        notes.push(format!("{key}: history {}–{} ({n} years) from {}", s.years[0], s.years[n - 1], s.provenance_text()));
+        notes.push(format!(
+            "{key}: history {}–{} ({n} years) from {}",
+            s.years[0],
+            s.years[n - 1],
+            s.provenance_text()
+        ));
         notes.extend(series_notes(&[s]));
         for &m in &models {
             match backtest_model(&s.values, args.horizon, args.origins, m) {
@@ -920,7 +995,18 @@ inside the interval (target 0.80 and 0.95)"
     print(
         args.format,
         &Printable {
-            columns: vec!["series", "model", "origins", "horizon", "sMAPE", "MASE", "MSIS95", "cover80", "cover95", "cover95 uncalibrated"],
+            columns: vec![
+                "series",
+                "model",
+                "origins",
+                "horizon",
+                "sMAPE",
+                "MASE",
+                "MSIS95",
+                "cover80",
+                "cover95",
+                "cover95 uncalibrated",
+            ],
             rows: table,
             items: &rows,
         },

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use koshi_core::Date;
 use koshi_gravity::{
-    BilateralFlow, Column, DataTable, Estimator, FitOptions, GravityFit, PanelInputs, PanelOptions, PartnerMass, PotentialElasticities,
-    SmallSample, VcovSpec,
+    BilateralFlow, Column, DataTable, Estimator, FitOptions, GravityFit, PanelInputs, PanelOptions, PartnerMass,
+    PotentialElasticities, SmallSample, VcovSpec,
 };
 use koshi_store::{Bank, Query};
 use serde::Serialize;
@@ -73,7 +73,9 @@ Examples:
     /// Distance: great-circle km between capitals (data/structure/capitals, GeoNames), a proxy that
     /// ignores where people live. Contiguity: GeoNames land borders. Populations: UN DESA (POP).
     /// eaeu = 1 when both countries are EAEU members at mid-year.
-    #[command(after_help = "Examples:\n  koshi gravity panel                 # summary\n  koshi gravity panel --out panel.csv # the panel as CSV")]
+    #[command(
+        after_help = "Examples:\n  koshi gravity panel                 # summary\n  koshi gravity panel --out panel.csv # the panel as CSV"
+    )]
     Panel {
         /// Write the panel to this CSV file.
         #[arg(long)]
@@ -263,7 +265,9 @@ fn subset_table(table: &DataTable, mask: &[bool]) -> Result<DataTable> {
     let mut t = DataTable::new();
     for name in table.names() {
         match table.column(name) {
-            Some(Column::Numeric(v)) => t.add_numeric(name.clone(), v.iter().zip(mask).filter(|(_, m)| **m).map(|(x, _)| *x).collect())?,
+            Some(Column::Numeric(v)) => {
+                t.add_numeric(name.clone(), v.iter().zip(mask).filter(|(_, m)| **m).map(|(x, _)| *x).collect())?
+            }
             Some(Column::Categorical { codes, levels }) => {
                 let kept = codes.iter().zip(mask).filter(|(_, m)| **m).map(|(c, _)| *c).collect();
                 t.add_categorical_codes(name.clone(), kept, levels.clone())?
@@ -284,7 +288,10 @@ fn load_all(db: &Path, d: &DataArgs) -> Result<DataTable> {
     }
     let bank = open_bank(db)?;
     if bank.catalogue().dataflow(&d.data).is_none() {
-        bail!("--data {}: no such file, and not `{PANEL_NAME}` or a dataflow of the bank (see `koshi dataflows`)", d.data);
+        bail!(
+            "--data {}: no such file, and not `{PANEL_NAME}` or a dataflow of the bank (see `koshi dataflows`)",
+            d.data
+        );
     }
     dataflow_table(&bank, &d.data, d.source.as_deref())
 }
@@ -344,7 +351,12 @@ fn undesa_panel(bank: &Bank) -> Result<koshi_gravity::GravityPanel> {
         .iter()
         .filter(|r| r.release_label == UNDESA_RELEASE && countries.contains(&r.key[0]) && countries.contains(&r.key[1]))
         .filter_map(|r| {
-            Some(BilateralFlow { destination: r.key[0].clone(), origin: r.key[1].clone(), year: year_of(&r.time_period)?, value: r.base_value()? })
+            Some(BilateralFlow {
+                destination: r.key[0].clone(),
+                origin: r.key[1].clone(),
+                year: year_of(&r.time_period)?,
+                value: r.base_value()?,
+            })
         })
         .collect();
     if flows.is_empty() {
@@ -366,7 +378,9 @@ fn undesa_panel(bank: &Bank) -> Result<koshi_gravity::GravityPanel> {
     }
     for (code, (_, lat, lon)) in capitals() {
         // First mid-year as a member (no EAEU member has left).
-        if let Some(y) = (1990..=2030).find(|&y| cat.groups.is_member("EAEU", &code, Date { year: y, month: 7, day: 1 })) {
+        if let Some(y) =
+            (1990..=2030).find(|&y| cat.groups.is_member("EAEU", &code, Date { year: y, month: 7, day: 1 }))
+        {
             inputs.member_since.insert(code.clone(), y);
         }
         inputs.coordinates.insert(code, (lat, lon));
@@ -377,7 +391,8 @@ fn undesa_panel(bank: &Bank) -> Result<koshi_gravity::GravityPanel> {
 /// A dataflow as a long table: one column per dimension, period, year, value.
 fn dataflow_table(bank: &Bank, dataflow: &str, source: Option<&str>) -> Result<DataTable> {
     let df = bank.catalogue().dataflow(dataflow).ok_or_else(|| anyhow!("no dataflow {dataflow}"))?;
-    let rows = bank.query(&Query { dataflow: dataflow.into(), source: source.map(str::to_string), ..Query::default() })?;
+    let rows =
+        bank.query(&Query { dataflow: dataflow.into(), source: source.map(str::to_string), ..Query::default() })?;
     if rows.is_empty() {
         bail!("dataflow {dataflow} has no observations{}", source.map(|s| format!(" from {s}")).unwrap_or_default());
     }
@@ -393,7 +408,9 @@ fn dataflow_table(bank: &Bank, dataflow: &str, source: Option<&str>) -> Result<D
     t.add_numeric("value", rows.iter().map(|r| r.base_value().unwrap_or(f64::NAN)).collect())?;
     let sources: Vec<&str> = rows.iter().map(|r| r.source.as_str()).collect();
     t.add_categorical("source", &sources)?;
-    if let (Some(a), Some(b)) = (dims.iter().position(|d| d == "ref_area"), dims.iter().position(|d| d == "counterpart")) {
+    if let (Some(a), Some(b)) =
+        (dims.iter().position(|d| d == "ref_area"), dims.iter().position(|d| d == "counterpart"))
+    {
         let caps = capitals();
         let contig = contiguity();
         let mut dist = Vec::with_capacity(rows.len());
@@ -509,7 +526,9 @@ fn print_summary(fit: &GravityFit) {
     }
     println!("Standard errors: {} ({:?} small-sample convention)", fit.vcov_label, fit.small_sample);
     match fit.estimator {
-        Estimator::OlsLog => println!("R²: {:.6}  adj. R²: {:.6}  RSS: {:.6e}", fit.pseudo_r2, fit.adj_pseudo_r2, fit.deviance),
+        Estimator::OlsLog => {
+            println!("R²: {:.6}  adj. R²: {:.6}  RSS: {:.6e}", fit.pseudo_r2, fit.adj_pseudo_r2, fit.deviance)
+        }
         _ => println!(
             "Deviance: {:.6e}  pseudo R²: {:.6}  adj. pseudo R²: {:.6}  squared correlation: {:.6}",
             fit.deviance, fit.pseudo_r2, fit.adj_pseudo_r2, fit.squared_correlation
@@ -538,7 +557,14 @@ fn print_coefficients(format: Format, fit: &GravityFit) -> Result<()> {
             ]
         })
         .collect();
-    print(format, &Printable { columns: vec!["term", "estimate", "std_error", "z", "p_value", "ci_low", "ci_high"], rows, items: &items })
+    print(
+        format,
+        &Printable {
+            columns: vec!["term", "estimate", "std_error", "z", "p_value", "ci_low", "ci_high"],
+            rows,
+            items: &items,
+        },
+    )
 }
 
 #[derive(Serialize)]
@@ -551,7 +577,9 @@ struct FeRow<'a> {
 fn fe_rows(fit: &GravityFit) -> Vec<FeRow<'_>> {
     fit.fixed_effects
         .iter()
-        .flat_map(|f| f.labels.iter().zip(&f.values).map(move |(l, v)| FeRow { fixed_effect: &f.name, level: l, estimate: *v }))
+        .flat_map(|f| {
+            f.labels.iter().zip(&f.values).map(move |(l, v)| FeRow { fixed_effect: &f.name, level: l, estimate: *v })
+        })
         .collect()
 }
 
@@ -563,7 +591,12 @@ struct FittedRow {
 }
 
 fn fitted_rows(fit: &GravityFit) -> Vec<FittedRow> {
-    fit.rows.iter().zip(&fit.response).zip(&fit.fitted).map(|((&r, &y), &m)| FittedRow { row: r + 1, observed: y, fitted: m }).collect()
+    fit.rows
+        .iter()
+        .zip(&fit.response)
+        .zip(&fit.fitted)
+        .map(|((&r, &y), &m)| FittedRow { row: r + 1, observed: y, fitted: m })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -631,13 +664,17 @@ fn fit_cmd(db: &Path, a: &FitArgs) -> Result<()> {
 
 fn print_fixed_effects(format: Format, fit: &GravityFit) -> Result<()> {
     let items = fe_rows(fit);
-    let rows = items.iter().map(|r| vec![r.fixed_effect.to_string(), r.level.to_string(), format!("{:.6}", r.estimate)]).collect();
+    let rows = items
+        .iter()
+        .map(|r| vec![r.fixed_effect.to_string(), r.level.to_string(), format!("{:.6}", r.estimate)])
+        .collect();
     print(format, &Printable { columns: vec!["fixed_effect", "level", "estimate"], rows, items: &items })
 }
 
 fn print_fitted(format: Format, fit: &GravityFit) -> Result<()> {
     let items = fitted_rows(fit);
-    let rows = items.iter().map(|r| vec![r.row.to_string(), format!("{}", r.observed), format!("{:.6}", r.fitted)]).collect();
+    let rows =
+        items.iter().map(|r| vec![r.row.to_string(), format!("{}", r.observed), format!("{:.6}", r.fitted)]).collect();
     print(format, &Printable { columns: vec!["row", "observed", "fitted"], rows, items: &items })
 }
 
@@ -739,9 +776,12 @@ fn parse_edit(text: &str) -> Result<Edit> {
     } else if let Some((l, r)) = assign.split_once('=') {
         (l, EditOp::Set, r)
     } else {
-        bail!("counterfactual `{text}`: expected VAR=VALUE, VAR*=FACTOR or VAR+=DELTA, optionally followed by `where COL=V`");
+        bail!(
+            "counterfactual `{text}`: expected VAR=VALUE, VAR*=FACTOR or VAR+=DELTA, optionally followed by `where COL=V`"
+        );
     };
-    let value: f64 = rhs.trim().parse().map_err(|_| anyhow!("counterfactual `{text}`: `{}` is not a number", rhs.trim()))?;
+    let value: f64 =
+        rhs.trim().parse().map_err(|_| anyhow!("counterfactual `{text}`: `{}` is not a number", rhs.trim()))?;
     let conditions = if parts.len() == 2 { parse_conditions(parts[1])? } else { Vec::new() };
     Ok(Edit { variable: lhs.trim().to_string(), op, value, conditions })
 }
@@ -754,7 +794,8 @@ fn rows_matching(table: &DataTable, conditions: &[Condition]) -> Result<Vec<bool
         let col = table.column(&c.column).ok_or_else(|| anyhow!("no column `{}` in the data", c.column))?;
         let hit: Vec<bool> = match col {
             Column::Categorical { codes, levels } => {
-                let wanted: HashSet<u32> = levels.iter().enumerate().filter(|(_, l)| c.values.contains(l)).map(|(k, _)| k as u32).collect();
+                let wanted: HashSet<u32> =
+                    levels.iter().enumerate().filter(|(_, l)| c.values.contains(l)).map(|(k, _)| k as u32).collect();
                 if wanted.is_empty() && !c.negate {
                     bail!("no row has {} = {}", c.column, c.values.join(","));
                 }
@@ -764,7 +805,9 @@ fn rows_matching(table: &DataTable, conditions: &[Condition]) -> Result<Vec<bool
                 let wanted: Vec<f64> = c
                     .values
                     .iter()
-                    .map(|s| s.parse::<f64>().map_err(|_| anyhow!("column `{}` is numeric; `{s}` is not a number", c.column)))
+                    .map(|s| {
+                        s.parse::<f64>().map_err(|_| anyhow!("column `{}` is numeric; `{s}` is not a number", c.column))
+                    })
                     .collect::<Result<_>>()?;
                 v.iter().map(|x| wanted.contains(x)).collect()
             }
@@ -806,7 +849,8 @@ fn counterfactual_rows(table: &DataTable, fit: &GravityFit, a: &FitArgs) -> Resu
     if !changed_s.iter().any(|&c| c) {
         bail!("the counterfactual changes no row of the estimation sample");
     }
-    let mut scopes: Vec<(String, Option<Vec<bool>>)> = vec![("all rows".into(), None), ("changed rows".into(), Some(changed_s))];
+    let mut scopes: Vec<(String, Option<Vec<bool>>)> =
+        vec![("all rows".into(), None), ("changed rows".into(), Some(changed_s))];
     if let Some(w) = &a.within {
         scopes.push((format!("within {w}"), Some(in_sample(&rows_matching(table, &parse_conditions(w)?)?))));
     }
@@ -925,10 +969,18 @@ fn paper_figure(bank: &Bank, dataflow: &str, filters: &[(&str, &str)]) -> Result
         source: Some("PAPER_003".into()),
         ..Query::default()
     })?;
-    Ok(rows.iter().filter(|r| r.base_value().is_some()).max_by(|a, b| a.time_period.cmp(&b.time_period)).and_then(|r| r.base_value()))
+    Ok(rows
+        .iter()
+        .filter(|r| r.base_value().is_some())
+        .max_by(|a, b| a.time_period.cmp(&b.time_period))
+        .and_then(|r| r.base_value()))
 }
 
-fn corridor_rows(bank: &Bank, c: &CorridorArgs, e: PotentialElasticities) -> Result<(Vec<CorridorRow>, PotentialElasticities)> {
+fn corridor_rows(
+    bank: &Bank,
+    c: &CorridorArgs,
+    e: PotentialElasticities,
+) -> Result<(Vec<CorridorRow>, PotentialElasticities)> {
     let caps = capitals();
     let area = bank.catalogue().codelist("AREA");
     let mut rows = Vec::new();
@@ -942,11 +994,24 @@ fn corridor_rows(bank: &Bank, c: &CorridorArgs, e: PotentialElasticities) -> Res
         rows.push(CorridorRow {
             partner: p.to_string(),
             name: area.and_then(|l| l.get(p)).map(|c| c.labels.en.clone()).unwrap_or_default(),
-            population_mln: paper_figure(bank, "POP", &[("REF_AREA", p), ("SEX", "_T"), ("AGE", "_T")])?.map(|v| v / 1e6),
-            labour_migrants: paper_figure(bank, "LAB_MIG", &[("REF_AREA", dest), ("COUNTERPART", p), ("MEASURE", "LAB_MIGRANTS")])?,
-            distance_to_capital_km: paper_figure(bank, "GEO_PAIR", &[("REF_AREA", dest), ("COUNTERPART", p), ("MEASURE", "DIST_CAPITAL")])?,
+            population_mln: paper_figure(bank, "POP", &[("REF_AREA", p), ("SEX", "_T"), ("AGE", "_T")])?
+                .map(|v| v / 1e6),
+            labour_migrants: paper_figure(
+                bank,
+                "LAB_MIG",
+                &[("REF_AREA", dest), ("COUNTERPART", p), ("MEASURE", "LAB_MIGRANTS")],
+            )?,
+            distance_to_capital_km: paper_figure(
+                bank,
+                "GEO_PAIR",
+                &[("REF_AREA", dest), ("COUNTERPART", p), ("MEASURE", "DIST_CAPITAL")],
+            )?,
             gdp_bn_usd: paper_figure(bank, "MACRO", &[("REF_AREA", p), ("MEASURE", "GDP")])?.map(|v| v / 1e9),
-            border_km: paper_figure(bank, "GEO_PAIR", &[("REF_AREA", dest), ("COUNTERPART", p), ("MEASURE", "BORDER_LEN")])?,
+            border_km: paper_figure(
+                bank,
+                "GEO_PAIR",
+                &[("REF_AREA", dest), ("COUNTERPART", p), ("MEASURE", "BORDER_LEN")],
+            )?,
             great_circle_km: gc,
             ..CorridorRow::default()
         });
@@ -983,7 +1048,10 @@ fn elasticities(c: &CorridorArgs, fitted: Option<&GravityFit>) -> PotentialElast
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(|| "–".into(), |x| if digits == 0 { crate::output::num(Some(x.round())) } else { format!("{x:.digits$}") })
+    v.map_or_else(
+        || "–".into(),
+        |x| if digits == 0 { crate::output::num(Some(x.round())) } else { format!("{x:.digits$}") },
+    )
 }
 
 fn print_corridor(format: Format, rows: &[CorridorRow], e: PotentialElasticities, dest: &str) -> Result<()> {
@@ -1062,7 +1130,13 @@ fn push_pull_cmd(db: &Path, a: &PushPullArgs) -> Result<()> {
         .iter()
         .take(a.top)
         .map(|p| RankRow { side: "push", rank: p.rank, place: &p.label, estimate: p.estimate, relative: p.relative })
-        .chain(pp.pull.iter().take(a.top).map(|p| RankRow { side: "pull", rank: p.rank, place: &p.label, estimate: p.estimate, relative: p.relative }))
+        .chain(pp.pull.iter().take(a.top).map(|p| RankRow {
+            side: "pull",
+            rank: p.rank,
+            place: &p.label,
+            estimate: p.estimate,
+            relative: p.relative,
+        }))
         .collect();
     let pull_of_dest = pp.pull.iter().find(|p| p.label == a.corridor.corridor);
     match a.format {
@@ -1086,11 +1160,28 @@ fn push_pull_cmd(db: &Path, a: &PushPullArgs) -> Result<()> {
             println!();
             let rows = ranks
                 .iter()
-                .map(|r| vec![r.side.to_string(), r.rank.to_string(), r.place.to_string(), format!("{:.4}", r.estimate), format!("{:.4}", r.relative)])
+                .map(|r| {
+                    vec![
+                        r.side.to_string(),
+                        r.rank.to_string(),
+                        r.place.to_string(),
+                        format!("{:.4}", r.estimate),
+                        format!("{:.4}", r.relative),
+                    ]
+                })
                 .collect();
-            print(Format::Table, &Printable { columns: vec!["side", "rank", "place", "estimate", "relative"], rows, items: &ranks })?;
+            print(
+                Format::Table,
+                &Printable { columns: vec!["side", "rank", "place", "estimate", "relative"], rows, items: &ranks },
+            )?;
             if let Some(p) = pull_of_dest {
-                println!("\nPull of {}: rank {} of {} (estimate {:.4})", a.corridor.corridor, p.rank, pp.pull.len(), p.estimate);
+                println!(
+                    "\nPull of {}: rank {} of {} (estimate {:.4})",
+                    a.corridor.corridor,
+                    p.rank,
+                    pp.pull.len(),
+                    p.estimate
+                );
             }
             println!();
             print_corridor(Format::Table, &corridor, e, &a.corridor.corridor)?;

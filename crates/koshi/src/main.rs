@@ -8,12 +8,12 @@ mod structure_cmd;
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use koshi_ingest::{IngestOptions, Input, LoadError};
 use koshi_store::{Bank, BundleState, Query, WriteOutcome};
-use output::{num, print, Format, Printable};
+use output::{Format, Printable, num, print};
 
 #[derive(Parser)]
 #[command(
@@ -46,11 +46,13 @@ enum Command {
     /// Create an empty data bank (does nothing if it exists).
     Init,
     /// Load a CSV or XLSX file through a mapping (one transaction: a file with errors writes nothing).
-    #[command(long_about = "Load a CSV, TSV or XLSX file through a declarative mapping (TOML) that says which columns \
+    #[command(
+        long_about = "Load a CSV, TSV or XLSX file through a declarative mapping (TOML) that says which columns \
 are which dimensions, how numbers are printed, and which source, definition and release the figures belong to.\n\n\
 Every problem in the file is listed at once with its file, sheet, row and column. A file with errors writes nothing; \
 --allow-defects stores the rows with problems flagged as defects (never silently). Loading the same content again \
-creates nothing; changed content creates a new release.\n\nSee data/bundled/mappings/ for real mappings.")]
+creates nothing; changed content creates a new release.\n\nSee data/bundled/mappings/ for real mappings."
+    )]
     Ingest {
         /// The data file (.csv, .tsv, .txt, .xlsx).
         file: PathBuf,
@@ -166,7 +168,9 @@ fn main() -> std::process::ExitCode {
         Ok(code) => code,
         Err(e) => {
             // `koshi query … | head` closes the pipe early: not an error.
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 return std::process::ExitCode::SUCCESS;
             }
             eprintln!("error: {e:#}");
@@ -179,8 +183,11 @@ fn open(cli: &Cli) -> Result<Bank> {
     let timeout = std::time::Duration::try_from_secs_f64(cli.busy_timeout)
         .ok()
         .filter(|t| *t <= std::time::Duration::from_secs(24 * 3600))
-        .with_context(|| format!("--busy-timeout {} is not a number of seconds between 0 and 86400", cli.busy_timeout))?;
-    Bank::open_with_busy_timeout(&cli.db, timeout).with_context(|| format!("opening the data bank {}", cli.db.display()))
+        .with_context(|| {
+            format!("--busy-timeout {} is not a number of seconds between 0 and 86400", cli.busy_timeout)
+        })?;
+    Bank::open_with_busy_timeout(&cli.db, timeout)
+        .with_context(|| format!("opening the data bank {}", cli.db.display()))
 }
 
 fn run() -> Result<std::process::ExitCode> {
@@ -216,9 +223,20 @@ fn run() -> Result<std::process::ExitCode> {
             let items = bank.sources()?;
             let rows = items
                 .iter()
-                .map(|s| vec![s.id.clone(), s.kind.clone(), s.releases.to_string(), s.observations.to_string(), s.name.clone()])
+                .map(|s| {
+                    vec![
+                        s.id.clone(),
+                        s.kind.clone(),
+                        s.releases.to_string(),
+                        s.observations.to_string(),
+                        s.name.clone(),
+                    ]
+                })
                 .collect();
-            print(*format, &Printable { columns: vec!["source", "kind", "releases", "observations", "name"], rows, items: &items })?;
+            print(
+                *format,
+                &Printable { columns: vec!["source", "kind", "releases", "observations", "name"], rows, items: &items },
+            )?;
         }
         Command::Releases { dataflow, format } => {
             let bank = open(&cli)?;
@@ -252,9 +270,24 @@ fn run() -> Result<std::process::ExitCode> {
             let items = bank.dataflow_summaries()?;
             let rows = items
                 .iter()
-                .map(|d| vec![d.id.clone(), d.dimensions.clone(), d.series.to_string(), d.observations.to_string(), d.name.clone()])
+                .map(|d| {
+                    vec![
+                        d.id.clone(),
+                        d.dimensions.clone(),
+                        d.series.to_string(),
+                        d.observations.to_string(),
+                        d.name.clone(),
+                    ]
+                })
                 .collect();
-            print(*format, &Printable { columns: vec!["dataflow", "dimensions", "series", "observations", "name"], rows, items: &items })?;
+            print(
+                *format,
+                &Printable {
+                    columns: vec!["dataflow", "dimensions", "series", "observations", "name"],
+                    rows,
+                    items: &items,
+                },
+            )?;
         }
         Command::Codelist { name, format } => {
             let bank = open(&cli)?;
@@ -272,12 +305,26 @@ fn run() -> Result<std::process::ExitCode> {
                 .map(|c| {
                     let validity = match (c.valid_from, c.valid_to) {
                         (None, None) => String::new(),
-                        (f, t) => format!("{}…{}", f.map(|d| d.to_string()).unwrap_or_default(), t.map(|d| d.to_string()).unwrap_or_default()),
+                        (f, t) => format!(
+                            "{}…{}",
+                            f.map(|d| d.to_string()).unwrap_or_default(),
+                            t.map(|d| d.to_string()).unwrap_or_default()
+                        ),
                     };
-                    vec![c.id.clone(), c.labels.en.clone(), c.labels.ru.clone(), c.labels.kk.clone(), validity, c.successors.join(" ")]
+                    vec![
+                        c.id.clone(),
+                        c.labels.en.clone(),
+                        c.labels.ru.clone(),
+                        c.labels.kk.clone(),
+                        validity,
+                        c.successors.join(" "),
+                    ]
                 })
                 .collect();
-            print(*format, &Printable { columns: vec!["code", "en", "ru", "kk", "valid", "successors"], rows, items: &list.codes })?;
+            print(
+                *format,
+                &Printable { columns: vec!["code", "en", "ru", "kk", "valid", "successors"], rows, items: &list.codes },
+            )?;
         }
         Command::Discrepancies { dataflow, tolerance, format } => {
             let bank = open(&cli)?;
@@ -302,7 +349,18 @@ fn run() -> Result<std::process::ExitCode> {
             print(
                 *format,
                 &Printable {
-                    columns: vec!["dataflow", "key", "period", "source A", "value A", "source B", "value B", "gap", "definition A", "definition B"],
+                    columns: vec![
+                        "dataflow",
+                        "key",
+                        "period",
+                        "source A",
+                        "value A",
+                        "source B",
+                        "value B",
+                        "gap",
+                        "definition A",
+                        "definition B",
+                    ],
                     rows,
                     items: &items,
                 },
@@ -328,7 +386,11 @@ fn run() -> Result<std::process::ExitCode> {
                 .collect();
             print(
                 *format,
-                &Printable { columns: vec!["severity", "rule", "origin", "dataflow", "key", "period", "source", "message"], rows, items: &items },
+                &Printable {
+                    columns: vec!["severity", "rule", "origin", "dataflow", "key", "period", "source", "message"],
+                    rows,
+                    items: &items,
+                },
             )?;
         }
         Command::Gravity(args) => return gravity_cmd::run(&cli.db, args),
@@ -343,7 +405,9 @@ fn run() -> Result<std::process::ExitCode> {
             let db = cli.db.display();
             match koshi_ingest::bundle_state(&mut bank)? {
                 BundleState::Complete { fingerprint, completed_at } => {
-                    eprintln!("the bundled datasets are complete in {db} (bundle {fingerprint}, loaded {completed_at})");
+                    eprintln!(
+                        "the bundled datasets are complete in {db} (bundle {fingerprint}, loaded {completed_at})"
+                    );
                 }
                 BundleState::NotLoaded if bank.is_empty()? => {
                     eprintln!("the data bank {db} is empty: loading the bundled datasets (one transaction)");
@@ -360,7 +424,9 @@ fn run() -> Result<std::process::ExitCode> {
             }
             // The server opens its own pool of read connections on the file.
             drop(bank);
-            eprintln!("serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)");
+            eprintln!(
+                "serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)"
+            );
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(koshi_server::serve(&cli.db, *addr))?;
         }
@@ -369,7 +435,11 @@ fn run() -> Result<std::process::ExitCode> {
 }
 
 fn progress_bar(len: u64, what: &str) -> ProgressBar {
-    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { ProgressBar::new(len) } else { ProgressBar::hidden() };
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        ProgressBar::new(len)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -392,7 +462,14 @@ fn outcome_rows(outcomes: &[WriteOutcome]) -> Vec<Vec<String>> {
                 observations.to_string(),
             ],
             WriteOutcome::Unchanged { release_id, dataflow, source, label } => {
-                vec!["unchanged".into(), release_id.to_string(), dataflow.clone(), source.clone(), label.clone(), "0".into()]
+                vec![
+                    "unchanged".into(),
+                    release_id.to_string(),
+                    dataflow.clone(),
+                    source.clone(),
+                    label.clone(),
+                    "0".into(),
+                ]
             }
         })
         .collect()
@@ -419,7 +496,14 @@ fn load_bundled(bank: &mut Bank, format: Format) -> Result<()> {
     };
     let outcomes: Vec<WriteOutcome> = loaded.iter().flat_map(|l| l.outcomes.clone()).collect();
     let rows = outcome_rows(&outcomes);
-    print(format, &Printable { columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"], rows, items: &outcomes })?;
+    print(
+        format,
+        &Printable {
+            columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"],
+            rows,
+            items: &outcomes,
+        },
+    )?;
     let warnings: usize = loaded.iter().map(|l| l.plan.diagnostics.len()).sum();
     let created = outcomes.iter().filter(|o| matches!(o, WriteOutcome::Created { .. })).count();
     eprintln!(
@@ -435,15 +519,24 @@ defects, skipped aggregates); the bundle is complete",
     Ok(())
 }
 
-fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects: bool, format: Format) -> Result<std::process::ExitCode> {
-    let mapping_text = std::fs::read_to_string(mapping_path).with_context(|| format!("reading {}", mapping_path.display()))?;
+fn ingest(
+    bank: &mut Bank,
+    file: &PathBuf,
+    mapping_path: &PathBuf,
+    allow_defects: bool,
+    format: Format,
+) -> Result<std::process::ExitCode> {
+    let mapping_text =
+        std::fs::read_to_string(mapping_path).with_context(|| format!("reading {}", mapping_path.display()))?;
     let mapping = koshi_ingest::parse_mapping(&mapping_path.display().to_string(), &mapping_text)?;
     let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
     let bar = progress_bar(0, "reading");
     bar.set_length(size / 40); // rows, roughly: a progress estimate only
     let name = file.display().to_string();
     let options = IngestOptions { allow_defects, ..Default::default() };
-    let result = koshi_ingest::load_file(bank, &mapping, &name, Input::Path(file), &options, &mut |rows| bar.set_position(rows as u64));
+    let result = koshi_ingest::load_file(bank, &mapping, &name, Input::Path(file), &options, &mut |rows| {
+        bar.set_position(rows as u64)
+    });
     bar.finish_and_clear();
     match result {
         Ok(loaded) => {
@@ -454,7 +547,14 @@ fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects
                 eprintln!("declared {} {} ({}) from the mapping", d.kind, d.id, d.name);
             }
             let rows = outcome_rows(&loaded.outcomes);
-            print(format, &Printable { columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"], rows, items: &loaded.outcomes })?;
+            print(
+                format,
+                &Printable {
+                    columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"],
+                    rows,
+                    items: &loaded.outcomes,
+                },
+            )?;
             eprintln!(
                 "{}: {} rows read, {} skipped, {} observations, {} diagnostics",
                 name,
@@ -472,7 +572,10 @@ fn ingest(bank: &mut Bank, file: &PathBuf, mapping_path: &PathBuf, allow_defects
             if plan.diagnostics_dropped > 0 {
                 eprintln!("… and {} more", plan.diagnostics_dropped);
             }
-            eprintln!("{file}: {errors} error(s) in {} rows; nothing was written (use --allow-defects to store the rows flagged)", plan.rows_read);
+            eprintln!(
+                "{file}: {errors} error(s) in {} rows; nothing was written (use --allow-defects to store the rows flagged)",
+                plan.rows_read
+            );
             Ok(std::process::ExitCode::from(2))
         }
         Err(e) => Err(e.into()),
@@ -500,7 +603,14 @@ fn query(bank: &Bank, dataflow: &str, text: &koshi_store::QueryText, harmonised:
             .collect();
         let items: Vec<InBaseUnits<_>> =
             items.iter().map(|h| InBaseUnits { value_base: base_value(h.value, h.unit_mult), row: h }).collect();
-        print(format, &Printable { columns: vec!["key", "period", "value", "unit", "source", "of", "why", "citation"], rows, items: &items })
+        print(
+            format,
+            &Printable {
+                columns: vec!["key", "period", "value", "unit", "source", "of", "why", "citation"],
+                rows,
+                items: &items,
+            },
+        )
     } else {
         let items = bank.query(&q)?;
         let rows = items
@@ -528,7 +638,18 @@ fn query(bank: &Bank, dataflow: &str, text: &koshi_store::QueryText, harmonised:
         print(
             format,
             &Printable {
-                columns: vec!["key", "period", "value", "unit", "status", "source", "release", "defects", "citation", "definition"],
+                columns: vec![
+                    "key",
+                    "period",
+                    "value",
+                    "unit",
+                    "status",
+                    "source",
+                    "release",
+                    "defects",
+                    "citation",
+                    "definition",
+                ],
                 rows,
                 items: &items,
             },

@@ -62,7 +62,11 @@ pub fn print<T: Serialize>(format: Format, p: &Printable<'_, T>) -> anyhow::Resu
                     .to_string()
             };
             writeln!(out, "{}", line(p.columns.clone()))?;
-            writeln!(out, "{}", line(widths.iter().map(|w| "─".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect()))?;
+            writeln!(
+                out,
+                "{}",
+                line(widths.iter().map(|w| "─".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect())
+            )?;
             for r in &p.rows {
                 writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
             }
@@ -92,10 +96,8 @@ fn write_csv<T: Serialize>(out: impl Write, items: &[T]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(&columns)?;
     for cells in records {
-        let row: Vec<&str> = columns
-            .iter()
-            .map(|c| cells.iter().find(|(n, _)| n == c).map(|(_, v)| v.as_str()).unwrap_or(""))
-            .collect();
+        let row: Vec<&str> =
+            columns.iter().map(|c| cells.iter().find(|(n, _)| n == c).map(|(_, v)| v.as_str()).unwrap_or("")).collect();
         w.write_record(&row)?;
     }
     w.flush()?;
@@ -118,7 +120,9 @@ fn flatten(prefix: &str, value: &serde_json::Value, cells: &mut Vec<(String, Str
             cells.push((prefix.to_string(), parts.join(sep)));
         }
         Value::Array(_) => cells.push((prefix.to_string(), value.to_string())),
-        scalar => cells.push((if prefix.is_empty() { "value".into() } else { prefix.to_string() }, scalar_text(scalar))),
+        scalar => {
+            cells.push((if prefix.is_empty() { "value".into() } else { prefix.to_string() }, scalar_text(scalar)))
+        }
     }
 }
 

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use koshi_core::structure::{Declarations, Source};
 use koshi_core::Labels;
+use koshi_core::structure::{Declarations, Source};
 use koshi_store::{Bank, DeclareOutcome, Declared};
 
-use crate::output::{print, Format, Printable};
+use crate::output::{Format, Printable, print};
 
 #[derive(Args)]
 pub struct SourceArgs {
@@ -20,9 +20,11 @@ pub struct SourceArgs {
 #[derive(Subcommand)]
 enum SourceAction {
     /// Declare a source: the agency or publication a file's figures come from (e.g. a ministry).
-    #[command(after_help = "Example:\n  koshi source add --id KZ_MINTRUD_ALA --name \"Ministry of Labour, Almaty office\" \
+    #[command(
+        after_help = "Example:\n  koshi source add --id KZ_MINTRUD_ALA --name \"Ministry of Labour, Almaty office\" \
 --kind ministry\n\nThe id (capitals, digits and _) is what a mapping's SOURCE names. A declared source cannot be changed \
-later; declaring it again with the same fields does nothing.")]
+later; declaring it again with the same fields does nothing."
+    )]
     Add {
         /// Identifier, e.g. KZ_MINTRUD_ALA (capitals, digits and `_`).
         #[arg(long)]
@@ -69,7 +71,11 @@ pub fn run_source(db: &Path, args: &SourceArgs) -> Result<std::process::ExitCode
     let SourceAction::Add { id, name, name_ru, name_kk, kind, url, format } = &args.action;
     let source = Source {
         id: id.clone(),
-        name: Labels { en: name.clone(), ru: name_ru.clone().unwrap_or_default(), kk: name_kk.clone().unwrap_or_default() },
+        name: Labels {
+            en: name.clone(),
+            ru: name_ru.clone().unwrap_or_default(),
+            kk: name_kk.clone().unwrap_or_default(),
+        },
         kind: kind.clone(),
         url: url.clone(),
         file: None,

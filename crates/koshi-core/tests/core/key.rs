@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use koshi_core::key::{KeyError, KeyFilter};
 use koshi_core::Catalogue;
+use koshi_core::key::{KeyError, KeyFilter};
 use proptest::prelude::*;
 
 use super::number::config;
@@ -26,7 +26,13 @@ const SELECTS: &[(&str, &[&str], Filters)] = &[
     (
         "MIG_EXT",
         &["KAZ.WLD._T._T.NET+ARR"],
-        &[("REF_AREA", &["KAZ"]), ("COUNTERPART", &["WLD"]), ("SEX", &["_T"]), ("EDUCATION", &["_T"]), ("MEASURE", &["NET", "ARR"])],
+        &[
+            ("REF_AREA", &["KAZ"]),
+            ("COUNTERPART", &["WLD"]),
+            ("SEX", &["_T"]),
+            ("EDUCATION", &["_T"]),
+            ("MEASURE", &["NET", "ARR"]),
+        ],
     ),
     ("MIG_INT", &[".ARR"], &[("MEASURE", &["ARR"])]),
     ("MIG_STOCK", &[".KAZ.."], &[("COUNTERPART", &["KAZ"])]),
@@ -83,15 +89,35 @@ fn kind(e: &KeyError) -> Kind {
 
 /// Text(s) → the kind of error and words its message must contain.
 const REFUSES: &[(&str, &[&str], Kind, &[&str])] = &[
-    ("MIG_EXT", &["KAZ.WLD"], Kind::WrongPartCount, &["`KAZ.WLD` has 2 part(s)", "5 dimension(s): REF_AREA.COUNTERPART.SEX.EDUCATION.MEASURE"]),
+    (
+        "MIG_EXT",
+        &["KAZ.WLD"],
+        Kind::WrongPartCount,
+        &["`KAZ.WLD` has 2 part(s)", "5 dimension(s): REF_AREA.COUNTERPART.SEX.EDUCATION.MEASURE"],
+    ),
     ("MIG_INT", &["..ARR"], Kind::WrongPartCount, &["REF_AREA.MEASURE"]),
-    ("MIG_EXT", &["SXE=M"], Kind::UnknownDimension, &["no dimension `SXE`", "REF_AREA, COUNTERPART, SEX, EDUCATION, MEASURE", "did you mean SEX"]),
-    ("MIG_EXT", &["REF_AREA=KAZ", "REF_AREA=RUS"], Kind::EmptyIntersection, &["dimension REF_AREA", "KAZ and RUS", "AND"]),
+    (
+        "MIG_EXT",
+        &["SXE=M"],
+        Kind::UnknownDimension,
+        &["no dimension `SXE`", "REF_AREA, COUNTERPART, SEX, EDUCATION, MEASURE", "did you mean SEX"],
+    ),
+    (
+        "MIG_EXT",
+        &["REF_AREA=KAZ", "REF_AREA=RUS"],
+        Kind::EmptyIntersection,
+        &["dimension REF_AREA", "KAZ and RUS", "AND"],
+    ),
     ("MIG_EXT", &["REF_AREA=KAZ;REF_AREA=RUS"], Kind::EmptyIntersection, &["REF_AREA"]),
     ("MIG_EXT", &["KAZ....", "RUS...."], Kind::EmptyIntersection, &["REF_AREA"]),
     ("MIG_EXT", &["REF_AREA="], Kind::NoCode, &["`REF_AREA=` names no code"]),
     ("MIG_EXT", &["REF_AREA=KAZ,KGZ"], Kind::NotDimensionEqualsCode, &["`KGZ` is not DIM=CODE"]),
-    ("MIG_EXT", &["REF_AREA=KAZZ"], Kind::UnknownCode, &["`KAZZ` is not a code of dimension REF_AREA (code list AREA)", "did you mean KAZ (Kazakhstan)"]),
+    (
+        "MIG_EXT",
+        &["REF_AREA=KAZZ"],
+        Kind::UnknownCode,
+        &["`KAZZ` is not a code of dimension REF_AREA (code list AREA)", "did you mean KAZ (Kazakhstan)"],
+    ),
     ("MIG_EXT", &["....NETT"], Kind::UnknownCode, &["`NETT`", "dimension MEASURE", "MEASURE:MIG_EXT", "NET"]),
     ("MIG_EXT", &["SEX=W"], Kind::UnknownCode, &["`W` is not a code of dimension SEX (code list SEX)"]),
 ];
@@ -129,8 +155,14 @@ fn unknown_codes_get_near_codes_suggested() {
     assert_eq!(suggestions("MIG_EXT", "REF_AREA=kaz")[0], "KAZ", "ids compare case-insensitively");
     assert_eq!(suggestions("MIG_EXT", "REF_AREA=KZA")[0], "KAZ", "a swap of neighbours is one edit");
     assert_eq!(suggestions("MIG_EXT", "REF_AREA=Россия")[0], "RUS", "a spelling the code list knows");
-    assert!(suggestions("MIG_EXT", "REF_AREA=Kazakh").contains(&"KAZ".to_string()), "an English label containing the text");
-    assert!(suggestions("MIG_EXT", "REF_AREA=Қазақ").contains(&"KAZ".to_string()), "a Kazakh label containing the text");
+    assert!(
+        suggestions("MIG_EXT", "REF_AREA=Kazakh").contains(&"KAZ".to_string()),
+        "an English label containing the text"
+    );
+    assert!(
+        suggestions("MIG_EXT", "REF_AREA=Қазақ").contains(&"KAZ".to_string()),
+        "a Kazakh label containing the text"
+    );
     // Nothing is near `ZZZ` but three-letter codes two edits away; never more than three.
     let zzz = suggestions("MIG_EXT", "REF_AREA=ZZZ");
     assert!(!zzz.is_empty() && zzz.len() <= 3, "{zzz:?}");
@@ -161,7 +193,8 @@ fn valid_filter(seed_df: usize, seeds: &[(bool, Vec<usize>)]) -> (String, Vec<(S
         let list = c.codelist_for(df, &d.id).unwrap();
         let mut codes: Vec<String> = Vec::new();
         for p in picks {
-            let code = if p.is_multiple_of(17) { "_T".to_string() } else { list.codes[p % list.codes.len()].id.clone() };
+            let code =
+                if p.is_multiple_of(17) { "_T".to_string() } else { list.codes[p % list.codes.len()].id.clone() };
             if !codes.contains(&code) {
                 codes.push(code);
             }
@@ -195,8 +228,31 @@ fn texts_for(dataflow: &str, filters: &[(String, Vec<String>)], form: usize) -> 
 fn grammar_like() -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop::sample::select(vec![
-            "KAZ", "RUS", "WLD", "_T", "_Z", "NET", "ARR", "M", "F", "REF_AREA", "MEASURE", "SEX", "X", "Россия", ".", "+", " ",
-            ",", ";", "=", "==", "..", "", "kaz", "KZ-11",
+            "KAZ",
+            "RUS",
+            "WLD",
+            "_T",
+            "_Z",
+            "NET",
+            "ARR",
+            "M",
+            "F",
+            "REF_AREA",
+            "MEASURE",
+            "SEX",
+            "X",
+            "Россия",
+            ".",
+            "+",
+            " ",
+            ",",
+            ";",
+            "=",
+            "==",
+            "..",
+            "",
+            "kaz",
+            "KZ-11",
         ]),
         0..12,
     )

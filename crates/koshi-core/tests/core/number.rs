@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use koshi_core::number::{format_plain, parse_number, DecimalMark, Parsed};
+use koshi_core::number::{DecimalMark, Parsed, format_plain, parse_number};
 use proptest::prelude::*;
 
 /// Case count per property: modest by default, `PROPTEST_CASES` overrides it.
@@ -26,7 +26,8 @@ fn cells_of(path: &Path, delimiter: u8, only_column: Option<&str>) -> Vec<String
         .from_path(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers = reader.headers().unwrap().clone();
-    let column = only_column.map(|c| headers.iter().position(|h| h == c).unwrap_or_else(|| panic!("{}: no column {c}", path.display())));
+    let column = only_column
+        .map(|c| headers.iter().position(|h| h == c).unwrap_or_else(|| panic!("{}: no column {c}", path.display())));
     let mut out = Vec::new();
     for record in reader.records() {
         let Ok(record) = record else { continue }; // not valid UTF-8: not a table of figures
@@ -89,7 +90,9 @@ fn check_accepted(text: &str, mark: DecimalMark) -> Result<(), TestCaseError> {
         prop_assert!(value.is_finite(), "{text:?} read as {value}");
         let plain = format_plain(value);
         match parse_number(&plain, DecimalMark::Dot) {
-            Ok(Parsed::Value { value: again, .. }) => prop_assert!(same(again, value), "{text:?} → {value} → {plain} → {again}"),
+            Ok(Parsed::Value { value: again, .. }) => {
+                prop_assert!(same(again, value), "{text:?} → {value} → {plain} → {again}")
+            }
             other => prop_assert!(false, "{text:?} → {value} → {plain:?} → {other:?}"),
         }
         if let Some(other) = ambiguous {
@@ -145,12 +148,18 @@ fn printed(value: f64, style: usize, sep: usize, sign: usize, upper: bool) -> (S
         0 => (abs.clone(), DecimalMark::Dot),
         1 => {
             let seps = [",", " ", "\u{00A0}", "\u{202F}", "'"];
-            (format!("{}{}", group(int, seps[sep % seps.len()]), frac.map(|f| format!(".{f}")).unwrap_or_default()), DecimalMark::Dot)
+            (
+                format!("{}{}", group(int, seps[sep % seps.len()]), frac.map(|f| format!(".{f}")).unwrap_or_default()),
+                DecimalMark::Dot,
+            )
         }
         2 => (abs.replace('.', ","), DecimalMark::Comma),
         3 => {
             let seps = [".", " ", "\u{00A0}", "\u{202F}"];
-            (format!("{}{}", group(int, seps[sep % seps.len()]), frac.map(|f| format!(",{f}")).unwrap_or_default()), DecimalMark::Comma)
+            (
+                format!("{}{}", group(int, seps[sep % seps.len()]), frac.map(|f| format!(",{f}")).unwrap_or_default()),
+                DecimalMark::Comma,
+            )
         }
         4 => {
             let e = if upper { format!("{:E}", value.abs()) } else { format!("{:e}", value.abs()) };
@@ -187,8 +196,8 @@ fn finite_f64() -> impl Strategy<Value = f64> {
 fn figure_like() -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop::sample::select(vec![
-            "0", "1", "2", "3", "5", "9", "12", "345", ".", ",", " ", "\u{00A0}", "'", "-", "−", "–", "(", ")", "(-)", "+",
-            "e", "E", "%", "*", "¹", "x", "х", "…", "..", "NaN", "inf", "n/a",
+            "0", "1", "2", "3", "5", "9", "12", "345", ".", ",", " ", "\u{00A0}", "'", "-", "−", "–", "(", ")", "(-)",
+            "+", "e", "E", "%", "*", "¹", "x", "х", "…", "..", "NaN", "inf", "n/a",
         ]),
         0..12,
     )

@@ -16,7 +16,8 @@ fn load(year: &str) -> Korea {
     let mut reader = csv::Reader::from_path(KOREA).expect("korea_gravity.csv (shared/ beside the repo)");
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (o, d, y, f, dist, pop) = (col("orig"), col("dest"), col("year"), col("flow"), col("dist_cent"), col("orig_pop"));
+    let (o, d, y, f, dist, pop) =
+        (col("orig"), col("dest"), col("year"), col("flow"), col("dist_cent"), col("orig_pop"));
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).filter(|r| &r[y] == year).collect();
     let mut regions: Vec<String> = records.iter().map(|r| r[o].to_string()).collect();
     regions.sort();

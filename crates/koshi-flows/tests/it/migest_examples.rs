@@ -15,8 +15,16 @@ fn no_birth_death_estimate(s1: &Matrix, s2: &Matrix) -> DemographicEstimate {
 
 #[test]
 fn e0_demographic_accounting_stayers_total_150() {
-    let s1 = Matrix::from_rows(&[[1000., 100., 10., 0.], [55., 555., 50., 5.], [80., 40., 800., 40.], [20., 25., 20., 200.]]).unwrap();
-    let s2 = Matrix::from_rows(&[[950., 100., 60., 0.], [80., 505., 75., 5.], [90., 30., 800., 40.], [40., 45., 0., 180.]]).unwrap();
+    let s1 = Matrix::from_rows(&[
+        [1000., 100., 10., 0.],
+        [55., 555., 50., 5.],
+        [80., 40., 800., 40.],
+        [20., 25., 20., 200.],
+    ])
+    .unwrap();
+    let s2 =
+        Matrix::from_rows(&[[950., 100., 60., 0.], [80., 505., 75., 5.], [90., 30., 800., 40.], [40., 45., 0., 180.]])
+            .unwrap();
     let est = no_birth_death_estimate(&s1, &s2);
     assert_matrix_close(
         &est.od_flows,
@@ -29,8 +37,15 @@ fn e0_demographic_accounting_stayers_total_150() {
 
 #[test]
 fn e7_abel_cohen_total_160() {
-    let s1 = Matrix::from_col_major(4, 4, &[100., 80., 30., 60., 10., 180., 10., 70., 10., 10., 140., 10., 0., 90., 40., 160.]).unwrap();
-    let s2 = Matrix::from_col_major(4, 4, &[95., 75., 55., 35., 5., 225., 0., 25., 15., 5., 115., 25., 5., 55., 50., 215.]).unwrap();
+    let s1 = Matrix::from_col_major(
+        4,
+        4,
+        &[100., 80., 30., 60., 10., 180., 10., 70., 10., 10., 140., 10., 0., 90., 40., 160.],
+    )
+    .unwrap();
+    let s2 =
+        Matrix::from_col_major(4, 4, &[95., 75., 55., 35., 5., 225., 0., 25., 15., 5., 115., 25., 5., 55., 50., 215.])
+            .unwrap();
     let est = no_birth_death_estimate(&s1, &s2);
     assert_matrix_close(
         &est.od_flows,
@@ -50,8 +65,12 @@ fn e7_abel_cohen_total_160() {
 // golden-results.md labels this "stock differencing on e0", but the published
 // matrices come from migest's `ffs_diff` example, whose stocks are these.
 fn ffs_diff_example() -> (Matrix, Matrix) {
-    let s1 = Matrix::from_rows(&[[100., 10., 10., 0.], [20., 55., 25., 10.], [10., 40., 140., 65.], [20., 25., 20., 200.]]).unwrap();
-    let s2 = Matrix::from_rows(&[[75., 25., 5., 15.], [20., 45., 30., 15.], [30., 40., 150., 35.], [10., 50., 5., 200.]]).unwrap();
+    let s1 =
+        Matrix::from_rows(&[[100., 10., 10., 0.], [20., 55., 25., 10.], [10., 40., 140., 65.], [20., 25., 20., 200.]])
+            .unwrap();
+    let s2 =
+        Matrix::from_rows(&[[75., 25., 5., 15.], [20., 45., 30., 15.], [30., 40., 150., 35.], [10., 50., 5., 200.]])
+            .unwrap();
     (s1, s2)
 }
 
@@ -97,8 +116,16 @@ fn ipf2_rejects_inconsistent_margins() {
 
 #[test]
 fn independence_variant_fits_full_margins() {
-    let s1 = Matrix::from_rows(&[[1000., 100., 10., 0.], [55., 555., 50., 5.], [80., 40., 800., 40.], [20., 25., 20., 200.]]).unwrap();
-    let s2 = Matrix::from_rows(&[[950., 100., 60., 0.], [80., 505., 75., 5.], [90., 30., 800., 40.], [40., 45., 0., 180.]]).unwrap();
+    let s1 = Matrix::from_rows(&[
+        [1000., 100., 10., 0.],
+        [55., 555., 50., 5.],
+        [80., 40., 800., 40.],
+        [20., 25., 20., 200.],
+    ])
+    .unwrap();
+    let s2 =
+        Matrix::from_rows(&[[950., 100., 60., 0.], [80., 505., 75., 5.], [90., 30., 800., 40.], [40., 45., 0., 180.]])
+            .unwrap();
     let options = DemographicOptions { stayer_assumption: false, keep_birthplace_detail: true, ..Default::default() };
     let est = demographic_accounting(&s1, &s2, None, None, None, &options).unwrap();
     let detail = est.by_birthplace.as_ref().unwrap();
@@ -113,16 +140,28 @@ fn independence_variant_fits_full_margins() {
 fn with_births_and_deaths_accounts_balance() {
     // Science supplement stocks and births (80, 20, 60, 60), every matching
     // method: margins and non-negativity (column-major fill).
-    let s1 = Matrix::from_col_major(4, 4, &[1000., 55., 80., 20., 100., 555., 40., 25., 10., 50., 800., 20., 0., 5., 40., 200.]).unwrap();
-    let s2 = Matrix::from_col_major(4, 4, &[1060., 45., 70., 30., 60., 540., 75., 30., 10., 40., 770., 20., 10., 0., 70., 230.]).unwrap();
+    let s1 = Matrix::from_col_major(
+        4,
+        4,
+        &[1000., 55., 80., 20., 100., 555., 40., 25., 10., 50., 800., 20., 0., 5., 40., 200.],
+    )
+    .unwrap();
+    let s2 = Matrix::from_col_major(
+        4,
+        4,
+        &[1060., 45., 70., 30., 60., 540., 75., 30., 10., 40., 770., 20., 10., 0., 70., 230.],
+    )
+    .unwrap();
     let b = [80., 20., 60., 60.];
     let d = [70., 30., 50., 10.];
     for matching in [BirthplaceMatching::Rescale, BirthplaceMatching::Open, BirthplaceMatching::OpenDr] {
-        let options = DemographicOptions { birthplace_matching: matching, keep_birthplace_detail: true, ..Default::default() };
+        let options =
+            DemographicOptions { birthplace_matching: matching, keep_birthplace_detail: true, ..Default::default() };
         let est = demographic_accounting(&s1, &s2, Some(&b), Some(&d), None, &options).unwrap();
         let detail = est.by_birthplace.as_ref().unwrap();
         for k in 0..4 {
-            let err = margin_error(detail.birthplace(k), Some(est.adjusted_start.row(k)), Some(est.adjusted_end.row(k)));
+            let err =
+                margin_error(detail.birthplace(k), Some(est.adjusted_start.row(k)), Some(est.adjusted_end.row(k)));
             assert!(err < 1e-6, "{matching:?} birthplace {k}: margin error {err}");
         }
         assert!(est.od_flows.as_slice().iter().all(|v| *v >= 0.0));
@@ -160,8 +199,18 @@ fn net_flows_match_net_and_total() {
 /// natural change (40) falls short of stock growth (60) and the open world
 /// absorbs the rest.
 fn demographic_research_example() -> (Matrix, Matrix, [f64; 4], [f64; 4]) {
-    let s1 = Matrix::from_col_major(4, 4, &[1000., 55., 80., 20., 100., 555., 40., 25., 10., 50., 800., 20., 0., 5., 40., 200.]).unwrap();
-    let s2 = Matrix::from_col_major(4, 4, &[1060., 45., 70., 30., 60., 540., 75., 30., 10., 40., 770., 20., 10., 0., 70., 230.]).unwrap();
+    let s1 = Matrix::from_col_major(
+        4,
+        4,
+        &[1000., 55., 80., 20., 100., 555., 40., 25., 10., 50., 800., 20., 0., 5., 40., 200.],
+    )
+    .unwrap();
+    let s2 = Matrix::from_col_major(
+        4,
+        4,
+        &[1060., 45., 70., 30., 60., 540., 75., 30., 10., 40., 770., 20., 10., 0., 70., 230.],
+    )
+    .unwrap();
     (s1, s2, [80., 20., 40., 60.], [70., 30., 50., 10.])
 }
 
@@ -184,7 +233,10 @@ fn e3_open_dr_total_131_95() {
     // After removing leavers and entrants, birthplace totals balance.
     let (r1, r2) = (est.adjusted_start.row_sums(), est.adjusted_end.row_sums());
     assert!(r1.iter().zip(&r2).all(|(a, b)| (a - b).abs() < 1e-9), "{r1:?} vs {r2:?}");
-    assert!((est.entering.sum() - est.leaving.sum() - 20.0).abs() < 1e-9, "net entrants = stock growth 60 − natural change 40");
+    assert!(
+        (est.entering.sum() - est.leaving.sum() - 20.0).abs() < 1e-9,
+        "net entrants = stock growth 60 − natural change 40"
+    );
 }
 
 #[test]
@@ -207,8 +259,18 @@ fn e4_open_total_136_10() {
 
 #[test]
 fn e1_imr_example_total_100() {
-    let s1 = Matrix::from_col_major(4, 4, &[100., 20., 10., 20., 10., 55., 40., 25., 10., 25., 140., 20., 0., 10., 65., 200.]).unwrap();
-    let s2 = Matrix::from_col_major(4, 4, &[70., 25., 10., 40., 30., 60., 55., 45., 10., 10., 140., 0., 10., 15., 50., 180.]).unwrap();
+    let s1 = Matrix::from_col_major(
+        4,
+        4,
+        &[100., 20., 10., 20., 10., 55., 40., 25., 10., 25., 140., 20., 0., 10., 65., 200.],
+    )
+    .unwrap();
+    let s2 = Matrix::from_col_major(
+        4,
+        4,
+        &[70., 25., 10., 40., 30., 60., 55., 45., 10., 10., 140., 0., 10., 15., 50., 180.],
+    )
+    .unwrap();
     let est = no_birth_death_estimate(&s1, &s2);
     assert_matrix_close(
         &est.od_flows,
@@ -222,8 +284,15 @@ fn e6_imr_supplement_births_spread() {
     // Region B's births exceed its native-born stock and are spread over its
     // residence column. migest stops its rescale IPF at tolerance 1e-3, so
     // its printed flows sit up to ~1e-3 from the converged fit (74.214715).
-    let s1 = Matrix::from_col_major(4, 4, &[100., 20., 10., 20., 10., 55., 40., 25., 10., 25., 140., 20., 0., 10., 65., 200.]).unwrap();
-    let s2 = Matrix::from_col_major(4, 4, &[75., 20., 30., 30., 25., 45., 40., 30., 5., 30., 150., 20., 0., 15., 60., 230.]).unwrap();
+    let s1 = Matrix::from_col_major(
+        4,
+        4,
+        &[100., 20., 10., 20., 10., 55., 40., 25., 10., 25., 140., 20., 0., 10., 65., 200.],
+    )
+    .unwrap();
+    let s2 =
+        Matrix::from_col_major(4, 4, &[75., 20., 30., 30., 25., 45., 40., 30., 5., 30., 150., 20., 0., 15., 60., 230.])
+            .unwrap();
     let (b, d) = ([10., 50., 25., 60.], [30., 10., 40., 10.]);
     let est = demographic_accounting(&s1, &s2, Some(&b), Some(&d), None, &DemographicOptions::default()).unwrap();
     assert_matrix_close(

@@ -56,7 +56,8 @@ fn world_flows_every_period() {
         // No births/deaths series here: natural change per birthplace is taken
         // from the change in birthplace totals and assigned to the native-born.
         let (births, deaths) = births_deaths_from_birthplace_totals(&period.start, &period.end);
-        let est = demographic_accounting(&period.start, &period.end, Some(&births), Some(&deaths), None, &options).unwrap();
+        let est =
+            demographic_accounting(&period.start, &period.end, Some(&births), Some(&deaths), None, &options).unwrap();
 
         // Margins checked independently of the estimator's own report: 1e-6
         // absolute, or 1e-14 relative for margins above 1e8 (native-born
@@ -67,11 +68,19 @@ fn world_flows_every_period() {
         for k in 0..n {
             let slice = detail.birthplace(k);
             assert!(slice.as_slice().iter().all(|v| *v >= 0.0));
-            let margins = slice.row_sums().into_iter().zip(est.adjusted_start.row(k).iter().copied())
+            let margins = slice
+                .row_sums()
+                .into_iter()
+                .zip(est.adjusted_start.row(k).iter().copied())
                 .chain(slice.col_sums().into_iter().zip(est.adjusted_end.row(k).iter().copied()));
             for (fitted, target) in margins {
                 let err = (fitted - target).abs();
-                assert!(err <= 1e-6_f64.max(1e-14 * target), "{}–{}: birthplace {k} margin {target} off by {err}", w[0], w[1]);
+                assert!(
+                    err <= 1e-6_f64.max(1e-14 * target),
+                    "{}–{}: birthplace {k} margin {target} off by {err}",
+                    w[0],
+                    w[1]
+                );
                 worst = worst.max(err);
                 if target < 1e8 {
                     worst_small = worst_small.max(err);
@@ -125,7 +134,11 @@ fn world_closed_rescale_without_births_deaths() {
     let worst = (0..period.regions.len())
         .map(|k| margin_error(detail.birthplace(k), Some(est.adjusted_start.row(k)), Some(est.adjusted_end.row(k))))
         .fold(0.0, f64::max);
-    eprintln!("2010–2015 closed rescale, no births/deaths: movers {:.1} M, margin error {worst:.2e}, rescale {:?}", est.total_movers() / 1e6, est.rescale_convergence);
+    eprintln!(
+        "2010–2015 closed rescale, no births/deaths: movers {:.1} M, margin error {worst:.2e}, rescale {:?}",
+        est.total_movers() / 1e6,
+        est.rescale_convergence
+    );
     assert!(worst <= 1e-5, "{worst} {:?}", est.convergence);
     assert!(est.total_movers() > 0.0);
 }

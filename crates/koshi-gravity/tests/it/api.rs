@@ -93,7 +93,12 @@ fn push_pull_ranks_origins_and_destinations() {
 #[test]
 fn counterfactual_distance_shock() {
     let t = small_panel();
-    let fit = ppml(&t, "flow ~ log(dist) | orig + dest", &FitOptions { vcov: Some(VcovSpec::Hetero), ..FitOptions::default() }).unwrap();
+    let fit = ppml(
+        &t,
+        "flow ~ log(dist) | orig + dest",
+        &FitOptions { vcov: Some(VcovSpec::Hetero), ..FitOptions::default() },
+    )
+    .unwrap();
     let b = fit.coefficient("log(dist)").unwrap().estimate;
     let dist = match t.column("dist").unwrap() {
         Column::Numeric(v) => v.clone(),
@@ -108,7 +113,11 @@ fn counterfactual_distance_shock() {
     // d/dβ of 100(0.8^β − 1) = 100·0.8^β·ln 0.8
     let se_b = fit.coefficient("log(dist)").unwrap().std_error;
     let expected_se = (100.0 * 0.8f64.powf(b) * 0.8f64.ln()).abs() * se_b;
-    assert!((cf.percent_change_se - expected_se).abs() < 1e-9 * expected_se.max(1.0), "{} vs {expected_se}", cf.percent_change_se);
+    assert!(
+        (cf.percent_change_se - expected_se).abs() < 1e-9 * expected_se.max(1.0),
+        "{} vs {expected_se}",
+        cf.percent_change_se
+    );
     assert!(cf.ci_low < cf.percent_change && cf.percent_change < cf.ci_high);
 }
 
@@ -118,7 +127,10 @@ fn errors_on_bad_input() {
     assert!(matches!(ppml(&t, "flow ~ log(nope) | orig", &FitOptions::default()), Err(GravityError::UnknownColumn(_))));
     let mut neg = t.clone();
     neg.add_numeric("flow", vec![-1.0; t.nrows()]).unwrap();
-    assert!(matches!(ppml(&neg, "flow ~ log(dist) | orig", &FitOptions::default()), Err(GravityError::NegativeResponse)));
+    assert!(matches!(
+        ppml(&neg, "flow ~ log(dist) | orig", &FitOptions::default()),
+        Err(GravityError::NegativeResponse)
+    ));
     let mut bad = DataTable::new();
     bad.add_numeric("a", vec![1.0, 2.0]).unwrap();
     assert!(bad.add_numeric("b", vec![1.0]).is_err());

@@ -23,7 +23,14 @@ fn table(cols: &[(&str, Vec<f64>)], cats: &[(&str, Vec<&str>)]) -> DataTable {
 
 #[test]
 fn single_regressor_separation() {
-    let t = table(&[("y", vec![0., 0., 1., 2., 3., 0., 4.]), ("x", vec![1., 1., 0., 0., 0., 0., 0.]), ("w", vec![0.3, 0.1, 0.7, 0.2, 0.9, 0.5, 0.4])], &[]);
+    let t = table(
+        &[
+            ("y", vec![0., 0., 1., 2., 3., 0., 4.]),
+            ("x", vec![1., 1., 0., 0., 0., 0., 0.]),
+            ("w", vec![0.3, 0.1, 0.7, 0.2, 0.9, 0.5, 0.4]),
+        ],
+        &[],
+    );
     let fit = poisson_glm(&t, "y ~ x + w", &FitOptions::default()).unwrap();
     assert_eq!(rows_with(&fit, DropReason::Separated), vec![0, 1]);
     assert_eq!(fit.collinear, vec!["x".to_string()], "x is all zero once rows 0, 1 are gone");
@@ -78,10 +85,7 @@ fn fixed_effect_and_regressor_jointly_separate() {
 fn crossed_fixed_effects_separate() {
     // Cells (r1,c1) and (r2,c2) positive, (r2,c1) zero, (r1,c2) empty: z = D_r2 − D_c2.
     let t = table(
-        &[
-            ("y", vec![2., 3., 1., 4., 0., 0., 2., 1.]),
-            ("x", vec![0.1, 0.8, 0.5, 0.3, 0.9, 0.2, 0.65, 0.4]),
-        ],
+        &[("y", vec![2., 3., 1., 4., 0., 0., 2., 1.]), ("x", vec![0.1, 0.8, 0.5, 0.3, 0.9, 0.2, 0.65, 0.4])],
         &[
             ("r", vec!["r1", "r1", "r2", "r2", "r2", "r2", "r3", "r3"]),
             ("c", vec!["c1", "c1", "c2", "c2", "c1", "c1", "c2", "c2"]),
@@ -144,7 +148,8 @@ fn pairs_with_a_single_positive_year_are_not_separated() {
             for t in 0..4 {
                 k += 1;
                 let sparse_pair = (i + j) % 3 == 0;
-                let value = if sparse_pair { if t == (i + j) % 4 { 3.0 } else { 0.0 } } else { 1.0 + ((k * 7) % 5) as f64 };
+                let value =
+                    if sparse_pair { if t == (i + j) % 4 { 3.0 } else { 0.0 } } else { 1.0 + ((k * 7) % 5) as f64 };
                 o.push(format!("o{i}"));
                 d.push(format!("d{j}"));
                 yr.push(t as f64);
@@ -166,7 +171,14 @@ fn pairs_with_a_single_positive_year_are_not_separated() {
 
 #[test]
 fn rectifier_size_limit_is_reported() {
-    let t = table(&[("y", vec![0., 0., 1., 2., 3., 0., 4.]), ("x", vec![1., 1., 0., 0., 0., 0., 0.]), ("w", vec![0.3, 0.1, 0.7, 0.2, 0.9, 0.5, 0.4])], &[]);
+    let t = table(
+        &[
+            ("y", vec![0., 0., 1., 2., 3., 0., 4.]),
+            ("x", vec![1., 1., 0., 0., 0., 0., 0.]),
+            ("w", vec![0.3, 0.1, 0.7, 0.2, 0.9, 0.5, 0.4]),
+        ],
+        &[],
+    );
     let mut opts = FitOptions::default();
     opts.separation.rectifier_max_rows = Some(3);
     let fit = poisson_glm(&t, "y ~ w", &opts).unwrap();
@@ -222,7 +234,9 @@ fn planted_separation_in_a_large_panel() {
     t.add_numeric("y", y).unwrap();
     t.add_numeric("x", x).unwrap();
     t.add_numeric("w", w).unwrap();
-    let fit = ppml(&t, "y ~ x + w | o^year + d^year + o^d", &FitOptions { fixed_effects: false, ..FitOptions::default() }).unwrap();
+    let fit =
+        ppml(&t, "y ~ x + w | o^year + d^year + o^d", &FitOptions { fixed_effects: false, ..FitOptions::default() })
+            .unwrap();
     assert!(fit.warnings.is_empty(), "{:?}", fit.warnings);
     assert_eq!(rows_with(&fit, DropReason::Separated), planted);
     assert_eq!(fit.collinear, vec!["x".to_string()]);

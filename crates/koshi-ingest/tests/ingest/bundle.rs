@@ -2,7 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use koshi_ingest::{bundle_state, bundled, load_bundled, load_file, parse_mapping, IngestOptions, Input, LoadError};
+use koshi_ingest::{IngestOptions, Input, LoadError, bundle_state, bundled, load_bundled, load_file, parse_mapping};
 use koshi_store::{Bank, BundleState, WriteOutcome};
 
 #[test]
@@ -35,7 +35,8 @@ fn a_bundled_load_is_all_or_nothing_recorded_when_complete_and_idempotent() {
     let first = &bundled::datasets()[0];
     let mapping = parse_mapping(first.mapping_name, first.mapping).unwrap();
     let bytes = first.bytes().unwrap();
-    load_file(&mut bank, &mapping, first.file_name, Input::Bytes(&bytes), &IngestOptions::default(), &mut |_| {}).unwrap();
+    load_file(&mut bank, &mapping, first.file_name, Input::Bytes(&bytes), &IngestOptions::default(), &mut |_| {})
+        .unwrap();
     assert_eq!(bundle_state(&mut bank).unwrap(), BundleState::NotLoaded);
 
     let loaded = load_bundled(&mut bank, &mut |_, _, _| ControlFlow::Continue(())).unwrap();
@@ -43,7 +44,10 @@ fn a_bundled_load_is_all_or_nothing_recorded_when_complete_and_idempotent() {
     assert!(loaded[0].outcomes.iter().all(|o| matches!(o, WriteOutcome::Unchanged { .. })), "{:?}", loaded[0].outcomes);
     assert!(loaded[1..].iter().flat_map(|l| &l.outcomes).all(|o| matches!(o, WriteOutcome::Created { .. })));
     let state = bundle_state(&mut bank).unwrap();
-    assert!(matches!(&state, BundleState::Complete { fingerprint, .. } if fingerprint == bundled::fingerprint()), "{state:?}");
+    assert!(
+        matches!(&state, BundleState::Complete { fingerprint, .. } if fingerprint == bundled::fingerprint()),
+        "{state:?}"
+    );
     let counts = bank.counts().unwrap();
     // The trade table's implausible 2010 exports are flagged: the plausibility check read the
     // reference GDP written earlier in the same transaction.

@@ -1,6 +1,6 @@
 //! A ministry's own file: its source unknown to koshi until declared in the bank or in the mapping.
 
-use koshi_ingest::{load_file, parse_mapping, IngestOptions, Input, LoadError};
+use koshi_ingest::{IngestOptions, Input, LoadError, load_file, parse_mapping};
 use koshi_store::{Bank, Declared, Query, WriteOutcome};
 
 const PERMITS: &str = "region,year,issued\nKZ-75,2024,1 204\nKZ-71,2024,388\n";
@@ -41,7 +41,9 @@ fn figures(bank: &Bank) -> Vec<(String, Option<f64>)> {
 #[test]
 fn a_ministry_file_is_refused_on_its_unknown_source_until_the_source_is_declared() {
     let mut bank = Bank::open_in_memory().unwrap();
-    let Err(LoadError::Rejected { plan, .. }) = load(&mut bank, MAPPING, PERMITS) else { panic!("an unknown source is an error") };
+    let Err(LoadError::Rejected { plan, .. }) = load(&mut bank, MAPPING, PERMITS) else {
+        panic!("an unknown source is an error")
+    };
     assert!(plan.diagnostics.iter().any(|d| d.code == "UNKNOWN_SOURCE"), "{:#?}", plan.diagnostics);
     assert_eq!(bank.counts().unwrap()["observation"], 0);
 
@@ -78,7 +80,10 @@ fn a_mapping_declares_the_source_of_its_file_in_the_same_transaction() {
     assert_eq!(declarations(&bank), 1);
 
     // A mapping may not redefine a bundled source.
-    let clash = format!("{}\n[[source]]\nid = \"KZ_BNS\"\nname = {{ en = \"Not the bureau\" }}\n", MAPPING.replace("KZ_MINTRUD_ALA", "KZ_BNS"));
+    let clash = format!(
+        "{}\n[[source]]\nid = \"KZ_BNS\"\nname = {{ en = \"Not the bureau\" }}\n",
+        MAPPING.replace("KZ_MINTRUD_ALA", "KZ_BNS")
+    );
     let err = load(&mut bank, &clash, PERMITS).unwrap_err().to_string();
     assert!(err.contains("KZ_BNS") && err.contains("already taken") && err.contains("permits.csv"), "{err}");
     assert_eq!(bank.releases(Some("MIG_INT")).unwrap().len(), 1);

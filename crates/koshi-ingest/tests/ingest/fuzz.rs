@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use koshi_ingest::mapping::FileSpec;
-use koshi_ingest::table::{read_table, Header, RaggedRow, RowSink, TableLimits};
-use koshi_ingest::{parse_mapping, plan_ingest, IngestOptions, Input};
+use koshi_ingest::table::{Header, RaggedRow, RowSink, TableLimits, read_table};
+use koshi_ingest::{IngestOptions, Input, parse_mapping, plan_ingest};
 use proptest::prelude::*;
 
 fn cases(default: u32) -> ProptestConfig {
@@ -314,7 +314,11 @@ fn mapping_seeds() -> &'static Vec<String> {
     static SEEDS: OnceLock<Vec<String>> = OnceLock::new();
     SEEDS.get_or_init(|| {
         let mut seeds = Vec::new();
-        for dir in [root().join("data/bundled/mappings"), root().join("crates/koshi-ingest/tests/fixtures"), root().join("bench/databank")] {
+        for dir in [
+            root().join("data/bundled/mappings"),
+            root().join("crates/koshi-ingest/tests/fixtures"),
+            root().join("bench/databank"),
+        ] {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
                 if path.extension().is_some_and(|e| e == "toml") {
@@ -356,8 +360,14 @@ fn the_fuzzing_seeds_read_cleanly() {
     // Mutations start from valid inputs: each seed reads, with rows, before it is mutated.
     for (format, bytes) in delimited_seeds() {
         let mut sink = ShapeSink::default();
-        read_table("seed", Input::Bytes(bytes), &file_spec(format, 1, 0, false, false), &TableLimits::DEFAULT, &mut sink)
-            .unwrap();
+        read_table(
+            "seed",
+            Input::Bytes(bytes),
+            &file_spec(format, 1, 0, false, false),
+            &TableLimits::DEFAULT,
+            &mut sink,
+        )
+        .unwrap();
         assert!(sink.rows > 0);
     }
     for bytes in xlsx_seeds() {

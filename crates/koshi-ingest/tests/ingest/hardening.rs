@@ -6,7 +6,7 @@ use std::io::Write;
 use koshi_core::validate::Severity;
 use koshi_ingest::ingest::IngestLimits;
 use koshi_ingest::table::{TableError, TableLimits};
-use koshi_ingest::{load_file, parse_mapping, plan_ingest, IngestError, IngestOptions, Input, LoadError, Mapping};
+use koshi_ingest::{IngestError, IngestOptions, Input, LoadError, Mapping, load_file, parse_mapping, plan_ingest};
 use koshi_store::Bank;
 
 use super::{fixture, mapping, values};
@@ -39,7 +39,12 @@ fn options(allow_defects: bool, limits: IngestLimits) -> IngestOptions {
     IngestOptions { allow_defects, limits }
 }
 
-fn plan(m: &Mapping, name: &str, bytes: &[u8], options: &IngestOptions) -> Result<koshi_ingest::IngestPlan, IngestError> {
+fn plan(
+    m: &Mapping,
+    name: &str,
+    bytes: &[u8],
+    options: &IngestOptions,
+) -> Result<koshi_ingest::IngestPlan, IngestError> {
     let bank = Bank::open_in_memory().unwrap();
     plan_ingest(bank.catalogue(), m, name, Input::Bytes(bytes), options, &|_, _, _, _| None, &mut |_| {})
 }
@@ -54,13 +59,16 @@ fn ragged_csv_rows_are_errors_naming_file_row_and_counts() {
     let csv = "region,year,arrivals\nAqmola,2017,100\nAbay,2017,12 345,6\nAqtobe,2017\nAtyrau,2017,(-) 2,234\n";
     let mut bank = Bank::open_in_memory().unwrap();
     let m = flows_mapping("");
-    let err = load_file(&mut bank, &m, "ragged.csv", Input::Bytes(csv.as_bytes()), &IngestOptions::default(), &mut |_| {})
-        .unwrap_err();
+    let err =
+        load_file(&mut bank, &m, "ragged.csv", Input::Bytes(csv.as_bytes()), &IngestOptions::default(), &mut |_| {})
+            .unwrap_err();
     let LoadError::Rejected { plan, errors, .. } = err else { panic!("expected a rejection, got {err}") };
     let text = texts(&plan);
     let ragged: Vec<&String> = text.iter().filter(|t| t.contains("RAGGED_ROW")).collect();
     assert_eq!(ragged.len(), 3, "{text:#?}");
-    assert!(ragged[0].contains("ragged.csv, row 3") && ragged[0].contains("expected 3 fields as the header has, found 4"));
+    assert!(
+        ragged[0].contains("ragged.csv, row 3") && ragged[0].contains("expected 3 fields as the header has, found 4")
+    );
     assert!(ragged[1].contains("row 4") && ragged[1].contains("expected 3 fields as the header has, found 2"));
     assert!(ragged[2].contains("row 5") && ragged[2].contains("found 4"));
     assert_eq!(errors, 3);
@@ -93,8 +101,18 @@ fn declared_repairs_pad_short_rows_and_drop_empty_extra_fields() {
     assert_eq!(obs[1].value, None, "a padded field is empty, read as missing");
 
     // Without the declaration, a trailing separator is an error that names the repair.
-    let p = plan(&flows_mapping(""), "trailing.csv", b"region,year,arrivals\nAqmola,2017,100,\n", &IngestOptions::default()).unwrap();
-    assert!(texts(&p)[0].contains("found 4; the extra fields are empty") && texts(&p)[0].contains("drop_empty"), "{:?}", texts(&p));
+    let p = plan(
+        &flows_mapping(""),
+        "trailing.csv",
+        b"region,year,arrivals\nAqmola,2017,100,\n",
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        texts(&p)[0].contains("found 4; the extra fields are empty") && texts(&p)[0].contains("drop_empty"),
+        "{:?}",
+        texts(&p)
+    );
 
     let unknown = FLOWS_MAPPING.replace("@FILE@", "short_rows = \"guess\"");
     assert!(parse_mapping("bad.toml", &unknown).is_err());
@@ -117,14 +135,23 @@ fn every_bundled_dataset_loads_without_errors() {
 fn wrong_column_names_are_listed_with_the_header() {
     let mut bank = Bank::open_in_memory().unwrap();
     let m = mapping(&fixture("wrong_columns.toml"));
-    let err = load_file(&mut bank, &m, "broken.csv", Input::Path(&fixture("broken.csv")), &IngestOptions::default(), &mut |_| {})
-        .unwrap_err();
+    let err = load_file(
+        &mut bank,
+        &m,
+        "broken.csv",
+        Input::Path(&fixture("broken.csv")),
+        &IngestOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("the header has \"region\", \"year\", \"arrivals\", \"departures\", \"net\""), "{msg}");
 }
 
 fn xlsx_mapping(sheet: &str) -> Mapping {
-    let text = FLOWS_MAPPING.replace("format = \"csv\"", &format!("format = \"xlsx\"\nsheet = \"{sheet}\"")).replace("@FILE@", "");
+    let text = FLOWS_MAPPING
+        .replace("format = \"csv\"", &format!("format = \"xlsx\"\nsheet = \"{sheet}\""))
+        .replace("@FILE@", "");
     parse_mapping("sheet.toml", &text).unwrap()
 }
 
@@ -159,11 +186,15 @@ fn a_far_sheet_cell_costs_nothing_and_is_reported() {
     assert_eq!(p.batches[0].observations[0].value, Some(100.0));
 
     // Beyond lowered sheet bounds, the whole sheet is refused naming the limit.
-    let limits = IngestLimits { table: TableLimits { max_rows: 1_000, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
+    let limits =
+        IngestLimits { table: TableLimits { max_rows: 1_000, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
     let err = plan(&xlsx_mapping("Data"), "far.xlsx", &bytes, &options(false, limits)).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, IngestError::Table(TableError::Limit { .. })), "{msg}");
-    assert!(msg.contains("far.xlsx, sheet \"Data\"") && msg.contains("row 1048576") && msg.contains("max_rows"), "{msg}");
+    assert!(
+        msg.contains("far.xlsx, sheet \"Data\"") && msg.contains("row 1048576") && msg.contains("max_rows"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -184,7 +215,10 @@ fn workbook_parts_that_decompress_beyond_the_limit_are_refused_before_reading() 
         }
     });
     assert!(bytes.len() < 100_000, "{}", bytes.len());
-    let limits = IngestLimits { table: TableLimits { max_part_bytes: 1 << 20, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
+    let limits = IngestLimits {
+        table: TableLimits { max_part_bytes: 1 << 20, ..TableLimits::DEFAULT },
+        ..IngestLimits::DEFAULT
+    };
     let err = plan(&xlsx_mapping("Data"), "bomb.xlsx", &bytes, &options(false, limits)).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, IngestError::Table(TableError::Limit { .. })), "{msg}");
@@ -197,15 +231,18 @@ fn workbook_parts_that_decompress_beyond_the_limit_are_refused_before_reading() 
     let msg = plan(&xlsx_mapping("Data"), "bomb.xlsx", &bytes, &options(false, limits)).unwrap_err().to_string();
     assert!(msg.contains("max_decompressed_bytes"), "{msg}");
 
-    let limits =
-        IngestLimits { table: TableLimits { max_xlsx_file_bytes: 1_000, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
+    let limits = IngestLimits {
+        table: TableLimits { max_xlsx_file_bytes: 1_000, ..TableLimits::DEFAULT },
+        ..IngestLimits::DEFAULT
+    };
     let msg = plan(&xlsx_mapping("Data"), "bomb.xlsx", &bytes, &options(false, limits)).unwrap_err().to_string();
     assert!(msg.contains("max_xlsx_file_bytes"), "{msg}");
 }
 
 #[test]
 fn cells_and_records_beyond_their_limits_are_refused() {
-    let limits = IngestLimits { table: TableLimits { max_cell_chars: 100, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
+    let limits =
+        IngestLimits { table: TableLimits { max_cell_chars: 100, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
     let bytes = workbook(|s| {
         s.write_string(2, 0, "я".repeat(101)).unwrap();
     });
@@ -219,12 +256,16 @@ fn cells_and_records_beyond_their_limits_are_refused() {
     assert!(plan(&flows_mapping(""), "ok.csv", csv.as_bytes(), &options(true, limits)).is_ok());
 
     // One record without an end is not buffered whole.
-    let limits = IngestLimits { table: TableLimits { max_record_bytes: 1_000, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
+    let limits = IngestLimits {
+        table: TableLimits { max_record_bytes: 1_000, ..TableLimits::DEFAULT },
+        ..IngestLimits::DEFAULT
+    };
     let csv = format!("region,year,arrivals\nAqmola,2017,\"{}\"\n", "1 ".repeat(2 << 20));
     let msg = plan(&flows_mapping(""), "endless.csv", csv.as_bytes(), &options(true, limits)).unwrap_err().to_string();
     assert!(msg.contains("endless.csv: row 2") && msg.contains("max_record_bytes"), "{msg}");
 
-    let limits = IngestLimits { table: TableLimits { max_columns: 10, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
+    let limits =
+        IngestLimits { table: TableLimits { max_columns: 10, ..TableLimits::DEFAULT }, ..IngestLimits::DEFAULT };
     let csv = format!("region,year,arrivals\nAqmola,2017,1{}\n", ",".repeat(20));
     let msg = plan(&flows_mapping(""), "wide.csv", csv.as_bytes(), &options(true, limits)).unwrap_err().to_string();
     assert!(msg.contains("wide.csv: row 2: 23 fields") && msg.contains("max_columns"), "{msg}");
@@ -247,7 +288,10 @@ fn an_ingest_holds_at_most_max_observations() {
     let err = plan(&flows_mapping(""), "junk.csv", &junk, &options(true, limits)).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, IngestError::TooLarge { limit: 50, .. }), "{msg}");
-    assert!(msg.contains("junk.csv: stopped at row 52: more than 50 observations (IngestLimits::max_observations)"), "{msg}");
+    assert!(
+        msg.contains("junk.csv: stopped at row 52: more than 50 observations (IngestLimits::max_observations)"),
+        "{msg}"
+    );
     assert!(msg.contains("nothing was written") && msg.contains("Split the file"), "{msg}");
     // At the limit it loads.
     let junk = junk_csv(50, 0);

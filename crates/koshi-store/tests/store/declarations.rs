@@ -4,7 +4,7 @@
 use koshi_core::Observation;
 use koshi_store::{Bank, Declared, Query};
 
-use super::{batch, obs, NET};
+use super::{NET, batch, obs};
 
 const MINISTRY: &str = r#"
 [[source]]
@@ -20,19 +20,29 @@ fn a_declared_source_takes_figures_and_is_kept_in_the_bank() {
     let path = dir.path().join("bank.db");
     {
         let mut bank = Bank::open(&path).unwrap();
-        let figures = batch("KZ_MINTRUD_REG", "quarterly report", "2025-04-01", vec![obs(&NET, "2025-Q1", 12.0, "KZ_MINTRUD_REG", "work permits issued, own count")]);
+        let figures = batch(
+            "KZ_MINTRUD_REG",
+            "quarterly report",
+            "2025-04-01",
+            vec![obs(&NET, "2025-Q1", 12.0, "KZ_MINTRUD_REG", "work permits issued, own count")],
+        );
         let before = bank.write_releases(std::slice::from_ref(&figures)).unwrap_err();
         assert!(before.to_string().contains("unknown source KZ_MINTRUD_REG"), "{before}");
 
         let outcomes = bank.declare_toml("ministry.toml", MINISTRY).unwrap();
         assert_eq!(outcomes.len(), 1);
-        assert_eq!((outcomes[0].outcome, outcomes[0].kind, outcomes[0].id.as_str()), (Declared::Created, "source", "KZ_MINTRUD_REG"));
+        assert_eq!(
+            (outcomes[0].outcome, outcomes[0].kind, outcomes[0].id.as_str()),
+            (Declared::Created, "source", "KZ_MINTRUD_REG")
+        );
         bank.write_releases(&[figures]).unwrap();
     }
     let mut bank = Bank::open(&path).unwrap();
     let source = bank.catalogue().source("KZ_MINTRUD_REG").expect("the declaration joins the catalogue on open");
     assert_eq!(source.kind, "ministry");
-    let rows = bank.query(&Query { dataflow: "MIG_EXT".into(), source: Some("KZ_MINTRUD_REG".into()), ..Default::default() }).unwrap();
+    let rows = bank
+        .query(&Query { dataflow: "MIG_EXT".into(), source: Some("KZ_MINTRUD_REG".into()), ..Default::default() })
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].definition, "work permits issued, own count", "a definition is free text, nothing to declare");
     assert!(bank.sources().unwrap().iter().any(|s| s.id == "KZ_MINTRUD_REG" && s.releases == 1));
@@ -41,7 +51,10 @@ fn a_declared_source_takes_figures_and_is_kept_in_the_bank() {
     assert_eq!(bank.declare_toml("ministry.toml", MINISTRY).unwrap()[0].outcome, Declared::Unchanged);
     let renamed = MINISTRY.replace("regional office", "city office");
     let err = bank.declare_toml("other.toml", &renamed).unwrap_err().to_string();
-    assert!(err.contains("KZ_MINTRUD_REG") && err.contains("cannot be changed") && err.contains("ministry.toml"), "{err}");
+    assert!(
+        err.contains("KZ_MINTRUD_REG") && err.contains("cannot be changed") && err.contains("ministry.toml"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -55,14 +68,29 @@ fn a_declaration_clashing_with_the_bundled_catalogue_or_malformed_is_refused_and
     assert!(err.contains("mine.toml") && err.contains("KZ_BNS") && err.contains("already taken"), "{err}");
 
     let cases = [
-        ("[[source]]\nid = \"A_NEW\"\nname = { en = \"x\" }\n[[source]]\nid = \"A_NEW\"\nname = { en = \"y\" }\n", "declared twice"),
+        (
+            "[[source]]\nid = \"A_NEW\"\nname = { en = \"x\" }\n[[source]]\nid = \"A_NEW\"\nname = { en = \"y\" }\n",
+            "declared twice",
+        ),
         ("[[source]]\nid = \"lower case\"\nname = { en = \"x\" }\n", "capitals"),
         ("[[source]]\nid = \"NO_NAME\"\n", "name"),
         ("[[source]]\nid = \"TYPO\"\nname = { en = \"x\" }\nulr = \"https://example.org\"\n", "ulr"),
-        ("[[dataflow]]\nid = \"MIG_EXT\"\nname = { en = \"mine\" }\ndimensions = [{ id = \"REF_AREA\", codelist = \"AREA\" }]\n", "already taken"),
-        ("[[dataflow]]\nid = \"MY_FLOW\"\nname = { en = \"mine\" }\ndimensions = [{ id = \"REF_AREA\", codelist = \"NOPE\" }]\n", "unknown code list NOPE"),
-        ("[[dataflow]]\nid = \"MY_FLOW\"\nname = { en = \"mine\" }\ndimensions = [{ id = \"REF_AREA\", codelist = \"AREA\" }]\nreconciliation = { priority = [\"NOBODY\"] }\n", "unknown source NOBODY"),
-        ("[[dataflow]]\nid = \"MY_FLOW\"\nname = { en = \"mine\" }\ndimensions = [{ id = \"MEASURE\", codelist = \"MEASURE\" }]\n", "list of measures"),
+        (
+            "[[dataflow]]\nid = \"MIG_EXT\"\nname = { en = \"mine\" }\ndimensions = [{ id = \"REF_AREA\", codelist = \"AREA\" }]\n",
+            "already taken",
+        ),
+        (
+            "[[dataflow]]\nid = \"MY_FLOW\"\nname = { en = \"mine\" }\ndimensions = [{ id = \"REF_AREA\", codelist = \"NOPE\" }]\n",
+            "unknown code list NOPE",
+        ),
+        (
+            "[[dataflow]]\nid = \"MY_FLOW\"\nname = { en = \"mine\" }\ndimensions = [{ id = \"REF_AREA\", codelist = \"AREA\" }]\nreconciliation = { priority = [\"NOBODY\"] }\n",
+            "unknown source NOBODY",
+        ),
+        (
+            "[[dataflow]]\nid = \"MY_FLOW\"\nname = { en = \"mine\" }\ndimensions = [{ id = \"MEASURE\", codelist = \"MEASURE\" }]\n",
+            "list of measures",
+        ),
         ("# nothing\n", "declares no"),
     ];
     for (text, expected) in cases {

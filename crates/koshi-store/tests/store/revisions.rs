@@ -2,16 +2,21 @@
 //! stream, and as-of queries see it from that date on.
 
 use koshi_core::Date;
-use koshi_store::{today, Bank, Query, WriteOutcome};
+use koshi_store::{Bank, Query, WriteOutcome, today};
 
-use super::{batch, net_query, obs, NET};
+use super::{NET, batch, net_query, obs};
 
 fn yesterday() -> Date {
     Date::from_days_since_epoch(today().days_since_epoch() - 1)
 }
 
 fn bulletin(date: Date, value: f64) -> koshi_store::ReleaseBatch {
-    batch("KZ_BNS", "monthly bulletin", &date.to_string(), vec![obs(&NET, "2025", value, "KZ_BNS", "permanent residence")])
+    batch(
+        "KZ_BNS",
+        "monthly bulletin",
+        &date.to_string(),
+        vec![obs(&NET, "2025", value, "KZ_BNS", "permanent residence")],
+    )
 }
 
 fn values(bank: &Bank, q: &Query) -> Vec<f64> {
@@ -43,8 +48,13 @@ fn same_day_revisions_are_all_dated_today_and_as_of_today_sees_the_third() {
 #[test]
 fn the_query_the_harmonised_view_and_discrepancies_use_the_newest_revision() {
     let mut bank = Bank::open_in_memory().unwrap();
-    bank.write_releases(&[batch("UN_WPP", "WPP 2024", "2024-07-11", vec![obs(&NET, "2025", -1_000.0, "UN_WPP", "net international migration")])])
-        .unwrap();
+    bank.write_releases(&[batch(
+        "UN_WPP",
+        "WPP 2024",
+        "2024-07-11",
+        vec![obs(&NET, "2025", -1_000.0, "UN_WPP", "net international migration")],
+    )])
+    .unwrap();
     for value in [-100.0, -200.0, -300.0] {
         bank.write_releases(&[bulletin(today(), value)]).unwrap();
     }
@@ -133,7 +143,8 @@ fn a_bank_of_schema_1_is_migrated_when_it_opens() {
     assert_eq!(version, "2");
     let releases = bank.releases(Some("MIG_EXT")).unwrap();
     let of = |id: i64| releases.iter().find(|r| r.id == id).unwrap();
-    let revisions: Vec<(i64, i64, &str)> = [1, 4, 2, 3, 5].iter().map(|&id| (id, of(id).revision, of(id).release_date.as_str())).collect();
+    let revisions: Vec<(i64, i64, &str)> =
+        [1, 4, 2, 3, 5].iter().map(|&id| (id, of(id).revision, of(id).release_date.as_str())).collect();
     assert_eq!(
         revisions,
         [(1, 1, "2018-03-01"), (4, 2, "2019-03-01"), (2, 1, "2024-05-01"), (3, 2, "2024-05-01"), (5, 3, "2024-05-01")],
@@ -144,7 +155,8 @@ fn a_bank_of_schema_1_is_migrated_when_it_opens() {
     assert_eq!(values(&bank, &Query { period_to: Some("2017".into()), ..net_query(Some("2018-12-31")) }), [-1.0]);
 
     // The migrated bank takes new revisions, numbered on.
-    let next = batch("KZ_BNS", "bulletin", "2024-05-01", vec![obs(&NET, "2024-04", -6.0, "KZ_BNS", "permanent residence")]);
+    let next =
+        batch("KZ_BNS", "bulletin", "2024-05-01", vec![obs(&NET, "2024-04", -6.0, "KZ_BNS", "permanent residence")]);
     bank.write_releases(&[next]).unwrap();
     drop(bank);
     let bank = Bank::open(&path).unwrap();
@@ -159,7 +171,11 @@ fn a_bank_of_schema_1_is_migrated_when_it_opens() {
 fn a_bank_of_a_newer_schema_is_refused_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new.db");
-    Bank::open(&path).unwrap().connection().execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).unwrap();
+    Bank::open(&path)
+        .unwrap()
+        .connection()
+        .execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", [])
+        .unwrap();
     let err = Bank::open(&path).err().expect("a newer schema is refused").to_string();
     assert!(err.contains("schema version 99") && err.contains("newer koshi"), "{err}");
 }

@@ -5,14 +5,13 @@ use std::time::Duration;
 
 use koshi_store::{Bank, BundleState, StoreError, WriteOutcome};
 
-use super::{batch, obs, NET};
+use super::{NET, batch, obs};
 
 fn many_batches(source: &str, writer: &str, n: usize) -> Vec<koshi_store::ReleaseBatch> {
     (0..n)
         .map(|i| {
-            let observations = (1990..2020)
-                .map(|year| obs(&NET, &year.to_string(), (i * 1000 + year) as f64, source, "d"))
-                .collect();
+            let observations =
+                (1990..2020).map(|year| obs(&NET, &year.to_string(), (i * 1000 + year) as f64, source, "d")).collect();
             batch(source, &format!("{writer} {i}"), "2020-01-01", observations)
         })
         .collect()
@@ -102,7 +101,9 @@ kind = "ministry"
     })
     .unwrap();
     assert_eq!(bank.counts().unwrap()["release"], 1);
-    assert!(matches!(bank.bundle_state().unwrap(), BundleState::Complete { ref fingerprint, .. } if fingerprint == "abc"));
+    assert!(
+        matches!(bank.bundle_state().unwrap(), BundleState::Complete { ref fingerprint, .. } if fingerprint == "abc")
+    );
     bank.expect_bundle("def");
     assert!(matches!(bank.bundle_state().unwrap(), BundleState::Stale { ref loaded, ref current, .. }
         if loaded == "abc" && current == "def"));

@@ -59,7 +59,12 @@ fn demographic_accounting_1990_1995_is_written_once_and_honours_the_stock_margin
     let kaz = margins.iter().find(|m| m["region"] == "KAZ").unwrap();
     let pop = |y: &str| {
         let rows = json(&db, &["query", "POP", "--key", "KAZ._T._T", "--source", "UN_DESA", "--as-of", "2019-09-17"]);
-        rows.as_array().unwrap().iter().find(|r| r["time_period"] == y).map(|r| f(r, "value") * 10f64.powi(r["unit_mult"].as_i64().unwrap() as i32)).unwrap()
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["time_period"] == y)
+            .map(|r| f(r, "value") * 10f64.powi(r["unit_mult"].as_i64().unwrap() as i32))
+            .unwrap()
     };
     assert!((f(kaz, "residents_start") - pop("1990")).abs() < 1e-6 * pop("1990"));
     assert!((f(kaz, "residents_end") - pop("1995")).abs() < 1e-6 * pop("1995"));
@@ -77,11 +82,19 @@ fn demographic_accounting_1990_1995_is_written_once_and_honours_the_stock_margin
     let diff = json(&db, &["flows", "estimate", "--from", "1990", "--to", "1995", "--method", "diff"]);
     assert_eq!(diff[0]["outcome"], "created");
     assert_eq!(releases(&db), before + 1);
-    let ambiguous = koshi().arg("--db").arg(&db).args(["indices", "MIG_FLOW_EST", "--year", "1990/1995"]).output().unwrap();
+    let ambiguous =
+        koshi().arg("--db").arg(&db).args(["indices", "MIG_FLOW_EST", "--year", "1990/1995"]).output().unwrap();
     assert!(!ambiguous.status.success());
     assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("--release"));
     let idx = json(&db, &["indices", "MIG_FLOW_EST", "--year", "1995", "--release", "demo"]);
-    let get = |name: &str| idx.as_array().unwrap().iter().find(|r| r["index"] == name).map(|r| f(r, "value")).unwrap_or_else(|| panic!("{name}"));
+    let get = |name: &str| {
+        idx.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["index"] == name)
+            .map(|r| f(r, "value"))
+            .unwrap_or_else(|| panic!("{name}"))
+    };
     assert!((get("migrants") - world).abs() < 1e-6 * world);
     assert!((0.0..=100.0).contains(&get("effectiveness")));
     assert!((0.0..=1.0).contains(&get("connectivity")));

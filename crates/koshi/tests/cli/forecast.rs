@@ -36,7 +36,8 @@ fn kazakhstan_net_migration_to_2030_beside_the_un_projection() {
     let periods: Vec<&str> = fc.iter().map(|r| r["period"].as_str().unwrap()).collect();
     assert_eq!(periods, ["2024", "2025", "2026", "2027", "2028", "2029", "2030"]);
     for r in &fc {
-        let (l95, l80, p, u80, u95) = (f(r, "lower95"), f(r, "lower80"), f(r, "value"), f(r, "upper80"), f(r, "upper95"));
+        let (l95, l80, p, u80, u95) =
+            (f(r, "lower95"), f(r, "lower80"), f(r, "value"), f(r, "upper80"), f(r, "upper95"));
         assert!(l95 < l80 && l80 < p && p < u80 && u80 < u95, "{r}");
         assert!(r["detail"].as_str().unwrap().starts_with("calibrated on"), "{r}");
     }
@@ -56,7 +57,9 @@ fn kazakhstan_net_migration_to_2030_beside_the_un_projection() {
     assert!(notes.contains("Why they differ") && notes.contains("Bayesian hierarchical"), "{notes}");
 
     // The table says the same things to a reader.
-    let table = String::from_utf8(run(db, &["forecast", "MIG_EXT", "--key", key, "--horizon", "7", "--compare-un"]).stdout).unwrap();
+    let table =
+        String::from_utf8(run(db, &["forecast", "MIG_EXT", "--key", key, "--horizon", "7", "--compare-un"]).stdout)
+            .unwrap();
     assert!(table.contains("UN median") && table.contains("Why they differ"), "{table}");
 }
 
@@ -65,7 +68,21 @@ fn scenario_files_change_the_forecast_as_they_say() {
     let db = bundled_bank();
     let key = "KAZ.WLD._T._T.NET";
     let brain = scenario("brain-drain.toml");
-    let rows = json(db, &["forecast", "MIG_EXT", "--key", key, "--horizon", "3", "--model", "ets", "--scenario", brain.to_str().unwrap()]);
+    let rows = json(
+        db,
+        &[
+            "forecast",
+            "MIG_EXT",
+            "--key",
+            key,
+            "--horizon",
+            "3",
+            "--model",
+            "ets",
+            "--scenario",
+            brain.to_str().unwrap(),
+        ],
+    );
     let base = rows_of(&rows, key, "forecast");
     let sc = rows_of(&rows, key, "scenario:brain-drain");
     assert_eq!(base.len(), 3);
@@ -76,7 +93,8 @@ fn scenario_files_change_the_forecast_as_they_say() {
     }
     assert_eq!(
         -8_554.0,
-        figure("KAZ.CIS._T.ED5T8.NET", "MIG_EXT", "2017", "PAPER_003") + figure("KAZ.NON_CIS._T.ED5T8.NET", "MIG_EXT", "2017", "PAPER_003")
+        figure("KAZ.CIS._T.ED5T8.NET", "MIG_EXT", "2017", "PAPER_003")
+            + figure("KAZ.NON_CIS._T.ED5T8.NET", "MIG_EXT", "2017", "PAPER_003")
     );
 
     // Every shipped scenario parses, cites a paper and applies to Kazakhstan's net migration.
@@ -87,11 +105,24 @@ fn scenario_files_change_the_forecast_as_they_say() {
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         assert!(text.contains("seeds/"), "{} cites no paper", file.display());
-        let rows = json(db, &["forecast", "MIG_EXT", "--key", key, "--horizon", "2", "--scenario", file.to_str().unwrap()]);
+        let rows =
+            json(db, &["forecast", "MIG_EXT", "--key", key, "--horizon", "2", "--scenario", file.to_str().unwrap()]);
         let id = file.file_stem().unwrap().to_str().unwrap();
         assert_eq!(rows_of(&rows, key, &format!("scenario:{id}")).len(), 2, "{}", file.display());
     }
-    let zero = json(db, &["forecast", "MIG_EXT", "--key", key, "--horizon", "2", "--scenario", dir.join("zero-migration.toml").to_str().unwrap()]);
+    let zero = json(
+        db,
+        &[
+            "forecast",
+            "MIG_EXT",
+            "--key",
+            key,
+            "--horizon",
+            "2",
+            "--scenario",
+            dir.join("zero-migration.toml").to_str().unwrap(),
+        ],
+    );
     assert!(rows_of(&zero, key, "scenario:zero-migration").iter().all(|r| f(r, "value") == 0.0));
 }
 
@@ -109,18 +140,25 @@ fn regional_arrivals_add_up_to_the_national_total_and_say_the_history_is_short()
     assert!(notes.contains("too short") && notes.contains("NOT calibrated"), "{notes}");
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
-    let total_name = rows.iter().map(|r| r["series"].as_str().unwrap()).find(|s| s.starts_with("KAZ.ARR")).expect("a total");
+    let total_name =
+        rows.iter().map(|r| r["series"].as_str().unwrap()).find(|s| s.starts_with("KAZ.ARR")).expect("a total");
     let regions: std::collections::BTreeSet<&str> =
         rows.iter().map(|r| r["series"].as_str().unwrap()).filter(|s| s.starts_with("KZ-")).collect();
     assert_eq!(regions.len(), 20, "17 regions and 3 cities since 2022: {regions:?}");
     for year in ["2025", "2026", "2027"] {
-        let at = |s: &str| rows.iter().find(|r| r["series"] == s && r["period"] == year && r["kind"] == "forecast").map(|r| f(r, "value")).unwrap();
+        let at = |s: &str| {
+            rows.iter()
+                .find(|r| r["series"] == s && r["period"] == year && r["kind"] == "forecast")
+                .map(|r| f(r, "value"))
+                .unwrap()
+        };
         let sum: f64 = regions.iter().map(|r| at(r)).sum();
         assert!((sum - at(total_name)).abs() <= 1e-6 * at(total_name), "{year}: {sum} vs {}", at(total_name));
     }
     // 2024 is built from the bank's twelve monthly figures of Astana.
     let months: f64 = (1..=12).map(|m| figure("KZ-71.ARR", "MIG_INT", &format!("2024-{m:02}"), "KZ_BNS")).sum();
-    let h2024 = rows.iter().find(|r| r["series"] == "KZ-71.ARR" && r["period"] == "2024" && r["kind"] == "history").unwrap();
+    let h2024 =
+        rows.iter().find(|r| r["series"] == "KZ-71.ARR" && r["period"] == "2024" && r["kind"] == "history").unwrap();
     assert_eq!(f(h2024, "value"), months);
     let h2023 = rows.iter().find(|r| r["series"] == "KZ-71.ARR" && r["period"] == "2023").unwrap();
     assert_eq!(f(h2023, "value"), figure("KZ-71.ARR", "MIG_INT", "2023", "KZ_BNS"));
@@ -128,7 +166,10 @@ fn regional_arrivals_add_up_to_the_national_total_and_say_the_history_is_short()
 
 #[test]
 fn backtest_prints_accuracy_and_coverage() {
-    let rows = json(bundled_bank(), &["backtest", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--model", "ets", "--model", "naive", "--origins", "8"]);
+    let rows = json(
+        bundled_bank(),
+        &["backtest", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--model", "ets", "--model", "naive", "--origins", "8"],
+    );
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 2);
     for r in rows {
@@ -144,5 +185,9 @@ fn backtest_prints_accuracy_and_coverage() {
     // Too short a history is refused with the reason.
     let out = koshi().arg("--db").arg(bundled_bank()).args(["backtest", "MIG_INT", "--key", ".ARR"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("a backtest needs at least"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a backtest needs at least"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -29,7 +29,10 @@ fn fixest_trade_example_through_the_cli() {
     assert_eq!(v["converged"], true);
     assert!(f(&v["iterations"]) > 1.0 && f(&v["deviance"]) > 0.0 && f(&v["pseudo_r2"]) > 0.5);
     // The same fit as CSV and as a table.
-    let csv = String::from_utf8(run(&db, &["gravity", "fit", formula, "--data", TRADE, "--vcov", "cluster(Origin)", "--format", "csv"]).stdout).unwrap();
+    let csv = String::from_utf8(
+        run(&db, &["gravity", "fit", formula, "--data", TRADE, "--vcov", "cluster(Origin)", "--format", "csv"]).stdout,
+    )
+    .unwrap();
     // CSV is for programs: the full-precision figures of the JSON, not the table's rounding.
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("term,estimate,std_error,z,p_value,ci_low,ci_high"), "{csv}");
@@ -49,13 +52,36 @@ fn fixest_trade_example_through_the_cli() {
 fn korea_2020_distance_decay_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("empty.db");
-    let args = ["gravity", "fit", "flow ~ orig + dest + log(dist_cent)", "--data", KOREA, "--where", "year=2020", "--estimator", "poisson"];
+    let args = [
+        "gravity",
+        "fit",
+        "flow ~ orig + dest + log(dist_cent)",
+        "--data",
+        KOREA,
+        "--where",
+        "year=2020",
+        "--estimator",
+        "poisson",
+    ];
     let v = json(&db, &args);
     let b = f(&coef(&v, "log(dist_cent)")["estimate"]);
     assert!((b - (-0.920)).abs() < 5e-4, "distance decay {b}");
     assert_eq!(v["n_obs"], 272, "17 intra-regional rows have log(0) and drop out");
     assert_eq!(v["dropped"]["missing"], 17);
-    let hd = json(&db, &["gravity", "fit", "flow ~ log(dist_cent) | orig + dest", "--data", KOREA, "--where", "year=2020", "--fixed-effects", "--fitted"]);
+    let hd = json(
+        &db,
+        &[
+            "gravity",
+            "fit",
+            "flow ~ log(dist_cent) | orig + dest",
+            "--data",
+            KOREA,
+            "--where",
+            "year=2020",
+            "--fixed-effects",
+            "--fitted",
+        ],
+    );
     assert!((f(&coef(&hd, "log(dist_cent)")["estimate"]) - b).abs() < 1e-7);
     assert_eq!(hd["fitted"].as_array().unwrap().len(), 272);
     assert_eq!(hd["fixed_effects"].as_array().unwrap().len(), 17 + 17);
@@ -96,7 +122,18 @@ fn undesa_panel_size_and_distance_elasticity() {
 #[test]
 fn push_pull_shows_table_4_corridor() {
     let db = bundled_bank();
-    let v = json(db, &["gravity", "push-pull", "flow ~ log(dist) + contig | orig + dest + year", "--data", "undesa-panel", "--corridor", "KAZ"]);
+    let v = json(
+        db,
+        &[
+            "gravity",
+            "push-pull",
+            "flow ~ log(dist) + contig | orig + dest + year",
+            "--data",
+            "undesa-panel",
+            "--corridor",
+            "KAZ",
+        ],
+    );
     let push = v["push"].as_array().unwrap();
     assert_eq!(push[0]["rank"], 1);
     assert!(f(&push[0]["estimate"]) >= f(&push[1]["estimate"]));
@@ -183,7 +220,11 @@ fn counterfactual_eaeu_membership_for_uzbekistan() {
         .output()
         .unwrap();
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("`gdp` is not a numeric column"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("`gdp` is not a numeric column"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }
 
 #[test]

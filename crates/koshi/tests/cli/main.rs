@@ -153,7 +153,10 @@ fn trade_tables_defects_are_flagged_and_corrected_as_a_separate_release() {
         findings.iter().any(|f| f["rule"] == rule && f["key"] == key && f["time_period"] == period)
     };
     assert!(has("UNIT_MISLABELLED", "BLR.KAZ.EXP", "2010"));
-    assert!(has("IMPLAUSIBLE_MAGNITUDE", "BLR.KAZ.EXP", "2010"), "the bank finds it by itself: 464.8 billion > Belarus's GDP");
+    assert!(
+        has("IMPLAUSIBLE_MAGNITUDE", "BLR.KAZ.EXP", "2010"),
+        "the bank finds it by itself: 464.8 billion > Belarus's GDP"
+    );
     assert!(has("COLUMNS_SWAPPED", "BLR.KAZ.EXP", "2014"));
     assert!(has("MALFORMED_NUMBER", "RUS.GDP", "2017"));
 
@@ -163,7 +166,10 @@ fn trade_tables_defects_are_flagged_and_corrected_as_a_separate_release() {
         args.extend_from_slice(extra);
         let rows = json(db, &args);
         let row = rows.as_array().unwrap().iter().find(|r| r["time_period"] == "2010").cloned().unwrap();
-        (row["value"].as_f64().unwrap() * 10f64.powi(row["unit_mult"].as_i64().unwrap() as i32), row["release_label"].clone())
+        (
+            row["value"].as_f64().unwrap() * 10f64.powi(row["unit_mult"].as_i64().unwrap() as i32),
+            row["release_label"].clone(),
+        )
     };
     assert_eq!(exports_2010(&[]), (464.8e6, serde_json::json!("corrected")));
     assert_eq!(exports_2010(&["--as-of", "2021-01-01"]), (464.8e9, serde_json::json!("as-printed")));
@@ -184,13 +190,20 @@ fn a_real_cross_source_discrepancy_surfaces() {
     assert!(pair.contains(&2_871_300.0) && pair.contains(&2_874_194.0), "{kz}");
     assert!(kz["definition_a"] != kz["definition_b"] || kz["source_a"] != kz["source_b"]);
     let net = json(bundled_bank(), &["discrepancies", "MIG_EXT", "--tolerance", "10"]);
-    assert!(net.as_array().unwrap().iter().any(|g| g["time_period"] == "2017"
-        && g["key"] == serde_json::json!(["KAZ", "WLD", "_T", "_T", "NET"])));
+    assert!(
+        net.as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["time_period"] == "2017" && g["key"] == serde_json::json!(["KAZ", "WLD", "_T", "_T", "NET"]))
+    );
 }
 
 #[test]
 fn harmonised_view_says_which_source_won() {
-    let rows = json(bundled_bank(), &["query", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--harmonised", "--from", "2017", "--to", "2017"]);
+    let rows = json(
+        bundled_bank(),
+        &["query", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--harmonised", "--from", "2017", "--to", "2017"],
+    );
     let row = &rows.as_array().unwrap()[0];
     assert_eq!(row["candidates"], 2);
     assert_eq!(row["source"], "UN_WPP", "WPP outranks a paper in MIG_EXT's policy");
@@ -205,7 +218,11 @@ fn output_formats_and_clear_errors() {
     // CSV carries plain numbers and one unit per column: `value` as printed with its `unit_mult`, and
     // `value_base` in the unit itself, whatever multiplier the source printed in.
     let csv = String::from_utf8(
-        run(db, &["query", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--from", "2017", "--to", "2017", "--format", "csv"]).stdout,
+        run(
+            db,
+            &["query", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--from", "2017", "--to", "2017", "--format", "csv"],
+        )
+        .stdout,
     )
     .unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
@@ -228,8 +245,16 @@ fn output_formats_and_clear_errors() {
     let typo = koshi().arg("--db").arg(db).args(["query", "MIG_EXT", "--key", "KAZZ.WLD._T._T.NET"]).output().unwrap();
     assert!(!typo.status.success(), "{typo:?}");
     let message = String::from_utf8_lossy(&typo.stderr);
-    assert!(message.contains("`KAZZ` is not a code of dimension REF_AREA") && message.contains("did you mean KAZ"), "{message}");
-    let far = koshi().arg("--db").arg(db).args(["forecast", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--horizon", "1000"]).output().unwrap();
+    assert!(
+        message.contains("`KAZZ` is not a code of dimension REF_AREA") && message.contains("did you mean KAZ"),
+        "{message}"
+    );
+    let far = koshi()
+        .arg("--db")
+        .arg(db)
+        .args(["forecast", "MIG_EXT", "--key", "KAZ.WLD._T._T.NET", "--horizon", "1000"])
+        .output()
+        .unwrap();
     assert!(!far.status.success());
     assert!(String::from_utf8_lossy(&far.stderr).contains("from 1 to 100 periods, not 1000"), "{far:?}");
 }

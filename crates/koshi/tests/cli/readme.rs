@@ -108,7 +108,11 @@ fn every_readme_example_runs() {
         }
         let out = koshi().current_dir(&root).env("KOSHI_DB", &db).args(&words[1..]).output().expect("koshi runs");
         if !out.status.success() || out.stdout.is_empty() {
-            failures.push(format!("{command}\n  exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+            failures.push(format!(
+                "{command}\n  exit {:?}: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
     }
     assert!(failures.is_empty(), "README examples that fail:\n{}", failures.join("\n"));

@@ -27,21 +27,43 @@ fn a_ministry_file_ingests_after_koshi_source_add_and_not_before() {
     let mapping = dir.path().join("permits.toml");
     std::fs::write(&data, "region,year,issued\nKZ-75,2024,1204\nKZ-71,2024,388\n").unwrap();
     std::fs::write(&mapping, MAPPING).unwrap();
-    let ingest = || koshi().arg("--db").arg(&db).args(["ingest", data.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]).output().unwrap();
+    let ingest = || {
+        koshi()
+            .arg("--db")
+            .arg(&db)
+            .args(["ingest", data.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
 
     let before = ingest();
     assert_eq!(before.status.code(), Some(2), "{}", String::from_utf8_lossy(&before.stderr));
     let stderr = String::from_utf8_lossy(&before.stderr);
     assert!(stderr.contains("UNKNOWN_SOURCE") && stderr.contains("KZ_MINTRUD_ALA"), "{stderr}");
 
-    let add = ["source", "add", "--id", "KZ_MINTRUD_ALA", "--name", "Ministry of Labour, Almaty office", "--name-ru",
-        "Министерство труда, управление по Алматы", "--kind", "ministry", "--url", "https://www.gov.kz"];
+    let add = [
+        "source",
+        "add",
+        "--id",
+        "KZ_MINTRUD_ALA",
+        "--name",
+        "Ministry of Labour, Almaty office",
+        "--name-ru",
+        "Министерство труда, управление по Алматы",
+        "--kind",
+        "ministry",
+        "--url",
+        "https://www.gov.kz",
+    ];
     let declared = json(&db, &add);
     assert_eq!(declared[0]["outcome"], "created", "{declared}");
     assert_eq!(declared[0]["kind"], "source");
     assert_eq!(json(&db, &add)[0]["outcome"], "unchanged", "declaring it again does nothing");
     let sources = json(&db, &["sources"]);
-    assert!(sources.as_array().unwrap().iter().any(|s| s["id"] == "KZ_MINTRUD_ALA" && s["kind"] == "ministry"), "{sources}");
+    assert!(
+        sources.as_array().unwrap().iter().any(|s| s["id"] == "KZ_MINTRUD_ALA" && s["kind"] == "ministry"),
+        "{sources}"
+    );
 
     let after = ingest();
     assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
@@ -51,9 +73,18 @@ fn a_ministry_file_ingests_after_koshi_source_add_and_not_before() {
     assert!(rows.iter().any(|r| r["key"][0] == "KZ-75" && r["value"] == 1204.0));
 
     // A bundled id is refused with a clear error.
-    let clash = koshi().arg("--db").arg(&db).args(["source", "add", "--id", "KZ_BNS", "--name", "x", "--kind", "ministry"]).output().unwrap();
+    let clash = koshi()
+        .arg("--db")
+        .arg(&db)
+        .args(["source", "add", "--id", "KZ_BNS", "--name", "x", "--kind", "ministry"])
+        .output()
+        .unwrap();
     assert!(!clash.status.success());
-    assert!(String::from_utf8_lossy(&clash.stderr).contains("already taken"), "{}", String::from_utf8_lossy(&clash.stderr));
+    assert!(
+        String::from_utf8_lossy(&clash.stderr).contains("already taken"),
+        "{}",
+        String::from_utf8_lossy(&clash.stderr)
+    );
 }
 
 #[test]
@@ -72,10 +103,13 @@ measures = [{ code = "ISSUED", unit = "PERS", en = "Permits issued" }]
 "#,
     )
     .unwrap();
-    let out = String::from_utf8(run(&db, &["dataflow", "add", file.to_str().unwrap(), "--format", "csv"]).stdout).unwrap();
+    let out =
+        String::from_utf8(run(&db, &["dataflow", "add", file.to_str().unwrap(), "--format", "csv"]).stdout).unwrap();
     assert_eq!(out, "outcome,kind,id,name\ncreated,dataflow,MIG_PERMITS,Residence permits issued\n");
     let flows = json(&db, &["dataflows"]);
-    assert!(flows.as_array().unwrap().iter().any(|d| d["id"] == "MIG_PERMITS" && d["dimensions"] == "REF_AREA.MEASURE"));
+    assert!(
+        flows.as_array().unwrap().iter().any(|d| d["id"] == "MIG_PERMITS" && d["dimensions"] == "REF_AREA.MEASURE")
+    );
     let measures = json(&db, &["codelist", "MEASURE:MIG_PERMITS"]);
     assert_eq!(measures[0]["id"], "ISSUED", "{measures}");
 }
@@ -128,7 +162,19 @@ fn serve_finishes_an_incomplete_bundle_and_says_so() {
 fn an_ingest_that_cannot_get_the_bank_says_another_writer_holds_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bank.db");
-    run(&db, &["source", "add", "--id", "KZ_MINTRUD_ALA", "--name", "Ministry of Labour, Almaty office", "--kind", "ministry"]);
+    run(
+        &db,
+        &[
+            "source",
+            "add",
+            "--id",
+            "KZ_MINTRUD_ALA",
+            "--name",
+            "Ministry of Labour, Almaty office",
+            "--kind",
+            "ministry",
+        ],
+    );
     let data = dir.path().join("permits.csv");
     let mapping = dir.path().join("permits.toml");
     std::fs::write(&data, "region,year,issued\nKZ-75,2024,1204\n").unwrap();
