@@ -149,8 +149,8 @@ struct ModelArgs {
     /// Small-sample convention of the standard errors: fixest, stata or statsmodels.
     #[arg(long, default_value = "fixest")]
     small_sample: String,
-    /// Confidence level of the intervals.
-    #[arg(long, default_value_t = 0.95)]
+    /// Confidence level of the intervals (strictly between 0 and 1).
+    #[arg(long, default_value_t = 0.95, value_parser = confidence_level)]
     conf_level: f64,
     /// Skip the check for separation by regressors (the fixed-effect checks still run).
     #[arg(long)]
@@ -1237,5 +1237,12 @@ mod tests {
         assert!(e.conditions[0].negate);
         assert!(parse_edit("dist").is_err());
         assert!(parse_edit("dist=x").is_err());
+    }
+}
+
+fn confidence_level(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a confidence level strictly between 0 and 1 (e.g. 0.95)")),
     }
 }

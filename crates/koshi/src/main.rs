@@ -130,8 +130,8 @@ the codes both allow. Every code is checked against its code list; a mistyped on
     /// Keys where sources or definitions disagree, with both figures, both definitions and the gap.
     Discrepancies {
         dataflow: Option<String>,
-        /// Report gaps larger than this many per cent.
-        #[arg(long, default_value_t = 0.0)]
+        /// Report gaps larger than this many per cent (0 or more).
+        #[arg(long, default_value_t = 0.0, value_parser = non_negative_percent)]
         tolerance: f64,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -240,6 +240,7 @@ fn run() -> Result<std::process::ExitCode> {
         }
         Command::Releases { dataflow, format } => {
             let bank = open(&cli)?;
+            known_dataflow(&bank, dataflow.as_deref())?;
             let items = bank.releases(dataflow.as_deref())?;
             let rows = items
                 .iter()
@@ -328,6 +329,7 @@ fn run() -> Result<std::process::ExitCode> {
         }
         Command::Discrepancies { dataflow, tolerance, format } => {
             let bank = open(&cli)?;
+            known_dataflow(&bank, dataflow.as_deref())?;
             let items = bank.discrepancies(dataflow.as_deref(), *tolerance)?;
             let rows = items
                 .iter()
@@ -668,6 +670,24 @@ struct InBaseUnits<'a, T: serde::Serialize> {
 
 fn base_value(value: Option<f64>, unit_mult: i32) -> Option<f64> {
     value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, unit_mult))
+}
+
+fn non_negative_percent(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a percentage of 0 or more")),
+    }
+}
+
+/// An unknown dataflow named on the command line is an error, not an empty answer.
+fn known_dataflow(bank: &Bank, dataflow: Option<&str>) -> Result<()> {
+    if let Some(id) = dataflow
+        && bank.catalogue().dataflow(id).is_none()
+    {
+        let known: Vec<&str> = bank.catalogue().dataflows.iter().map(|d| d.id.as_str()).collect();
+        bail!("unknown dataflow `{id}` (there are {})", known.join(", "));
+    }
+    Ok(())
 }
 
 fn unit_label(unit: &str, mult: i32) -> String {

@@ -257,6 +257,15 @@ fn output_formats_and_clear_errors() {
         .unwrap();
     assert!(!far.status.success());
     assert!(String::from_utf8_lossy(&far.stderr).contains("from 1 to 100 periods, not 1000"), "{far:?}");
+    for (args, says) in [
+        (&["discrepancies", "NOPE"][..], "unknown dataflow `NOPE`"),
+        (&["releases", "NOPE"][..], "unknown dataflow `NOPE`"),
+        (&["discrepancies", "--tolerance=-5"][..], "not a percentage of 0 or more"),
+        (&["gravity", "fit", "y ~ x", "--data", "none.csv", "--conf-level", "95"][..], "strictly between 0 and 1"),
+    ] {
+        let out = koshi().arg("--db").arg(db).args(args).output().unwrap();
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(says), "{args:?}: {out:?}");
+    }
 }
 
 /// A kill in the middle of an ingest leaves the bank exactly as it was.
