@@ -11,7 +11,7 @@
 //! [`TableError::Limit`] naming the file, sheet and limit.
 
 use std::cell::Cell;
-use std::io::{Read, Seek};
+use std::io::{BufRead, Read, Seek};
 use std::rc::Rc;
 
 use calamine::{Data, DataRef, Reader, Xlsx};
@@ -213,7 +213,9 @@ pub fn read_table(
 ) -> Result<Header, TableError> {
     let read_err = |message: String| TableError::Read { file: file_name.to_string(), message };
     match spec.format.as_str() {
-        "xlsx" => match input {
+        // The spreadsheet library is fed untrusted bytes: should it panic on a malformed part that the
+        // checks before it did not foresee, the file is refused instead of the process dying.
+        "xlsx" => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match input {
             Input::Path(p) => {
                 let file = std::fs::File::open(p).map_err(|e| read_err(e.to_string()))?;
                 let size = file.metadata().map_err(|e| read_err(e.to_string()))?.len();
@@ -224,7 +226,10 @@ pub fn read_table(
                 check_xlsx_file_size(file_name, b.len() as u64, limits)?;
                 read_xlsx(file_name, std::io::Cursor::new(b), spec, limits, sink)
             }
-        },
+        }))
+        .unwrap_or_else(|_| {
+            Err(read_err("the workbook is malformed: the spreadsheet reader failed on one of its parts".into()))
+        }),
         "csv" | "tsv" => {
             let reader: Box<dyn Read + '_> = match input {
                 Input::Path(p) => Box::new(std::fs::File::open(p).map_err(|e| read_err(e.to_string()))?),
@@ -455,7 +460,77 @@ fn check_xlsx_parts<RS: Read + Seek>(file_name: &str, reader: &mut RS, limits: &
             ));
         }
     }
+    // The spreadsheet reader computes positions from cell references without checking their
+    // length, so an absurd reference (`AAAAAAAAA1`) would land a cell somewhere wrong: refuse it.
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| read_err(format!("not an XLSX workbook: {e}")))?;
+        let name = entry.name().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+        if !(name.contains("worksheets/") && name.ends_with(".xml")) {
+            continue;
+        }
+        match check_cell_references(&mut entry) {
+            Ok(None) => {}
+            Ok(Some(bad)) => return Err(read_err(format!("part `{name}`: {bad}"))),
+            Err(io) => return Err(read_err(format!("part `{name}`: {io}"))),
+        }
+    }
     Ok(())
+}
+
+/// The first cell reference (`r="…"` or `ref="…"` attribute) of a worksheet's XML that cannot be
+/// a cell of a worksheet: more than 3 column letters or more than 7 row digits.
+fn check_cell_references(xml: &mut dyn Read) -> std::io::Result<Option<String>> {
+    const MAX_REFERENCE: usize = 64;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, xml);
+    let mut window = [0u8; 6]; // the last bytes seen, to spot ` r="` and ` ref="`
+    let mut value: Option<Vec<u8>> = None;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let n = buf.len();
+        for &b in buf {
+            if let Some(v) = value.as_mut() {
+                if b == b'"' {
+                    let text = String::from_utf8_lossy(v).into_owned();
+                    if let Some(bad) = text.split([':', ' ']).find(|part| !plausible_reference(part)) {
+                        return Ok(Some(format!("cell reference `{bad}` lies outside any worksheet")));
+                    }
+                    value = None;
+                } else if v.len() >= MAX_REFERENCE {
+                    return Ok(Some("a cell reference longer than 64 characters".into()));
+                } else {
+                    v.push(b);
+                }
+                continue;
+            }
+            window.rotate_left(1);
+            window[5] = b;
+            let at_attribute = |name: &[u8]| {
+                let start = window.len() - name.len() - 3; // whitespace, the name, `="`
+                window[start].is_ascii_whitespace()
+                    && &window[start + 1..start + 1 + name.len()] == name
+                    && &window[start + 1 + name.len()..] == b"=\""
+            };
+            if at_attribute(b"r") || at_attribute(b"ref") {
+                value = Some(Vec::new());
+            }
+        }
+        reader.consume(n);
+    }
+}
+
+/// Whether `part` (`B12`, `$B$12`, `12`, `B`) fits a worksheet's 3 column letters and 7 row digits;
+/// text of another shape is left to the reader to refuse.
+fn plausible_reference(part: &str) -> bool {
+    let part = part.replace('$', "");
+    let letters = part.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let digits = part.bytes().skip(letters).take_while(u8::is_ascii_digit).count();
+    if letters + digits != part.len() {
+        return true;
+    }
+    letters <= 3 && digits <= 7
 }
 
 fn cell_text(cell: DataRef<'_>) -> String {

@@ -1221,6 +1221,13 @@ fn potential_cmd(db: &Path, a: &PotentialArgs) -> Result<()> {
     print_corridor(a.format, &rows, e, &a.corridor.corridor)
 }
 
+fn confidence_level(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a confidence level strictly between 0 and 1 (e.g. 0.95)")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1237,12 +1244,5 @@ mod tests {
         assert!(e.conditions[0].negate);
         assert!(parse_edit("dist").is_err());
         assert!(parse_edit("dist=x").is_err());
-    }
-}
-
-fn confidence_level(text: &str) -> std::result::Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
-        _ => Err(format!("`{text}` is not a confidence level strictly between 0 and 1 (e.g. 0.95)")),
     }
 }

@@ -379,3 +379,36 @@ fn the_fuzzing_seeds_read_cleanly() {
         parse_mapping("seed.toml", text).unwrap();
     }
 }
+
+/// Found by the fuzzing run: a cell reference with many column letters overflowed the spreadsheet
+/// reader's position arithmetic (a panic in debug builds, a cell put in the wrong place in release).
+#[test]
+fn an_overlong_cell_reference_is_refused_not_misplaced() {
+    let entries = unzip(&xlsx_seeds()[0]);
+    for bad in ["AAAAAAAAA3", "A99999999"] {
+        let mutated: Vec<(String, Vec<u8>)> = entries
+            .iter()
+            .map(|(name, bytes)| {
+                let text = String::from_utf8_lossy(bytes);
+                let text = if name.contains("worksheets/") {
+                    text.replace("r=\"A3\"", &format!("r=\"{bad}\""))
+                } else {
+                    text.into()
+                };
+                (name.clone(), text.into_bytes())
+            })
+            .collect();
+        assert!(
+            String::from_utf8_lossy(&mutated.iter().find(|(n, _)| n.contains("worksheets/")).unwrap().1).contains(bad)
+        );
+        let bytes = rezip(&mutated, false);
+        let spec = file_spec("xlsx", 1, 1, false, false);
+        let mut sink = ShapeSink::default();
+        let err = read_table("bad.xlsx", Input::Bytes(&bytes), &spec, &SMALL, &mut sink).unwrap_err().to_string();
+        assert!(err.contains(&format!("cell reference `{bad}` lies outside any worksheet")), "{err}");
+    }
+    // The untouched workbook still reads.
+    let spec = file_spec("xlsx", 1, 1, false, false);
+    let mut sink = ShapeSink::default();
+    read_table("good.xlsx", Input::Bytes(&xlsx_seeds()[0]), &spec, &SMALL, &mut sink).unwrap();
+}
