@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use koshi_core::indicators;
 
+mod architecture;
 mod flows;
 mod forecast;
 mod gravity;
