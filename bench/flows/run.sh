@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 venv="$repo/bench/.venv-flows"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-flows}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
 dump="$(mktemp -d)"
 trap 'rm -rf "$dump"' EXIT
 

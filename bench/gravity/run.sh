@@ -10,7 +10,7 @@ OUT=${OUT:-$ROOT/bench/out/gravity}
 VENV=$ROOT/bench/.venv
 RUNS=${RUNS:-5}
 SCALES=${SCALES:-"5 20"}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-gravity}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 mkdir -p "$OUT"
 
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
