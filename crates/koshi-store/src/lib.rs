@@ -32,7 +32,7 @@ pub use page::Generation;
 pub use query::{
     CheckFinding, DataflowSummary, DiscrepancyRow, HarmonisedRow, ObservationRow, Query, ReleaseInfo, SourceSummary,
 };
-pub use request::{QueryError, QueryText};
+pub use request::{QueryError, QueryText, dataflow_named};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -114,6 +114,13 @@ pub struct HarmonisedRow {
     pub candidates: usize,
 }
 
+impl HarmonisedRow {
+    /// The figure in the unit itself (`value` × 10^`unit_mult`), exact to its printed digits.
+    pub fn base_value(&self) -> Option<f64> {
+        self.value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, self.unit_mult))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DiscrepancyRow {
     pub dataflow: String,
@@ -579,7 +586,7 @@ impl Bank {
         let rows = self.harmonised(&Query { dataflow: dataflow.into(), filters, ..Default::default() }).ok()?;
         rows.iter()
             .filter(|r| r.time_period == period || r.time_period.starts_with(&format!("{period}-")))
-            .find_map(|r| r.value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)))
+            .find_map(HarmonisedRow::base_value)
     }
 
     /// Counts per table, for the health endpoint and tests.

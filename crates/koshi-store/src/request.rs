@@ -4,6 +4,7 @@
 
 use koshi_core::key::{KeyError, KeyFilter};
 use koshi_core::observation::validate_time_period;
+use koshi_core::structure::Dataflow;
 use koshi_core::{Catalogue, Date};
 
 use crate::Query;
@@ -48,14 +49,19 @@ impl QueryError {
     }
 }
 
+/// The dataflow called `id`, or an error that lists the dataflows there are.
+pub fn dataflow_named<'c>(catalogue: &'c Catalogue, id: &str) -> Result<&'c Dataflow, QueryError> {
+    catalogue.dataflow(id).ok_or_else(|| QueryError::UnknownDataflow {
+        dataflow: id.to_string(),
+        known: catalogue.dataflows.iter().map(|d| d.id.clone()).collect(),
+    })
+}
+
 impl Query {
     /// Check every part of `text` against the catalogue: unknown dimensions, codes, sources and
     /// malformed dates or periods are errors, never an empty answer.
     pub fn checked(catalogue: &Catalogue, dataflow: &str, text: &QueryText) -> Result<Query, QueryError> {
-        let df = catalogue.dataflow(dataflow).ok_or_else(|| QueryError::UnknownDataflow {
-            dataflow: dataflow.to_string(),
-            known: catalogue.dataflows.iter().map(|d| d.id.clone()).collect(),
-        })?;
+        let df = dataflow_named(catalogue, dataflow)?;
         let keys: Vec<&str> = text.keys.iter().map(String::as_str).collect();
         let filters = KeyFilter::parse(catalogue, df, &keys)?.filters();
         let as_of =

@@ -267,10 +267,8 @@ fn stock_inputs(bank: &Bank, a: &EstimateArgs) -> Result<Inputs> {
     if pop.len() < 2 {
         let pq = Query { as_of: None, source: None, ..pq };
         for r in bank.harmonised(&pq)? {
-            if let (Some(v), true) = (r.value, r.time_period == y0 || r.time_period == y1) {
-                pop.entry(r.time_period.clone())
-                    .or_default()
-                    .insert(r.key[pa].clone(), koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult));
+            if let (Some(v), true) = (r.base_value(), r.time_period == y0 || r.time_period == y1) {
+                pop.entry(r.time_period.clone()).or_default().insert(r.key[pa].clone(), v);
                 pop_release = format!("{} (harmonised)", a.population);
                 pop_date = pop_date.max(r.release_date.parse().ok());
             }
@@ -328,9 +326,8 @@ fn vital(
     let mut by_region: HashMap<String, f64> = HashMap::new();
     for r in bank.harmonised(&q)? {
         let in_period = r.time_period == range || r.time_period.parse::<i32>().is_ok_and(|y| (from..to).contains(&y));
-        if let (true, Some(v)) = (in_period, r.value) {
-            *by_region.entry(r.key[ai].clone()).or_default() +=
-                koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult);
+        if let (true, Some(v)) = (in_period, r.base_value()) {
+            *by_region.entry(r.key[ai].clone()).or_default() += v;
         }
     }
     let missing: Vec<&str> = regions.iter().filter(|r| !by_region.contains_key(*r)).map(String::as_str).collect();
@@ -627,14 +624,7 @@ fn rows_of(bank: &Bank, q: &Query, harmonised: bool) -> Result<Vec<SourcedRow>> 
         bank.harmonised(q)?
             .into_iter()
             .filter_map(|r| {
-                r.value.map(|v| {
-                    (
-                        r.key,
-                        r.time_period,
-                        koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult),
-                        format!("{} “{}”", r.source, r.release_label),
-                    )
-                })
+                r.base_value().map(|v| (r.key, r.time_period, v, format!("{} “{}”", r.source, r.release_label)))
             })
             .collect()
     } else {
@@ -743,9 +733,7 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
         .harmonised(&pq)?
         .into_iter()
         .filter(|r| r.time_period == start)
-        .filter_map(|r| {
-            r.value.map(|v| (r.key[0].clone(), koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)))
-        })
+        .filter_map(|r| r.base_value().map(|v| (r.key[0].clone(), v)))
         .collect();
     let with_pop: Vec<usize> = (0..n).filter(|&i| pop.get(&places[i]).is_some_and(|p| *p > 0.0)).collect();
     if with_pop.len() == n {

@@ -189,13 +189,6 @@ fn year_ranges(years: &[i32]) -> String {
     parts.join(", ")
 }
 
-/// Filters from `--key` arguments, in the one key grammar (`koshi_core::key`): repeated keys
-/// combine with AND, every code is checked against its code list.
-pub(crate) fn key_filters(bank: &Bank, dataflow: &str, keys: &[String]) -> Result<Vec<(String, Vec<String>)>> {
-    let text = koshi_store::QueryText { keys: keys.to_vec(), ..Default::default() };
-    Ok(Query::checked(bank.catalogue(), dataflow, &text)?.filters)
-}
-
 fn is_year(p: &str) -> Option<i32> {
     (p.len() == 4 && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse().ok()).flatten()
 }
@@ -215,14 +208,14 @@ pub(crate) fn load_series(
     from: Option<i32>,
     to: Option<i32>,
 ) -> Result<Vec<Series>> {
-    let filters = key_filters(bank, dataflow, keys)?;
-    let q = Query {
-        dataflow: dataflow.to_string(),
-        filters,
-        period_from: from.map(|y| y.to_string()),
-        period_to: to.map(|y| y.to_string()),
+    // The one key grammar (`koshi_core::key`): repeated keys combine with AND, codes are checked.
+    let text = koshi_store::QueryText {
+        keys: keys.to_vec(),
+        from: from.map(|y| y.to_string()),
+        to: to.map(|y| y.to_string()),
         ..Default::default()
     };
+    let q = Query::checked(bank.catalogue(), dataflow, &text)?;
     let rows = bank.harmonised(&q)?;
     /// A figure with the source, release and citation it came from.
     type Sourced = (f64, (String, String, String));
@@ -234,7 +227,7 @@ pub(crate) fn load_series(
     }
     let mut by_key: BTreeMap<Vec<String>, Acc> = BTreeMap::new();
     for r in rows {
-        let Some(v) = r.value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, r.unit_mult)) else { continue };
+        let Some(v) = r.base_value() else { continue };
         let acc = by_key.entry(r.key.clone()).or_insert_with(|| Acc {
             unit: r.unit.clone(),
             annual: BTreeMap::new(),

@@ -604,7 +604,7 @@ fn query(bank: &Bank, dataflow: &str, text: &koshi_store::QueryText, harmonised:
             })
             .collect();
         let items: Vec<InBaseUnits<_>> =
-            items.iter().map(|h| InBaseUnits { value_base: base_value(h.value, h.unit_mult), row: h }).collect();
+            items.iter().map(|h| InBaseUnits { value_base: h.base_value(), row: h }).collect();
         print(
             format,
             &Printable {
@@ -636,7 +636,7 @@ fn query(bank: &Bank, dataflow: &str, text: &koshi_store::QueryText, harmonised:
             })
             .collect();
         let items: Vec<InBaseUnits<_>> =
-            items.iter().map(|o| InBaseUnits { value_base: base_value(o.value, o.unit_mult), row: o }).collect();
+            items.iter().map(|o| InBaseUnits { value_base: o.base_value(), row: o }).collect();
         print(
             format,
             &Printable {
@@ -668,10 +668,6 @@ struct InBaseUnits<'a, T: serde::Serialize> {
     value_base: Option<f64>,
 }
 
-fn base_value(value: Option<f64>, unit_mult: i32) -> Option<f64> {
-    value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, unit_mult))
-}
-
 fn non_negative_percent(text: &str) -> std::result::Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
@@ -681,11 +677,8 @@ fn non_negative_percent(text: &str) -> std::result::Result<f64, String> {
 
 /// An unknown dataflow named on the command line is an error, not an empty answer.
 fn known_dataflow(bank: &Bank, dataflow: Option<&str>) -> Result<()> {
-    if let Some(id) = dataflow
-        && bank.catalogue().dataflow(id).is_none()
-    {
-        let known: Vec<&str> = bank.catalogue().dataflows.iter().map(|d| d.id.as_str()).collect();
-        bail!("unknown dataflow `{id}` (there are {})", known.join(", "));
+    if let Some(id) = dataflow {
+        koshi_store::dataflow_named(bank.catalogue(), id)?;
     }
     Ok(())
 }
