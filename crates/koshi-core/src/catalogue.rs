@@ -8,6 +8,7 @@ use crate::codelist::{
     parse_simple_codelist, read_csv,
 };
 use crate::date::Date;
+use crate::geography::Geography;
 use crate::structure::{
     Dataflow, Declarations, Source, StructureError, check_dataflows, check_sources, parse_dataflows, parse_sources,
 };
@@ -42,6 +43,8 @@ pub fn standard_texts() -> StructureTexts<'static> {
             structure_file!("codelists/quantile.csv"),
             structure_file!("codelists/sex_variants.csv"),
             structure_file!("codelists/purpose.csv"),
+            structure_file!("capitals/capitals.csv"),
+            structure_file!("capitals/contiguity.csv"),
         ],
     }
 }
@@ -53,6 +56,8 @@ pub struct Catalogue {
     pub codelists: BTreeMap<String, Codelist>,
     pub groups: Groups,
     pub region_splits: Vec<RegionSplit>,
+    /// Capitals and land borders of the countries.
+    pub geography: Geography,
 }
 
 /// The MEASURE code list of a dataflow that has measures (`MEASURE:<dataflow>`).
@@ -168,7 +173,9 @@ impl Catalogue {
         for df in &dataflows {
             add_measure_codelist(&mut codelists, df);
         }
-        let catalogue = Catalogue { dataflows, sources, codelists, groups, region_splits };
+        let (capitals, borders) = ("capitals/capitals.csv", "capitals/contiguity.csv");
+        let geography = Geography::parse(capitals, get(capitals)?, borders, get(borders)?)?;
+        let catalogue = Catalogue { dataflows, sources, codelists, groups, region_splits, geography };
         catalogue.check_references("dataflows.toml", &catalogue.dataflows)?;
         Ok(catalogue)
     }

@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod codelist;
 pub mod date;
+pub mod geography;
 pub mod indicators;
 pub mod key;
 pub mod number;
@@ -17,5 +18,6 @@ pub mod validate;
 pub use catalogue::Catalogue;
 pub use codelist::{Codelist, Labels, Lang};
 pub use date::Date;
+pub use geography::Geography;
 pub use key::{KeyError, KeyFilter};
 pub use observation::{ObsStatus, Observation, Text};

@@ -61,7 +61,7 @@ pub use fe::Factor;
 pub use formula::{FeTerm, Formula, SmallSample, Term, Transform, VcovSpec};
 pub use numeric::{SymMatrix, normal_cdf, normal_quantile};
 pub use panel::{
-    BilateralFlow, EARTH_RADIUS_KM, GravityPanel, PanelInputs, PanelOptions, build_panel, great_circle_km,
+    BilateralFlow, EARTH_RADIUS_KM, GravityPanel, LatLon, PanelInputs, PanelOptions, build_panel, great_circle_km,
 };
 pub use potential::{PartnerMass, Potential, PotentialElasticities, gravitational_potential};
 pub use pushpull::{Counterfactual, PushPull, RankedEffect, counterfactual, counterfactual_within, push_pull};

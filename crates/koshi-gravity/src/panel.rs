@@ -7,18 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use crate::error::{GravityError, Result};
 use crate::table::DataTable;
 
-/// Mean Earth radius (IUGG), km.
-pub const EARTH_RADIUS_KM: f64 = 6371.0;
-
-/// Great-circle distance in km between two points given in decimal degrees (haversine).
-pub fn great_circle_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    // min() guards against rounding just above 1 for antipodal points.
-    2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
-}
+pub use koshi_core::geography::{EARTH_RADIUS_KM, LatLon, great_circle_km};
 
 /// One observed bilateral figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,7 +167,7 @@ pub fn build_panel(flows: &[BilateralFlow], inputs: &PanelInputs, options: Panel
         };
         let dist = *dist_cache.entry((o, d)).or_insert_with(|| {
             let (a, b) = (inputs.coordinates[o], inputs.coordinates[d]);
-            great_circle_km(a.0, a.1, b.0, b.1)
+            great_circle_km(LatLon { lat: a.0, lon: a.1 }, LatLon { lat: b.0, lon: b.1 })
         });
         let contig = *contig_cache.entry((o, d)).or_insert_with(|| {
             inputs.contiguous.contains(&(o.to_string(), d.to_string()))

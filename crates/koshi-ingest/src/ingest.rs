@@ -56,6 +56,9 @@ pub struct IngestOptions {
     /// Store rows with problems, flagged with defect codes, instead of rejecting the file.
     pub allow_defects: bool,
     pub limits: IngestLimits,
+    /// The date codes are valid on when a figure's period gives none (a release without a
+    /// stated date); the system date when absent. The application passes its clock's.
+    pub today: Option<Date>,
 }
 
 /// Bounds on what one ingest holds in memory, whatever the file (defaults:
@@ -223,6 +226,9 @@ pub fn plan_ingest(
 ) -> Result<IngestPlan, IngestError> {
     let mut plan = IngestPlan { allow_defects: options.allow_defects, ..Default::default() };
     let mut ctx = RowContext::new(catalogue, mapping, file_name, options.limits);
+    if let Some(today) = options.today {
+        ctx.today = today;
+    }
     let header = {
         let mut sink = Sink { ctx: &mut ctx, options, progress, column_problems: Vec::new() };
         let header = read_table(file_name, input, &mapping.file, &options.limits.table, &mut sink)?;

@@ -25,7 +25,7 @@ pub enum LoadError {
     Mapping(#[from] mapping::MappingError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{file}: {errors} error(s); nothing was written (use --allow-defects to store the rows flagged)")]
+    #[error("{file}: {errors} error(s); nothing was written (allowing defects stores the rows flagged instead)")]
     Rejected { file: String, errors: usize, plan: Box<IngestPlan> },
     #[error("the bundled load was stopped before {file}; nothing of the bundle was written")]
     Interrupted { file: String },
@@ -86,6 +86,15 @@ pub fn load_bundled(
     bank: &mut Bank,
     on_file: &mut dyn FnMut(&str, usize, usize) -> ControlFlow<()>,
 ) -> Result<Vec<Loaded>, LoadError> {
+    load_bundled_with(bank, &IngestOptions::default(), on_file)
+}
+
+/// [`load_bundled`] with the options every file is read with (the date "today" is, limits).
+pub fn load_bundled_with(
+    bank: &mut Bank,
+    options: &IngestOptions,
+    on_file: &mut dyn FnMut(&str, usize, usize) -> ControlFlow<()>,
+) -> Result<Vec<Loaded>, LoadError> {
     let all = bundled::datasets();
     let total = all.len();
     let fingerprint = bundled::fingerprint();
@@ -100,14 +109,7 @@ pub fn load_bundled(
             let bytes = ds.bytes().map_err(|e| LoadError::Io(format!("{}: {e}", ds.file_name)))?;
             // Later files' plausibility checks read reference figures written by earlier ones:
             // this connection sees them inside the transaction.
-            loaded.push(load_file(
-                bank,
-                &mapping,
-                ds.file_name,
-                Input::Bytes(&bytes),
-                &IngestOptions::default(),
-                &mut |_| {},
-            )?);
+            loaded.push(load_file(bank, &mapping, ds.file_name, Input::Bytes(&bytes), options, &mut |_| {})?);
         }
         bank.record_bundle_complete(fingerprint)?;
         Ok(loaded)

@@ -11,6 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use koshi_app::{AppError, ErrorKind};
+
 use crate::{MAX_BODY_BYTES, MAX_URI_BYTES};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -51,12 +53,34 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<koshi_store::StoreError> for ApiError {
-    fn from(e: koshi_store::StoreError) -> Self {
-        match e {
-            koshi_store::StoreError::Invalid(m) => ApiError::bad_parameter(m),
-            other => ApiError::internal(other.to_string()),
-        }
+/// A use case's failure as an answer: its kind gives the status, its code the error code, and
+/// the message gains the endpoint that lists what was mistyped.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let status = match e.kind() {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let code = e.code();
+        let hint = match code {
+            "UNKNOWN_DATAFLOW" => " (GET /api/dataflows lists them)",
+            "UNKNOWN_CODE" | "BAD_KEY" => " (GET /api/codelists/{id} lists the codes)",
+            "UNKNOWN_SOURCE" => " (GET /api/sources lists them)",
+            "UNKNOWN_CODELIST" => " (GET /api/dataflows names each dimension's)",
+            _ => "",
+        };
+        let message = match &e {
+            // The catalogue's full list is long; the endpoint that lists it is enough here.
+            AppError::Query(koshi_app::QueryError::UnknownDataflow { dataflow, .. }) => {
+                format!("unknown dataflow `{dataflow}`")
+            }
+            AppError::NotFound { what, id, .. } => format!("unknown {what} `{id}`"),
+            other => other.to_string(),
+        };
+        ApiError::new(status, code, format!("{message}{hint}"))
     }
 }
 

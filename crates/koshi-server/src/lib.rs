@@ -13,40 +13,33 @@
 //! [`MAX_PAGE_SIZE`]; `next` is the URL of the following page (or null). Every error is
 //! `{"error": {"status", "code", "message"}}`. Answers are gzipped when the client accepts it.
 //!
-//! Requests read the bank through a small pool of read-only connections (SQLite WAL), each on a
-//! blocking thread, so a slow request holds one connection, not the bank; cheap endpoints have
-//! connections of their own. The defect report, the discrepancies and the counts are computed
-//! once per state of the bank ([`koshi_store::Generation`]).
+//! The server is an adapter: each handler reads its parameters strictly into the application
+//! layer's request ([`koshi_app`]), calls the use case on a blocking thread and answers its
+//! report as JSON, lists a page at a time. The application reads the bank through a small pool
+//! of read-only connections (SQLite WAL), so a slow request holds one connection, not the bank;
+//! it computes the defect report, the discrepancies and the counts once per state of the bank.
 
-mod cache;
 mod error;
 mod params;
-mod pool;
 
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
-use koshi_core::Catalogue;
-use koshi_core::structure::Dataflow;
-use koshi_store::{Bank, CheckFinding, DiscrepancyRow, Generation, Query, QueryError, QueryText, StoreError};
+use koshi_app::bank::{DiscrepanciesRequest, QueryRequest, ReleasesRequest};
+use koshi_app::{App, AppConfig, AppError, PageRequest};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 
-use cache::GenerationCache;
 pub use error::ApiError;
-use params::{JsonBytes, Page, Paging, Params, Segment, boolean, non_negative};
-use pool::BankPool;
+use params::{JsonBytes, NoHead, Page, Paging, Params, Segment, boolean, non_negative};
 
 /// Rows per page when the request gives no `limit`.
 pub const DEFAULT_PAGE_SIZE: usize = 1_000;
@@ -60,9 +53,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 
 /// How the server reads the bank.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
-    /// Connections for the expensive requests (data, discrepancies, the defect report).
+    /// Connections for the expensive requests (data, discrepancies, the defect report, models).
     pub readers: usize,
     /// Connections kept for the cheap ones (health, dataflows, sources, releases, code lists),
     /// so that they never wait behind an expensive request.
@@ -83,65 +76,40 @@ impl Default for ServerConfig {
     }
 }
 
-/// The server's state: the connection pools and the caches of slow answers.
-pub struct App {
-    readers: BankPool,
-    quick: BankPool,
+/// The server's state: the application and the answer limit.
+pub struct Server {
+    app: App,
     max_response_bytes: usize,
-    check: GenerationCache<(), Vec<CheckFinding>>,
-    discrepancies: GenerationCache<(Option<String>, u64), Vec<DiscrepancyRow>>,
-    counts: GenerationCache<(), HashMap<&'static str, i64>>,
-    /// Sizes of large answers, so that later pages stop reading at their end.
-    totals: GenerationCache<String, usize>,
 }
 
-impl App {
-    /// Open the pools on the bank at `path` (which must exist or be creatable).
-    pub fn open(path: &Path, config: &ServerConfig) -> Result<Arc<App>, StoreError> {
-        Ok(Arc::new(App {
-            readers: BankPool::open(path, config.readers, config.pool_wait)?,
-            quick: BankPool::open(path, config.quick_readers, config.pool_wait)?,
-            max_response_bytes: config.max_response_bytes,
-            check: GenerationCache::default(),
-            discrepancies: GenerationCache::default(),
-            counts: GenerationCache::default(),
-            totals: GenerationCache::default(),
-        }))
+impl Server {
+    /// Open the application on the bank at `path` (which must exist or be creatable).
+    pub fn open(path: &Path, config: &ServerConfig) -> Result<Arc<Server>, AppError> {
+        let app_config = AppConfig {
+            readers: config.readers,
+            quick_readers: config.quick_readers,
+            pool_wait: config.pool_wait,
+            ..AppConfig::default()
+        };
+        Ok(Self::over(App::open(path, app_config)?, config.max_response_bytes))
+    }
+
+    /// Serve an application already open.
+    pub fn over(app: App, max_response_bytes: usize) -> Arc<Server> {
+        Arc::new(Server { app, max_response_bytes })
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
     }
 
     /// How many times the defect report was computed since the server started.
     pub fn check_computations(&self) -> u64 {
-        self.check.computations()
-    }
-
-    /// The cached answer for `key` if the bank has not changed since it was computed, else
-    /// computed now on a connection of `pool` (once, however many requests ask at the same time).
-    /// Also says whether it came from the cache.
-    fn cached<K: Eq + Hash, V>(
-        &self,
-        cache: &GenerationCache<K, V>,
-        pool: &BankPool,
-        key: K,
-        compute: impl FnOnce(&Bank) -> Result<V, ApiError>,
-    ) -> Result<(Generation, Arc<V>, bool), ApiError> {
-        let generation = self.quick.read(|b| Ok(b.generation()?))?;
-        if let Some(hit) = cache.get(generation, &key) {
-            return Ok((generation, hit, true));
-        }
-        let _computing = cache.computing();
-        pool.read(|bank| {
-            let generation = bank.generation()?;
-            if let Some(hit) = cache.get(generation, &key) {
-                return Ok((generation, hit, true));
-            }
-            let value = Arc::new(compute(bank)?);
-            cache.insert(generation, key, Arc::clone(&value));
-            Ok((generation, value, false))
-        })
+        self.app.check_computations()
     }
 }
 
-pub fn router(app: Arc<App>) -> Router {
+pub fn router(server: Arc<Server>) -> Router {
     Router::new()
         .route("/", get(dashboard))
         .route("/api/health", get(health))
@@ -153,7 +121,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/check", get(check))
         .route("/api/codelists/{id}", get(codelist))
         .fallback(error::route_not_found)
-        .with_state(app)
+        .with_state(server)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(error::json_errors))
@@ -161,7 +129,7 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(CompressionLayer::new())
 }
 
-/// Run a bank call off the async threads.
+/// Run a use case off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| {
         ApiError::internal(if e.is_panic() {
@@ -196,58 +164,33 @@ impl PageParams {
     }
 }
 
+fn page_request(paging: Paging) -> Option<PageRequest> {
+    Some(PageRequest { offset: paging.offset, limit: paging.limit })
+}
+
 async fn health(
-    State(app): State<Arc<App>>,
+    State(server): State<Arc<Server>>,
     Params(NoParams {}): Params<NoParams>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    blocking(move || {
-        let (generation, counts, _) = app.cached(&app.counts, &app.quick, (), |b| Ok(b.counts()?))?;
-        // A bank whose bundled load never completed is served, but says so.
-        let bundle = app.quick.read(|b| Ok(b.bundle_state()?))?;
-        let status = if bundle.is_complete() { "ok" } else { "incomplete" };
-        Ok(Json(json!({
-            "status": status,
-            "version": env!("CARGO_PKG_VERSION"),
-            "bundle": bundle,
-            "counts": *counts,
-            "generation": generation,
-        })))
-    })
-    .await
+) -> Result<Json<koshi_app::bank::HealthReport>, ApiError> {
+    blocking(move || Ok(Json(server.app.health()?))).await
 }
 
 async fn dataflows(
-    State(app): State<Arc<App>>,
+    State(server): State<Arc<Server>>,
     uri: Uri,
     Params(p): Params<PageParams>,
 ) -> Result<JsonBytes, ApiError> {
     let paging = p.paging()?;
     blocking(move || {
-        let out: Vec<serde_json::Value> = app.quick.read(|b| {
-            Ok(b.dataflow_summaries()?
-                .into_iter()
-                .map(|s| {
-                    let df = b.catalogue().dataflow(&s.id);
-                    json!({
-                        "id": s.id,
-                        "name": df.map(|d| &d.name),
-                        "description": df.map(|d| &d.description),
-                        "dimensions": df.map(|d| d.dimensions.iter().map(|x| json!({"id": x.id, "codelist": x.codelist})).collect::<Vec<_>>()),
-                        "measures": df.map(|d| d.measures.iter().map(|m| json!({"code": m.code, "unit": m.unit, "en": m.en, "ru": m.ru, "kk": m.kk})).collect::<Vec<_>>()),
-                        "series": s.series,
-                        "observations": s.observations,
-                    })
-                })
-                .collect())
-        })?;
-        Page::of(&uri, paging, &out).to_json(app.max_response_bytes)
+        let list = server.app.dataflows(page_request(paging))?;
+        Page::with_head(NoHead {}, &uri, paging, list.total, &list.items).to_json(server.max_response_bytes)
     })
     .await
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DataRequest {
+struct DataParams {
     key: Option<String>,
     as_of: Option<String>,
     source: Option<String>,
@@ -263,91 +206,42 @@ struct DataRequest {
 #[derive(Serialize)]
 struct DataHead<'a> {
     dataflow: &'a str,
-    dimensions: Vec<&'a str>,
+    dimensions: &'a [String],
     harmonised: bool,
 }
 
 async fn data(
-    State(app): State<Arc<App>>,
+    State(server): State<Arc<Server>>,
     Segment(dataflow): Segment<String>,
     uri: Uri,
-    Params(p): Params<DataRequest>,
+    Params(p): Params<DataParams>,
 ) -> Result<JsonBytes, ApiError> {
     let paging = Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;
-    let harmonised = boolean("harmonised", p.harmonised.as_deref())?;
-    let predecessors = boolean("predecessors", p.predecessors.as_deref())?;
+    let request = QueryRequest {
+        dataflow,
+        keys: p.key.into_iter().collect(),
+        as_of: p.as_of,
+        source: p.source,
+        from: p.from,
+        to: p.to,
+        harmonised: boolean("harmonised", p.harmonised.as_deref())?,
+        predecessors: boolean("predecessors", p.predecessors.as_deref())?,
+        page: page_request(paging),
+    };
     blocking(move || {
-        app.readers.read(|bank| {
-            let df = bank.catalogue().dataflow(&dataflow).ok_or_else(|| ApiError::unknown_dataflow(&dataflow))?;
-            let query = data_query(bank.catalogue(), df, &p, predecessors)?;
-            let head = DataHead {
-                dataflow: &df.id,
-                dimensions: df.dimensions.iter().map(|d| d.id.as_str()).collect(),
-                harmonised,
-            };
-            let generation = bank.generation()?;
-            let selection = params::selection_key(&uri);
-            let known_total = app.totals.get(generation, &selection).map(|t| *t);
-            let (json, total) = if harmonised {
-                let (items, total) = read_page(paging, known_total, |visit| bank.for_each_harmonised(&query, visit))?;
-                (Page::with_head(head, &uri, paging, total, &items).to_json(app.max_response_bytes), total)
-            } else {
-                let (items, total) = read_page(paging, known_total, |visit| bank.for_each_row(&query, visit))?;
-                (Page::with_head(head, &uri, paging, total, &items).to_json(app.max_response_bytes), total)
-            };
-            if known_total.is_none() {
-                app.totals.insert(generation, selection, Arc::new(total));
+        let report = server.app.query(&request)?;
+        let head =
+            DataHead { dataflow: &report.dataflow, dimensions: &report.dimensions, harmonised: report.harmonised };
+        match &report.items {
+            koshi_app::bank::Figures::Observations(items) => {
+                Page::with_head(head, &uri, paging, report.total, items).to_json(server.max_response_bytes)
             }
-            json
-        })
+            koshi_app::bank::Figures::Harmonised(items) => {
+                Page::with_head(head, &uri, paging, report.total, items).to_json(server.max_response_bytes)
+            }
+        }
     })
     .await
-}
-
-/// The rows of `paging` out of an answer read row by row, and the answer's total: counted by
-/// reading to the end, unless already known (then reading stops at the end of the page).
-fn read_page<T>(
-    paging: Paging,
-    known_total: Option<usize>,
-    scan: impl FnOnce(&mut dyn FnMut(T) -> bool) -> Result<(), StoreError>,
-) -> Result<(Vec<T>, usize), ApiError> {
-    let mut items = Vec::new();
-    let mut seen = 0usize;
-    scan(&mut |row| {
-        if paging.contains(seen) {
-            items.push(row);
-        }
-        seen += 1;
-        known_total.is_none() || seen < paging.end()
-    })?;
-    Ok((items, known_total.unwrap_or(seen)))
-}
-
-/// A store query from the request, every parameter checked by the one request grammar the CLI
-/// uses too: an unknown code, source or a malformed date is a 400 naming it, never an empty answer.
-fn data_query(catalogue: &Catalogue, df: &Dataflow, p: &DataRequest, predecessors: bool) -> Result<Query, ApiError> {
-    let text = QueryText {
-        keys: p.key.iter().cloned().collect(),
-        as_of: p.as_of.clone(),
-        source: p.source.clone(),
-        from: p.from.clone(),
-        to: p.to.clone(),
-        predecessors,
-    };
-    Query::checked(catalogue, &df.id, &text).map_err(|e| match &e {
-        QueryError::UnknownDataflow { dataflow, .. } => ApiError::unknown_dataflow(dataflow),
-        QueryError::Key(_) => {
-            let code = if e.is_unknown_code() { "UNKNOWN_CODE" } else { "BAD_KEY" };
-            ApiError::new(StatusCode::BAD_REQUEST, code, format!("{e} (GET /api/codelists/{{id}} lists the codes)"))
-        }
-        QueryError::UnknownSource(_) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "UNKNOWN_SOURCE",
-            format!("source: {e} (GET /api/sources lists them)"),
-        ),
-        QueryError::AsOf(reason) => ApiError::bad_parameter(format!("as_of: {reason}")),
-        QueryError::Period { .. } => ApiError::bad_parameter(e.to_string()),
-    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -359,40 +253,26 @@ struct DiscrepancyParams {
     offset: Option<String>,
 }
 
-/// What describes a page of a cached list.
+/// What describes a page of a list computed once per state of the bank.
 #[derive(Serialize)]
-struct CachedHead {
-    generation: Generation,
-    /// Whether the list came from the cache (computed by an earlier request on the same state of the bank).
-    cached: bool,
+struct GenerationHead {
+    generation: koshi_app::Generation,
 }
 
 async fn discrepancies(
-    State(app): State<Arc<App>>,
+    State(server): State<Arc<Server>>,
     uri: Uri,
     Params(p): Params<DiscrepancyParams>,
 ) -> Result<JsonBytes, ApiError> {
     let paging = Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;
-    let tolerance = p.tolerance.as_deref().map(|t| non_negative("tolerance", t)).transpose()?.unwrap_or(0.0);
+    let tolerance_pct = p.tolerance.as_deref().map(|t| non_negative("tolerance", t)).transpose()?.unwrap_or(0.0);
+    let request = DiscrepanciesRequest { dataflow: p.dataflow, tolerance_pct, page: page_request(paging) };
     blocking(move || {
-        if let Some(id) = p.dataflow.as_deref() {
-            app.quick.read(|b| known_dataflow(b, id))?;
-        }
-        let key = (p.dataflow.clone(), tolerance.to_bits());
-        let (generation, rows, cached) = app.cached(&app.discrepancies, &app.readers, key, |b| {
-            Ok(b.discrepancies(p.dataflow.as_deref(), tolerance)?)
-        })?;
-        let head = CachedHead { generation, cached };
-        Page::with_head(head, &uri, paging, rows.len(), paging.slice(&rows)).to_json(app.max_response_bytes)
+        let list = server.app.discrepancies(&request)?;
+        let head = GenerationHead { generation: list.generation };
+        Page::with_head(head, &uri, paging, list.total, &list.items).to_json(server.max_response_bytes)
     })
     .await
-}
-
-fn known_dataflow(bank: &Bank, id: &str) -> Result<(), ApiError> {
-    match bank.catalogue().dataflow(id) {
-        Some(_) => Ok(()),
-        None => Err(ApiError::unknown_dataflow(id)),
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -404,74 +284,67 @@ struct ReleaseParams {
 }
 
 async fn releases(
-    State(app): State<Arc<App>>,
+    State(server): State<Arc<Server>>,
     uri: Uri,
     Params(p): Params<ReleaseParams>,
 ) -> Result<JsonBytes, ApiError> {
     let paging = Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;
+    let request = ReleasesRequest { dataflow: p.dataflow, page: page_request(paging) };
     blocking(move || {
-        let rows = app.quick.read(|b| {
-            if let Some(id) = p.dataflow.as_deref() {
-                known_dataflow(b, id)?;
-            }
-            Ok(b.releases(p.dataflow.as_deref())?)
-        })?;
-        Page::of(&uri, paging, &rows).to_json(app.max_response_bytes)
+        let list = server.app.releases(&request)?;
+        Page::with_head(NoHead {}, &uri, paging, list.total, &list.items).to_json(server.max_response_bytes)
     })
     .await
 }
 
-async fn sources(State(app): State<Arc<App>>, uri: Uri, Params(p): Params<PageParams>) -> Result<JsonBytes, ApiError> {
+async fn sources(
+    State(server): State<Arc<Server>>,
+    uri: Uri,
+    Params(p): Params<PageParams>,
+) -> Result<JsonBytes, ApiError> {
     let paging = p.paging()?;
     blocking(move || {
-        let rows = app.quick.read(|b| Ok(b.sources()?))?;
-        Page::of(&uri, paging, &rows).to_json(app.max_response_bytes)
+        let list = server.app.sources(page_request(paging))?;
+        Page::with_head(NoHead {}, &uri, paging, list.total, &list.items).to_json(server.max_response_bytes)
     })
     .await
 }
 
-async fn check(State(app): State<Arc<App>>, uri: Uri, Params(p): Params<PageParams>) -> Result<JsonBytes, ApiError> {
+async fn check(
+    State(server): State<Arc<Server>>,
+    uri: Uri,
+    Params(p): Params<PageParams>,
+) -> Result<JsonBytes, ApiError> {
     let paging = p.paging()?;
     blocking(move || {
-        let (generation, findings, cached) = app.cached(&app.check, &app.readers, (), |b| Ok(b.check()?))?;
-        let head = CachedHead { generation, cached };
-        Page::with_head(head, &uri, paging, findings.len(), paging.slice(&findings)).to_json(app.max_response_bytes)
+        let list = server.app.check(page_request(paging))?;
+        let head = GenerationHead { generation: list.generation };
+        Page::with_head(head, &uri, paging, list.total, &list.items).to_json(server.max_response_bytes)
     })
     .await
 }
 
 async fn codelist(
-    State(app): State<Arc<App>>,
+    State(server): State<Arc<Server>>,
     Segment(id): Segment<String>,
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
-    blocking(move || {
-        app.quick.read(|b| {
-            let list = b.catalogue().codelist(&id).ok_or_else(|| {
-                ApiError::not_found(
-                    "UNKNOWN_CODELIST",
-                    format!("unknown code list `{id}` (GET /api/dataflows names each dimension's)"),
-                )
-            })?;
-            Ok(Json(json!(list)).into_response())
-        })
-    })
-    .await
+    blocking(move || Ok(Json(server.app.codelist(&id)?).into_response())).await
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    App(#[from] AppError),
     #[error("serving the API: {0}")]
     Io(#[from] std::io::Error),
 }
 
 /// Serve the bank at `db` until Ctrl-C.
 pub async fn serve(db: &Path, addr: SocketAddr) -> Result<(), ServeError> {
-    let app = App::open(db, &ServerConfig::default())?;
+    let server = Server::open(db, &ServerConfig::default())?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, router(app))
+    axum::serve(listener, router(server))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -135,6 +135,37 @@ impl Bank {
         Self::with_connection(conn, busy_timeout, &path.display().to_string())
     }
 
+    /// Open the bank at `path` (creating or migrating it first if needed) for reading only:
+    /// the connection refuses writes. Readers of a WAL bank run beside each other and beside a writer.
+    pub fn open_read_only(path: &Path) -> Result<Self> {
+        let bank = Self::open(path)?;
+        bank.conn.pragma_update(None, "query_only", true)?;
+        // The bundled SQLite (STAT4) re-plans a statement whenever its parameters change:
+        // series-by-series reading prepared every lookup again, twice as slow.
+        bank.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        Ok(bank)
+    }
+
+    /// Run `f` inside one read transaction, so that everything it reads comes from the same
+    /// state of the bank. The snapshot is released however `f` ends, a panic included.
+    pub fn read_snapshot<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Bank) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        struct Release<'a>(&'a Connection);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                // Nothing was written: ending the transaction either way only releases the snapshot.
+                if !self.0.is_autocommit() {
+                    let _ = self.0.execute_batch("ROLLBACK");
+                }
+            }
+        }
+        self.conn.execute_batch("BEGIN").map_err(StoreError::from)?;
+        let _release = Release(&self.conn);
+        f(self)
+    }
+
     pub fn open_in_memory() -> Result<Self> {
         Self::with_connection(Connection::open_in_memory()?, DEFAULT_BUSY_TIMEOUT, ":memory:")
     }
@@ -206,7 +237,7 @@ impl Bank {
         &self.catalogue
     }
 
-    pub fn connection(&self) -> &Connection {
+    pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
 

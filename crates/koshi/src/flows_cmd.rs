@@ -569,7 +569,15 @@ fn estimate(db: &Path, a: &EstimateArgs) -> Result<std::process::ExitCode> {
         ],
         vec!["definition".into(), summary.definition.clone()],
     ];
-    print(a.format, &Printable { columns: vec!["", "estimate"], rows, items: std::slice::from_ref(&summary) })?;
+    print(
+        a.format,
+        &Printable {
+            columns: vec!["", "estimate"],
+            rows,
+            report: std::slice::from_ref(&summary),
+            items: std::slice::from_ref(&summary),
+        },
+    )?;
     crate::output::print_notes(a.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -812,7 +820,10 @@ fn od_indices(bank: &Bank, df: &koshi_core::structure::Dataflow, args: &IndicesA
         notes.push("distance indices skipped: the places have no capitals in data/structure/capitals".into());
     }
     let table = out.iter().map(|r| vec![r.index.clone(), fmt_index(r.value), r.meaning.clone()]).collect();
-    print(args.format, &Printable { columns: vec!["index", "value", "meaning"], rows: table, items: &out })?;
+    print(
+        args.format,
+        &Printable { columns: vec!["index", "value", "meaning"], rows: table, report: &out, items: &out },
+    )?;
     crate::output::print_notes(args.format, &notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -966,6 +977,7 @@ fn regional_indices(
         &Printable {
             columns: vec!["region", "name", "year", "arrivals", "departures", "net", "effectiveness", "territory"],
             rows: table,
+            report: &out,
             items: &out,
         },
     )?;

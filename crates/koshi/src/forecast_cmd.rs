@@ -580,7 +580,7 @@ fn print_rows(format: Format, rows: &[Row], un: bool) -> Result<()> {
             v
         })
         .collect();
-    print(format, &Printable { columns, rows: table, items: rows })
+    print(format, &Printable { columns, rows: table, report: rows, items: rows })
 }
 
 /// Model output has spurious decimals: round to whole units above 100.
@@ -1001,6 +1001,7 @@ inside the interval (target 0.80 and 0.95)"
                 "cover95 uncalibrated",
             ],
             rows: table,
+            report: &rows,
             items: &rows,
         },
     )?;

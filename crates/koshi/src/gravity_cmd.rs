@@ -418,7 +418,10 @@ fn dataflow_table(bank: &Bank, dataflow: &str, source: Option<&str>) -> Result<D
         for r in &rows {
             let (x, y) = (&r.key[a], &r.key[b]);
             dist.push(match (caps.get(x), caps.get(y)) {
-                (Some(p), Some(q)) if x != y => koshi_gravity::great_circle_km(p.1, p.2, q.1, q.2),
+                (Some(p), Some(q)) if x != y => koshi_gravity::great_circle_km(
+                    koshi_gravity::LatLon { lat: p.1, lon: p.2 },
+                    koshi_gravity::LatLon { lat: q.1, lon: q.2 },
+                ),
                 _ => f64::NAN,
             });
             let touch = contig.contains(&(x.clone(), y.clone())) || contig.contains(&(y.clone(), x.clone()));
@@ -562,6 +565,7 @@ fn print_coefficients(format: Format, fit: &GravityFit) -> Result<()> {
         &Printable {
             columns: vec!["term", "estimate", "std_error", "z", "p_value", "ci_low", "ci_high"],
             rows,
+            report: &items,
             items: &items,
         },
     )
@@ -668,14 +672,17 @@ fn print_fixed_effects(format: Format, fit: &GravityFit) -> Result<()> {
         .iter()
         .map(|r| vec![r.fixed_effect.to_string(), r.level.to_string(), format!("{:.6}", r.estimate)])
         .collect();
-    print(format, &Printable { columns: vec!["fixed_effect", "level", "estimate"], rows, items: &items })
+    print(
+        format,
+        &Printable { columns: vec!["fixed_effect", "level", "estimate"], rows, report: &items, items: &items },
+    )
 }
 
 fn print_fitted(format: Format, fit: &GravityFit) -> Result<()> {
     let items = fitted_rows(fit);
     let rows =
         items.iter().map(|r| vec![r.row.to_string(), format!("{}", r.observed), format!("{:.6}", r.fitted)]).collect();
-    print(format, &Printable { columns: vec!["row", "observed", "fitted"], rows, items: &items })
+    print(format, &Printable { columns: vec!["row", "observed", "fitted"], rows, report: &items, items: &items })
 }
 
 fn print_counterfactual(format: Format, cf: &[CfRow]) -> Result<()> {
@@ -699,6 +706,7 @@ fn print_counterfactual(format: Format, cf: &[CfRow]) -> Result<()> {
         &Printable {
             columns: vec!["scope", "rows", "baseline", "scenario", "percent_change", "std_error", "ci_low", "ci_high"],
             rows,
+            report: cf,
             items: cf,
         },
     )
@@ -937,7 +945,15 @@ fn panel_cmd(db: &Path, out: Option<&Path>, format: Format) -> Result<()> {
         vec!["source".into(), s.source.clone()],
         vec!["distance".into(), s.distance.clone()],
     ];
-    print(format, &Printable { columns: vec!["item", "value"], rows, items: std::slice::from_ref(&s) })
+    print(
+        format,
+        &Printable {
+            columns: vec!["item", "value"],
+            rows,
+            report: std::slice::from_ref(&s),
+            items: std::slice::from_ref(&s),
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -988,7 +1004,10 @@ fn corridor_rows(
     for p in &c.partners {
         let p = p.trim();
         let gc = match (caps.get(dest), caps.get(p)) {
-            (Some(a), Some(b)) => Some(koshi_gravity::great_circle_km(a.1, a.2, b.1, b.2)),
+            (Some(a), Some(b)) => Some(koshi_gravity::great_circle_km(
+                koshi_gravity::LatLon { lat: a.1, lon: a.2 },
+                koshi_gravity::LatLon { lat: b.1, lon: b.2 },
+            )),
             _ => None,
         };
         rows.push(CorridorRow {
@@ -1098,6 +1117,7 @@ fn print_corridor(format: Format, rows: &[CorridorRow], e: PotentialElasticities
                 "potential_relative",
             ],
             rows: table,
+            report: rows,
             items: rows,
         },
     )
@@ -1172,7 +1192,12 @@ fn push_pull_cmd(db: &Path, a: &PushPullArgs) -> Result<()> {
                 .collect();
             print(
                 Format::Table,
-                &Printable { columns: vec!["side", "rank", "place", "estimate", "relative"], rows, items: &ranks },
+                &Printable {
+                    columns: vec!["side", "rank", "place", "estimate", "relative"],
+                    rows,
+                    report: &ranks,
+                    items: &ranks,
+                },
             )?;
             if let Some(p) = pull_of_dest {
                 println!(

@@ -11,9 +11,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use koshi_ingest::{IngestOptions, Input, LoadError};
-use koshi_store::{Bank, BundleState, Query, WriteOutcome};
-use output::{Format, Printable, num, print};
+use koshi_app::bank::{DiscrepanciesRequest, Figures, QueryRequest, ReleasesRequest};
+use koshi_app::load::{Declared, IngestOutcome, IngestRequest, LoadBundledReport, Progress, WriteOutcome};
+use koshi_app::{App, AppConfig, AppError, BundleState, LoadError};
+use output::{Format, Printable, num, print, print_json};
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +63,9 @@ creates nothing; changed content creates a new release.\n\nSee data/bundled/mapp
         /// Store rows with problems, flagged as defects, instead of rejecting the file.
         #[arg(long)]
         allow_defects: bool,
+        /// Read and check the file, list every problem, write nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -179,49 +183,60 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn open(cli: &Cli) -> Result<Bank> {
-    let timeout = std::time::Duration::try_from_secs_f64(cli.busy_timeout)
+/// The application over the bank the command line names, with the busy timeout it asks for.
+fn open_app(cli: &Cli) -> Result<App> {
+    let busy_timeout = std::time::Duration::try_from_secs_f64(cli.busy_timeout)
         .ok()
         .filter(|t| *t <= std::time::Duration::from_secs(24 * 3600))
         .with_context(|| {
             format!("--busy-timeout {} is not a number of seconds between 0 and 86400", cli.busy_timeout)
         })?;
-    Bank::open_with_busy_timeout(&cli.db, timeout)
+    App::open(&cli.db, AppConfig { busy_timeout, ..AppConfig::single_use() })
         .with_context(|| format!("opening the data bank {}", cli.db.display()))
 }
 
 fn run() -> Result<std::process::ExitCode> {
     let cli = Cli::parse();
+    let app = open_app(&cli)?;
     match &cli.command {
         Command::Init => {
-            let bank = open(&cli)?;
-            let counts = bank.counts()?;
-            println!("data bank {} ready ({} observations)", cli.db.display(), counts["observation"]);
+            let health = app.health()?;
+            println!(
+                "data bank {} ready ({} observations)",
+                cli.db.display(),
+                health.counts.get("observation").copied().unwrap_or(0)
+            );
         }
-        Command::Ingest { file, mapping, allow_defects, format } => {
-            let mut bank = open(&cli)?;
-            return ingest(&mut bank, file, mapping, *allow_defects, *format);
+        Command::Ingest { file, mapping, allow_defects, dry_run, format } => {
+            let request = IngestRequest {
+                file: file.clone(),
+                mapping: mapping.clone(),
+                allow_defects: *allow_defects,
+                dry_run: *dry_run,
+            };
+            return ingest(&app, &request, *format);
         }
         Command::LoadBundled { format } => {
-            let mut bank = open(&cli)?;
-            load_bundled(&mut bank, *format)?;
+            load_bundled(&app, *format)?;
         }
         Command::Query { dataflow, key, as_of, source, harmonised, from, to, predecessors, format } => {
-            let bank = open(&cli)?;
-            let text = koshi_store::QueryText {
+            let request = QueryRequest {
+                dataflow: dataflow.clone(),
                 keys: key.clone(),
                 as_of: as_of.clone(),
                 source: source.clone(),
                 from: from.clone(),
                 to: to.clone(),
+                harmonised: *harmonised,
                 predecessors: *predecessors,
+                page: None,
             };
-            query(&bank, dataflow, &text, *harmonised, *format)?;
+            query(&app, &request, *format)?;
         }
         Command::Sources { format } => {
-            let bank = open(&cli)?;
-            let items = bank.sources()?;
-            let rows = items
+            let list = app.sources(None)?;
+            let rows = list
+                .items
                 .iter()
                 .map(|s| {
                     vec![
@@ -235,14 +250,18 @@ fn run() -> Result<std::process::ExitCode> {
                 .collect();
             print(
                 *format,
-                &Printable { columns: vec!["source", "kind", "releases", "observations", "name"], rows, items: &items },
+                &Printable {
+                    columns: vec!["source", "kind", "releases", "observations", "name"],
+                    rows,
+                    report: &list,
+                    items: &list.items,
+                },
             )?;
         }
         Command::Releases { dataflow, format } => {
-            let bank = open(&cli)?;
-            known_dataflow(&bank, dataflow.as_deref())?;
-            let items = bank.releases(dataflow.as_deref())?;
-            let rows = items
+            let list = app.releases(&ReleasesRequest { dataflow: dataflow.clone(), page: None })?;
+            let rows = list
+                .items
                 .iter()
                 .map(|r| {
                     vec![
@@ -262,22 +281,23 @@ fn run() -> Result<std::process::ExitCode> {
                 &Printable {
                     columns: vec!["id", "dataflow", "source", "release", "date", "revision", "observations", "origin"],
                     rows,
-                    items: &items,
+                    report: &list,
+                    items: &list.items,
                 },
             )?;
         }
         Command::Dataflows { format } => {
-            let bank = open(&cli)?;
-            let items = bank.dataflow_summaries()?;
-            let rows = items
+            let list = app.dataflows(None)?;
+            let rows = list
+                .items
                 .iter()
                 .map(|d| {
                     vec![
                         d.id.clone(),
-                        d.dimensions.clone(),
+                        d.dimensions.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join("."),
                         d.series.to_string(),
                         d.observations.to_string(),
-                        d.name.clone(),
+                        d.name.en.clone(),
                     ]
                 })
                 .collect();
@@ -286,20 +306,13 @@ fn run() -> Result<std::process::ExitCode> {
                 &Printable {
                     columns: vec!["dataflow", "dimensions", "series", "observations", "name"],
                     rows,
-                    items: &items,
+                    report: &list,
+                    items: &list.items,
                 },
             )?;
         }
         Command::Codelist { name, format } => {
-            let bank = open(&cli)?;
-            let list = bank
-                .catalogue()
-                .codelist(name)
-                .with_context(|| {
-                    let names: Vec<&String> = bank.catalogue().codelists.keys().collect();
-                    format!("no code list `{name}`; there are {names:?}")
-                })?
-                .clone();
+            let list = app.codelist(name)?;
             let rows = list
                 .codes
                 .iter()
@@ -324,14 +337,22 @@ fn run() -> Result<std::process::ExitCode> {
                 .collect();
             print(
                 *format,
-                &Printable { columns: vec!["code", "en", "ru", "kk", "valid", "successors"], rows, items: &list.codes },
+                &Printable {
+                    columns: vec!["code", "en", "ru", "kk", "valid", "successors"],
+                    rows,
+                    report: &list,
+                    items: &list.codes,
+                },
             )?;
         }
         Command::Discrepancies { dataflow, tolerance, format } => {
-            let bank = open(&cli)?;
-            known_dataflow(&bank, dataflow.as_deref())?;
-            let items = bank.discrepancies(dataflow.as_deref(), *tolerance)?;
-            let rows = items
+            let list = app.discrepancies(&DiscrepanciesRequest {
+                dataflow: dataflow.clone(),
+                tolerance_pct: *tolerance,
+                page: None,
+            })?;
+            let rows = list
+                .items
                 .iter()
                 .map(|d| {
                     vec![
@@ -364,14 +385,15 @@ fn run() -> Result<std::process::ExitCode> {
                         "definition B",
                     ],
                     rows,
-                    items: &items,
+                    report: &list,
+                    items: &list.items,
                 },
             )?;
         }
         Command::Check { format } => {
-            let bank = open(&cli)?;
-            let items = bank.check()?;
-            let rows = items
+            let list = app.check(None)?;
+            let rows = list
+                .items
                 .iter()
                 .map(|f| {
                     vec![
@@ -391,7 +413,8 @@ fn run() -> Result<std::process::ExitCode> {
                 &Printable {
                     columns: vec!["severity", "rule", "origin", "dataflow", "key", "period", "source", "message"],
                     rows,
-                    items: &items,
+                    report: &list,
+                    items: &list.items,
                 },
             )?;
         }
@@ -400,32 +423,33 @@ fn run() -> Result<std::process::ExitCode> {
         Command::Flows(args) => return flows_cmd::run(&cli.db, args),
         Command::Backtest(args) => return forecast_cmd::run_backtest(&cli.db, args),
         Command::Indices(args) => return flows_cmd::run_indices(&cli.db, args),
-        Command::Source(args) => return structure_cmd::run_source(&cli.db, args),
-        Command::Dataflow(args) => return structure_cmd::run_dataflow(&cli.db, args),
+        Command::Source(args) => return structure_cmd::run_source(&app, args),
+        Command::Dataflow(args) => return structure_cmd::run_dataflow(&app, args),
         Command::Serve { addr } => {
-            let mut bank = open(&cli)?;
             let db = cli.db.display();
-            match koshi_ingest::bundle_state(&mut bank)? {
-                BundleState::Complete { fingerprint, completed_at } => {
+            let bar = progress_bar(koshi_app::load::bundled_file_count() as u64, "loading bundled datasets");
+            eprintln!(
+                "preparing {db}: the bundled datasets are loaded (one transaction) if missing, incomplete or older"
+            );
+            let prepared = app.prepare_for_serving(&mut |p| show_progress(&bar, p))?;
+            bar.finish_and_clear();
+            match (&prepared.found, &prepared.loaded) {
+                (BundleState::Complete { fingerprint, completed_at }, _) => {
                     eprintln!(
                         "the bundled datasets are complete in {db} (bundle {fingerprint}, loaded {completed_at})"
                     );
                 }
-                BundleState::NotLoaded if bank.is_empty()? => {
-                    eprintln!("the data bank {db} is empty: loading the bundled datasets (one transaction)");
-                    load_bundled(&mut bank, Format::Table)?;
+                (found, Some(report)) => {
+                    let before = match found {
+                        BundleState::Stale { loaded, .. } => format!("bundle {loaded} was refreshed"),
+                        _ => "the bundle was not completely there".to_string(),
+                    };
+                    eprintln!("{db}: {before}; {}", load_summary(report));
                 }
-                BundleState::NotLoaded => {
-                    eprintln!("the bundled datasets are not completely in {db}: finishing them (one transaction)");
-                    load_bundled(&mut bank, Format::Table)?;
-                }
-                BundleState::Stale { loaded, current, .. } => {
-                    eprintln!("{db} holds bundle {loaded}; this koshi ships {current}: refreshing (one transaction)");
-                    load_bundled(&mut bank, Format::Table)?;
-                }
+                (_, None) => {}
             }
             // The server opens its own pool of read connections on the file.
-            drop(bank);
+            drop(app);
             eprintln!(
                 "serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)"
             );
@@ -449,6 +473,16 @@ fn progress_bar(len: u64, what: &str) -> ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
+}
+
+fn show_progress(bar: &ProgressBar, progress: Progress<'_>) {
+    match progress {
+        Progress::Rows(rows) => bar.set_position(rows as u64),
+        Progress::File { name, index, .. } => {
+            bar.set_position(index as u64);
+            bar.set_message(name.to_string());
+        }
+    }
 }
 
 fn outcome_rows(outcomes: &[WriteOutcome]) -> Vec<Vec<String>> {
@@ -477,18 +511,21 @@ fn outcome_rows(outcomes: &[WriteOutcome]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn load_bundled(bank: &mut Bank, format: Format) -> Result<()> {
-    let total = koshi_ingest::bundled::datasets().len() as u64;
-    let bar = progress_bar(total, "loading bundled datasets");
-    let loaded = koshi_ingest::load_bundled(bank, &mut |file, i, _| {
-        bar.set_position(i as u64);
-        bar.set_message(file.to_string());
-        std::ops::ControlFlow::Continue(())
-    });
+fn load_summary(r: &LoadBundledReport) -> String {
+    format!(
+        "{} files, {} rows read, {} observations; {} releases created, {} unchanged; {} notes and warnings (declared \
+defects, skipped aggregates); the bundle is complete",
+        r.files, r.rows_read, r.observations, r.releases_created, r.releases_unchanged, r.diagnostics
+    )
+}
+
+fn load_bundled(app: &App, format: Format) -> Result<()> {
+    let bar = progress_bar(koshi_app::load::bundled_file_count() as u64, "loading bundled datasets");
+    let report = app.load_bundled(&mut |p| show_progress(&bar, p));
     bar.finish_and_clear();
-    let loaded = match loaded {
-        Ok(l) => l,
-        Err(LoadError::Rejected { file, errors, plan }) => {
+    let report = match report {
+        Ok(r) => r,
+        Err(AppError::Load(LoadError::Rejected { file, errors, plan })) => {
             for d in plan.diagnostics.iter().take(50) {
                 eprintln!("{d}");
             }
@@ -496,176 +533,155 @@ fn load_bundled(bank: &mut Bank, format: Format) -> Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    let outcomes: Vec<WriteOutcome> = loaded.iter().flat_map(|l| l.outcomes.clone()).collect();
-    let rows = outcome_rows(&outcomes);
+    let rows = outcome_rows(&report.releases);
     print(
         format,
         &Printable {
             columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"],
             rows,
-            items: &outcomes,
+            report: &report,
+            items: &report.releases,
         },
     )?;
-    let warnings: usize = loaded.iter().map(|l| l.plan.diagnostics.len()).sum();
-    let created = outcomes.iter().filter(|o| matches!(o, WriteOutcome::Created { .. })).count();
-    eprintln!(
-        "{} files, {} rows read, {} observations; {} releases created, {} unchanged; {} notes and warnings (declared \
-defects, skipped aggregates); the bundle is complete",
-        loaded.len(),
-        loaded.iter().map(|l| l.plan.rows_read).sum::<usize>(),
-        loaded.iter().map(|l| l.plan.observations).sum::<usize>(),
-        created,
-        outcomes.len() - created,
-        warnings
-    );
+    eprintln!("{}", load_summary(&report));
     Ok(())
 }
 
-fn ingest(
-    bank: &mut Bank,
-    file: &PathBuf,
-    mapping_path: &PathBuf,
-    allow_defects: bool,
-    format: Format,
-) -> Result<std::process::ExitCode> {
-    let mapping_text =
-        std::fs::read_to_string(mapping_path).with_context(|| format!("reading {}", mapping_path.display()))?;
-    let mapping = koshi_ingest::parse_mapping(&mapping_path.display().to_string(), &mapping_text)?;
-    let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
-    let bar = progress_bar(0, "reading");
-    bar.set_length(size / 40); // rows, roughly: a progress estimate only
-    let name = file.display().to_string();
-    let options = IngestOptions { allow_defects, ..Default::default() };
-    let result = koshi_ingest::load_file(bank, &mapping, &name, Input::Path(file), &options, &mut |rows| {
-        bar.set_position(rows as u64)
-    });
+fn ingest(app: &App, request: &IngestRequest, format: Format) -> Result<std::process::ExitCode> {
+    let size = std::fs::metadata(&request.file).map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(size / 40, "reading"); // rows, roughly: a progress estimate only
+    let report = app.ingest(request, &mut |p| show_progress(&bar, p));
     bar.finish_and_clear();
-    match result {
-        Ok(loaded) => {
-            for d in &loaded.plan.diagnostics {
-                eprintln!("{d}");
+    let report = report?;
+    for d in &report.diagnostics {
+        eprintln!("{d}");
+    }
+    if report.diagnostics_dropped > 0 {
+        eprintln!("… and {} more", report.diagnostics_dropped);
+    }
+    for d in report.declared.iter().filter(|d| d.outcome == Declared::Created) {
+        eprintln!("declared {} {} ({}) from the mapping", d.kind, d.id, d.name);
+    }
+    match report.outcome {
+        IngestOutcome::Rejected => {
+            if format == Format::Json {
+                print_json(&report)?;
             }
-            for d in loaded.declared.iter().filter(|d| d.outcome == koshi_store::Declared::Created) {
-                eprintln!("declared {} {} ({}) from the mapping", d.kind, d.id, d.name);
+            eprintln!(
+                "{}: {} error(s) in {} rows; nothing was written (use --allow-defects to store the rows flagged)",
+                report.file, report.errors, report.rows_read
+            );
+            return Ok(std::process::ExitCode::from(2));
+        }
+        IngestOutcome::Planned => {
+            if format == Format::Json {
+                print_json(&report)?;
             }
-            let rows = outcome_rows(&loaded.outcomes);
+            eprintln!(
+                "{}: {} rows read, {} skipped, {} observations, {} diagnostics; a dry run: nothing was written",
+                report.file,
+                report.rows_read,
+                report.rows_skipped,
+                report.observations,
+                report.diagnostics.len()
+            );
+        }
+        IngestOutcome::Written => {
+            let rows = outcome_rows(&report.releases);
             print(
                 format,
                 &Printable {
                     columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"],
                     rows,
-                    items: &loaded.outcomes,
+                    report: &report,
+                    items: &report.releases,
                 },
             )?;
             eprintln!(
                 "{}: {} rows read, {} skipped, {} observations, {} diagnostics",
-                name,
-                loaded.plan.rows_read,
-                loaded.plan.rows_skipped,
-                loaded.plan.observations,
-                loaded.plan.diagnostics.len()
+                report.file,
+                report.rows_read,
+                report.rows_skipped,
+                report.observations,
+                report.diagnostics.len()
             );
-            Ok(std::process::ExitCode::SUCCESS)
         }
-        Err(LoadError::Rejected { file, errors, plan }) => {
-            for d in &plan.diagnostics {
-                eprintln!("{d}");
-            }
-            if plan.diagnostics_dropped > 0 {
-                eprintln!("… and {} more", plan.diagnostics_dropped);
-            }
-            eprintln!(
-                "{file}: {errors} error(s) in {} rows; nothing was written (use --allow-defects to store the rows flagged)",
-                plan.rows_read
-            );
-            Ok(std::process::ExitCode::from(2))
-        }
-        Err(e) => Err(e.into()),
     }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn query(bank: &Bank, dataflow: &str, text: &koshi_store::QueryText, harmonised: bool, format: Format) -> Result<()> {
-    let q = Query::checked(bank.catalogue(), dataflow, text)?;
-    if harmonised {
-        let items = bank.harmonised(&q)?;
-        let rows = items
-            .iter()
-            .map(|h| {
-                vec![
-                    h.key.join("."),
-                    h.time_period.clone(),
-                    num(h.value),
-                    unit_label(&h.unit, h.unit_mult),
-                    h.source.clone(),
-                    h.candidates.to_string(),
-                    h.reason.clone(),
-                    h.citation.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
-        let items: Vec<InBaseUnits<_>> =
-            items.iter().map(|h| InBaseUnits { value_base: h.base_value(), row: h }).collect();
-        print(
-            format,
-            &Printable {
-                columns: vec!["key", "period", "value", "unit", "source", "of", "why", "citation"],
-                rows,
-                items: &items,
-            },
-        )
-    } else {
-        let items = bank.query(&q)?;
-        let rows = items
-            .iter()
-            .map(|o| {
-                vec![
-                    o.key.join("."),
-                    o.time_period.clone(),
-                    num(o.value),
-                    unit_label(&o.unit, o.unit_mult),
-                    o.status.clone(),
-                    o.source.clone(),
-                    format!("{} ({})", o.release_label, o.release_date),
-                    o.defects.join("|"),
-                    o.citation.clone().unwrap_or_default(),
-                    match &o.territory {
-                        Some(t) => format!("{} [{t}]", o.definition),
-                        None => o.definition.clone(),
-                    },
-                ]
-            })
-            .collect();
-        let items: Vec<InBaseUnits<_>> =
-            items.iter().map(|o| InBaseUnits { value_base: o.base_value(), row: o }).collect();
-        print(
-            format,
-            &Printable {
-                columns: vec![
-                    "key",
-                    "period",
-                    "value",
-                    "unit",
-                    "status",
-                    "source",
-                    "release",
-                    "defects",
-                    "citation",
-                    "definition",
-                ],
-                rows,
-                items: &items,
-            },
-        )
+fn query(app: &App, request: &QueryRequest, format: Format) -> Result<()> {
+    let report = app.query(request)?;
+    match &report.items {
+        Figures::Harmonised(items) => {
+            let rows = items
+                .iter()
+                .map(|h| {
+                    vec![
+                        h.key.join("."),
+                        h.time_period.clone(),
+                        num(h.value),
+                        unit_label(&h.unit, h.unit_mult),
+                        h.source.clone(),
+                        h.candidates.to_string(),
+                        h.reason.clone(),
+                        h.citation.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print(
+                format,
+                &Printable {
+                    columns: vec!["key", "period", "value", "unit", "source", "of", "why", "citation"],
+                    rows,
+                    report: &report,
+                    items,
+                },
+            )
+        }
+        Figures::Observations(items) => {
+            let rows = items
+                .iter()
+                .map(|o| {
+                    vec![
+                        o.key.join("."),
+                        o.time_period.clone(),
+                        num(o.value),
+                        unit_label(&o.unit, o.unit_mult),
+                        o.status.clone(),
+                        o.source.clone(),
+                        format!("{} ({})", o.release_label, o.release_date),
+                        o.defects.join("|"),
+                        o.citation.clone().unwrap_or_default(),
+                        match &o.territory {
+                            Some(t) => format!("{} [{t}]", o.definition),
+                            None => o.definition.clone(),
+                        },
+                    ]
+                })
+                .collect();
+            print(
+                format,
+                &Printable {
+                    columns: vec![
+                        "key",
+                        "period",
+                        "value",
+                        "unit",
+                        "status",
+                        "source",
+                        "release",
+                        "defects",
+                        "citation",
+                        "definition",
+                    ],
+                    rows,
+                    report: &report,
+                    items,
+                },
+            )
+        }
     }
-}
-
-/// A row for programs with its figure also in the unit itself (`value` × 10^`unit_mult`), so one
-/// column holds one unit whatever multiplier each source printed in.
-#[derive(serde::Serialize)]
-struct InBaseUnits<'a, T: serde::Serialize> {
-    #[serde(flatten)]
-    row: &'a T,
-    value_base: Option<f64>,
 }
 
 fn non_negative_percent(text: &str) -> std::result::Result<f64, String> {
@@ -673,14 +689,6 @@ fn non_negative_percent(text: &str) -> std::result::Result<f64, String> {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("`{text}` is not a percentage of 0 or more")),
     }
-}
-
-/// An unknown dataflow named on the command line is an error, not an empty answer.
-fn known_dataflow(bank: &Bank, dataflow: Option<&str>) -> Result<()> {
-    if let Some(id) = dataflow {
-        koshi_store::dataflow_named(bank.catalogue(), id)?;
-    }
-    Ok(())
 }
 
 fn unit_label(unit: &str, mult: i32) -> String {

@@ -12,24 +12,36 @@ pub enum Format {
     /// Comma-separated values with a header row: the JSON fields flattened (nested objects as
     /// `field.sub`, keys joined with `.`, lists with `|`), plain numbers, units in their own columns.
     Csv,
-    /// A JSON array of objects, with every field.
+    /// The use case's whole report as one JSON document: the same document the HTTP API
+    /// answers (lists carry `total` and `items`; the API adds its paging fields).
     Json,
 }
 
-/// Rows to print: column names, one text row per item, and the items for JSON.
-pub struct Printable<'a, T: Serialize> {
+/// What to print: column names and one text row per item for the table, the items for CSV,
+/// and the whole report for JSON.
+pub struct Printable<'a, R: Serialize + ?Sized, T: Serialize> {
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    pub report: &'a R,
     pub items: &'a [T],
 }
 
-pub fn print<T: Serialize>(format: Format, p: &Printable<'_, T>) -> anyhow::Result<()> {
+/// A report as pretty JSON on standard output.
+pub fn print_json<R: Serialize + ?Sized>(report: &R) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn print<R: Serialize + ?Sized, T: Serialize>(format: Format, p: &Printable<'_, R, T>) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, p.items)?;
-            writeln!(out)?;
+            drop(out);
+            print_json(p.report)?;
         }
         Format::Csv => write_csv(out, p.items)?,
         Format::Table => {

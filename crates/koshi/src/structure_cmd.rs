@@ -1,13 +1,12 @@
 //! `koshi source add` and `koshi dataflow add`: sources and dataflows of a user's own, checked
 //! as the bundled ones are and kept in the bank (its catalogue includes them from then on).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use koshi_core::Labels;
-use koshi_core::structure::{Declarations, Source};
-use koshi_store::{Bank, DeclareOutcome, Declared};
+use koshi_app::App;
+use koshi_app::load::{DeclareOutcome, Declared, SourceDeclaration};
 
 use crate::output::{Format, Printable, print};
 
@@ -67,37 +66,26 @@ enum DataflowAction {
     },
 }
 
-pub fn run_source(db: &Path, args: &SourceArgs) -> Result<std::process::ExitCode> {
+pub fn run_source(app: &App, args: &SourceArgs) -> Result<std::process::ExitCode> {
     let SourceAction::Add { id, name, name_ru, name_kk, kind, url, format } = &args.action;
-    let source = Source {
+    let declaration = SourceDeclaration {
         id: id.clone(),
-        name: Labels {
-            en: name.clone(),
-            ru: name_ru.clone().unwrap_or_default(),
-            kk: name_kk.clone().unwrap_or_default(),
-        },
+        name: name.clone(),
+        name_ru: name_ru.clone(),
+        name_kk: name_kk.clone(),
         kind: kind.clone(),
         url: url.clone(),
-        file: None,
     };
-    let declarations = Declarations { sources: vec![source], dataflows: Vec::new() };
-    let mut bank = open(db)?;
-    let outcomes = bank.declare("koshi source add", &declarations)?;
+    let outcomes = app.declare_source(&declaration)?;
     print_outcomes(*format, &outcomes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-pub fn run_dataflow(db: &Path, args: &DataflowArgs) -> Result<std::process::ExitCode> {
+pub fn run_dataflow(app: &App, args: &DataflowArgs) -> Result<std::process::ExitCode> {
     let DataflowAction::Add { file, format } = &args.action;
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let mut bank = open(db)?;
-    let outcomes = bank.declare_toml(&file.display().to_string(), &text)?;
+    let outcomes = app.declare_dataflows(file)?;
     print_outcomes(*format, &outcomes)?;
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-fn open(db: &Path) -> Result<Bank> {
-    Bank::open(db).with_context(|| format!("opening the data bank {}", db.display()))
 }
 
 fn print_outcomes(format: Format, outcomes: &[DeclareOutcome]) -> Result<()> {
@@ -111,5 +99,8 @@ fn print_outcomes(format: Format, outcomes: &[DeclareOutcome]) -> Result<()> {
             vec![outcome.to_string(), o.kind.to_string(), o.id.clone(), o.name.clone()]
         })
         .collect();
-    print(format, &Printable { columns: vec!["outcome", "kind", "id", "name"], rows, items: outcomes })
+    print(
+        format,
+        &Printable { columns: vec!["outcome", "kind", "id", "name"], rows, report: &outcomes, items: outcomes },
+    )
 }

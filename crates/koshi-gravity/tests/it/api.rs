@@ -139,11 +139,21 @@ fn errors_on_bad_input() {
 #[test]
 fn great_circle_distances() {
     // A quarter of a meridian, and London–Paris (≈ 343.5 km with R = 6,371 km).
-    assert!((great_circle_km(0.0, 0.0, 90.0, 0.0) - std::f64::consts::FRAC_PI_2 * EARTH_RADIUS_KM).abs() < 1e-9);
-    let lp = great_circle_km(51.5074, -0.1278, 48.8566, 2.3522);
+    assert!(
+        (great_circle_km(LatLon { lat: 0.0, lon: 0.0 }, LatLon { lat: 90.0, lon: 0.0 })
+            - std::f64::consts::FRAC_PI_2 * EARTH_RADIUS_KM)
+            .abs()
+            < 1e-9
+    );
+    let lp = great_circle_km(LatLon { lat: 51.5074, lon: -0.1278 }, LatLon { lat: 48.8566, lon: 2.3522 });
     assert!((lp - 343.5).abs() < 1.0, "{lp}");
-    assert_eq!(great_circle_km(10.0, 20.0, 10.0, 20.0), 0.0);
-    assert!((great_circle_km(0.0, 0.0, 0.0, 180.0) - std::f64::consts::PI * EARTH_RADIUS_KM).abs() < 1e-6);
+    assert_eq!(great_circle_km(LatLon { lat: 10.0, lon: 20.0 }, LatLon { lat: 10.0, lon: 20.0 }), 0.0);
+    assert!(
+        (great_circle_km(LatLon { lat: 0.0, lon: 0.0 }, LatLon { lat: 0.0, lon: 180.0 })
+            - std::f64::consts::PI * EARTH_RADIUS_KM)
+            .abs()
+            < 1e-6
+    );
 }
 
 #[test]
@@ -171,7 +181,7 @@ fn panel_is_rectangular_with_zeros_and_attributes() {
     let i = (0..p.len()).find(|&i| p.origin[i] == "A" && p.destination[i] == "B" && p.year[i] == 2000).unwrap();
     assert_eq!((p.flow[i], p.contig[i], p.pop_orig[i], p.both_members[i]), (5.0, 1.0, 10.0, 0.0));
     assert!(p.pop_dest[i].is_nan());
-    assert!((p.dist[i] - great_circle_km(0.0, 0.0, 0.0, 1.0)).abs() < 1e-12);
+    assert!((p.dist[i] - great_circle_km(LatLon { lat: 0.0, lon: 0.0 }, LatLon { lat: 0.0, lon: 1.0 })).abs() < 1e-12);
     let j = (0..p.len()).find(|&i| p.origin[i] == "A" && p.destination[i] == "B" && p.year[i] == 2010).unwrap();
     assert_eq!(p.both_members[j], 1.0);
     let t = p.to_table().unwrap();

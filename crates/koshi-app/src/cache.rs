@@ -14,7 +14,7 @@ const MAX_ENTRIES: usize = 256;
 /// The generation the entries belong to, and the entries.
 type Entries<K, V> = (Option<Generation>, HashMap<K, Arc<V>>);
 
-pub struct GenerationCache<K, V> {
+pub(crate) struct GenerationCache<K, V> {
     entries: Mutex<Entries<K, V>>,
     /// Held while computing, so that concurrent requests for a cold entry compute it once.
     computing: Mutex<()>,
@@ -32,12 +32,12 @@ impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
 }
 
 impl<K: Eq + Hash, V> GenerationCache<K, V> {
-    pub fn get(&self, generation: Generation, key: &K) -> Option<Arc<V>> {
+    pub(crate) fn get(&self, generation: Generation, key: &K) -> Option<Arc<V>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         (entries.0 == Some(generation)).then(|| entries.1.get(key).cloned()).flatten()
     }
 
-    pub fn insert(&self, generation: Generation, key: K, value: Arc<V>) {
+    pub(crate) fn insert(&self, generation: Generation, key: K, value: Arc<V>) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.0 != Some(generation) || entries.1.len() >= MAX_ENTRIES {
             *entries = (Some(generation), HashMap::new());
@@ -47,12 +47,12 @@ impl<K: Eq + Hash, V> GenerationCache<K, V> {
     }
 
     /// Taken before computing an entry; check [`GenerationCache::get`] again once held.
-    pub fn computing(&self) -> MutexGuard<'_, ()> {
+    pub(crate) fn computing(&self) -> MutexGuard<'_, ()> {
         self.computing.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How many entries were computed since the server started.
-    pub fn computations(&self) -> u64 {
+    pub(crate) fn computations(&self) -> u64 {
         self.computations.load(Ordering::Relaxed)
     }
 }

@@ -1,0 +1,1 @@
+//! flows use cases (moved here from the command line).

@@ -1,0 +1,1 @@
+//! forecast use cases (moved here from the command line).

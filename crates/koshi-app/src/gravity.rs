@@ -1,0 +1,1 @@
+//! gravity use cases (moved here from the command line).

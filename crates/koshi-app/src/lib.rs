@@ -1,0 +1,217 @@
+//! The koshi application layer: every use case lives here once, as a typed request and a
+//! serialisable report, and is called the same way by the command line, the HTTP server and
+//! the tests. The adapters turn arguments or URLs into a request and a report into a table,
+//! CSV or JSON; nothing here knows about flags, routes or terminals.
+//!
+//! [`App`] owns what the use cases share: the bank's file, a small pool of read connections
+//! (so that one slow request does not hold the others), answers kept until the bank changes
+//! (the defect report), and the clock ("today" is injected, so tests fix it). Writes open
+//! their own connection and run in one transaction each. It is also the one place where,
+//! once users exist, who may do what is checked and recorded.
+//!
+//! Use cases by module: [`bank`] (query, dataflows, sources, releases, code lists,
+//! discrepancies, check), [`load`] (ingest, the bundled load, declarations), [`forecast`],
+//! [`gravity`], [`flows`].
+
+pub mod bank;
+mod cache;
+pub mod clock;
+pub mod error;
+pub mod flows;
+pub mod forecast;
+pub mod gravity;
+pub mod load;
+mod pool;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use koshi_core::Catalogue;
+use koshi_store::Bank;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{AppError, ErrorKind, Result};
+pub use koshi_core::Date;
+pub use koshi_ingest::LoadError;
+pub use koshi_store::{BundleState, DEFAULT_BUSY_TIMEOUT, Generation, QueryError};
+
+use cache::GenerationCache;
+use pool::BankPool;
+
+/// How the application reaches the bank.
+#[derive(Clone)]
+pub struct AppConfig {
+    /// Read connections for the expensive use cases (data, discrepancies, checks, models).
+    pub readers: usize,
+    /// Read connections kept for the cheap ones (health, dataflows, sources, releases, code
+    /// lists), so that they never wait behind an expensive one.
+    pub quick_readers: usize,
+    /// How long a use case waits for a free read connection.
+    pub pool_wait: Duration,
+    /// How long a write waits for another writer holding the bank.
+    pub busy_timeout: Duration,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            readers: 3,
+            quick_readers: 2,
+            pool_wait: Duration::from_secs(30),
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl AppConfig {
+    /// One connection of each kind: for a command that runs one use case and ends.
+    pub fn single_use() -> Self {
+        AppConfig { readers: 1, quick_readers: 1, ..AppConfig::default() }
+    }
+}
+
+/// The application over one data bank file.
+pub struct App {
+    path: PathBuf,
+    readers: BankPool,
+    quick: BankPool,
+    busy_timeout: Duration,
+    clock: Arc<dyn Clock>,
+    check: GenerationCache<(), Vec<bank::Finding>>,
+    discrepancies: GenerationCache<(Option<String>, u64), Vec<bank::Discrepancy>>,
+    counts: GenerationCache<(), bank::Counts>,
+    /// Sizes of large answers, so that later pages stop reading at their end.
+    totals: GenerationCache<String, usize>,
+}
+
+impl App {
+    /// Open (creating if missing, migrating if older) the bank at `path`.
+    pub fn open(path: &Path, config: AppConfig) -> Result<App> {
+        // Opening writable first creates or migrates the schema, waiting for other writers.
+        drop(Bank::open_with_busy_timeout(path, config.busy_timeout)?);
+        Ok(App {
+            path: path.to_path_buf(),
+            readers: BankPool::open(path, config.readers, config.pool_wait)?,
+            quick: BankPool::open(path, config.quick_readers, config.pool_wait)?,
+            busy_timeout: config.busy_timeout,
+            clock: config.clock,
+            check: GenerationCache::default(),
+            discrepancies: GenerationCache::default(),
+            counts: GenerationCache::default(),
+            totals: GenerationCache::default(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Today by the application's clock.
+    pub fn today(&self) -> Date {
+        self.clock.today()
+    }
+
+    /// The catalogue (dataflows, code lists, sources, geography) as the bank knows it now,
+    /// with every declaration made so far.
+    pub fn catalogue(&self) -> Result<Catalogue> {
+        self.quick.read(|bank| Ok(bank.catalogue().clone()))
+    }
+
+    /// How many times the defect report was computed since the application started.
+    pub fn check_computations(&self) -> u64 {
+        self.check.computations()
+    }
+
+    /// The state of the bank now: every write changes it.
+    pub fn generation(&self) -> Result<Generation> {
+        self.quick.read(|bank| Ok(bank.generation()?))
+    }
+
+    /// Run a read on one of the expensive use cases' connections.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Bank) -> Result<T>) -> Result<T> {
+        self.readers.read(f)
+    }
+
+    /// Run a read on one of the cheap use cases' connections.
+    pub(crate) fn read_quick<T>(&self, f: impl FnOnce(&Bank) -> Result<T>) -> Result<T> {
+        self.quick.read(f)
+    }
+
+    /// A writable connection of its own, for one write use case.
+    pub(crate) fn writer(&self) -> Result<Bank> {
+        Ok(Bank::open_with_busy_timeout(&self.path, self.busy_timeout)?)
+    }
+
+    /// The cached answer for `key` if the bank has not changed since it was computed, else
+    /// computed now on a connection of `pool` (once, however many callers ask at the same
+    /// time). Also says whether it came from the cache.
+    fn cached<K: Eq + std::hash::Hash, V>(
+        &self,
+        cache: &GenerationCache<K, V>,
+        quick: bool,
+        key: K,
+        compute: impl FnOnce(&Bank) -> Result<V>,
+    ) -> Result<(Generation, Arc<V>, bool)> {
+        let generation = self.generation()?;
+        if let Some(hit) = cache.get(generation, &key) {
+            return Ok((generation, hit, true));
+        }
+        let _computing = cache.computing();
+        let pool = if quick { &self.quick } else { &self.readers };
+        pool.read(|bank| {
+            let generation = bank.generation()?;
+            if let Some(hit) = cache.get(generation, &key) {
+                return Ok((generation, hit, true));
+            }
+            let value = Arc::new(compute(bank)?);
+            cache.insert(generation, key, Arc::clone(&value));
+            Ok((generation, value, false))
+        })
+    }
+}
+
+/// Which rows of a long answer: `limit` rows from `offset` (in the answer's stable order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PageRequest {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl PageRequest {
+    /// Whether the row at `index` belongs to this page.
+    pub fn contains(&self, index: usize) -> bool {
+        index >= self.offset && index - self.offset < self.limit
+    }
+
+    /// The index just past this page.
+    pub fn end(&self) -> usize {
+        self.offset.saturating_add(self.limit)
+    }
+
+    /// The rows of this page out of a whole list.
+    pub fn slice<'a, T>(&self, all: &'a [T]) -> &'a [T] {
+        let start = self.offset.min(all.len());
+        &all[start..self.end().min(all.len())]
+    }
+}
+
+/// A list answer: how many items there are in all, and those asked for (all of them unless
+/// the request gave a page).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listing<T> {
+    pub total: usize,
+    pub items: Vec<T>,
+}
+
+impl<T: Clone> Listing<T> {
+    fn of(all: &[T], page: Option<PageRequest>) -> Self {
+        let items = match page {
+            Some(p) => p.slice(all).to_vec(),
+            None => all.to_vec(),
+        };
+        Listing { total: all.len(), items }
+    }
+}

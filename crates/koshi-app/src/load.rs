@@ -1,0 +1,240 @@
+//! Writing to the data bank: a file through a mapping (planned first, then written in one
+//! transaction), the bundled datasets (one transaction for all of them), and sources and
+//! dataflows of a user's own. Writes are command-line only until users and roles exist.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use koshi_core::Labels;
+use koshi_core::structure::{Declarations, Source};
+use koshi_ingest::{Diagnostic, IngestOptions, IngestPlan, Input, LoadError};
+use serde::{Deserialize, Serialize};
+
+pub use koshi_store::{DeclareOutcome, Declared, WriteOutcome};
+
+use crate::error::{AppError, Result};
+use crate::{App, BundleState};
+
+/// Load one CSV, TSV or XLSX file through a mapping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestRequest {
+    pub file: PathBuf,
+    pub mapping: PathBuf,
+    /// Store rows with problems, flagged as defects, instead of rejecting the file.
+    pub allow_defects: bool,
+    /// Read and check only: nothing is written.
+    pub dry_run: bool,
+}
+
+/// What became of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestOutcome {
+    /// Written (or found identical to what the bank holds).
+    Written,
+    /// Read and checked, not written (a dry run).
+    Planned,
+    /// It has errors: nothing was written.
+    Rejected,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub file: String,
+    pub outcome: IngestOutcome,
+    pub rows_read: usize,
+    pub rows_skipped: usize,
+    pub observations: usize,
+    pub errors: usize,
+    /// Every problem, note and warning kept (all errors first come first), by file, sheet, row, column.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Diagnostics beyond those kept, counted only.
+    pub diagnostics_dropped: usize,
+    /// Per release: created, or unchanged (the bank already held this content).
+    pub releases: Vec<WriteOutcome>,
+    /// Sources the mapping declared.
+    pub declared: Vec<DeclareOutcome>,
+}
+
+impl IngestReport {
+    fn of(file: &str, outcome: IngestOutcome, plan: &IngestPlan) -> Self {
+        IngestReport {
+            file: file.to_string(),
+            outcome,
+            rows_read: plan.rows_read,
+            rows_skipped: plan.rows_skipped,
+            observations: plan.observations,
+            errors: plan.error_count(),
+            diagnostics: plan.diagnostics.clone(),
+            diagnostics_dropped: plan.diagnostics_dropped,
+            releases: Vec::new(),
+            declared: Vec::new(),
+        }
+    }
+}
+
+/// Progress of a long write, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// Rows read so far of one file.
+    Rows(usize),
+    /// Starting file `index` of `of` (the bundled load).
+    File { name: &'a str, index: usize, of: usize },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadBundledReport {
+    pub files: usize,
+    pub rows_read: usize,
+    pub observations: usize,
+    pub releases_created: usize,
+    pub releases_unchanged: usize,
+    /// Notes and warnings (declared defects, skipped aggregates) over all files.
+    pub diagnostics: usize,
+    pub releases: Vec<WriteOutcome>,
+    pub bundle: BundleState,
+}
+
+/// Declare a source of a user's own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceDeclaration {
+    pub id: String,
+    pub name: String,
+    pub name_ru: Option<String>,
+    pub name_kk: Option<String>,
+    pub kind: String,
+    pub url: Option<String>,
+}
+
+/// What a bank needs before it is served.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreparedBank {
+    /// The state found.
+    pub found: BundleState,
+    /// The bundled load run to complete it, if one was needed.
+    pub loaded: Option<LoadBundledReport>,
+}
+
+/// How many files the bundled load reads (for a progress bar).
+pub fn bundled_file_count() -> usize {
+    koshi_ingest::bundled::datasets().len()
+}
+
+fn read_text(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| AppError::File { path: path.display().to_string(), source })
+}
+
+impl App {
+    /// Plan a file and, unless it is a dry run or it has errors (without `allow_defects`),
+    /// write it in one transaction. A rejected file is a report with every problem, not an error.
+    pub fn ingest(&self, request: &IngestRequest, progress: &mut dyn FnMut(Progress<'_>)) -> Result<IngestReport> {
+        let mapping_text = read_text(&request.mapping)?;
+        let mapping = koshi_ingest::parse_mapping(&request.mapping.display().to_string(), &mapping_text)
+            .map_err(LoadError::from)?;
+        let name = request.file.display().to_string();
+        if !request.file.is_file() {
+            return Err(AppError::File {
+                path: name,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let options =
+            IngestOptions { allow_defects: request.allow_defects, today: Some(self.today()), ..Default::default() };
+        let mut bank = self.writer()?;
+        if request.dry_run {
+            let declared = Declarations { sources: mapping.sources.clone(), dataflows: Vec::new() };
+            let with_declared = if declared.is_empty() {
+                None
+            } else {
+                Some(bank.catalogue_with(&format!("the mapping of {name}"), &declared)?)
+            };
+            let catalogue = with_declared.as_ref().unwrap_or(bank.catalogue());
+            let reference =
+                |flow: &str, measure: &str, area: &str, period: &str| bank.reference_value(flow, measure, area, period);
+            let plan = koshi_ingest::plan_ingest(
+                catalogue,
+                &mapping,
+                &name,
+                Input::Path(&request.file),
+                &options,
+                &reference,
+                &mut |rows| progress(Progress::Rows(rows)),
+            )
+            .map_err(LoadError::from)?;
+            let outcome = if plan.writable() { IngestOutcome::Planned } else { IngestOutcome::Rejected };
+            return Ok(IngestReport::of(&name, outcome, &plan));
+        }
+        let loaded =
+            koshi_ingest::load_file(&mut bank, &mapping, &name, Input::Path(&request.file), &options, &mut |rows| {
+                progress(Progress::Rows(rows))
+            });
+        match loaded {
+            Ok(loaded) => {
+                let mut report = IngestReport::of(&name, IngestOutcome::Written, &loaded.plan);
+                report.releases = loaded.outcomes;
+                report.declared = loaded.declared;
+                Ok(report)
+            }
+            Err(LoadError::Rejected { plan, .. }) => Ok(IngestReport::of(&name, IngestOutcome::Rejected, &plan)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// (Re)load every bundled dataset in one transaction.
+    pub fn load_bundled(&self, progress: &mut dyn FnMut(Progress<'_>)) -> Result<LoadBundledReport> {
+        let mut bank = self.writer()?;
+        let options = IngestOptions { today: Some(self.today()), ..Default::default() };
+        let loaded = koshi_ingest::load_bundled_with(&mut bank, &options, &mut |name, index, of| {
+            progress(Progress::File { name, index, of });
+            ControlFlow::Continue(())
+        })?;
+        let releases: Vec<WriteOutcome> = loaded.iter().flat_map(|l| l.outcomes.clone()).collect();
+        let created = releases.iter().filter(|o| matches!(o, WriteOutcome::Created { .. })).count();
+        Ok(LoadBundledReport {
+            files: loaded.len(),
+            rows_read: loaded.iter().map(|l| l.plan.rows_read).sum(),
+            observations: loaded.iter().map(|l| l.plan.observations).sum(),
+            releases_created: created,
+            releases_unchanged: releases.len() - created,
+            diagnostics: loaded.iter().map(|l| l.plan.diagnostics.len()).sum(),
+            releases,
+            bundle: koshi_ingest::bundle_state(&mut bank)?,
+        })
+    }
+
+    /// Whether the bank holds the bundle this koshi ships.
+    pub fn bundle_state(&self) -> Result<BundleState> {
+        Ok(koshi_ingest::bundle_state(&mut self.writer()?)?)
+    }
+
+    /// Make the bank ready to serve: load the bundled datasets if they are missing, incomplete
+    /// or older than the ones this koshi ships (one transaction), else leave it alone.
+    pub fn prepare_for_serving(&self, progress: &mut dyn FnMut(Progress<'_>)) -> Result<PreparedBank> {
+        let found = self.bundle_state()?;
+        let loaded = if found.is_complete() { None } else { Some(self.load_bundled(progress)?) };
+        Ok(PreparedBank { found, loaded })
+    }
+
+    /// Declare a source of a user's own (kept in the bank; declaring it again the same way does nothing).
+    pub fn declare_source(&self, declaration: &SourceDeclaration) -> Result<Vec<DeclareOutcome>> {
+        let source = Source {
+            id: declaration.id.clone(),
+            name: Labels {
+                en: declaration.name.clone(),
+                ru: declaration.name_ru.clone().unwrap_or_default(),
+                kk: declaration.name_kk.clone().unwrap_or_default(),
+            },
+            kind: declaration.kind.clone(),
+            url: declaration.url.clone(),
+            file: None,
+        };
+        let declarations = Declarations { sources: vec![source], dataflows: Vec::new() };
+        Ok(self.writer()?.declare("a source declaration", &declarations)?)
+    }
+
+    /// Declare the dataflows (and sources) of a TOML file shaped as `data/structure/dataflows.toml`.
+    pub fn declare_dataflows(&self, file: &std::path::Path) -> Result<Vec<DeclareOutcome>> {
+        let text = read_text(file)?;
+        Ok(self.writer()?.declare_toml(&file.display().to_string(), &text)?)
+    }
+}
