@@ -180,8 +180,9 @@ fn an_ingest_that_cannot_get_the_bank_says_another_writer_holds_it() {
     std::fs::write(&data, "region,year,issued\nKZ-75,2024,1204\n").unwrap();
     std::fs::write(&mapping, MAPPING).unwrap();
 
-    let other = koshi_store::Bank::open(&db).unwrap();
-    other.connection().execute_batch("BEGIN IMMEDIATE; INSERT INTO definition(text) VALUES ('held');").unwrap();
+    // Another writer, holding the bank's write lock.
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE; INSERT INTO definition(text) VALUES ('held');").unwrap();
     let out = koshi()
         .arg("--db")
         .arg(&db)
@@ -191,7 +192,7 @@ fn an_ingest_that_cannot_get_the_bank_says_another_writer_holds_it() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("another writer") && stderr.contains("nothing was written"), "{stderr}");
-    other.connection().execute_batch("ROLLBACK").unwrap();
+    other.execute_batch("ROLLBACK").unwrap();
     assert_eq!(json(&db, &["releases"]).as_array().unwrap().len(), 0);
     run(&db, &["ingest", data.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
     assert_eq!(json(&db, &["releases"]).as_array().unwrap().len(), 1);

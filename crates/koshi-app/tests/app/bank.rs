@@ -1,0 +1,1 @@
+//! The data bank use cases in process.

@@ -1,0 +1,1 @@
+//! flows use cases in process.

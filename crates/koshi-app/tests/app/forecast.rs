@@ -1,0 +1,1 @@
+//! forecast use cases in process.

@@ -1,0 +1,1 @@
+//! gravity use cases in process.
