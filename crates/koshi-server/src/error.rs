@@ -78,6 +78,8 @@ impl From<AppError> for ApiError {
                 format!("unknown dataflow `{dataflow}`")
             }
             AppError::NotFound { what, id, .. } => format!("unknown {what} `{id}`"),
+            // Named as the parameter is spelled in the URL.
+            AppError::Query(koshi_app::QueryError::AsOf(reason)) => format!("as_of: {reason}"),
             other => other.to_string(),
         };
         ApiError::new(status, code, format!("{message}{hint}"))
