@@ -106,15 +106,6 @@ pub struct SourceDeclaration {
     pub url: Option<String>,
 }
 
-/// What a bank needs before it is served.
-#[derive(Debug, Clone, Serialize)]
-pub struct PreparedBank {
-    /// The state found.
-    pub found: BundleState,
-    /// The bundled load run to complete it, if one was needed.
-    pub loaded: Option<LoadBundledReport>,
-}
-
 /// How many files the bundled load reads (for a progress bar).
 pub fn bundled_file_count() -> usize {
     koshi_ingest::bundled::datasets().len()
@@ -205,14 +196,6 @@ impl App {
     /// Whether the bank holds the bundle this koshi ships.
     pub fn bundle_state(&self) -> Result<BundleState> {
         Ok(koshi_ingest::bundle_state(&mut self.writer()?)?)
-    }
-
-    /// Make the bank ready to serve: load the bundled datasets if they are missing, incomplete
-    /// or older than the ones this koshi ships (one transaction), else leave it alone.
-    pub fn prepare_for_serving(&self, progress: &mut dyn FnMut(Progress<'_>)) -> Result<PreparedBank> {
-        let found = self.bundle_state()?;
-        let loaded = if found.is_complete() { None } else { Some(self.load_bundled(progress)?) };
-        Ok(PreparedBank { found, loaded })
     }
 
     /// Declare a source of a user's own (kept in the bank; declaring it again the same way does nothing).

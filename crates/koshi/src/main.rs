@@ -217,7 +217,7 @@ fn run() -> Result<std::process::ExitCode> {
             return ingest(&app, &request, *format);
         }
         Command::LoadBundled { format } => {
-            load_bundled(&app, *format)?;
+            load_bundled(&app, *format, true)?;
         }
         Command::Query { dataflow, key, as_of, source, harmonised, from, to, predecessors, format } => {
             let request = QueryRequest {
@@ -288,16 +288,27 @@ fn run() -> Result<std::process::ExitCode> {
         }
         Command::Dataflows { format } => {
             let list = app.dataflows(None)?;
-            let rows = list
+            // CSV: one flat row per dataflow (its dimensions in key order, its English name).
+            let flat: Vec<FlatDataflow> = list
                 .items
+                .iter()
+                .map(|d| FlatDataflow {
+                    id: &d.id,
+                    name: &d.name.en,
+                    dimensions: d.dimensions.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join("."),
+                    series: d.series,
+                    observations: d.observations,
+                })
+                .collect();
+            let rows = flat
                 .iter()
                 .map(|d| {
                     vec![
-                        d.id.clone(),
-                        d.dimensions.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join("."),
+                        d.id.to_string(),
+                        d.dimensions.clone(),
                         d.series.to_string(),
                         d.observations.to_string(),
-                        d.name.en.clone(),
+                        d.name.to_string(),
                     ]
                 })
                 .collect();
@@ -307,7 +318,7 @@ fn run() -> Result<std::process::ExitCode> {
                     columns: vec!["dataflow", "dimensions", "series", "observations", "name"],
                     rows,
                     report: &list,
-                    items: &list.items,
+                    items: &flat,
                 },
             )?;
         }
@@ -427,26 +438,28 @@ fn run() -> Result<std::process::ExitCode> {
         Command::Dataflow(args) => return structure_cmd::run_dataflow(&app, args),
         Command::Serve { addr } => {
             let db = cli.db.display();
-            let bar = progress_bar(koshi_app::load::bundled_file_count() as u64, "loading bundled datasets");
-            eprintln!(
-                "preparing {db}: the bundled datasets are loaded (one transaction) if missing, incomplete or older"
-            );
-            let prepared = app.prepare_for_serving(&mut |p| show_progress(&bar, p))?;
-            bar.finish_and_clear();
-            match (&prepared.found, &prepared.loaded) {
-                (BundleState::Complete { fingerprint, completed_at }, _) => {
+            let needs_load = match app.bundle_state()? {
+                BundleState::Complete { fingerprint, completed_at } => {
                     eprintln!(
                         "the bundled datasets are complete in {db} (bundle {fingerprint}, loaded {completed_at})"
                     );
+                    false
                 }
-                (found, Some(report)) => {
-                    let before = match found {
-                        BundleState::Stale { loaded, .. } => format!("bundle {loaded} was refreshed"),
-                        _ => "the bundle was not completely there".to_string(),
-                    };
-                    eprintln!("{db}: {before}; {}", load_summary(report));
+                BundleState::NotLoaded if app.health()?.counts.get("observation").copied().unwrap_or(0) == 0 => {
+                    eprintln!("the data bank {db} is empty: loading the bundled datasets (one transaction)");
+                    true
                 }
-                (_, None) => {}
+                BundleState::NotLoaded => {
+                    eprintln!("the bundled datasets are not completely in {db}: finishing them (one transaction)");
+                    true
+                }
+                BundleState::Stale { loaded, current, .. } => {
+                    eprintln!("{db} holds bundle {loaded}; this koshi ships {current}: refreshing (one transaction)");
+                    true
+                }
+            };
+            if needs_load {
+                load_bundled(&app, Format::Table, false)?;
             }
             // The server opens its own pool of read connections on the file.
             drop(app);
@@ -519,7 +532,8 @@ defects, skipped aggregates); the bundle is complete",
     )
 }
 
-fn load_bundled(app: &App, format: Format) -> Result<()> {
+/// Load the bundled datasets, listing the releases (`list`) and summing up.
+fn load_bundled(app: &App, format: Format, list: bool) -> Result<()> {
     let bar = progress_bar(koshi_app::load::bundled_file_count() as u64, "loading bundled datasets");
     let report = app.load_bundled(&mut |p| show_progress(&bar, p));
     bar.finish_and_clear();
@@ -533,16 +547,18 @@ fn load_bundled(app: &App, format: Format) -> Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    let rows = outcome_rows(&report.releases);
-    print(
-        format,
-        &Printable {
-            columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"],
-            rows,
-            report: &report,
-            items: &report.releases,
-        },
-    )?;
+    if list {
+        let rows = outcome_rows(&report.releases);
+        print(
+            format,
+            &Printable {
+                columns: vec!["outcome", "release", "dataflow", "source", "label", "observations"],
+                rows,
+                report: &report,
+                items: &report.releases,
+            },
+        )?;
+    }
     eprintln!("{}", load_summary(&report));
     Ok(())
 }
@@ -682,6 +698,15 @@ fn query(app: &App, request: &QueryRequest, format: Format) -> Result<()> {
             )
         }
     }
+}
+
+#[derive(serde::Serialize)]
+struct FlatDataflow<'a> {
+    id: &'a str,
+    name: &'a str,
+    dimensions: String,
+    series: i64,
+    observations: i64,
 }
 
 fn non_negative_percent(text: &str) -> std::result::Result<f64, String> {

@@ -19,7 +19,13 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
         &["axum", "tokio", "tower-http", "calamine", "zip", "clap", "indicatif", "anyhow"],
     ),
     ("koshi-ingest", &["koshi-core", "koshi-store"], &["axum", "tokio", "tower-http", "clap", "indicatif", "anyhow"]),
-    ("koshi-server", &["koshi-core", "koshi-store"], &["clap", "indicatif", "anyhow", "calamine"]),
+    (
+        "koshi-app",
+        &["koshi-core", "koshi-store", "koshi-ingest", "koshi-gravity", "koshi-forecast", "koshi-flows"],
+        &["axum", "tokio", "tower-http", "hyper", "clap", "indicatif", "anyhow"],
+    ),
+    // The adapters reach the bank and the engines only through the application.
+    ("koshi-server", &["koshi-app"], &["rusqlite", "clap", "indicatif", "anyhow", "calamine"]),
 ];
 
 /// Each workspace crate's normal (non-dev, non-build) dependencies.

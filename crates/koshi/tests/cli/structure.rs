@@ -108,10 +108,12 @@ measures = [{ code = "ISSUED", unit = "PERS", en = "Permits issued" }]
     assert_eq!(out, "outcome,kind,id,name\ncreated,dataflow,MIG_PERMITS,Residence permits issued\n");
     let flows = json(&db, &["dataflows"]);
     assert!(
-        flows.as_array().unwrap().iter().any(|d| d["id"] == "MIG_PERMITS" && d["dimensions"] == "REF_AREA.MEASURE")
+        flows.as_array().unwrap().iter().any(|d| d["id"] == "MIG_PERMITS"
+            && d["dimensions"] == serde_json::json!([{"id": "REF_AREA", "codelist": "AREA"}, {"id": "MEASURE", "codelist": "MEASURE"}])),
+        "{flows}"
     );
     let measures = json(&db, &["codelist", "MEASURE:MIG_PERMITS"]);
-    assert_eq!(measures[0]["id"], "ISSUED", "{measures}");
+    assert_eq!(measures["codes"][0]["id"], "ISSUED", "{measures}");
 }
 
 /// `koshi serve` on a bank holding part of the bundle (a load by an older koshi, or files
