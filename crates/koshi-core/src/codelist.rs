@@ -38,14 +38,19 @@ impl Labels {
     }
 }
 
+/// A language koshi has no labels in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown language `{0}` (en, ru, kk)")]
+pub struct UnknownLanguage(pub String);
+
 impl std::str::FromStr for Lang {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownLanguage;
+    fn from_str(s: &str) -> Result<Self, UnknownLanguage> {
         match s {
             "en" => Ok(Lang::En),
             "ru" => Ok(Lang::Ru),
             "kk" => Ok(Lang::Kk),
-            other => Err(format!("unknown language `{other}` (en, ru, kk)")),
+            other => Err(UnknownLanguage(other.to_string())),
         }
     }
 }

@@ -232,8 +232,8 @@ fn parse_inner(text: &str, mark: DecimalMark) -> Result<(Parsed, Evidence), Numb
         !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',')
     });
     if let Some(pos) = scientific {
-        let (value, evidence) =
-            read_scientific(&body[..pos], &body[pos + 1..], mark).map_err(|reason| malformed(&reason, None))?;
+        let (value, evidence) = read_scientific(&body[..pos], &body[pos + 1..], mark)
+            .map_err(|Malformed(reason)| malformed(&reason, None))?;
         let value = finite(value)?;
         return Ok((Parsed::Value { value: sign(value), footnote, percent, ambiguous: None }, evidence));
     }
@@ -248,13 +248,14 @@ fn parse_inner(text: &str, mark: DecimalMark) -> Result<(Parsed, Evidence), Numb
         return Err(malformed("does not start with a digit", None));
     }
 
-    let (decimal, evidence) = decide_decimal_mark(body, mark).map_err(|reason| malformed(&reason, lenient))?;
-    let value = finite(read_body(body, decimal).map_err(|reason| malformed(&reason, lenient))?)?;
+    let (decimal, evidence) =
+        decide_decimal_mark(body, mark).map_err(|Malformed(reason)| malformed(&reason, lenient))?;
+    let value = finite(read_body(body, decimal).map_err(|Malformed(reason)| malformed(&reason, lenient))?)?;
     let ambiguous = if evidence == Evidence::Ambiguous && mark == DecimalMark::Auto {
         // `1.234` was read with a decimal point, so the other reading groups thousands; `1,234`
         // was read as grouped, so the other reading has a decimal comma.
         let other = if decimal.is_some() { None } else { Some(',') };
-        Some(sign(finite(read_body(body, other).map_err(|reason| malformed(&reason, lenient))?)?))
+        Some(sign(finite(read_body(body, other).map_err(|Malformed(reason)| malformed(&reason, lenient))?)?))
     } else {
         None
     };
@@ -304,7 +305,23 @@ fn strip(t: &str) -> Result<Stripped<'_>, &'static str> {
 }
 
 /// `1.5` + `E-3`: the mantissa has digits and at most one mark, which is the decimal one.
-fn read_scientific(mantissa: &str, exponent: &str, mark: DecimalMark) -> Result<(f64, Evidence), String> {
+/// Why the digits of a figure do not read (the reason of a [`NumberErrorKind::Malformed`] error).
+#[derive(Debug)]
+struct Malformed(String);
+
+impl From<&str> for Malformed {
+    fn from(reason: &str) -> Self {
+        Malformed(reason.to_string())
+    }
+}
+
+impl From<String> for Malformed {
+    fn from(reason: String) -> Self {
+        Malformed(reason)
+    }
+}
+
+fn read_scientific(mantissa: &str, exponent: &str, mark: DecimalMark) -> Result<(f64, Evidence), Malformed> {
     let exponent_digits = exponent.strip_prefix(['+', '-', '−']).unwrap_or(exponent);
     if exponent_digits.is_empty() || !exponent_digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err("the exponent after `e` must be a whole number".into());
@@ -312,7 +329,7 @@ fn read_scientific(mantissa: &str, exponent: &str, mark: DecimalMark) -> Result<
     let exponent_negative = exponent.starts_with(['-', '−']);
     let marks: Vec<char> = mantissa.chars().filter(|c| *c == '.' || *c == ',').collect();
     if let Some(bad) = mantissa.chars().find(|c| !(c.is_ascii_digit() || *c == '.' || *c == ',')) {
-        return Err(format!("unexpected character `{bad}` in the mantissa of a scientific figure"));
+        return Err(format!("unexpected character `{bad}` in the mantissa of a scientific figure").into());
     }
     if !mantissa.bytes().any(|b| b.is_ascii_digit()) {
         return Err("no digits before the exponent".into());
@@ -321,7 +338,7 @@ fn read_scientific(mantissa: &str, exponent: &str, mark: DecimalMark) -> Result<
         ([], _) => None,
         ([c], DecimalMark::Auto) => Some(*c),
         (['.'], DecimalMark::Dot) | ([','], DecimalMark::Comma) => marks.first().copied(),
-        ([c], _) => return Err(format!("`{c}` is not the file's decimal separator")),
+        ([c], _) => return Err(format!("`{c}` is not the file's decimal separator").into()),
         _ => return Err("a scientific figure has at most one decimal separator".into()),
     };
     let mut number: String = mantissa.chars().map(|c| if Some(c) == decimal { '.' } else { c }).collect();
@@ -333,7 +350,7 @@ fn read_scientific(mantissa: &str, exponent: &str, mark: DecimalMark) -> Result<
         number.push('-');
     }
     number.push_str(exponent_digits);
-    let value: f64 = number.parse().map_err(|_| "not a scientific figure".to_string())?;
+    let value: f64 = number.parse().map_err(|_| Malformed::from("not a scientific figure"))?;
     let evidence = match decimal {
         Some('.') => Evidence::DecimalDot,
         Some(_) => Evidence::DecimalComma,
@@ -343,7 +360,7 @@ fn read_scientific(mantissa: &str, exponent: &str, mark: DecimalMark) -> Result<
 }
 
 /// Which character is the decimal separator in `t`, if any, and what the form says about it.
-fn decide_decimal_mark(t: &str, mark: DecimalMark) -> Result<(Option<char>, Evidence), String> {
+fn decide_decimal_mark(t: &str, mark: DecimalMark) -> Result<(Option<char>, Evidence), Malformed> {
     let commas = t.matches(',').count();
     let dots = t.matches('.').count();
     let evidence = classify(t, commas, dots);
@@ -371,7 +388,7 @@ fn decide_decimal_mark(t: &str, mark: DecimalMark) -> Result<(Option<char>, Evid
             if commas > 0 && dots > 0 {
                 let sep = decimal.unwrap_or('.');
                 if (if sep == '.' { dots } else { commas }) > 1 {
-                    return Err(format!("more than one `{sep}` although it is the decimal separator"));
+                    return Err(format!("more than one `{sep}` although it is the decimal separator").into());
                 }
             }
             Ok((decimal, evidence))
@@ -412,7 +429,7 @@ fn classify(t: &str, commas: usize, dots: usize) -> Evidence {
 }
 
 /// The value of a figure body read with `decimal` as its decimal separator.
-fn read_body(t: &str, decimal: Option<char>) -> Result<f64, String> {
+fn read_body(t: &str, decimal: Option<char>) -> Result<f64, Malformed> {
     let (int_part, frac_part) = match decimal {
         Some(sep) => match t.rfind(sep) {
             Some(pos) => (&t[..pos], Some(&t[pos + 1..])),
@@ -428,21 +445,23 @@ fn read_body(t: &str, decimal: Option<char>) -> Result<f64, String> {
         number.push('.');
         number.push_str(frac);
     }
-    number.parse().map_err(|_| "no digits".to_string())
+    number.parse().map_err(|_| "no digits".into())
 }
 
 /// The integer part with separators removed, after checking that separators split it into
 /// groups of three digits (`2,871,300` yes, `15,77` no).
-fn check_thousands_groups(int_part: &str, decimal: Option<char>) -> Result<String, String> {
+fn check_thousands_groups(int_part: &str, decimal: Option<char>) -> Result<String, Malformed> {
     let separators: &[char] = &[',', '.', ' ', '\u{00A0}', '\u{202F}', '\u{2009}', '\''];
     let groups: Vec<&str> =
         int_part.split(|c| (separators.contains(&c) || is_space(c)) && Some(c) != decimal).collect();
     if groups.len() > 1 {
         if groups[0].is_empty() || groups[0].len() > 3 {
-            return Err(format!("digit group `{}` before a thousands separator", groups[0]));
+            return Err(format!("digit group `{}` before a thousands separator", groups[0]).into());
         }
         if let Some(bad) = groups[1..].iter().find(|g| g.len() != 3) {
-            return Err(format!("thousands separators must split the digits into groups of three, found `{bad}`"));
+            return Err(
+                format!("thousands separators must split the digits into groups of three, found `{bad}`").into()
+            );
         }
         let kinds: std::collections::BTreeSet<char> =
             int_part.chars().filter(|c| separators.contains(c) || is_space(*c)).collect();

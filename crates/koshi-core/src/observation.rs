@@ -97,14 +97,23 @@ pub fn scale_by_power_of_ten(value: f64, power: i32) -> f64 {
     format!("{mantissa}e{}", exponent.saturating_add(power)).parse().unwrap_or(value * 10f64.powi(power))
 }
 
+/// Why a text is not a period.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("`{0}` is not a period (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn, YYYY-Sn or A/B)")]
+    Malformed(String),
+    #[error("period `{0}` ends before it starts")]
+    Reversed(String),
+}
+
 /// Check a period: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, `YYYY-Qn`, `YYYY-Sn`, or a range `A/B` of those.
-pub fn validate_time_period(text: &str) -> Result<(), String> {
+pub fn validate_time_period(text: &str) -> Result<(), PeriodError> {
     let t = text.trim();
     if let Some((a, b)) = t.split_once('/') {
         validate_time_period(a)?;
         validate_time_period(b)?;
         if period_start(a)? > period_start(b)? {
-            return Err(format!("period `{t}` ends before it starts"));
+            return Err(PeriodError::Reversed(t.to_string()));
         }
         return Ok(());
     }
@@ -112,9 +121,9 @@ pub fn validate_time_period(text: &str) -> Result<(), String> {
 }
 
 /// The first day of a period.
-pub fn period_start(text: &str) -> Result<Date, String> {
+pub fn period_start(text: &str) -> Result<Date, PeriodError> {
     let t = text.trim();
-    let bad = || format!("`{t}` is not a period (YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn or A/B)");
+    let bad = || PeriodError::Malformed(t.to_string());
     if let Some((a, _)) = t.split_once('/') {
         return period_start(a);
     }

@@ -759,7 +759,9 @@ impl<'a> RowContext<'a> {
             Some(p) => *p,
             None => {
                 let raw = text(fast.period.0, &fast.period.1, cells);
-                let p = match Self::transform(&fast.period.1, &raw).and_then(|p| validate_time_period(&p).map(|_| p)) {
+                let p = match Self::transform(&fast.period.1, &raw)
+                    .and_then(|p| validate_time_period(&p).map(|_| p).map_err(|e| e.to_string()))
+                {
                     // Many cell texts (days) fall in one period (month): intern the period.
                     Ok(p) => Some(match fast.period_texts.iter().position(|t| **t == *p) {
                         Some(i) => i as u32,
@@ -1108,7 +1110,7 @@ impl<'a> RowContext<'a> {
             None => period_text.clone(),
         };
         if let Err(e) = validate_time_period(&period) {
-            errors.push(("BAD_PERIOD".into(), period_col, e));
+            errors.push(("BAD_PERIOD".into(), period_col, e.to_string()));
         }
 
         let attr = |ctx: &Self, name: &str| {
