@@ -913,10 +913,15 @@ fn od_indices(bank: &Bank, df: &Dataflow, req: &IndicesRequest) -> Result<Indice
                     if a == b { 0.0 } else { geography.distance_km(&places[i], &places[j]).unwrap_or(0.0).max(1.0) };
             }
         }
-        let di = distance(&sub, &d)?;
-        push("distance_mean", di.mean, "mean distance moved (km between capitals)");
-        push("distance_median", di.median, "median distance moved (km)");
-        push("distance_decay", di.decay, "β of flows ∝ distance^β with origin and destination effects");
+        match distance(&sub, &d) {
+            Ok(di) => {
+                push("distance_mean", di.mean, "mean distance moved (km between capitals)");
+                push("distance_median", di.median, "median distance moved (km)");
+                push("distance_decay", di.decay, "β of flows ∝ distance^β with origin and destination effects");
+            }
+            // A table the decay cannot be fitted to still has its other indices.
+            Err(e) => notes.push(format!("distance indices skipped: {e}")),
+        }
         if k < n {
             let moved: f64 = sub.sum();
             notes.push(format!(
