@@ -9,7 +9,7 @@ use koshi_core::observation::{ObsStatus, validate_time_period};
 use koshi_core::structure::Dataflow;
 use koshi_core::validate::{self, Severity};
 use koshi_core::{Catalogue, Date, Observation};
-use koshi_store::{BatchDefect, ReleaseBatch};
+use koshi_store::{BatchDefect, ReleaseBatch, StoreError};
 use serde::Serialize;
 
 use crate::figures::{
@@ -150,7 +150,19 @@ pub enum IngestError {
          Split the file (by year, region or rows) and ingest the parts one by one"
     )]
     TooLarge { file: String, row: usize, limit: usize, what: &'static str, name: &'static str },
+    /// A reference figure for the plausibility rules could not be read from the bank.
+    #[error("{file}: reading a reference figure for the plausibility check failed; nothing was written: {source}")]
+    Reference {
+        file: String,
+        #[source]
+        source: StoreError,
+    },
 }
+
+/// The reference figures the plausibility rules compare against (e.g. an area's GDP in a
+/// period, in base units), by dataflow, measure, area and period: `Ok(None)` when there is
+/// none, an error when it cannot be read.
+pub type ReferenceLookup<'r> = dyn Fn(&str, &str, &str, &str) -> Result<Option<f64>, StoreError> + 'r;
 
 /// Where each observation came from, to point diagnostics at cells.
 #[derive(Clone, Copy)]
@@ -221,7 +233,7 @@ pub fn plan_ingest(
     file_name: &str,
     input: Input<'_>,
     options: &IngestOptions,
-    reference: &dyn Fn(&str, &str, &str, &str) -> Option<f64>,
+    reference: &ReferenceLookup<'_>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<IngestPlan, IngestError> {
     let mut plan = IngestPlan { allow_defects: options.allow_defects, ..Default::default() };
@@ -307,10 +319,25 @@ pub fn plan_ingest(
     }
 
     // Rules: duplicates and identities within each release; magnitudes against the bank.
+    // A reference that cannot be read stops the ingest: the first failure is kept and the
+    // rule sees no further references.
+    let failure = std::cell::RefCell::new(None);
+    let reference = |flow: &str, measure: &str, area: &str, period: &str| -> Option<f64> {
+        if failure.borrow().is_some() {
+            return None;
+        }
+        reference(flow, measure, area, period).unwrap_or_else(|e| {
+            *failure.borrow_mut() = Some(e);
+            None
+        })
+    };
     for (b, batch) in plan.batches.iter_mut().enumerate() {
         let Some(df) = catalogue.dataflow(&batch.dataflow) else { continue };
         let mut defects = validate::check_batch(std::slice::from_ref(df), &batch.observations);
-        defects.extend(validate::check_plausibility(df, &batch.observations, reference));
+        defects.extend(validate::check_plausibility(df, &batch.observations, &reference));
+        if let Some(source) = failure.borrow_mut().take() {
+            return Err(IngestError::Reference { file: file_name.to_string(), source });
+        }
         for d in defects {
             let declared = d.observations.iter().all(|&i| !batch.observations[i].defects.is_empty());
             let severity = if declared { Severity::Warning } else { d.severity };

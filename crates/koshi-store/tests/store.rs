@@ -3,7 +3,9 @@
 //! record and user-declared sources and dataflows.
 
 use koshi_core::{Date, ObsStatus, Observation};
-use koshi_store::{Bank, Query, ReleaseBatch, WriteOutcome};
+use std::path::Path;
+
+use koshi_store::{Bank, Query, ReleaseBatch, StoreError, WriteOutcome};
 
 #[path = "store/declarations.rs"]
 mod declarations;
@@ -133,22 +135,95 @@ fn a_write_refused_before_it_starts_leaves_the_bank_as_it_was() {
     assert_eq!(bank.counts().unwrap()["observation"], 0);
 }
 
+/// A connection of the test's own to a bank file, beside the bank's.
+fn sqlite(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+/// The committed content of a bank file: the schema and every row of every table, sorted.
+fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
+    let conn = sqlite(path);
+    let mut tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables.push("sqlite_master".into());
+    tables
+        .into_iter()
+        .map(|table| {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+            let columns = stmt.column_count();
+            let mut rows: Vec<String> = stmt
+                .query_map([], |r| {
+                    (0..columns).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect()
+                })
+                .unwrap()
+                .map(|row: Result<Vec<String>, _>| row.unwrap().join("\t"))
+                .collect();
+            rows.sort();
+            (table, rows)
+        })
+        .collect()
+}
+
 #[test]
 fn a_write_failing_in_the_middle_of_its_transaction_leaves_the_bank_as_it_was() {
-    let mut bank = Bank::open_in_memory().unwrap();
-    let good = batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 1.0, "KZ_BNS", "d")]);
-    // The same figure twice violates the observation key: SQLite refuses it only when the
-    // second batch is being written, after the first one's rows are in.
-    let twice = obs(&NET, "2016", 1.0, "KZ_BNS", "d");
-    let bad = batch("KZ_BNS", "b", "2018-03-01", vec![twice.clone(), twice]);
-    let err = bank.write_releases(&[good.clone(), bad]).unwrap_err();
-    assert!(err.to_string().contains("UNIQUE"), "{err}");
-    assert_eq!(bank.counts().unwrap()["release"], 0, "the first batch was rolled back");
-    assert_eq!(bank.counts().unwrap()["observation"], 0);
-    assert_eq!(bank.counts().unwrap()["series"], 0);
-    // And the bank still takes writes afterwards (no transaction left open).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    {
+        // A bank with content: a release, its series, definition and a defect.
+        let mut bank = Bank::open(&path).unwrap();
+        let mut earlier = batch("KZ_BNS", "earlier", "2017-03-01", vec![obs(&NET, "2016", 7.0, "KZ_BNS", "d")]);
+        earlier.observations[0].defects.push("DECLARED_BY_FILE".into());
+        bank.write_releases(&[earlier]).unwrap();
+    }
+    // Closed, so the file holds every commit (the WAL is checkpointed and removed).
+    let bytes = std::fs::read(&path).unwrap();
+    let before = dump(&path);
+    let mut bank = Bank::open(&path).unwrap();
+    let (counts, releases, generation) =
+        (bank.counts().unwrap(), bank.releases(None).unwrap(), bank.generation().unwrap());
+
+    // The first batch brings a new series, definition, release and defect; the second holds
+    // the same figure twice, which violates the observation key when its second row is inserted.
+    let arr = ["KAZ", "WLD", "_T", "_T", "ARR"];
+    let mut flagged = obs(&arr, "2017", 2.0, "KZ_BNS", "a new definition");
+    flagged.defects.push("DECLARED_BY_FILE".into());
+    let good = batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 1.0, "KZ_BNS", "a new definition"), flagged]);
+    let twice = obs(&NET, "2015", 1.0, "UN_WPP", "yet another definition");
+    let bad = batch("UN_WPP", "b", "2018-03-01", vec![twice.clone(), twice]);
+    let mut progress = Vec::new();
+    let err = bank.write_releases_with_progress(&[good.clone(), bad], &mut |n| progress.push(n)).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Sqlite(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation)),
+        "{err:?}"
+    );
+    // It failed inside the transaction: the whole first batch had been written by then.
+    assert!(progress.contains(&good.observations.len()), "{progress:?}");
+
+    // The bank's own connection sees what was there before, and nothing else.
+    assert_eq!(bank.counts().unwrap(), counts);
+    assert_eq!(format!("{:?}", bank.releases(None).unwrap()), format!("{releases:?}"));
+    assert_eq!(bank.generation().unwrap(), generation);
+    // The committed content is unchanged, row for row.
+    assert_eq!(dump(&path), before);
+    // No transaction was left open: another writer gets the lock at once …
+    let mut other = Bank::open(&path).unwrap();
+    other.set_busy_timeout(std::time::Duration::from_millis(50)).unwrap();
+    other.atomically(|_| Ok::<_, StoreError>(())).unwrap();
+    drop(other);
+    // … and the file, once closed, is the very file it was, byte for byte.
+    drop(bank);
+    assert!(std::fs::read(&path).unwrap() == bytes, "the bank file changed");
+
+    // The bank takes writes afterwards, and they are committed.
+    let mut bank = Bank::open(&path).unwrap();
     assert!(matches!(bank.write_releases(&[good]).unwrap()[0], WriteOutcome::Created { .. }));
-    assert_eq!(bank.counts().unwrap()["release"], 1);
+    let committed: i64 = sqlite(&path).query_row("SELECT COUNT(*) FROM release", [], |r| r.get(0)).unwrap();
+    assert_eq!(committed, counts["release"] + 1);
 }
 
 #[test]
