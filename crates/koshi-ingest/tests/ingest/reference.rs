@@ -106,7 +106,7 @@ fn a_damaged_reference_in_the_bank_stops_the_load_and_writes_nothing() {
     // The reference's release date damaged by other means: the load fails, it is not a load
     // without a reference (which would write the implausible figure unflagged).
     sqlite(&path).execute("UPDATE release SET release_date = 'July 2012' WHERE dataflow_id = 'MACRO'", []).unwrap();
-    let err = load_trade(&path).err().expect("a damaged reference fails the load");
+    let err = load_trade(&path).expect_err("a damaged reference fails the load");
     assert!(matches!(&err, LoadError::Store(StoreError::Corrupt(_))), "{err:?}");
     assert!(err.to_string().contains("July 2012"), "{err}");
     let trade: i64 =
