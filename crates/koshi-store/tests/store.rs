@@ -294,3 +294,60 @@ fn a_region_series_joins_its_predecessors_history() {
     assert!(note.contains("KZ-61") && note.contains("KZ-79") && note.contains("2018"), "{note}");
     assert!(joined.iter().find(|r| r.key[0] == "KZ-61").unwrap().territory.is_none());
 }
+
+#[test]
+fn damage_in_the_bank_is_an_error_never_a_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    let mut bank = Bank::open(&path).unwrap();
+    let gdp = |value: f64| Observation {
+        dataflow: "MACRO".into(),
+        key: vec!["KAZ".into(), "GDP".into()],
+        unit: "USD".into(),
+        ..obs(&NET, "2011", value, "WB_WDI", "GDP, current US$")
+    };
+    let mut reference = batch("WB_WDI", "WDI", "2012-07-01", vec![gdp(190.0)]);
+    reference.dataflow = "MACRO".into();
+    bank.write_releases(&[reference]).unwrap();
+    bank.write_releases(&[batch("KZ_BNS", "a", "2018-03-01", vec![obs(&NET, "2017", 5.0, "KZ_BNS", "d")])]).unwrap();
+    // Exports checked against the GDP by the plausibility rule of TRADE.
+    let exports = Observation {
+        dataflow: "TRADE".into(),
+        key: vec!["KAZ".into(), "BLR".into(), "EXP".into()],
+        unit: "USD".into(),
+        unit_mult: 6,
+        ..obs(&NET, "2011", 900.0, "KZ_BNS", "exports of goods")
+    };
+    let mut trade = batch("KZ_BNS", "trade", "2012-03-01", vec![exports]);
+    trade.dataflow = "TRADE".into();
+    bank.write_releases(&[trade]).unwrap();
+    assert_eq!(bank.reference_value("MACRO", "GDP", "KAZ", "2011").unwrap(), Some(190.0));
+    assert_eq!(bank.reference_value("MACRO", "GDP", "KAZ", "1990").unwrap(), None, "no figure is no reference");
+    assert!(bank.reference_value("NO_SUCH_FLOW", "GDP", "KAZ", "2011").is_err());
+    assert!(bank.check().is_ok());
+
+    // A release date that is no date: harmonising and reference figures fail.
+    sqlite(&path).execute("UPDATE release SET release_date = 'July 2012' WHERE dataflow_id = 'MACRO'", []).unwrap();
+    let damaged = |e: StoreError| match e {
+        StoreError::Corrupt(message) => message,
+        other => panic!("expected damage, got {other:?}"),
+    };
+    let message = damaged(bank.reference_value("MACRO", "GDP", "KAZ", "2011").unwrap_err());
+    assert!(message.contains("July 2012"), "{message}");
+    let macro_flow = Query { dataflow: "MACRO".into(), ..Default::default() };
+    assert!(damaged(bank.harmonised(&macro_flow).unwrap_err()).contains("July 2012"));
+    // The check reads the reference for the exports: it fails, it does not pass them unchecked.
+    assert!(damaged(bank.check().unwrap_err()).contains("July 2012"));
+    sqlite(&path).execute("UPDATE release SET release_date = '2012-07-01' WHERE dataflow_id = 'MACRO'", []).unwrap();
+    assert!(bank.check().is_ok());
+
+    // A status code the bank never writes: the check fails rather than reading it as normal.
+    sqlite(&path).execute("UPDATE observation SET status = 'Q'", []).unwrap();
+    let message = damaged(bank.check().unwrap_err());
+    assert!(message.contains("unknown status `Q`"), "{message}");
+
+    // Half a bundle record.
+    sqlite(&path).execute("INSERT INTO meta(key, value) VALUES ('bundle_fingerprint', 'abc')", []).unwrap();
+    let message = damaged(bank.bundle_state().unwrap_err());
+    assert!(message.contains("abc") && message.contains("completion time"), "{message}");
+}
