@@ -717,7 +717,11 @@ impl<'a> RowContext<'a> {
         }
         let pf = self.field("TIME_PERIOD")?;
         let value = source_of(self.field("OBS_VALUE")?)?;
-        // Constants the general path would refuse on every row are left to it to report.
+        // A constant figure, and constants the general path would refuse on every row, are
+        // left to it.
+        if matches!(value, FastSource::Constant) {
+            return None;
+        }
         let status = match values["OBS_STATUS"].as_deref() {
             Some(s) => ObsStatus::from_code(s)?,
             None => ObsStatus::Normal,
@@ -866,6 +870,7 @@ impl<'a> RowContext<'a> {
                     }
                 }
             }
+            // Not taken: [`RowContext::fast_plan`] leaves a constant figure to the general path.
             FastSource::Constant => None,
         };
         if !errors.is_empty() {
