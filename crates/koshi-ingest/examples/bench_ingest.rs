@@ -132,7 +132,7 @@ fn main() {
                 file,
                 koshi_ingest::Input::Path(std::path::Path::new(file)),
                 &koshi_ingest::IngestOptions::default(),
-                &|_, _, _, _| None,
+                &|_, _, _, _| Ok(None),
                 &mut |_| {},
             )
             .unwrap_or_else(|e| panic!("{e}"));

@@ -9,7 +9,7 @@ use koshi_core::observation::{ObsStatus, validate_time_period};
 use koshi_core::structure::Dataflow;
 use koshi_core::validate::{self, Severity};
 use koshi_core::{Catalogue, Date, Observation};
-use koshi_store::{BatchDefect, ReleaseBatch};
+use koshi_store::{BatchDefect, ReleaseBatch, StoreError};
 use serde::Serialize;
 
 use crate::figures::{
@@ -59,6 +59,10 @@ pub struct IngestOptions {
     /// The date codes are valid on when a figure's period gives none (a release without a
     /// stated date); the system date when absent. The application passes its clock's.
     pub today: Option<Date>,
+    /// Read every row through the general row path, even where the aggregate fast path
+    /// applies (tests prove the two give the same observations).
+    #[doc(hidden)]
+    pub general_path_only: bool,
 }
 
 /// Bounds on what one ingest holds in memory, whatever the file (defaults:
@@ -123,6 +127,9 @@ pub struct IngestPlan {
     pub rows_skipped: usize,
     pub observations: usize,
     pub allow_defects: bool,
+    /// Whether the rows were counted by the aggregate fast path (tests check it was taken).
+    #[doc(hidden)]
+    pub fast_path: bool,
 }
 
 impl IngestPlan {
@@ -150,6 +157,23 @@ pub enum IngestError {
          Split the file (by year, region or rows) and ingest the parts one by one"
     )]
     TooLarge { file: String, row: usize, limit: usize, what: &'static str, name: &'static str },
+    /// A reference figure for the plausibility rules could not be read from the bank.
+    #[error("{file}: reading a reference figure for the plausibility check failed; nothing was written: {source}")]
+    Reference {
+        file: String,
+        #[source]
+        source: StoreError,
+    },
+}
+
+/// The reference figures the plausibility rules compare against (e.g. an area's GDP in a
+/// period, in base units), by dataflow, measure, area and period: `Ok(None)` when there is
+/// none, an error when it cannot be read.
+pub type ReferenceLookup<'r> = dyn Fn(&str, &str, &str, &str) -> Result<Option<f64>, StoreError> + 'r;
+
+/// The citation of a figure summed from rows of `file` when the mapping gives none.
+fn aggregate_citation(file: &str) -> String {
+    format!("{file}, sum of the rows with this key")
 }
 
 /// Where each observation came from, to point diagnostics at cells.
@@ -221,7 +245,7 @@ pub fn plan_ingest(
     file_name: &str,
     input: Input<'_>,
     options: &IngestOptions,
-    reference: &dyn Fn(&str, &str, &str, &str) -> Option<f64>,
+    reference: &ReferenceLookup<'_>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<IngestPlan, IngestError> {
     let mut plan = IngestPlan { allow_defects: options.allow_defects, ..Default::default() };
@@ -229,6 +253,8 @@ pub fn plan_ingest(
     if let Some(today) = options.today {
         ctx.today = today;
     }
+    ctx.fast_allowed = !options.general_path_only;
+    ctx.allow_defects = options.allow_defects;
     let header = {
         let mut sink = Sink { ctx: &mut ctx, options, progress, column_problems: Vec::new() };
         let header = read_table(file_name, input, &mapping.file, &options.limits.table, &mut sink)?;
@@ -237,6 +263,7 @@ pub fn plan_ingest(
         }
         header
     };
+    plan.fast_path = ctx.fast.is_some();
     ctx.finish_fast();
     if let Some(too_large) = ctx.too_large.take() {
         return Err(too_large);
@@ -307,10 +334,25 @@ pub fn plan_ingest(
     }
 
     // Rules: duplicates and identities within each release; magnitudes against the bank.
+    // A reference that cannot be read stops the ingest: the first failure is kept and the
+    // rule sees no further references.
+    let failure = std::cell::RefCell::new(None);
+    let reference = |flow: &str, measure: &str, area: &str, period: &str| -> Option<f64> {
+        if failure.borrow().is_some() {
+            return None;
+        }
+        reference(flow, measure, area, period).unwrap_or_else(|e| {
+            *failure.borrow_mut() = Some(e);
+            None
+        })
+    };
     for (b, batch) in plan.batches.iter_mut().enumerate() {
         let Some(df) = catalogue.dataflow(&batch.dataflow) else { continue };
         let mut defects = validate::check_batch(std::slice::from_ref(df), &batch.observations);
-        defects.extend(validate::check_plausibility(df, &batch.observations, reference));
+        defects.extend(validate::check_plausibility(df, &batch.observations, &reference));
+        if let Some(source) = failure.borrow_mut().take() {
+            return Err(IngestError::Reference { file: file_name.to_string(), source });
+        }
         for d in defects {
             let declared = d.observations.iter().all(|&i| !batch.observations[i].defects.is_empty());
             let severity = if declared { Severity::Warning } else { d.severity };
@@ -400,6 +442,10 @@ struct RowContext<'a> {
     skipped_spellings: HashSet<String>,
     today: Date,
     fast: Option<FastAggregate>,
+    /// Whether the fast path may be taken where it applies.
+    fast_allowed: bool,
+    /// Rows with errors are stored flagged ([`IngestOptions::allow_defects`]).
+    allow_defects: bool,
     texts: HashSet<koshi_core::Text>,
     limits: IngestLimits,
     /// Bytes of text held by the observations beyond their fixed size.
@@ -456,6 +502,8 @@ impl<'a> RowContext<'a> {
             skipped_spellings: HashSet::new(),
             today: koshi_store::today(),
             fast: None,
+            fast_allowed: true,
+            allow_defects: false,
             texts: HashSet::new(),
             limits,
             text_bytes: 0,
@@ -600,7 +648,7 @@ impl<'a> RowContext<'a> {
             }
         }
         if problems.is_empty() {
-            self.fast = self.fast_plan();
+            self.fast = if self.fast_allowed { self.fast_plan() } else { None };
             Ok(())
         } else {
             if problems.iter().any(|p| p.contains("is not in the header")) {
@@ -610,15 +658,18 @@ impl<'a> RowContext<'a> {
         }
     }
 
-    /// The fast path applies to aggregating mappings whose attributes are all constants.
+    /// The fast path applies to aggregating mappings whose attributes are all valid constants,
+    /// when rows with errors are not to be stored: it gives the plan the general row path
+    /// gives (the tests compare them), and leaves every other case to the general path.
     fn fast_plan(&self) -> Option<FastAggregate> {
-        if !self.mapping.aggregate || !self.melted.is_empty() {
+        if !self.mapping.aggregate || !self.melted.is_empty() || self.allow_defects {
             return None;
         }
+        // An attribute as the general path reads it: mapped, and empty text is no value.
         let constant = |name: &str| match self.field(name) {
             None => Some(None),
             Some(FieldPlan { resolved: Resolved::Constant(v), spec, .. }) => {
-                Some(Some(spec.map.get(v).cloned().unwrap_or_else(|| v.clone())))
+                Some(Some(spec.map.get(v).cloned().unwrap_or_else(|| v.clone())).filter(|t| !t.is_empty()))
             }
             Some(_) => None,
         };
@@ -666,6 +717,23 @@ impl<'a> RowContext<'a> {
         }
         let pf = self.field("TIME_PERIOD")?;
         let value = source_of(self.field("OBS_VALUE")?)?;
+        // A constant figure, and constants the general path would refuse on every row, are
+        // left to it.
+        if matches!(value, FastSource::Constant) {
+            return None;
+        }
+        let status = match values["OBS_STATUS"].as_deref() {
+            Some(s) => ObsStatus::from_code(s)?,
+            None => ObsStatus::Normal,
+        };
+        let unit_mult = match values["UNIT_MULT"].as_deref() {
+            Some(m) => m.parse().ok()?,
+            None => 0,
+        };
+        let mut citation = values["CITATION"].clone().unwrap_or_else(|| aggregate_citation(self.file));
+        if let Some(o) = &values["ORIGINAL_SOURCE"] {
+            citation.push_str(&format!("; original source: {o}"));
+        }
         let template = Observation {
             dataflow: df.id.as_str().into(),
             key: Vec::new(),
@@ -673,13 +741,16 @@ impl<'a> RowContext<'a> {
             value: None,
             printed: None,
             unit: values["UNIT"].clone().unwrap_or_default().into(),
-            unit_mult: values["UNIT_MULT"].clone().map(|m| m.parse().unwrap_or(0)).unwrap_or(0),
-            status: values["OBS_STATUS"].clone().and_then(|s| ObsStatus::from_code(&s)).unwrap_or_default(),
+            unit_mult,
+            status,
             source: source.into(),
-            definition: values["DEFINITION"].clone().filter(|d| !d.is_empty())?.into(),
-            citation: Some(values["CITATION"].clone().unwrap_or_else(|| format!("{}: rows counted", self.file)).into()),
+            definition: values["DEFINITION"].clone()?.into(),
+            citation: Some(citation.into()),
             note: values["NOTE"].clone(),
-            defects: values["DEFECT"].clone().map(|d| d.split('|').map(String::from).collect()).unwrap_or_default(),
+            defects: values["DEFECT"]
+                .as_deref()
+                .map(|d| d.split('|').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect())
+                .unwrap_or_default(),
         };
         Some(FastAggregate {
             codes: vec![Vec::new(); df.dimensions.len()],
@@ -699,12 +770,18 @@ impl<'a> RowContext<'a> {
         let Some(mut fast) = self.fast.take() else { return };
         let mut packed: u128 = 0;
         let mut ok = true;
+        // As the general path: every problem of the row, then the row skipped or reported.
+        let mut errors: Vec<(&'static str, Option<usize>, String)> = Vec::new();
         let text = |source: FastSource, spec: &FieldSpec, cells: &[&str]| -> String {
             match source {
                 FastSource::Constant => spec.value.clone().unwrap_or_default(),
                 FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim().to_string(),
                 FastSource::Count => "1".into(),
             }
+        };
+        let column_of = |source: FastSource| match source {
+            FastSource::Column(i) => Some(i),
+            _ => None,
         };
         for d in 0..fast.dims.len() {
             let (source, _, _) = &fast.dims[d];
@@ -714,8 +791,10 @@ impl<'a> RowContext<'a> {
             };
             let hit = fast.dims[d].2.get(cell).copied();
             let number = match hit {
-                Some(n) => n,
-                None => {
+                Some(Some(n)) => Some(n),
+                // Not seen yet, or seen and refused: resolved again (the code cache keeps the
+                // refusal), so that every row with it is reported as the general path does.
+                Some(None) | None => {
                     let raw = text(fast.dims[d].0, &fast.dims[d].1, cells);
                     let dim_id = fast.dataflow.dimensions[d].id.clone();
                     let spec = fast.dims[d].1.clone();
@@ -730,15 +809,12 @@ impl<'a> RowContext<'a> {
                             u16::try_from(n).ok()
                         }
                         Err(e) => {
-                            let col = match fast.dims[d].0 {
-                                FastSource::Column(i) => Some(i),
-                                _ => None,
-                            };
-                            self.diag(Severity::Error, "UNKNOWN_CODE", row, col, e);
+                            errors.push(("UNKNOWN_CODE", column_of(fast.dims[d].0), e));
                             None
                         }
                     };
-                    if cell.len() <= MAX_CACHED_SPELLING_BYTES
+                    if hit.is_none()
+                        && cell.len() <= MAX_CACHED_SPELLING_BYTES
                         && fast.dims[d].2.len() < self.limits.max_cached_spellings
                     {
                         fast.dims[d].2.insert(cell.to_string(), n);
@@ -756,8 +832,8 @@ impl<'a> RowContext<'a> {
             _ => "",
         };
         let period = match fast.periods.get(period_cell) {
-            Some(p) => *p,
-            None => {
+            Some(Some(p)) => Some(*p),
+            hit => {
                 let raw = text(fast.period.0, &fast.period.1, cells);
                 let p = match Self::transform(&fast.period.1, &raw)
                     .and_then(|p| validate_time_period(&p).map(|_| p).map_err(|e| e.to_string()))
@@ -771,15 +847,12 @@ impl<'a> RowContext<'a> {
                         }
                     }),
                     Err(e) => {
-                        let col = match fast.period.0 {
-                            FastSource::Column(i) => Some(i),
-                            _ => None,
-                        };
-                        self.diag(Severity::Error, "BAD_PERIOD", row, col, e);
+                        errors.push(("BAD_PERIOD", column_of(fast.period.0), e));
                         None
                     }
                 };
-                if period_cell.len() <= MAX_CACHED_SPELLING_BYTES
+                if hit.is_none()
+                    && period_cell.len() <= MAX_CACHED_SPELLING_BYTES
                     && fast.periods.len() < self.limits.max_cached_spellings
                 {
                     fast.periods.insert(period_cell.to_string(), p);
@@ -791,11 +864,27 @@ impl<'a> RowContext<'a> {
             FastSource::Count => Some(Some(1.0)),
             FastSource::Column(i) => {
                 let text = cells.get(i).copied().unwrap_or("");
-                self.fast_value(row, i, text, &fast.template.unit)
+                match self.fast_value(row, i, text, &fast.template.unit) {
+                    Ok(v) => Some(v),
+                    Err((code, message)) => {
+                        errors.push((code, Some(i), message));
+                        None
+                    }
+                }
             }
+            // Not taken: [`RowContext::fast_plan`] leaves a constant figure to the general path.
             FastSource::Constant => None,
         };
-        if let (true, Some(p), Some(v)) = (ok, period, value) {
+        if !errors.is_empty() {
+            if self.mapping.skip_unknown_codes && errors.iter().all(|(code, _, _)| *code == "UNKNOWN_CODE") {
+                self.skip_row(row, errors.into_iter().map(|(_, col, message)| (col, message)));
+                self.rows_skipped += 1;
+            } else {
+                for (code, col, message) in errors {
+                    self.diag(Severity::Error, code, row, col, message);
+                }
+            }
+        } else if let (true, Some(p), Some(v)) = (ok, period, value) {
             let packed = (packed << 24) | u128::from(p);
             if let Some(cell) = fast.cells.get_mut(&packed) {
                 cell.0 = match (cell.0, v) {
@@ -809,39 +898,51 @@ impl<'a> RowContext<'a> {
         self.fast = Some(fast);
     }
 
-    /// One value cell of the microdata path: `Some(Some(v))` a figure, `Some(None)` a missing mark
-    /// (it adds nothing, and a key whose every row is a mark stays missing rather than 0), `None` a
-    /// rejected cell. An ambiguous figure cannot wait for the end of the file (it is summed at
-    /// once), so it is an error.
-    fn fast_value(&mut self, row: usize, column: usize, text: &str, unit: &str) -> Option<Option<f64>> {
+    /// A row whose only problems are codes the mapping skips (`skip_unknown_codes`: aggregates
+    /// mixed into a country table): noted once per spelling.
+    fn skip_row(&mut self, row: usize, problems: impl IntoIterator<Item = (Option<usize>, String)>) {
+        for (col, message) in problems {
+            if self.skipped_spellings.contains(&message) {
+                continue;
+            }
+            // Beyond the cap a spelling may be noted again; the notes themselves are capped.
+            if self.skipped_spellings.len() < self.limits.max_cached_spellings
+                && message.len() <= MAX_CACHED_SPELLING_BYTES * 2
+            {
+                self.skipped_spellings.insert(message.clone());
+            }
+            self.diag(Severity::Info, "SKIPPED_UNKNOWN_CODE", row, col, format!("{message}; rows with it are skipped"));
+        }
+    }
+
+    /// One value cell of the microdata path: `Ok(Some(v))` a figure, `Ok(None)` a missing mark
+    /// (it adds nothing, and a key whose every row is a mark stays missing rather than 0), an
+    /// error (code and message) for a rejected cell. An ambiguous figure cannot wait for the
+    /// end of the file (it is summed at once), so it is an error.
+    fn fast_value(
+        &mut self,
+        row: usize,
+        column: usize,
+        text: &str,
+        unit: &str,
+    ) -> Result<Option<f64>, (&'static str, String)> {
         if self.mapping.file.missing.iter().any(|m| m == text.trim()) {
             self.figures.missing(MissingKind::Declared, text, row, Some(column));
-            return Some(None);
+            return Ok(None);
         }
         match parse_number(text, self.mapping.file.decimal) {
             Ok(Parsed::Value { ambiguous: Some(comma), value, .. }) => {
-                self.diag(
-                    Severity::Error,
-                    "AMBIGUOUS_NUMBER",
-                    row,
-                    Some(column),
-                    summed_ambiguous_message(text, value, comma),
-                );
-                None
+                Err(("AMBIGUOUS_NUMBER", summed_ambiguous_message(text, value, comma)))
             }
             Ok(Parsed::Value { percent: true, .. }) if unit != PERCENT_UNIT => {
-                self.diag(Severity::Error, "PERCENT_IN_LEVEL", row, Some(column), percent_in_level_message(text, unit));
-                None
+                Err(("PERCENT_IN_LEVEL", percent_in_level_message(text, unit)))
             }
-            Ok(Parsed::Value { value, .. }) => Some(Some(value)),
+            Ok(Parsed::Value { value, .. }) => Ok(Some(value)),
             Ok(Parsed::Missing(mark)) => {
                 self.figures.missing(MissingKind::Mark(mark), text, row, Some(column));
-                Some(None)
+                Ok(None)
             }
-            Err(e) => {
-                self.diag(Severity::Error, "MALFORMED_NUMBER", row, Some(column), number_error_message(&e));
-                None
-            }
+            Err(e) => Err(("MALFORMED_NUMBER", number_error_message(&e))),
         }
     }
 
@@ -872,6 +973,10 @@ impl<'a> RowContext<'a> {
     /// Turn the counted cells into observations.
     fn finish_fast(&mut self) {
         let Some(fast) = self.fast.take() else { return };
+        let value_column = match fast.value {
+            FastSource::Column(i) => Some(i as u32),
+            _ => None,
+        };
         let n = fast.dims.len();
         let mut cells: Vec<(u128, (Option<f64>, usize))> = fast.cells.into_iter().collect();
         cells.sort_unstable_by_key(|(_, (_, row))| *row);
@@ -891,7 +996,7 @@ impl<'a> RowContext<'a> {
                 o.status = ObsStatus::Missing;
             }
             self.observations.push(o);
-            self.origins.push(Origin { row, column: None });
+            self.origins.push(Origin { row, column: value_column });
             let release = self.release_index(&fast.release.0, fast.release.1);
             self.release_of.push(release);
         }
@@ -1242,24 +1347,7 @@ impl<'a> RowContext<'a> {
             && errors.iter().all(|(code, _, _)| code == "UNKNOWN_CODE")
         {
             // Aggregates mixed into a country table: skipped, and said once per spelling.
-            for (_, col, message) in errors {
-                if self.skipped_spellings.contains(&message) {
-                    continue;
-                }
-                // Beyond the cap a spelling may be noted again; the notes themselves are capped.
-                if self.skipped_spellings.len() < self.limits.max_cached_spellings
-                    && message.len() <= MAX_CACHED_SPELLING_BYTES * 2
-                {
-                    self.skipped_spellings.insert(message.clone());
-                }
-                self.diag(
-                    Severity::Info,
-                    "SKIPPED_UNKNOWN_CODE",
-                    row,
-                    col,
-                    format!("{message}; rows with it are skipped"),
-                );
-            }
+            self.skip_row(row, errors.into_iter().map(|(_, col, message)| (col, message)));
             self.rows_skipped += usize::from(melted.is_none() || melted == self.melted.first().copied());
             return;
         }
@@ -1288,12 +1376,27 @@ impl<'a> RowContext<'a> {
                     (Some(a), Some(b)) => Some(a + b),
                     (a, b) => a.or(b),
                 };
+                // Missing while every row so far was a missing mark; a figure makes it a sum.
+                if value.is_some() && o.status == ObsStatus::Missing {
+                    o.status = status;
+                }
                 return;
             }
         }
-        let printed = value.and_then(|v| (value_text.trim() != format_plain(v)).then(|| value_text.trim().to_string()));
-        let citation =
-            if self.mapping.aggregate { format!("{}, sum of the rows with this key", self.file) } else { citation };
+        // A sum was not printed by anyone; its citation is the file's rows (or the mapping's).
+        let printed = value
+            .filter(|_| !self.mapping.aggregate)
+            .and_then(|v| (value_text.trim() != format_plain(v)).then(|| value_text.trim().to_string()));
+        let citation = match (self.mapping.aggregate, attr(self, "CITATION")) {
+            (true, None) => {
+                let mut citation = aggregate_citation(self.file);
+                if let Some(o) = &original {
+                    citation.push_str(&format!("; original source: {o}"));
+                }
+                citation
+            }
+            _ => citation,
+        };
         // Text of this observation's own; interned texts are counted once, when first seen.
         let own_text = citation.len()
             + printed.as_ref().map_or(0, String::len)

@@ -13,14 +13,16 @@ use std::ops::ControlFlow;
 use koshi_core::structure::Declarations;
 use koshi_store::{Bank, BundleState, DeclareOutcome, StoreError, WriteOutcome};
 
-pub use ingest::{Diagnostic, IngestError, IngestOptions, IngestPlan, plan_ingest};
+pub use ingest::{Diagnostic, IngestError, IngestOptions, IngestPlan, ReferenceLookup, plan_ingest};
 pub use mapping::{Mapping, parse_mapping};
 pub use table::Input;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The file could not be read through its mapping (a bank failure while planning is
+    /// [`LoadError::Store`] instead, see the `From` conversion).
     #[error(transparent)]
-    Ingest(#[from] IngestError),
+    Ingest(IngestError),
     #[error(transparent)]
     Mapping(#[from] mapping::MappingError),
     #[error(transparent)]
@@ -31,6 +33,17 @@ pub enum LoadError {
     Interrupted { file: String },
     #[error("{0}")]
     Io(String),
+}
+
+/// A bank that failed while a file was planned (its plausibility references could not be
+/// read) is a store failure, not a problem of the file.
+impl From<IngestError> for LoadError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Reference { source, .. } => LoadError::Store(source),
+            e => LoadError::Ingest(e),
+        }
+    }
 }
 
 /// The result of loading one file.

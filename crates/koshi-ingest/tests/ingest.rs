@@ -16,6 +16,10 @@ mod declared;
 mod fuzz;
 #[path = "ingest/hardening.rs"]
 mod hardening;
+#[path = "ingest/paths.rs"]
+mod paths;
+#[path = "ingest/reference.rs"]
+mod reference;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -23,6 +27,11 @@ fn fixture(name: &str) -> PathBuf {
 
 fn shared(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(path)
+}
+
+/// A connection of the test's own to a bank file, beside the bank's.
+fn sqlite(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
 }
 
 fn mapping(path: &Path) -> Mapping {
@@ -112,8 +121,8 @@ fn missing_columns_are_listed_together() {
 
 #[test]
 fn reingesting_identical_content_creates_nothing_and_changes_create_a_release() {
-    let mut bank = Bank::open_in_memory().unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let mut bank = Bank::open(&dir.path().join("bank.db")).unwrap();
     let data = dir.path().join("flows.csv");
     std::fs::write(&data, std::fs::read_to_string(fixture("printed.csv")).unwrap()).unwrap();
     let first = load(&mut bank, &data, &fixture("printed.toml"), false).unwrap();
@@ -148,8 +157,7 @@ fn reingesting_identical_content_creates_nothing_and_changes_create_a_release() 
         (current[0].value, current[0].release_revision, current[0].release_date.as_str()),
         (Some(2_872.0), 2, "2018-01-01")
     );
-    let first: f64 = bank
-        .connection()
+    let first: f64 = sqlite(&dir.path().join("bank.db"))
         .query_row(
             "SELECT o.value FROM observation o JOIN release r ON r.id = o.release_id JOIN series s ON s.id = o.series_id
              WHERE r.revision = 1 AND s.series_key = 'KZ-11.ARR'",
@@ -284,7 +292,7 @@ fn plan_bundled(ds: &koshi_ingest::bundled::BundledDataset) -> koshi_ingest::Ing
     let catalogue = koshi_core::Catalogue::standard().unwrap();
     let mapping = parse_mapping(ds.mapping_name, ds.mapping).unwrap();
     let bytes = ds.bytes().unwrap();
-    let no_reference = |_: &str, _: &str, _: &str, _: &str| None;
+    let no_reference = |_: &str, _: &str, _: &str, _: &str| Ok(None);
     koshi_ingest::plan_ingest(
         &catalogue,
         &mapping,
@@ -343,6 +351,16 @@ fn load_values(csv: &str, unit: &str, file_extra: &str) -> Result<koshi_ingest::
 
 /// As [`load_values`], with top-level mapping keys (`aggregate = true`).
 fn load_values_with(csv: &str, unit: &str, file_extra: &str, top: &str) -> Result<koshi_ingest::Loaded, LoadError> {
+    let m = values_mapping(unit, file_extra, top);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("figures.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut bank = Bank::open_in_memory().unwrap();
+    load_file(&mut bank, &m, "figures.csv", Input::Path(&path), &IngestOptions::default(), &mut |_| {})
+}
+
+/// The mapping of a small MIG_INT table `region,year,value` (see [`load_values_with`]).
+fn values_mapping(unit: &str, file_extra: &str, top: &str) -> Mapping {
     let map_text = format!(
         r#"
 {top}
@@ -366,12 +384,7 @@ UNIT = {{ value = "{unit}" }}
 "#,
         measure = if unit == "PCT" { "INTENSITY" } else { "ARR" },
     );
-    let m = parse_mapping("figures.toml", &map_text).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("figures.csv");
-    std::fs::write(&path, csv).unwrap();
-    let mut bank = Bank::open_in_memory().unwrap();
-    load_file(&mut bank, &m, "figures.csv", Input::Path(&path), &IngestOptions::default(), &mut |_| {})
+    parse_mapping("figures.toml", &map_text).unwrap()
 }
 
 fn rejected(result: Result<koshi_ingest::Loaded, LoadError>) -> Vec<String> {

@@ -52,6 +52,10 @@ pub enum StoreError {
     NewerSchema { path: String, found: String, supported: String },
     #[error("{0}")]
     Invalid(String),
+    /// The bank holds something this koshi never writes (a date that does not parse, an
+    /// unknown status code, half a record): the file was changed by other means or damaged.
+    #[error("the data bank is damaged: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -410,10 +414,17 @@ impl Bank {
         let get = |key: &str| -> Result<Option<String>> {
             Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
         };
-        let (Some(loaded), completed_at) =
-            (get("bundle_fingerprint")?, get("bundle_completed_at")?.unwrap_or_default())
-        else {
-            return Ok(BundleState::NotLoaded);
+        // Both are written by one statement ([`Bank::record_bundle_complete`]): one without
+        // the other is damage, not a bundle completed at an unknown time.
+        let (loaded, completed_at) = match (get("bundle_fingerprint")?, get("bundle_completed_at")?) {
+            (None, None) => return Ok(BundleState::NotLoaded),
+            (Some(loaded), Some(completed_at)) => (loaded, completed_at),
+            (loaded, _) => {
+                return Err(StoreError::Corrupt(match loaded {
+                    Some(loaded) => format!("the bundle {loaded} is recorded without its completion time"),
+                    None => "a bundle completion time is recorded without its bundle".to_string(),
+                }));
+            }
         };
         Ok(match &self.expected_bundle {
             Some(current) if *current != loaded => {
@@ -542,9 +553,10 @@ fn content_hash(b: &ReleaseBatch) -> String {
             o.source
         );
         let digest = Sha256::digest(line.as_bytes());
-        for (i, chunk) in digest.chunks(8).enumerate() {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-            sum[i] = sum[i].wrapping_add(word);
+        // A SHA-256 digest is exactly four 8-byte words.
+        let (words, _) = digest.as_chunks::<8>();
+        for (i, word) in words.iter().enumerate() {
+            sum[i] = sum[i].wrapping_add(u64::from_le_bytes(*word));
         }
     }
     let mut h = Sha256::new();

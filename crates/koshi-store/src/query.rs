@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use koshi_core::observation::ObsStatus;
 use koshi_core::reconcile::{self, Candidate};
-use koshi_core::validate::{self, Severity};
+use koshi_core::structure::Dataflow;
+use koshi_core::validate;
 use koshi_core::{Date, Observation};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -61,8 +62,20 @@ impl ObservationRow {
         self.value.map(|v| koshi_core::observation::scale_by_power_of_ten(v, self.unit_mult))
     }
 
-    pub fn to_observation(&self) -> Observation {
-        Observation {
+    /// The row as an observation. A status code the bank does not know is corruption (the
+    /// bank writes [`ObsStatus::code`]): an error, never a default.
+    pub fn to_observation(&self) -> Result<Observation> {
+        let status = ObsStatus::from_code(&self.status).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "observation {} {} {} (release {}) has the unknown status `{}`",
+                self.dataflow,
+                self.key.join("."),
+                self.time_period,
+                self.release_id,
+                self.status
+            ))
+        })?;
+        Ok(Observation {
             dataflow: self.dataflow.as_str().into(),
             key: self.key.iter().map(|c| c.as_str().into()).collect(),
             time_period: self.time_period.as_str().into(),
@@ -70,26 +83,36 @@ impl ObservationRow {
             printed: self.printed.clone(),
             unit: self.unit.as_str().into(),
             unit_mult: self.unit_mult,
-            status: ObsStatus::from_code(&self.status).unwrap_or_default(),
+            status,
             source: self.source.as_str().into(),
             definition: self.definition.as_str().into(),
             citation: self.citation.as_deref().map(Into::into),
             note: self.note.clone(),
             defects: self.defects.clone(),
-        }
+        })
     }
 
-    fn candidate(&self) -> Candidate {
-        Candidate {
+    /// The row as a figure to reconcile. The bank writes release dates from a [`Date`]
+    /// (`YYYY-MM-DD`, also what the schema 1 migration's `date()` yields), so one that does
+    /// not parse is corruption: an error, never a stand-in date that would rank the release
+    /// as the oldest.
+    fn candidate(&self) -> Result<Candidate> {
+        let release_date = self.release_date.parse::<Date>().map_err(|e| {
+            StoreError::Corrupt(format!(
+                "release {} has the unreadable release date `{}`: {e}",
+                self.release_id, self.release_date
+            ))
+        })?;
+        Ok(Candidate {
             source: self.source.clone(),
             definition: self.definition.clone(),
             release_id: self.release_id,
-            release_date: self.release_date.parse().unwrap_or(Date { year: 1, month: 1, day: 1 }),
+            release_date,
             value: self.value,
             unit: self.unit.clone(),
             unit_mult: self.unit_mult,
             defective: !self.defects.is_empty(),
-        }
+        })
     }
 }
 
@@ -382,7 +405,7 @@ impl Bank {
         }
         let mut out = Vec::new();
         for ((key, period), rows) in groups {
-            let candidates: Vec<Candidate> = rows.iter().map(ObservationRow::candidate).collect();
+            let candidates: Vec<Candidate> = rows.iter().map(ObservationRow::candidate).collect::<Result<_>>()?;
             let Some(choice) = reconcile::choose(&df.reconciliation, &candidates) else { continue };
             let w = &rows[choice.index];
             out.push(HarmonisedRow {
@@ -431,20 +454,22 @@ impl Bank {
                 by_period.entry(r.time_period.as_str()).or_default().push(r);
             }
             for (period, group) in by_period {
-                let candidates: Vec<Candidate> = group.iter().map(|r| r.candidate()).collect();
+                let candidates: Vec<Candidate> = group.iter().map(|r| r.candidate()).collect::<Result<_>>()?;
                 for gap in reconcile::discrepancies(&candidates, tolerance_pct) {
                     let (a, b) = (group[gap.a], group[gap.b]);
+                    // A gap is only ever between two figures with values.
+                    let (Some(value_a), Some(value_b)) = (a.base_value(), b.base_value()) else { continue };
                     out.push(DiscrepancyRow {
                         dataflow: df_id.clone(),
                         key: a.key.clone(),
                         time_period: period.to_string(),
                         source_a: a.source.clone(),
                         definition_a: a.definition.clone(),
-                        value_a: a.base_value().unwrap_or(f64::NAN),
+                        value_a,
                         citation_a: a.citation.clone(),
                         source_b: b.source.clone(),
                         definition_b: b.definition.clone(),
-                        value_b: b.base_value().unwrap_or(f64::NAN),
+                        value_b,
                         citation_b: b.citation.clone(),
                         unit: a.unit.clone(),
                         relative_gap_pct: gap.relative_gap_pct,
@@ -548,11 +573,10 @@ impl Bank {
             if current.is_empty() {
                 continue;
             }
-            let observations: Vec<Observation> = current.iter().map(ObservationRow::to_observation).collect();
+            let observations: Vec<Observation> =
+                current.iter().map(ObservationRow::to_observation).collect::<Result<_>>()?;
             let mut defects = validate::check_batch(std::slice::from_ref(&df), &observations);
-            defects.extend(validate::check_plausibility(&df, &observations, &|flow, measure, area, period| {
-                self.reference_value(flow, measure, area, period)
-            }));
+            defects.extend(self.plausibility(&df, &observations)?);
             for d in defects {
                 let o = &current[d.observations[0]];
                 let k = (d.rule.clone(), df.id.clone(), o.key.join("."), o.time_period.clone(), o.source.clone());
@@ -572,21 +596,50 @@ impl Bank {
                 });
             }
         }
-        let _ = Severity::Info;
         Ok(findings)
     }
 
-    /// A reference figure in base units (e.g. MACRO/GDP of an area in a period), harmonised.
-    pub fn reference_value(&self, dataflow: &str, measure: &str, area: &str, period: &str) -> Option<f64> {
-        let df = self.catalogue().dataflow(dataflow)?;
+    /// The plausibility rules over `observations`, against reference figures in this bank. A
+    /// reference that cannot be read fails the whole check (it is not "no reference").
+    fn plausibility(&self, df: &Dataflow, observations: &[Observation]) -> Result<Vec<validate::Defect>> {
+        let failure = std::cell::RefCell::new(None);
+        let defects = validate::check_plausibility(df, observations, &|flow, measure, area, period| {
+            if failure.borrow().is_some() {
+                return None;
+            }
+            self.reference_value(flow, measure, area, period).unwrap_or_else(|e| {
+                *failure.borrow_mut() = Some(e);
+                None
+            })
+        });
+        match failure.into_inner() {
+            Some(e) => Err(e),
+            None => Ok(defects),
+        }
+    }
+
+    /// A reference figure in base units (e.g. MACRO/GDP of an area in a period), harmonised;
+    /// `None` when the bank holds none. Reading it can fail (a database error, a dataflow the
+    /// catalogue does not know): that is an error, not an absent reference.
+    pub fn reference_value(&self, dataflow: &str, measure: &str, area: &str, period: &str) -> Result<Option<f64>> {
+        let df = self
+            .catalogue()
+            .dataflow(dataflow)
+            .ok_or_else(|| StoreError::Invalid(format!("unknown reference dataflow `{dataflow}`")))?;
         let mut filters = vec![("REF_AREA".to_string(), vec![area.to_string()])];
         if df.dimension_index("MEASURE").is_some() {
             filters.push(("MEASURE".to_string(), vec![measure.to_string()]));
         }
-        let rows = self.harmonised(&Query { dataflow: dataflow.into(), filters, ..Default::default() }).ok()?;
-        rows.iter()
+        let rows = self.harmonised(&Query { dataflow: dataflow.into(), filters, ..Default::default() })?;
+        Ok(rows
+            .iter()
             .filter(|r| r.time_period == period || r.time_period.starts_with(&format!("{period}-")))
-            .find_map(HarmonisedRow::base_value)
+            .find_map(HarmonisedRow::base_value))
+    }
+
+    /// How many sources and dataflows users have declared in the bank (see [`Bank::declare`]).
+    pub fn declaration_count(&self) -> Result<i64> {
+        Ok(self.connection().query_row("SELECT COUNT(*) FROM declaration", [], |r| r.get(0))?)
     }
 
     /// Counts per table, for the health endpoint and tests.

@@ -3,30 +3,12 @@
 use koshi_ingest::{IngestOptions, Input, LoadError, load_file, parse_mapping};
 use koshi_store::{Bank, Declared, Query, WriteOutcome};
 
-const PERMITS: &str = "region,year,issued\nKZ-75,2024,1 204\nKZ-71,2024,388\n";
+const PERMITS: &str = include_str!("../fixtures/ministry/permits.csv");
 
-const MAPPING: &str = r#"
-[release]
-label = "work permits 2024"
-date = "2025-02-10"
+/// The ministry's file, its mapping and its source are fixture files, for every test that needs them.
+const MAPPING: &str = include_str!("../fixtures/ministry/permits.toml");
 
-[fields]
-DATAFLOW = { value = "MIG_INT" }
-REF_AREA = { column = "region", lookup = "code" }
-MEASURE = { value = "ARR" }
-TIME_PERIOD = { column = "year" }
-OBS_VALUE = { column = "issued" }
-SOURCE = { value = "KZ_MINTRUD_ALA" }
-DEFINITION = { value = "foreign workers given a permit in the year (the ministry's own count)" }
-UNIT = { value = "PERS" }
-"#;
-
-const DECLARATION: &str = r#"
-[[source]]
-id = "KZ_MINTRUD_ALA"
-name = { en = "Ministry of Labour, Almaty office", ru = "Министерство труда, управление по Алматы" }
-kind = "ministry"
-"#;
+const DECLARATION: &str = include_str!("../fixtures/ministry/source.toml");
 
 fn load(bank: &mut Bank, mapping_text: &str, data: &str) -> Result<koshi_ingest::Loaded, LoadError> {
     let mapping = parse_mapping("permits.toml", mapping_text).unwrap();
@@ -57,9 +39,7 @@ fn a_ministry_file_is_refused_on_its_unknown_source_until_the_source_is_declared
 fn a_mapping_declares_the_source_of_its_file_in_the_same_transaction() {
     let mut bank = Bank::open_in_memory().unwrap();
     let with_source = format!("{MAPPING}\n{DECLARATION}");
-    let declarations = |bank: &Bank| -> i64 {
-        bank.connection().query_row("SELECT COUNT(*) FROM declaration", [], |r| r.get(0)).unwrap()
-    };
+    let declarations = |bank: &Bank| -> i64 { bank.declaration_count().unwrap() };
 
     // A file with errors writes nothing: not its figures, not its mapping's source.
     let broken = "region,year,issued\nKZ-75,2024,1 204\nNOWHERE,2024,12\n";

@@ -201,7 +201,7 @@ proptest! {
                 continue;
             }
             let options = IngestOptions { allow_defects: seed.index(2) == 1, ..Default::default() };
-            let _ = plan_ingest(bank.catalogue(), &mapping, "mutated", Input::Bytes(&bytes), &options, &|_, _, _, _| None, &mut |_| {});
+            let _ = plan_ingest(bank.catalogue(), &mapping, "mutated", Input::Bytes(&bytes), &options, &|_, _, _, _| Ok(None), &mut |_| {});
         }
     }
 }
@@ -350,7 +350,7 @@ proptest! {
         if let Ok(mapping) = parse_mapping("mutated.toml", &text) {
             let bank = koshi_store::Bank::open_in_memory().unwrap();
             let options = IngestOptions { allow_defects: seed.index(2) == 1, ..Default::default() };
-            let _ = plan_ingest(bank.catalogue(), &mapping, "small.csv", Input::Bytes(SMALL_TABLE.as_bytes()), &options, &|_, _, _, _| None, &mut |_| {});
+            let _ = plan_ingest(bank.catalogue(), &mapping, "small.csv", Input::Bytes(SMALL_TABLE.as_bytes()), &options, &|_, _, _, _| Ok(None), &mut |_| {});
         }
     }
 }

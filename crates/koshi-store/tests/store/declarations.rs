@@ -60,9 +60,7 @@ fn a_declared_source_takes_figures_and_is_kept_in_the_bank() {
 #[test]
 fn a_declaration_clashing_with_the_bundled_catalogue_or_malformed_is_refused_and_nothing_is_kept() {
     let mut bank = Bank::open_in_memory().unwrap();
-    let declarations = |bank: &Bank| -> i64 {
-        bank.connection().query_row("SELECT COUNT(*) FROM declaration", [], |r| r.get(0)).unwrap()
-    };
+    let declarations = |bank: &Bank| -> i64 { bank.declaration_count().unwrap() };
     let clash = "[[source]]\nid = \"KZ_BNS\"\nname = { en = \"My statistics office\" }\n";
     let err = bank.declare_toml("mine.toml", clash).unwrap_err().to_string();
     assert!(err.contains("mine.toml") && err.contains("KZ_BNS") && err.contains("already taken"), "{err}");

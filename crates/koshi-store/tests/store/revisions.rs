@@ -4,7 +4,7 @@
 use koshi_core::Date;
 use koshi_store::{Bank, Query, WriteOutcome, today};
 
-use super::{NET, batch, net_query, obs};
+use super::{NET, batch, net_query, obs, sqlite};
 
 fn yesterday() -> Date {
     Date::from_days_since_epoch(today().days_since_epoch() - 1)
@@ -139,7 +139,7 @@ fn a_bank_of_schema_1_is_migrated_when_it_opens() {
     schema_1_bank(&path);
     let mut bank = Bank::open(&path).unwrap();
     let version: String =
-        bank.connection().query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
+        sqlite(&path).query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
     assert_eq!(version, "2");
     let releases = bank.releases(Some("MIG_EXT")).unwrap();
     let of = |id: i64| releases.iter().find(|r| r.id == id).unwrap();
@@ -163,7 +163,7 @@ fn a_bank_of_schema_1_is_migrated_when_it_opens() {
     let last = bank.releases(Some("MIG_EXT")).unwrap().into_iter().max_by_key(|r| r.id).unwrap();
     assert_eq!((last.revision, last.release_date.as_str()), (4, "2024-05-01"));
     assert_eq!(values(&bank, &monthly("2024-05-01")), [-6.0]);
-    let integrity: String = bank.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let integrity: String = sqlite(&path).query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(integrity, "ok");
 }
 
@@ -171,11 +171,8 @@ fn a_bank_of_schema_1_is_migrated_when_it_opens() {
 fn a_bank_of_a_newer_schema_is_refused_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new.db");
-    Bank::open(&path)
-        .unwrap()
-        .connection()
-        .execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", [])
-        .unwrap();
+    drop(Bank::open(&path).unwrap());
+    sqlite(&path).execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).unwrap();
     let err = Bank::open(&path).err().expect("a newer schema is refused").to_string();
     assert!(err.contains("schema version 99") && err.contains("newer koshi"), "{err}");
 }
