@@ -20,6 +20,7 @@
 //! it computes the defect report, the discrepancies and the counts once per state of the bank.
 
 mod error;
+mod gravity;
 mod params;
 
 use std::net::SocketAddr;
@@ -120,6 +121,10 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/sources", get(sources))
         .route("/api/check", get(check))
         .route("/api/codelists/{id}", get(codelist))
+        .route("/api/gravity/fit", get(gravity::fit))
+        .route("/api/gravity/panel", get(gravity::panel))
+        .route("/api/gravity/push-pull", get(gravity::push_pull))
+        .route("/api/gravity/potential", get(gravity::potential))
         .fallback(error::route_not_found)
         .with_state(server)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
