@@ -638,9 +638,13 @@ impl App {
         match filter {
             None => Ok(table),
             Some(conditions) => {
-                let mask = koshi_gravity::rows_matching(&table, &conditions).map_err(|e| scenario_error("filter", e))?;
+                let mask =
+                    koshi_gravity::rows_matching(&table, &conditions).map_err(|e| scenario_error("filter", e))?;
                 if !mask.iter().any(|&m| m) {
-                    return Err(AppError::invalid("filter", format!("{}: no row matches", model.filter.as_deref().unwrap_or(""))));
+                    return Err(AppError::invalid(
+                        "filter",
+                        format!("{}: no row matches", model.filter.as_deref().unwrap_or("")),
+                    ));
                 }
                 Ok(table.subset(&mask)?)
             }
@@ -659,12 +663,8 @@ fn fit_options(model: &GravityModel, fixed_effects: bool) -> Result<FitOptions> 
     if !(model.conf_level > 0.0 && model.conf_level < 1.0) {
         return Err(AppError::invalid("conf_level", format!("{} is not strictly between 0 and 1", model.conf_level)));
     }
-    let vcov = model
-        .vcov
-        .as_deref()
-        .map(VcovSpec::parse)
-        .transpose()
-        .map_err(|e| AppError::invalid("vcov", e.to_string()))?;
+    let vcov =
+        model.vcov.as_deref().map(VcovSpec::parse).transpose().map_err(|e| AppError::invalid("vcov", e.to_string()))?;
     let small_sample =
         SmallSample::parse(&model.small_sample).map_err(|e| AppError::invalid("small_sample", e.to_string()))?;
     let mut opts =
@@ -720,7 +720,8 @@ fn counterfactual_rows(
             ));
         }
     }
-    let (scenario, changed) = koshi_gravity::apply_edits(table, edits).map_err(|e| scenario_error("counterfactual", e))?;
+    let (scenario, changed) =
+        koshi_gravity::apply_edits(table, edits).map_err(|e| scenario_error("counterfactual", e))?;
     let in_sample = |mask: &[bool]| -> Vec<bool> { fit.rows.iter().map(|&r| mask[r]).collect() };
     let changed = in_sample(&changed);
     if !changed.iter().any(|&c| c) {

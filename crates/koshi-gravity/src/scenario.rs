@@ -228,10 +228,7 @@ mod tests {
             rows_matching(&t, &parse_conditions("orig!=A and year=2000").unwrap()).unwrap(),
             [false, false, true, false]
         );
-        assert!(matches!(
-            rows_matching(&t, &parse_conditions("orig=Z").unwrap()),
-            Err(ScenarioError::NoRowHas { .. })
-        ));
+        assert!(matches!(rows_matching(&t, &parse_conditions("orig=Z").unwrap()), Err(ScenarioError::NoRowHas { .. })));
         assert!(matches!(
             rows_matching(&t, &parse_conditions("year=late").unwrap()),
             Err(ScenarioError::NotNumericValue { .. })

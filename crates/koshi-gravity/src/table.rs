@@ -152,7 +152,9 @@ impl DataTable {
         let mut t = DataTable::new();
         for (name, column) in self.names.iter().zip(&self.columns) {
             let kept = match column {
-                Column::Numeric(v) => Column::Numeric(v.iter().zip(mask).filter(|(_, m)| **m).map(|(x, _)| *x).collect()),
+                Column::Numeric(v) => {
+                    Column::Numeric(v.iter().zip(mask).filter(|(_, m)| **m).map(|(x, _)| *x).collect())
+                }
                 Column::Categorical { codes, levels } => Column::Categorical {
                     codes: codes.iter().zip(mask).filter(|(_, m)| **m).map(|(c, _)| *c).collect(),
                     levels: levels.clone(),

@@ -15,11 +15,11 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use koshi_app::PageRequest;
 use koshi_app::gravity::{
     CorridorRequest, EstimatorChoice, FitRequest, GravityData, GravityModel, PanelRequest, PotentialRequest,
     PushPullRequest,
 };
-use koshi_app::PageRequest;
 use serde::{Deserialize, Serialize};
 
 use crate::params::{JsonBytes, Paging, Params, boolean};
@@ -156,13 +156,19 @@ fn sized<T: Serialize>(report: &T, max_bytes: usize, advice: &str) -> Result<Jso
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RESPONSE_TOO_LARGE",
-            format!("this answer would be {} bytes, over the limit of {max_bytes} bytes per answer: {advice}", bytes.len()),
+            format!(
+                "this answer would be {} bytes, over the limit of {max_bytes} bytes per answer: {advice}",
+                bytes.len()
+            ),
         ));
     }
     Ok(JsonBytes(bytes))
 }
 
-pub(crate) async fn fit(State(server): State<Arc<Server>>, Params(p): Params<FitParams>) -> Result<JsonBytes, ApiError> {
+pub(crate) async fn fit(
+    State(server): State<Arc<Server>>,
+    Params(p): Params<FitParams>,
+) -> Result<JsonBytes, ApiError> {
     let fitted = boolean("fitted", p.fitted.as_deref())?;
     let fitted_page = if fitted {
         let paging = Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;

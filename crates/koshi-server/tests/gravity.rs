@@ -73,7 +73,8 @@ async fn a_fit_on_bank_data_with_fitted_values_a_page_at_a_time() {
     let (status, body) = get(&server, &format!("{FIT}&fitted=true&limit=2&offset=3")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["fitted"]["total"], 6);
-    let rows: Vec<u64> = body["fitted"]["items"].as_array().unwrap().iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    let rows: Vec<u64> =
+        body["fitted"]["items"].as_array().unwrap().iter().map(|r| r["row"].as_u64().unwrap()).collect();
     assert_eq!(rows, [4, 5]);
     let (status, body) = get(&server, &format!("{FIT}&fitted=true&limit=10001")).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
@@ -95,7 +96,11 @@ async fn parameters_are_strict_and_files_are_not_data() {
         ("/api/gravity/panel?out=panel.csv", StatusCode::BAD_REQUEST, "BAD_PARAMETER"),
         ("/api/gravity/panel", StatusCode::BAD_REQUEST, "UNANSWERABLE"),
         ("/api/gravity/potential?c=steep", StatusCode::BAD_REQUEST, "BAD_PARAMETER"),
-        ("/api/gravity/push-pull?formula=value%20~%20year&data=MIG_EXT&top=-1", StatusCode::BAD_REQUEST, "BAD_PARAMETER"),
+        (
+            "/api/gravity/push-pull?formula=value%20~%20year&data=MIG_EXT&top=-1",
+            StatusCode::BAD_REQUEST,
+            "BAD_PARAMETER",
+        ),
     ] {
         let (got, body) = get(&server, uri).await;
         assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{uri}: {body}");

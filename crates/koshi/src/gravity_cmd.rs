@@ -14,7 +14,6 @@ use koshi_app::{App, AppError};
 
 use crate::output::{Format, Printable, print, print_json};
 
-
 #[derive(clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -217,7 +216,6 @@ struct PotentialArgs {
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
-
 
 pub fn run(app: &App, args: &Args) -> Result<std::process::ExitCode> {
     match &args.command {
