@@ -3,7 +3,8 @@
 //! - `GET /api/gravity/fit?formula=…&data=undesa-panel|<DATAFLOW>&source=…&where=…&estimator=ppml|ols|poisson`
 //!   `&vcov=…&small_sample=…&conf_level=…&rectifier=true|false&fixed_effects=true&fitted=true&limit=…&offset=…`
 //!   `&counterfactual=EDIT;EDIT…&within=…` — a fit; `limit`/`offset` page the fitted values
-//!   (with `fitted=true`), several counterfactual edits are separated by `;`;
+//!   (with `fitted=true`; by default the first 1,000), several counterfactual edits are
+//!   separated by `;`;
 //! - `GET /api/gravity/panel` — the UN DESA bilateral panel's summary;
 //! - `GET /api/gravity/push-pull?formula=…&data=…&origin=…&destination=…&top=…&corridor=…&partners=A,B&a=…&b=…&c=…`;
 //! - `GET /api/gravity/potential?corridor=…&partners=A,B&a=…&b=…&c=…&fit_undesa=true`.

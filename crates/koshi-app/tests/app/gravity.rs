@@ -296,3 +296,21 @@ fn counterfactual_eaeu_membership_for_uzbekistan() {
     assert_eq!(invalid_field(&e), "counterfactual");
     assert!(e.to_string().contains("`gdp` is not a numeric column"), "{e}");
 }
+
+#[test]
+fn potential_elasticities_fitted_on_the_undesa_panel() {
+    let app = bundled();
+    let corridor = CorridorRequest { b: Some(0.5), ..CorridorRequest::default() };
+    let v = app.gravity_potential(&PotentialRequest { corridor, fit_undesa: true }).unwrap();
+    let fit = v.fit.as_ref().unwrap();
+    assert_eq!(fit.formula, koshi_app::gravity::POTENTIAL_FIT_FORMULA);
+    assert!(fit.n_obs > 300_000, "{}", fit.n_obs);
+    let beta = |term: &str| fit.coefficients.iter().find(|c| c.term == term).unwrap().estimate;
+    // a = β of log(pop_o), c = −β of log(dist); b stays as given (no GDP panel in the bank).
+    assert_eq!(v.elasticities.population, beta("log(pop_o)"));
+    assert_eq!(v.elasticities.distance, -beta("log(dist)"));
+    assert_eq!(v.elasticities.gdp, 0.5);
+    assert!(v.elasticities.population > 0.0 && v.elasticities.distance > 0.0, "{:?}", v.elasticities);
+    let total: f64 = v.partners.iter().map(|r| r.potential_share_pct.unwrap()).sum();
+    assert!((total - 100.0).abs() < 1e-9);
+}
