@@ -51,6 +51,7 @@ mod panel;
 mod potential;
 mod pushpull;
 mod result;
+mod scenario;
 mod separation;
 mod table;
 mod vcov;
@@ -66,5 +67,8 @@ pub use panel::{
 pub use potential::{PartnerMass, Potential, PotentialElasticities, gravitational_potential};
 pub use pushpull::{Counterfactual, PushPull, RankedEffect, counterfactual, counterfactual_within, push_pull};
 pub use result::{Coefficient, DropCounts, Estimator, FixedEffectEstimates, GravityFit};
+pub use scenario::{
+    Condition, Edit, EditOp, ScenarioError, ScenarioResult, apply_edits, parse_conditions, parse_edit, rows_matching,
+};
 pub use separation::{DropReason, RectifierOptions, SeparationOptions};
 pub use table::{Column, DataTable, MISSING_CODE};

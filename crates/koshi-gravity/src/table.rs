@@ -144,6 +144,27 @@ impl DataTable {
         self.add_numeric(name, numbers)
     }
 
+    /// The rows where `mask` is true, in order (categorical levels kept).
+    pub fn subset(&self, mask: &[bool]) -> Result<DataTable> {
+        if mask.len() != self.nrows() {
+            return Err(GravityError::LengthMismatch { name: "mask".into(), expected: self.nrows(), got: mask.len() });
+        }
+        let mut t = DataTable::new();
+        for (name, column) in self.names.iter().zip(&self.columns) {
+            let kept = match column {
+                Column::Numeric(v) => {
+                    Column::Numeric(v.iter().zip(mask).filter(|(_, m)| **m).map(|(x, _)| *x).collect())
+                }
+                Column::Categorical { codes, levels } => Column::Categorical {
+                    codes: codes.iter().zip(mask).filter(|(_, m)| **m).map(|(c, _)| *c).collect(),
+                    levels: levels.clone(),
+                },
+            };
+            t.add_column(name.clone(), kept)?;
+        }
+        Ok(t)
+    }
+
     /// A copy of the table with one numeric column replaced (for counterfactual scenarios).
     pub fn with_numeric(&self, name: &str, values: Vec<f64>) -> Result<DataTable> {
         let mut t = self.clone();

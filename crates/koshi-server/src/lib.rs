@@ -21,6 +21,7 @@
 
 mod error;
 mod flows;
+mod gravity;
 mod params;
 
 use std::net::SocketAddr;
@@ -123,6 +124,10 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/codelists/{id}", get(codelist))
         .route("/api/indices/{dataflow}", get(flows::indices))
         .route("/api/flows/estimate", get(flows::estimate))
+        .route("/api/gravity/fit", get(gravity::fit))
+        .route("/api/gravity/panel", get(gravity::panel))
+        .route("/api/gravity/push-pull", get(gravity::push_pull))
+        .route("/api/gravity/potential", get(gravity::potential))
         .fallback(error::route_not_found)
         .with_state(server)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -429,7 +429,7 @@ fn run() -> Result<std::process::ExitCode> {
                 },
             )?;
         }
-        Command::Gravity(args) => return gravity_cmd::run(&cli.db, args),
+        Command::Gravity(args) => return gravity_cmd::run(&app, args),
         Command::Forecast(args) => return forecast_cmd::run(&cli.db, args),
         Command::Flows(args) => return flows_cmd::run(&app, args),
         Command::Backtest(args) => return forecast_cmd::run_backtest(&cli.db, args),
