@@ -20,6 +20,7 @@
 //! it computes the defect report, the discrepancies and the counts once per state of the bank.
 
 mod error;
+mod forecast;
 mod params;
 
 use std::net::SocketAddr;
@@ -120,6 +121,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/sources", get(sources))
         .route("/api/check", get(check))
         .route("/api/codelists/{id}", get(codelist))
+        .route("/api/forecast/{dataflow}", get(forecast::forecast))
+        .route("/api/backtest/{dataflow}", get(forecast::backtest))
         .fallback(error::route_not_found)
         .with_state(server)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
