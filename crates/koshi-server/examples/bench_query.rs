@@ -126,7 +126,7 @@ fn main() {
     }
 
     drop(bank);
-    let app = koshi_server::App::open(std::path::Path::new(&path), &koshi_server::ServerConfig::default()).unwrap();
+    let app = koshi_server::Server::open(std::path::Path::new(&path), &koshi_server::ServerConfig::default()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();

@@ -12,7 +12,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use koshi_core::{ObsStatus, Observation};
-use koshi_server::{App, MAX_PAGE_SIZE, MAX_URI_BYTES, ServerConfig};
+use koshi_server::{MAX_PAGE_SIZE, MAX_URI_BYTES, Server as App, ServerConfig};
 use koshi_store::{Bank, Query, ReleaseBatch};
 use serde_json::Value;
 use tower::ServiceExt;

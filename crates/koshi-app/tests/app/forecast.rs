@@ -212,7 +212,12 @@ fn limits_are_the_applications() {
     invalid(ForecastRequest { model: "bogus".into(), ..kaz_net(3) }, "model");
     invalid(ForecastRequest { keys: vec![], ..kaz_net(3) }, "key");
     invalid(
-        ForecastRequest { keys: vec!["KAZ.WLD._T._T.ARR".into()], compare_un: true, ..kaz_net(3) },
+        ForecastRequest {
+            dataflow: "MIG_INT".into(),
+            keys: vec!["KZ-71.ARR".into()],
+            compare_un: true,
+            ..kaz_net(3)
+        },
         "compare_un",
     );
     invalid(ForecastRequest { reconcile: Some(Reconciliation::Ols), ..kaz_net(3) }, "reconcile");

@@ -61,7 +61,7 @@ fn arguments_out_of_range_are_refused_with_the_reason() {
     assert!(e.contains("the number of origins must be from 1 to 100 periods, not 101"), "{e}");
     let e = failure(&["forecast", "MIG_EXT", "--key", KAZ_NET, "--model", "bogus"]);
     assert!(e.contains("--model") && e.contains("use auto, combo"), "{e}");
-    let e = failure(&["forecast", "MIG_EXT", "--key", "KAZ.WLD._T._T.ARR", "--compare-un"]);
+    let e = failure(&["forecast", "MIG_INT", "--key", "KZ-71.ARR", "--compare-un"]);
     assert!(e.contains("--compare-un") && e.contains("net migration"), "{e}");
     let e = failure(&["backtest", "MIG_INT", "--key", ".ARR"]);
     assert!(e.contains("a backtest needs at least"), "{e}");
