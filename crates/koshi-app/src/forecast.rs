@@ -727,7 +727,8 @@ struct UnFigures {
 impl UnFigures {
     fn at(&self, period: &str) -> Option<UnProjection> {
         let get = |q: &str| self.figures.get(&(q.to_string(), period.to_string())).copied();
-        let p = UnProjection { median: get("MED"), lo80: get("L80"), hi80: get("U80"), lo95: get("L95"), hi95: get("U95") };
+        let p =
+            UnProjection { median: get("MED"), lo80: get("L80"), hi80: get("U80"), lo95: get("L95"), hi95: get("U95") };
         (p.median.is_some() || p.lo95.is_some() || p.hi95.is_some()).then_some(p)
     }
 }
@@ -1109,7 +1110,10 @@ fn reconciled(
         ));
     }
     if series.iter().any(|s| s.unit != series[0].unit) || series[0].unit != "PERS" {
-        return Err(AppError::invalid("reconcile", "reconciling adds the series up: they must all be counts (unit PERS)"));
+        return Err(AppError::invalid(
+            "reconcile",
+            "reconciling adds the series up: they must all be counts (unit PERS)",
+        ));
     }
     // Common years only: the total must be the sum of the same years of every part.
     let years = common_years(series);

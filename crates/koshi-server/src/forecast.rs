@@ -185,7 +185,10 @@ mod tests {
             r.scenarios,
             [ScenarioSource::Bundled("brain-drain".into()), ScenarioSource::Bundled("zero-migration".into())]
         );
-        assert_eq!(forecast_request("X".into(), params("reconcile=true")).unwrap().reconcile, Some(Reconciliation::Wls));
+        assert_eq!(
+            forecast_request("X".into(), params("reconcile=true")).unwrap().reconcile,
+            Some(Reconciliation::Wls)
+        );
         assert_eq!(
             forecast_request("X".into(), params("reconcile=bottom-up")).unwrap().reconcile,
             Some(Reconciliation::BottomUp)

@@ -125,7 +125,6 @@ pub struct BacktestArgs {
     format: Format,
 }
 
-
 fn steps_parser(what: &'static str) -> impl Fn(&str) -> std::result::Result<usize, String> + Clone {
     move |text: &str| {
         let n: usize = text.trim().parse().map_err(|_| format!("`{text}` is not a whole number"))?;

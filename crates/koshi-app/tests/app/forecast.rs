@@ -60,8 +60,7 @@ fn kazakhstan_net_migration_to_2030_beside_the_un_projection() {
     let periods: Vec<&str> = fc.iter().map(|r| r.period.as_str()).collect();
     assert_eq!(periods, ["2024", "2025", "2026", "2027", "2028", "2029", "2030"]);
     for r in &fc {
-        let (l95, l80, p, u80, u95) =
-            (r.lo95.unwrap(), r.lo80.unwrap(), r.mean, r.hi80.unwrap(), r.hi95.unwrap());
+        let (l95, l80, p, u80, u95) = (r.lo95.unwrap(), r.lo80.unwrap(), r.mean, r.hi80.unwrap(), r.hi95.unwrap());
         assert!(l95 < l80 && l80 < p && p < u80 && u80 < u95, "{r:?}");
         assert!(r.detail.starts_with("calibrated on"), "{r:?}");
     }
@@ -115,8 +114,7 @@ fn scenario_files_change_the_forecast_as_they_say() {
     assert_eq!(from_file.rows, report.rows);
 
     // Every shipped scenario is bundled, parses, cites a paper and applies to Kazakhstan's net migration.
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(scenarios_dir()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios_dir()).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let names: Vec<String> = files.iter().map(|f| f.file_stem().unwrap().to_str().unwrap().to_string()).collect();
     assert_eq!(names, BUNDLED_SCENARIOS.map(|(n, _)| n.to_string()));
@@ -148,8 +146,7 @@ fn regional_arrivals_add_up_to_the_national_total_and_say_the_history_is_short()
     });
     let notes = report.notes.join("\n");
     assert!(notes.contains("too short") && notes.contains("NOT calibrated"), "{notes}");
-    let total_name =
-        report.rows.iter().map(|r| r.series.as_str()).find(|s| s.starts_with("KAZ.ARR")).expect("a total");
+    let total_name = report.rows.iter().map(|r| r.series.as_str()).find(|s| s.starts_with("KAZ.ARR")).expect("a total");
     let regions: BTreeSet<&str> =
         report.rows.iter().map(|r| r.series.as_str()).filter(|s| s.starts_with("KZ-")).collect();
     assert_eq!(regions.len(), 20, "17 regions and 3 cities since 2022: {regions:?}");
@@ -182,7 +179,8 @@ fn regional_arrivals_add_up_to_the_national_total_and_say_the_history_is_short()
 fn keys_follow_the_one_key_grammar_as_the_query_does() {
     // Repeated keys combine with AND; dotted and DIM=CODE forms mix.
     let keys = vec!["REF_AREA=KAZ+KGZ".to_string(), ".WLD._T._T.NET".to_string()];
-    let report = forecast(ForecastRequest { dataflow: "MIG_EXT".into(), keys: keys.clone(), horizon: 2, ..Default::default() });
+    let report =
+        forecast(ForecastRequest { dataflow: "MIG_EXT".into(), keys: keys.clone(), horizon: 2, ..Default::default() });
     let forecast_series: BTreeSet<String> = report.series.iter().map(|s| s.series.clone()).collect();
     let query = bundled()
         .query(&QueryRequest { dataflow: "MIG_EXT".into(), keys, harmonised: true, ..QueryRequest::default() })
@@ -194,9 +192,7 @@ fn keys_follow_the_one_key_grammar_as_the_query_does() {
     assert!(forecast_series.len() >= 2, "{forecast_series:?}");
 
     // A mistyped code is the query's error, naming it, never an empty forecast.
-    let e = bundled()
-        .forecast(&ForecastRequest { keys: vec!["KAZZ.WLD._T._T.NET".into()], ..kaz_net(2) })
-        .unwrap_err();
+    let e = bundled().forecast(&ForecastRequest { keys: vec!["KAZZ.WLD._T._T.NET".into()], ..kaz_net(2) }).unwrap_err();
     assert_eq!(e.code(), "UNKNOWN_CODE", "{e}");
     assert!(e.to_string().contains("KAZZ"), "{e}");
 }
@@ -212,12 +208,7 @@ fn limits_are_the_applications() {
     invalid(ForecastRequest { model: "bogus".into(), ..kaz_net(3) }, "model");
     invalid(ForecastRequest { keys: vec![], ..kaz_net(3) }, "key");
     invalid(
-        ForecastRequest {
-            dataflow: "MIG_INT".into(),
-            keys: vec!["KZ-71.ARR".into()],
-            compare_un: true,
-            ..kaz_net(3)
-        },
+        ForecastRequest { dataflow: "MIG_INT".into(), keys: vec!["KZ-71.ARR".into()], compare_un: true, ..kaz_net(3) },
         "compare_un",
     );
     invalid(ForecastRequest { reconcile: Some(Reconciliation::Ols), ..kaz_net(3) }, "reconcile");
@@ -264,10 +255,8 @@ fn backtest_scores_are_the_hand_computed_ones() {
         })
         .unwrap();
     let Figures::Harmonised(figures) = query.items else { panic!("harmonised") };
-    let annual: Vec<(i32, f64)> = figures
-        .iter()
-        .filter_map(|f| Some((f.time_period.parse::<i32>().ok()?, f.value_base?)))
-        .collect();
+    let annual: Vec<(i32, f64)> =
+        figures.iter().filter_map(|f| Some((f.time_period.parse::<i32>().ok()?, f.value_base?))).collect();
     let years: Vec<i32> = annual.iter().map(|a| a.0).collect();
     assert_eq!(years, (1950..=2023).collect::<Vec<_>>());
     let y: Vec<f64> = annual.iter().map(|a| a.1).collect();
@@ -297,7 +286,11 @@ fn backtest_scores_are_the_hand_computed_ones() {
 
     // Too short a history is refused with the reason.
     let e = bundled()
-        .backtest(&BacktestRequest { dataflow: "MIG_INT".into(), keys: vec![".ARR".into()], ..BacktestRequest::default() })
+        .backtest(&BacktestRequest {
+            dataflow: "MIG_INT".into(),
+            keys: vec![".ARR".into()],
+            ..BacktestRequest::default()
+        })
         .unwrap_err();
     assert!(e.to_string().contains("a backtest needs at least"), "{e}");
 }

@@ -49,7 +49,10 @@ fn forecast_csv_is_the_rows_and_json_the_whole_report() {
         assert!(report.get(field).is_some(), "{field} in {report}");
     }
     // A bundled scenario may be named instead of its file.
-    let named = document(bundled_bank(), &["forecast", "MIG_EXT", "--key", KAZ_NET, "--horizon", "2", "--scenario", "brain-drain"]);
+    let named = document(
+        bundled_bank(),
+        &["forecast", "MIG_EXT", "--key", KAZ_NET, "--horizon", "2", "--scenario", "brain-drain"],
+    );
     assert_eq!(named, report);
 }
 
