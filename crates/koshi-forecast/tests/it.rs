@@ -1,9 +1,7 @@
 //! Acceptance tests: accuracy on the M3/M1 yearly series against statsforecast's figures,
 //! calibrated coverage, and behaviour of reconciliation, scenarios and the batch API.
 
-use koshi_forecast::calibrate::{
-    CalibrationConfig, blend_factors, factors_from_scores, pooled_factors, rolling_scores,
-};
+use koshi_forecast::calibrate::CalibrationConfig;
 use koshi_forecast::reconcile::{Hierarchy, ReconcileMethod, reconcile};
 use koshi_forecast::scenario::Scenario;
 use koshi_forecast::{ModelKind, batch, forecast, metrics};
@@ -37,11 +35,18 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
     assert_eq!(data.len(), 826);
     let models = ModelKind::ALL;
     let cfg = CalibrationConfig::default();
-    // Per series: (is M3, per-model scores, calibrated coverage, raw coverage) of the combination.
-    type Row = (bool, Vec<(f64, f64)>, koshi_forecast::Forecast, Vec<Vec<f64>>, f64);
-    let rows: Vec<Row> = data
+    let horizon = data[0].h;
+    assert!(data.iter().all(|s| s.h == horizon), "one horizon for the batch");
+    // Calibration is the library's own batch calibration: each series' own rolling-origin
+    // errors blended with the errors of all series pooled per step.
+    let histories: Vec<&[f64]> = data.iter().map(|s| s.x.as_slice()).collect();
+    let calibrated = batch::forecast_many_calibrated(&histories, horizon, ModelKind::Combination, &cfg);
+    /// Whether the series is from M3, per model (sMAPE, MASE), calibrated and raw coverage of the combination.
+    type Scored = (bool, Vec<(f64, f64)>, f64, f64);
+    let rows: Vec<Scored> = data
         .par_iter()
-        .map(|s| {
+        .zip(calibrated)
+        .map(|(s, cal)| {
             let mut scores = Vec::new();
             let mut comb = None;
             for m in models {
@@ -52,28 +57,15 @@ fn m3_m1_accuracy_and_calibrated_coverage() {
                 }
             }
             let comb = comb.unwrap();
+            let cal = cal.unwrap_or_else(|e| panic!("calibrated combination: {e}"));
+            // Calibration widens the intervals around the same point forecast.
+            for (a, b) in cal.mean.iter().zip(&comb.mean) {
+                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{}: {a} vs {b}", s.ds);
+            }
             let raw = comb.interval(0.95);
             let raw_cov = metrics::coverage(&s.xx, &raw.lower, &raw.upper);
-            let own_scores = rolling_scores(&s.x, s.h, ModelKind::Combination, &cfg);
-            (s.ds == "M3", scores, comb, own_scores, raw_cov)
-        })
-        .collect();
-    // Calibration: each series' own rolling-origin errors, floored by the errors of all
-    // series pooled per step (as `batch::forecast_many_calibrated` does).
-    let all_scores: Vec<Vec<Vec<f64>>> = rows.iter().map(|r| r.3.clone()).collect();
-    let pooled = pooled_factors(&all_scores, data[0].h, &cfg);
-    println!("pooled factors {pooled:?}");
-    /// Whether the series is from M3, per model (sMAPE, MASE), calibrated and raw coverage.
-    type Scored = (bool, Vec<(f64, f64)>, f64, f64);
-    let rows: Vec<Scored> = data
-        .iter()
-        .zip(rows)
-        .map(|(s, (is_m3, scores, mut comb, own_scores, raw_cov))| {
-            let (own, _) = factors_from_scores(&own_scores, &cfg);
-            let factors = blend_factors(&own, &pooled);
-            comb.sd.iter_mut().zip(&factors).for_each(|(sd, f)| *sd *= f);
-            let cal = comb.interval(0.95);
-            (is_m3, scores, metrics::coverage(&s.xx, &cal.lower, &cal.upper), raw_cov)
+            let cal = cal.interval(0.95);
+            (s.ds == "M3", scores, metrics::coverage(&s.xx, &cal.lower, &cal.upper), raw_cov)
         })
         .collect();
 

@@ -21,6 +21,7 @@
 
 mod error;
 mod flows;
+mod forecast;
 mod gravity;
 mod params;
 
@@ -128,6 +129,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/gravity/panel", get(gravity::panel))
         .route("/api/gravity/push-pull", get(gravity::push_pull))
         .route("/api/gravity/potential", get(gravity::potential))
+        .route("/api/forecast/{dataflow}", get(forecast::forecast))
+        .route("/api/backtest/{dataflow}", get(forecast::backtest))
         .fallback(error::route_not_found)
         .with_state(server)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

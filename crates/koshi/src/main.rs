@@ -430,9 +430,9 @@ fn run() -> Result<std::process::ExitCode> {
             )?;
         }
         Command::Gravity(args) => return gravity_cmd::run(&app, args),
-        Command::Forecast(args) => return forecast_cmd::run(&cli.db, args),
+        Command::Forecast(args) => return forecast_cmd::run(&app, args),
         Command::Flows(args) => return flows_cmd::run(&app, args),
-        Command::Backtest(args) => return forecast_cmd::run_backtest(&cli.db, args),
+        Command::Backtest(args) => return forecast_cmd::run_backtest(&app, args),
         Command::Indices(args) => return flows_cmd::run_indices(&app, args),
         Command::Source(args) => return structure_cmd::run_source(&app, args),
         Command::Dataflow(args) => return structure_cmd::run_dataflow(&app, args),

@@ -26,6 +26,7 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     ),
     // The adapters reach the bank and the engines only through the application.
     ("koshi-server", &["koshi-app"], &["rusqlite", "clap", "indicatif", "anyhow", "calamine"]),
+    ("koshi", &["koshi-app", "koshi-server", "koshi-core"], &["rusqlite", "axum", "calamine", "zip"]),
 ];
 
 /// Each workspace crate's normal (non-dev, non-build) dependencies.

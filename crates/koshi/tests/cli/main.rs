@@ -54,18 +54,6 @@ pub(crate) fn bundled_bank() -> &'static Path {
     path
 }
 
-/// The current figure of one source for a fully specified key and period.
-pub(crate) fn figure(key: &str, dataflow: &str, period: &str, source: &str) -> f64 {
-    let rows = json(bundled_bank(), &["query", dataflow, "--key", key, "--source", source]);
-    let row = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["time_period"] == period)
-        .unwrap_or_else(|| panic!("no {dataflow} {key} {period} from {source}: {rows}"));
-    row["value_base"].as_f64().unwrap_or_else(|| panic!("no value in base units: {row}"))
-}
-
 #[test]
 fn loading_the_bundled_data_again_changes_nothing() {
     let report = document(bundled_bank(), &["load-bundled"]);
