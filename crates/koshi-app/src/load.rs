@@ -50,10 +50,24 @@ pub struct IngestReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Diagnostics beyond those kept, counted only.
     pub diagnostics_dropped: usize,
-    /// Per release: created, or unchanged (the bank already held this content).
+    /// The releases the file makes, as planned (written or not).
+    pub planned: Vec<PlannedRelease>,
+    /// Per release written: created, or unchanged (the bank already held this content).
     pub releases: Vec<WriteOutcome>,
     /// Sources the mapping declared.
     pub declared: Vec<DeclareOutcome>,
+}
+
+/// A release a file makes: its stream, stated date and size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedRelease {
+    pub dataflow: String,
+    pub source: String,
+    pub label: String,
+    pub release_date: String,
+    pub observations: usize,
+    /// Rows stored flagged with defects.
+    pub defects: usize,
 }
 
 impl IngestReport {
@@ -67,6 +81,18 @@ impl IngestReport {
             errors: plan.error_count(),
             diagnostics: plan.diagnostics.clone(),
             diagnostics_dropped: plan.diagnostics_dropped,
+            planned: plan
+                .batches
+                .iter()
+                .map(|b| PlannedRelease {
+                    dataflow: b.dataflow.clone(),
+                    source: b.source.clone(),
+                    label: b.label.clone(),
+                    release_date: b.release_date.to_string(),
+                    observations: b.observations.len(),
+                    defects: b.defects.len(),
+                })
+                .collect(),
             releases: Vec::new(),
             declared: Vec::new(),
         }

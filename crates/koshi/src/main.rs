@@ -590,9 +590,29 @@ fn ingest(app: &App, request: &IngestRequest, format: Format) -> Result<std::pro
             return Ok(std::process::ExitCode::from(2));
         }
         IngestOutcome::Planned => {
-            if format == Format::Json {
-                print_json(&report)?;
-            }
+            let rows = report
+                .planned
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.dataflow.clone(),
+                        p.source.clone(),
+                        p.label.clone(),
+                        p.release_date.clone(),
+                        p.observations.to_string(),
+                        p.defects.to_string(),
+                    ]
+                })
+                .collect();
+            print(
+                format,
+                &Printable {
+                    columns: vec!["dataflow", "source", "release", "date", "observations", "defects"],
+                    rows,
+                    report: &report,
+                    items: &report.planned,
+                },
+            )?;
             eprintln!(
                 "{}: {} rows read, {} skipped, {} observations, {} diagnostics; a dry run: nothing was written",
                 report.file,
