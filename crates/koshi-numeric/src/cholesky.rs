@@ -6,7 +6,7 @@
 
 /// In-place Cholesky factorisation of the symmetric positive definite `n × n` row-major `a`:
 /// the lower triangle is read and overwritten by `L`; the strict upper triangle is left as it
-/// was. `false` if a pivot is not positive (or NaN): `a` is then partly overwritten.
+/// was. `false` if a pivot is not positive and finite: `a` is then partly overwritten.
 pub fn cholesky_in_place(a: &mut [f64], n: usize) -> bool {
     assert!(a.len() >= n * n, "cholesky of a {n}×{n} matrix from {} values", a.len());
     for i in 0..n {
@@ -16,7 +16,7 @@ pub fn cholesky_in_place(a: &mut [f64], n: usize) -> bool {
             let row_j: &[f64] = if j == i { row_i } else { &head[j * n..j * n + n] };
             let v = tail[j] - dot(&row_i[..j], &row_j[..j]);
             if j == i {
-                if v.is_nan() || v <= 0.0 {
+                if !(v > 0.0 && v.is_finite()) {
                     return false;
                 }
                 tail[i] = v.sqrt();

@@ -17,4 +17,4 @@ pub mod par;
 pub use cholesky::{cholesky_in_place, cholesky_inverse, cholesky_solve_in_place, dot};
 pub use lu::lu_solve_in_place;
 pub use normal::{erfc, normal_cdf, normal_quantile, two_sided_p, z_for_level};
-pub use par::{default_threads, map_indices, map_indices_on};
+pub use par::{default_threads, join, map_indices, map_indices_on};

@@ -58,6 +58,20 @@ where
     slots.into_iter().map(|r| r.expect("every index is processed")).collect()
 }
 
+/// Runs `a` on a scoped thread and `b` on the calling thread; both results.
+pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB,
+    RA: Send,
+{
+    std::thread::scope(|scope| {
+        let h = scope.spawn(a);
+        let rb = b();
+        (h.join().expect("worker thread panicked"), rb)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +86,7 @@ mod tests {
             assert_eq!(err, Err(13));
         }
         let empty: Result<Vec<u8>, ()> = map_indices(0, |_| Ok(1));
+        assert_eq!(join(|| 1 + 1, || "b"), (2, "b"));
         assert!(empty.unwrap().is_empty());
     }
 }
