@@ -20,17 +20,18 @@ fn read_pairs(path: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Median over `reps` runs of `f`, in nanoseconds per call of `per`.
-fn time_ns(reps: usize, per: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..reps)
-        .map(|_| {
+/// The candidates timed in turn, `rounds` times (so that load from elsewhere hits all of them
+/// alike); per candidate the fastest round, in nanoseconds per call of `per`.
+fn race(rounds: usize, per: usize, candidates: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut best = vec![f64::INFINITY; candidates.len()];
+    for _ in 0..rounds {
+        for (b, f) in best.iter_mut().zip(candidates.iter_mut()) {
             let s = Instant::now();
             f();
-            s.elapsed().as_secs_f64() * 1e9 / per as f64
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
+            *b = b.min(s.elapsed().as_secs_f64() * 1e9 / per as f64);
+        }
+    }
+    best
 }
 
 struct Xorshift(u64);
@@ -58,7 +59,17 @@ fn quantile_section(dir: &str) {
     println!("|---|---|---|---|---|");
     let mut rng = Xorshift(0x2545_f491_4f6c_dd1d);
     let ps: Vec<f64> = (0..1_000_000).map(|_| rng.next().max(1e-300)).collect();
-    for (name, f) in &candidates {
+    let mut loops: Vec<Box<dyn FnMut() + '_>> = candidates
+        .iter()
+        .map(|(_, f)| {
+            let ps = &ps;
+            Box::new(move || {
+                black_box(ps.iter().map(|&p| f(black_box(p))).sum::<f64>());
+            }) as Box<dyn FnMut()>
+        })
+        .collect();
+    let times = race(7, ps.len(), &mut loops.iter_mut().map(|b| b.as_mut() as &mut dyn FnMut()).collect::<Vec<_>>());
+    for ((name, f), ns) in candidates.iter().zip(times) {
         let (mut body, mut tail, mut abs) = (0.0f64, 0.0f64, 0.0f64);
         for &(p, z) in &reference {
             let got = f(p);
@@ -66,13 +77,6 @@ fn quantile_section(dir: &str) {
             abs = abs.max((got - z).abs());
             if (0.001..=0.999).contains(&p) { body = body.max(rel) } else { tail = tail.max(rel) }
         }
-        let ns = time_ns(7, ps.len(), || {
-            let mut s = 0.0;
-            for &p in &ps {
-                s += f(black_box(p));
-            }
-            black_box(s);
-        });
         println!("| {name} | {body:.2e} | {tail:.2e} | {abs:.2e} | {ns:.1} |");
     }
     println!();
@@ -93,19 +97,22 @@ fn cdf_section(dir: &str) {
     println!("|---|---|---|---|");
     let mut rng = Xorshift(0x1234_5678_9abc_def1);
     let xs: Vec<f64> = (0..1_000_000).map(|_| 12.0 * rng.next() - 6.0).collect();
-    for (name, f) in &candidates {
+    let mut loops: Vec<Box<dyn FnMut() + '_>> = candidates
+        .iter()
+        .map(|(_, f)| {
+            let xs = &xs;
+            Box::new(move || {
+                black_box(xs.iter().map(|&x| f(black_box(x))).sum::<f64>());
+            }) as Box<dyn FnMut()>
+        })
+        .collect();
+    let times = race(7, xs.len(), &mut loops.iter_mut().map(|b| b.as_mut() as &mut dyn FnMut()).collect::<Vec<_>>());
+    for ((name, f), ns) in candidates.iter().zip(times) {
         let (mut body, mut deep) = (0.0f64, 0.0f64);
         for &(x, phi) in &reference {
             let rel = ((f(x) - phi) / phi).abs();
             if x.abs() <= 8.0 { body = body.max(rel) } else { deep = deep.max(rel) }
         }
-        let ns = time_ns(7, xs.len(), || {
-            let mut s = 0.0;
-            for &x in &xs {
-                s += f(black_box(x));
-            }
-            black_box(s);
-        });
         println!("| {name} | {body:.2e} | {deep:.2e} | {ns:.1} |");
     }
     println!();
@@ -140,8 +147,8 @@ fn residual(a: &[f64], k: usize, x: &[f64], b: &[f64]) -> f64 {
 fn cholesky_section() {
     faer::set_global_parallelism(faer::Par::Seq);
     println!("## Cholesky factor + one solve of a k x k SPD system (row-major input, as the engines hold it)\n");
-    println!("Median microseconds per factor+solve (input copy or conversion included), and the worst");
-    println!("backward error ||Ax-b||/(||A|| ||x||) over the runs. faer sequential (Par::Seq).\n");
+    println!("Microseconds per factor+solve (input copy or conversion included; fastest of 9 interleaved");
+    println!("rounds), and the backward error ||Ax-b||/(||A|| ||x||). faer sequential (Par::Seq).\n");
     println!("| k | old gravity | koshi-numeric | nalgebra 0.35 | faer 0.24 | residual old / koshi / nalgebra / faer |");
     println!("|---|---|---|---|---|---|");
     for k in [5, 10, 20, 50, 100, 200, 500, 1000] {
@@ -149,7 +156,6 @@ fn cholesky_section() {
         let b: Vec<f64> = (0..k).map(|i| (i as f64 * 0.37).sin()).collect();
         let reps = (2_000_000 / (k * k * k / 3 + 50)).clamp(3, 20_000);
         let mut res = [0.0f64; 4];
-        let per = |f: &mut dyn FnMut() -> Vec<f64>| -> Vec<f64> { f() };
         let run = |which: usize| -> Vec<f64> {
             match which {
                 0 => {
@@ -177,17 +183,16 @@ fn cholesky_section() {
                 }
             }
         };
-        let mut us = [0.0; 4];
-        for (w, u) in us.iter_mut().enumerate() {
-            let x = per(&mut || run(w));
-            res[w] = residual(&a, k, &x, &b);
-            let block = (reps / 5).max(1);
-            *u = time_ns(5, block, || {
-                for _ in 0..block {
-                    black_box(run(w));
-                }
-            }) / 1e3;
+        for (w, r) in res.iter_mut().enumerate() {
+            *r = residual(&a, k, &run(w), &b);
         }
+        let block = (reps / 5).max(1);
+        let mut c0 = || (0..block).for_each(|_| drop(black_box(run(0))));
+        let mut c1 = || (0..block).for_each(|_| drop(black_box(run(1))));
+        let mut c2 = || (0..block).for_each(|_| drop(black_box(run(2))));
+        let mut c3 = || (0..block).for_each(|_| drop(black_box(run(3))));
+        let t = race(9, block, &mut [&mut c0, &mut c1, &mut c2, &mut c3]);
+        let us: Vec<f64> = t.iter().map(|ns| ns / 1e3).collect();
         println!(
             "| {k} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1e} / {:.1e} / {:.1e} / {:.1e} |",
             us[0], us[1], us[2], us[3], res[0], res[1], res[2], res[3]
@@ -207,37 +212,55 @@ fn small_job(i: usize, work: usize) -> f64 {
 
 fn par_section() {
     use rayon::prelude::*;
-    let threads = koshi_numeric::par::default_threads();
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
     println!("## parallel map over 10,000 jobs ({threads} threads)\n");
-    println!("Median milliseconds for the whole map, results collected in index order.\n");
-    println!("| work per job | sequential | koshi-numeric map_indices | rayon par_iter().map().collect() |");
-    println!("|---|---|---|---|");
+    println!("Milliseconds for the whole map (fastest of 9 interleaved rounds), results in index order.\n");
+    println!("| work per job | sequential | old flows map (scoped threads) | koshi-numeric map_indices (rayon) | rayon par_iter().map().collect() |");
+    println!("|---|---|---|---|---|");
     let n = 10_000;
     for work in [10, 100, 1_000, 10_000] {
-        let seq = time_ns(9, 1, || {
-            black_box((0..n).map(|i| small_job(i, work)).collect::<Vec<_>>());
-        }) / 1e6;
-        let ours = time_ns(9, 1, || {
+        let mut seq = || drop(black_box((0..n).map(|i| small_job(i, work)).collect::<Vec<_>>()));
+        let mut old_map = || {
+            let v: Result<Vec<f64>, ()> = old::map_indices_scoped(n, |i| Ok(small_job(i, work)));
+            drop(black_box(v.unwrap()));
+        };
+        let mut ours = || {
             let v: Result<Vec<f64>, ()> = koshi_numeric::map_indices(n, |i| Ok(small_job(i, work)));
-            black_box(v.unwrap());
-        }) / 1e6;
-        let ray = time_ns(9, 1, || {
-            black_box((0..n).into_par_iter().map(|i| small_job(i, work)).collect::<Vec<_>>());
-        }) / 1e6;
+            drop(black_box(v.unwrap()));
+        };
+        let mut ray = || drop(black_box((0..n).into_par_iter().map(|i| small_job(i, work)).collect::<Vec<_>>()));
+        let t = race(9, 1, &mut [&mut seq, &mut old_map, &mut ours, &mut ray]);
         // The same outputs, in the same order.
         let a: Vec<f64> = (0..n).map(|i| small_job(i, work)).collect();
-        let b: Vec<f64> = koshi_numeric::map_indices::<_, (), _>(n, |i| Ok(small_job(i, work))).unwrap();
-        let c: Vec<f64> = (0..n).into_par_iter().map(|i| small_job(i, work)).collect();
+        let b: Vec<f64> = old::map_indices_scoped::<_, (), _>(n, |i| Ok(small_job(i, work))).unwrap();
+        let c: Vec<f64> = koshi_numeric::map_indices::<_, (), _>(n, |i| Ok(small_job(i, work))).unwrap();
         assert!(a == b && a == c);
-        println!("| {work} sqrt steps | {seq:.3} | {ours:.3} | {ray:.3} |");
+        println!(
+            "| {work} sqrt steps | {:.3} | {:.3} | {:.3} | {:.3} |",
+            t[0] / 1e6,
+            t[1] / 1e6,
+            t[2] / 1e6,
+            t[3] / 1e6
+        );
     }
     println!();
 }
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "bench/numerics".into());
-    quantile_section(&dir);
-    cdf_section(&dir);
-    cholesky_section();
-    par_section();
+    // NUMERICS_ONLY=quantile|cdf|cholesky|par runs one section.
+    let only = std::env::var("NUMERICS_ONLY").unwrap_or_default();
+    let on = |s: &str| only.is_empty() || only == s;
+    if on("quantile") {
+        quantile_section(&dir);
+    }
+    if on("cdf") {
+        cdf_section(&dir);
+    }
+    if on("cholesky") {
+        cholesky_section();
+    }
+    if on("par") {
+        par_section();
+    }
 }
