@@ -54,8 +54,13 @@ fn quantile_section(dir: &str) {
         ("statrs 0.19 inverse_cdf", Box::new(move |p| statrs_n.inverse_cdf(p))),
     ];
     println!("## normal quantile\n");
-    println!("{} reference points (mpmath, 50 digits): p = 1e-1..1e-295, 0.001..0.999, 1-1e-4..1-1e-15.\n", reference.len());
-    println!("| candidate | max rel error, 0.001 <= p <= 0.999 | max rel error, tails | max abs error, all | ns/call |");
+    println!(
+        "{} reference points (mpmath, 50 digits): p = 1e-1..1e-295, 0.001..0.999, 1-1e-4..1-1e-15.\n",
+        reference.len()
+    );
+    println!(
+        "| candidate | max rel error, 0.001 <= p <= 0.999 | max rel error, tails | max abs error, all | ns/call |"
+    );
     println!("|---|---|---|---|---|");
     let mut rng = Xorshift(0x2545_f491_4f6c_dd1d);
     let ps: Vec<f64> = (0..1_000_000).map(|_| rng.next().max(1e-300)).collect();
@@ -149,7 +154,9 @@ fn cholesky_section() {
     println!("## Cholesky factor + one solve of a k x k SPD system (row-major input, as the engines hold it)\n");
     println!("Microseconds per factor+solve (input copy or conversion included; fastest of 9 interleaved");
     println!("rounds), and the backward error ||Ax-b||/(||A|| ||x||). faer sequential (Par::Seq).\n");
-    println!("| k | old gravity | koshi-numeric | nalgebra 0.35 | faer 0.24 | residual old / koshi / nalgebra / faer |");
+    println!(
+        "| k | old gravity | koshi-numeric | nalgebra 0.35 | faer 0.24 | residual old / koshi / nalgebra / faer |"
+    );
     println!("|---|---|---|---|---|---|");
     for k in [5, 10, 20, 50, 100, 200, 500, 1000] {
         let a = spd(k, 0xdead_beef ^ k as u64);
@@ -215,7 +222,9 @@ fn par_section() {
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
     println!("## parallel map over 10,000 jobs ({threads} threads)\n");
     println!("Milliseconds for the whole map (fastest of 9 interleaved rounds), results in index order.\n");
-    println!("| work per job | sequential | old flows map (scoped threads) | koshi-numeric map_indices (rayon) | rayon par_iter().map().collect() |");
+    println!(
+        "| work per job | sequential | old flows map (scoped threads) | koshi-numeric map_indices (rayon) | rayon par_iter().map().collect() |"
+    );
     println!("|---|---|---|---|---|");
     let n = 10_000;
     for work in [10, 100, 1_000, 10_000] {

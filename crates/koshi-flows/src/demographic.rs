@@ -2,8 +2,8 @@
 //! Sander 2014; Abel 2018; Abel & Cohen 2019).
 
 use crate::ipf::{DiagonalTreatment, check_seed, fit_birthplace_compact, ipf2};
-use koshi_numeric::par::{join, map_indices};
 use crate::{Convergence, FlowsError, IpfOptions, Matrix, Table3};
+use koshi_numeric::par::{join, map_indices};
 
 /// How birthplace (row) totals of the two stock tables are made equal once
 /// births and deaths are removed — each birthplace's movers must balance.

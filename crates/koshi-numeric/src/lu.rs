@@ -13,6 +13,7 @@ pub fn lu_solve_in_place(a: &mut [f64], n: usize, b: &mut [f64], m: usize, min_p
                 pivot = i;
             }
         }
+        #[allow(clippy::neg_cmp_op_on_partial_ord)] // also true for NaN, on purpose
         if !(a[pivot * n + col].abs() > min_pivot) {
             return false;
         }
