@@ -1,5 +1,5 @@
-//! Small dense linear algebra for the p×p systems of the regressors (p = number of
-//! regressors); the factorisation itself and the normal distribution come from `koshi-numeric`.
+//! Small dense linear algebra for the p×p systems of the regressors. The Cholesky factorisation
+//! and the normal distribution come from `koshi-numeric` (re-exported here under their old names).
 
 /// Symmetric matrix stored row-major, dimension `n`.
 #[derive(Debug, Clone, PartialEq)]
