@@ -2,8 +2,8 @@
 //! Sander 2014; Abel 2018; Abel & Cohen 2019).
 
 use crate::ipf::{DiagonalTreatment, check_seed, fit_birthplace_compact, ipf2};
-use crate::par::map_indices;
 use crate::{Convergence, FlowsError, IpfOptions, Matrix, Table3};
+use koshi_numeric::par::{join, map_indices};
 
 /// How birthplace (row) totals of the two stock tables are made equal once
 /// births and deaths are removed — each birthplace's movers must balance.
@@ -263,11 +263,10 @@ pub fn demographic_accounting(
                 let r1: Vec<f64> = s1c.row_sums().iter().zip(&gap).map(|(r, g)| r - g / 2.0).collect();
                 let r2: Vec<f64> = s2c.row_sums().iter().zip(&gap).map(|(r, g)| r + g / 2.0).collect();
                 // The two tables are independent: fit them on two threads.
-                let (f1, f2) = std::thread::scope(|scope| {
-                    let h = scope.spawn(|| ipf2(Some(&r1), Some(&s1c.col_sums()), &s1c, &options.ipf));
-                    let f2 = ipf2(Some(&r2), Some(&s2c.col_sums()), &s2c, &options.ipf);
-                    (h.join().expect("rescale thread panicked"), f2)
-                });
+                let (f1, f2) = join(
+                    || ipf2(Some(&r1), Some(&s1c.col_sums()), &s1c, &options.ipf),
+                    || ipf2(Some(&r2), Some(&s2c.col_sums()), &s2c, &options.ipf),
+                );
                 let (f1, f2) = (f1?, f2?);
                 rescale_convergence = Some(f1.convergence.merge(f2.convergence));
                 // Fit exactly to the common row totals so per-birthplace margins balance.

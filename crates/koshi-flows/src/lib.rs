@@ -12,7 +12,6 @@ mod ipf;
 mod matrix;
 mod net;
 mod newton;
-mod par;
 mod rates;
 mod stock_diff;
 pub mod world;

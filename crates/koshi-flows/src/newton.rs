@@ -11,6 +11,9 @@
 //! nearly decomposable (world stock tables: thousands of sweeps); Newton's
 //! steps reach the same fixed point in a handful of iterations.
 
+// The dense factorisation and solve of the Newton system, shared with the other engines.
+pub(crate) use koshi_numeric::{cholesky_in_place as cholesky, cholesky_solve_in_place as cholesky_solve};
+
 /// Outcome of [`newton_scale`].
 pub(crate) struct NewtonOutcome {
     /// Newton steps taken (each one evaluation of `y(v)` plus one solve).
@@ -85,60 +88,6 @@ fn evaluate(
         err = err.max((tj - cj).abs());
     }
     err.is_finite().then_some(err)
-}
-
-/// In-place Cholesky factorisation of the symmetric positive definite
-/// `n × n` row-major matrix `a` (lower triangle used and overwritten).
-/// `false` if a pivot is not positive.
-pub(crate) fn cholesky(a: &mut [f64], n: usize) -> bool {
-    for i in 0..n {
-        for j in 0..=i {
-            let (head, tail) = a.split_at_mut(i * n);
-            let row_i = &tail[..n];
-            let row_j: &[f64] = if j == i { row_i } else { &head[j * n..j * n + n] };
-            let dot = dot(&row_i[..j], &row_j[..j]);
-            let v = tail[j] - dot;
-            if j == i {
-                if v.is_nan() || v <= 0.0 {
-                    return false;
-                }
-                tail[i] = v.sqrt();
-            } else {
-                let d = head[j * n + j];
-                tail[j] = v / d;
-            }
-        }
-    }
-    true
-}
-
-/// Dot product with four independent partial sums (lets the compiler use SIMD).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    let mut acc = [0.0; 4];
-    for (x, y) in ca.zip(cb) {
-        for l in 0..4 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// Solves `L Lᵀ x = b` in place for the factor from [`cholesky`].
-pub(crate) fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64]) {
-    for i in 0..n {
-        let d = dot(&l[i * n..i * n + i], &b[..i]);
-        b[i] = (b[i] - d) / l[i * n + i];
-    }
-    // Lᵀ x = y by columns of Lᵀ (= rows of L), so every access is contiguous.
-    for i in (0..n).rev() {
-        b[i] /= l[i * n + i];
-        let xi = b[i];
-        for (bk, &lik) in b[..i].iter_mut().zip(&l[i * n..i * n + i]) {
-            *bk -= lik * xi;
-        }
-    }
 }
 
 /// Fits the compact table `work` (`nr × nc`, row-major, every row and column

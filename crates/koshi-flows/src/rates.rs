@@ -46,42 +46,10 @@ fn solve(a: &Matrix, b: &Matrix) -> Result<Matrix, FlowsError> {
     let mut a = a.clone();
     let mut x = b.clone();
     let scale = a.as_slice().iter().fold(0.0_f64, |m, v| m.max(v.abs())).max(1.0);
-    for col in 0..n {
-        let pivot = (col..n).max_by(|&p, &q| a[(p, col)].abs().total_cmp(&a[(q, col)].abs())).unwrap_or(col);
-        if a[(pivot, col)].abs() <= 1e-14 * scale {
-            return Err(FlowsError::Singular);
-        }
-        if pivot != col {
-            for c in 0..n {
-                let t = a[(col, c)];
-                a[(col, c)] = a[(pivot, c)];
-                a[(pivot, c)] = t;
-            }
-            for c in 0..x.cols() {
-                let t = x[(col, c)];
-                x[(col, c)] = x[(pivot, c)];
-                x[(pivot, c)] = t;
-            }
-        }
-        for r in 0..n {
-            if r == col {
-                continue;
-            }
-            let f = a[(r, col)] / a[(col, col)];
-            if f == 0.0 {
-                continue;
-            }
-            for c in col..n {
-                a[(r, c)] -= f * a[(col, c)];
-            }
-            for c in 0..x.cols() {
-                x[(r, c)] -= f * x[(col, c)];
-            }
-        }
+    let m = x.cols();
+    if koshi_numeric::lu_solve_in_place(a.as_mut_slice(), n, x.as_mut_slice(), m, 1e-14 * scale) {
+        Ok(x)
+    } else {
+        Err(FlowsError::Singular)
     }
-    for r in 0..n {
-        let d = a[(r, r)];
-        x.row_mut(r).iter_mut().for_each(|v| *v /= d);
-    }
-    Ok(x)
 }

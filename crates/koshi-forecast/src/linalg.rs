@@ -1,44 +1,10 @@
 //! Dense linear algebra for the small systems in ARIMA and reconciliation.
 
-/// Solves A x = b in place (the solution overwrites `b`); false if A is numerically singular.
+/// Solves A x = b in place (the solution overwrites `b`); false if A is numerically singular
+/// (a pivot at most 1e-13 times A's largest entry).
 pub fn solve_in_place(a: &mut [f64], b: &mut [f64], n: usize) -> bool {
     let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-300);
-    for col in 0..n {
-        let mut pivot = col;
-        for i in col + 1..n {
-            if a[i * n + col].abs() > a[pivot * n + col].abs() {
-                pivot = i;
-            }
-        }
-        if a[pivot * n + col].abs() <= 1e-13 * scale {
-            return false;
-        }
-        if pivot != col {
-            for k in 0..n {
-                a.swap(pivot * n + k, col * n + k);
-            }
-            b.swap(pivot, col);
-        }
-        let diag = a[col * n + col];
-        for row in col + 1..n {
-            let factor = a[row * n + col] / diag;
-            if factor == 0.0 {
-                continue;
-            }
-            for k in col..n {
-                a[row * n + k] -= factor * a[col * n + k];
-            }
-            b[row] -= factor * b[col];
-        }
-    }
-    for row in (0..n).rev() {
-        let mut s = b[row];
-        for k in row + 1..n {
-            s -= a[row * n + k] * b[k];
-        }
-        b[row] = s / a[row * n + row];
-    }
-    true
+    koshi_numeric::lu_solve_in_place(a, n, b, 1, 1e-13 * scale)
 }
 
 /// Solves A x = b (A row-major n×n) by Gaussian elimination with partial pivoting.

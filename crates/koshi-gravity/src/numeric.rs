@@ -1,5 +1,5 @@
-//! Small dense linear algebra and distribution functions (no external numeric crates needed:
-//! the dense systems here are p×p with p = number of regressors).
+//! Small dense linear algebra for the p×p systems of the regressors. The Cholesky factorisation
+//! and the normal distribution come from `koshi-numeric` (re-exported here under their old names).
 
 /// Symmetric matrix stored row-major, dimension `n`.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,62 +74,29 @@ pub fn weighted_dot(a: &[f64], b: &[f64], w: Option<&[f64]>) -> f64 {
     }
 }
 
-/// Cholesky factor L (row-major lower triangle) of a positive definite matrix.
+/// Cholesky factor L (row-major lower triangle, zero above) of a positive definite matrix.
 pub fn cholesky(a: &SymMatrix) -> Option<Vec<f64>> {
     let n = a.n;
-    let mut l = vec![0.0; n * n];
-    for j in 0..n {
-        let mut d = a.get(j, j);
-        for k in 0..j {
-            d -= l[j * n + k] * l[j * n + k];
-        }
-        if !(d > 0.0) || !d.is_finite() {
-            return None;
-        }
-        let djj = d.sqrt();
-        l[j * n + j] = djj;
-        for i in j + 1..n {
-            let mut s = a.get(i, j);
-            for k in 0..j {
-                s -= l[i * n + k] * l[j * n + k];
-            }
-            l[i * n + j] = s / djj;
-        }
+    let mut l = a.data.clone();
+    if !koshi_numeric::cholesky_in_place(&mut l, n) {
+        return None;
+    }
+    for i in 0..n {
+        l[i * n + i + 1..(i + 1) * n].iter_mut().for_each(|v| *v = 0.0);
     }
     Some(l)
 }
 
+/// Solves `L Lᵀ x = b` for the factor from [`cholesky`].
 pub fn cholesky_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
-    let mut y = b.to_vec();
-    for i in 0..n {
-        let mut s = y[i];
-        for k in 0..i {
-            s -= l[i * n + k] * y[k];
-        }
-        y[i] = s / l[i * n + i];
-    }
-    for i in (0..n).rev() {
-        let mut s = y[i];
-        for k in i + 1..n {
-            s -= l[k * n + i] * y[k];
-        }
-        y[i] = s / l[i * n + i];
-    }
-    y
+    let mut x = b.to_vec();
+    koshi_numeric::cholesky_solve_in_place(l, n, &mut x);
+    x
 }
 
+/// `A⁻¹` from the factor of `A`.
 pub fn cholesky_inverse(l: &[f64], n: usize) -> SymMatrix {
-    let mut inv = SymMatrix::zeros(n);
-    let mut e = vec![0.0; n];
-    for j in 0..n {
-        e.iter_mut().for_each(|v| *v = 0.0);
-        e[j] = 1.0;
-        let col = cholesky_solve(l, n, &e);
-        for i in 0..n {
-            inv.set(i, j, col[i]);
-        }
-    }
-    inv
+    SymMatrix { n, data: koshi_numeric::cholesky_inverse(l, n) }
 }
 
 /// Greedy column selection: keeps column j when its squared norm after projecting out the kept
@@ -183,76 +150,7 @@ pub fn submatrix(a: &SymMatrix, idx: &[usize]) -> SymMatrix {
     s
 }
 
-/// Complementary error function, |relative error| < 1.2e-7 (Chebyshev fit, Numerical Recipes form).
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.26551223
-            + t * (1.00002368
-                + t * (0.37409196
-                    + t * (0.09678418
-                        + t * (-0.18628806
-                            + t * (0.27886807
-                                + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
-            .exp();
-    if x >= 0.0 { r } else { 2.0 - r }
-}
-
-/// Standard normal CDF.
-pub fn normal_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / std::f64::consts::SQRT_2)
-}
-
-/// Two-sided p-value of a z statistic.
-pub fn two_sided_p(z: f64) -> f64 {
-    if !z.is_finite() {
-        return if z.is_nan() { f64::NAN } else { 0.0 };
-    }
-    erfc(z.abs() / std::f64::consts::SQRT_2).min(1.0)
-}
-
-/// Standard normal quantile (Acklam's rational approximation, ~1e-9 relative).
-pub fn normal_quantile(p: f64) -> f64 {
-    if p <= 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if p >= 1.0 {
-        return f64::INFINITY;
-    }
-    const A: [f64; 6] = [
-        -3.969683028665376e1,
-        2.209460984245205e2,
-        -2.759285104469687e2,
-        1.383577518672690e2,
-        -3.066479806614716e1,
-        2.506628277459239,
-    ];
-    const B: [f64; 5] =
-        [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-    const C: [f64; 6] = [
-        -7.784894002430293e-3,
-        -3.223964580411365e-1,
-        -2.400758277161838,
-        -2.549732539343734,
-        4.374664141464968,
-        2.938163982698783,
-    ];
-    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-    let plow = 0.02425;
-    if p < plow {
-        let q = (-2.0 * p.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    } else if p <= 1.0 - plow {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    } else {
-        -normal_quantile(1.0 - p)
-    }
-}
+pub use koshi_numeric::{normal_cdf, normal_quantile, two_sided_p};
 
 /// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~1e-15 relative).
 pub fn ln_gamma(x: f64) -> f64 {

@@ -10,9 +10,10 @@ const IO_CRATES: &[&str] =
 /// Per crate: the koshi crates it may depend on, and further crates it must not use.
 const RULES: &[(&str, &[&str], &[&str])] = &[
     ("koshi-core", &[], IO_CRATES),
-    ("koshi-gravity", &["koshi-core"], IO_CRATES),
-    ("koshi-forecast", &["koshi-core"], IO_CRATES),
-    ("koshi-flows", &["koshi-core"], IO_CRATES),
+    ("koshi-numeric", &[], IO_CRATES),
+    ("koshi-gravity", &["koshi-core", "koshi-numeric"], IO_CRATES),
+    ("koshi-forecast", &["koshi-core", "koshi-numeric"], IO_CRATES),
+    ("koshi-flows", &["koshi-core", "koshi-numeric"], IO_CRATES),
     (
         "koshi-store",
         &["koshi-core"],
