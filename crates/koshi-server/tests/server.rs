@@ -2,6 +2,9 @@
 //! limits, gzip and one error shape; the defect report cached per state of the bank; and, on a
 //! real server over the bundled data, cheap requests answered while expensive ones run.
 
+#[path = "server/gravity.rs"]
+mod gravity;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
