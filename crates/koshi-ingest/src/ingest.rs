@@ -394,6 +394,25 @@ struct Sink<'c, 'a, 'p> {
     column_problems: Vec<String>,
 }
 
+/// The system date, for callers that give none ([`IngestOptions::today`]); the application
+/// always passes its clock's.
+fn system_today() -> Date {
+    let secs =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    Date::from_days_since_epoch(secs.div_euclid(86_400))
+}
+
+/// Why a field's text gives no value (a code that is not in its list, a band it falls outside):
+/// the message of the diagnostic the row gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FieldProblem(String);
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl crate::table::RowSink for Sink<'_, '_, '_> {
     fn header(&mut self, header: &Header) -> bool {
         match self.ctx.bind(header) {
@@ -437,7 +456,7 @@ struct RowContext<'a> {
     diagnostics: Diagnostics,
     rows_read: usize,
     rows_skipped: usize,
-    code_cache: HashMap<(String, String, String), Result<String, String>>,
+    code_cache: HashMap<(String, String, String), Result<String, FieldProblem>>,
     aggregate_index: HashMap<(String, Vec<String>, String), usize>,
     skipped_spellings: HashSet<String>,
     today: Date,
@@ -500,7 +519,7 @@ impl<'a> RowContext<'a> {
             code_cache: HashMap::new(),
             aggregate_index: HashMap::new(),
             skipped_spellings: HashSet::new(),
-            today: koshi_store::today(),
+            today: system_today(),
             fast: None,
             fast_allowed: true,
             allow_defects: false,
@@ -809,7 +828,7 @@ impl<'a> RowContext<'a> {
                             u16::try_from(n).ok()
                         }
                         Err(e) => {
-                            errors.push(("UNKNOWN_CODE", column_of(fast.dims[d].0), e));
+                            errors.push(("UNKNOWN_CODE", column_of(fast.dims[d].0), e.0));
                             None
                         }
                     };
@@ -836,7 +855,7 @@ impl<'a> RowContext<'a> {
             hit => {
                 let raw = text(fast.period.0, &fast.period.1, cells);
                 let p = match Self::transform(&fast.period.1, &raw)
-                    .and_then(|p| validate_time_period(&p).map(|_| p).map_err(|e| e.to_string()))
+                    .and_then(|p| validate_time_period(&p).map(|_| p).map_err(|e| FieldProblem(e.to_string())))
                 {
                     // Many cell texts (days) fall in one period (month): intern the period.
                     Ok(p) => Some(match fast.period_texts.iter().position(|t| **t == *p) {
@@ -847,7 +866,7 @@ impl<'a> RowContext<'a> {
                         }
                     }),
                     Err(e) => {
-                        errors.push(("BAD_PERIOD", column_of(fast.period.0), e));
+                        errors.push(("BAD_PERIOD", column_of(fast.period.0), e.0));
                         None
                     }
                 };
@@ -1095,24 +1114,24 @@ impl<'a> RowContext<'a> {
     }
 
     /// Transform a field's text: `map`, `bands`, `truncate`, `prefix`.
-    fn transform(spec: &FieldSpec, text: &str) -> Result<String, String> {
+    fn transform(spec: &FieldSpec, text: &str) -> Result<String, FieldProblem> {
         let mut t = spec.map.get(text).cloned().unwrap_or_else(|| text.to_string());
         if !spec.bands.is_empty() {
-            let x: f64 = t.trim().parse().map_err(|_| format!("`{t}` is not a number to band"))?;
+            let x: f64 = t.trim().parse().map_err(|_| FieldProblem(format!("`{t}` is not a number to band")))?;
             t = spec
                 .bands
                 .iter()
                 .find(|(lo, hi, _)| *lo <= x && x <= *hi)
                 .map(|(_, _, code)| code.clone())
-                .ok_or_else(|| format!("{x} falls in no band"))?;
+                .ok_or_else(|| FieldProblem(format!("{x} falls in no band")))?;
         }
         if let Some(unit) = &spec.truncate {
             let n = match unit.as_str() {
                 "year" => 4,
                 "month" => 7,
-                other => return Err(format!("cannot truncate to `{other}`")),
+                other => return Err(FieldProblem(format!("cannot truncate to `{other}`"))),
             };
-            t = t.get(..n).map(String::from).ok_or_else(|| format!("`{t}` is too short for a {unit}"))?;
+            t = t.get(..n).map(String::from).ok_or_else(|| FieldProblem(format!("`{t}` is too short for a {unit}")))?;
         }
         if let Some(p) = &spec.prefix {
             t = format!("{p}{t}");
@@ -1120,7 +1139,7 @@ impl<'a> RowContext<'a> {
         Ok(t)
     }
 
-    fn resolve_code(&mut self, df: &Dataflow, dim: &str, spec: &FieldSpec, text: &str) -> Result<String, String> {
+    fn resolve_code(&mut self, df: &Dataflow, dim: &str, spec: &FieldSpec, text: &str) -> Result<String, FieldProblem> {
         let cacheable = text.len() <= MAX_CACHED_SPELLING_BYTES;
         let cache_key = (df.id.clone(), dim.to_string(), if cacheable { text.to_string() } else { String::new() });
         if cacheable && let Some(r) = self.code_cache.get(&cache_key) {
@@ -1131,14 +1150,15 @@ impl<'a> RowContext<'a> {
             if t == "_T" || t == "_Z" {
                 return Ok(t);
             }
-            let list = self.catalogue.codelist_for(df, dim).ok_or_else(|| format!("no code list for {dim}"))?;
+            let list =
+                self.catalogue.codelist_for(df, dim).ok_or_else(|| FieldProblem(format!("no code list for {dim}")))?;
             let found = match spec.lookup.as_deref().unwrap_or("name") {
                 "code" => list.get(&t).map(|c| c.id.clone()),
                 "m49" => list.by_property("m49", &t).map(|c| c.id.clone()),
                 "alpha2" => list.by_property("alpha2", &t).map(|c| c.id.clone()),
                 _ => list.resolve(&t).map(String::from),
             };
-            found.ok_or_else(|| format!("`{t}` is not a code of {} (dimension {dim})", list.id))
+            found.ok_or_else(|| FieldProblem(format!("`{t}` is not a code of {} (dimension {dim})", list.id)))
         })();
         if cacheable && self.code_cache.len() < self.limits.max_cached_spellings {
             self.code_cache.insert(cache_key, result.clone());
@@ -1175,7 +1195,7 @@ impl<'a> RowContext<'a> {
                             Ok(c) => key[i] = c,
                             Err(e) => {
                                 key[i] = code.to_string();
-                                errors.push(("UNKNOWN_CODE".into(), key_col, e));
+                                errors.push(("UNKNOWN_CODE".into(), key_col, e.0));
                             }
                         }
                     }
@@ -1199,7 +1219,7 @@ impl<'a> RowContext<'a> {
                     Ok(c) => key[i] = c,
                     Err(e) => {
                         key[i] = text.clone();
-                        errors.push(("UNKNOWN_CODE".into(), col, e));
+                        errors.push(("UNKNOWN_CODE".into(), col, e.0));
                     }
                 }
             }
@@ -1209,7 +1229,7 @@ impl<'a> RowContext<'a> {
         let period = match self.field("TIME_PERIOD").map(|f| Self::transform(f.spec, &period_text)) {
             Some(Ok(p)) => p,
             Some(Err(e)) => {
-                errors.push(("BAD_PERIOD".into(), period_col, e));
+                errors.push(("BAD_PERIOD".into(), period_col, e.0));
                 period_text.clone()
             }
             None => period_text.clone(),

@@ -636,7 +636,7 @@ fn read_xlsx<RS: Read + Seek>(
     {
         return Ok(rows.into_header());
     }
-    rows.finish().map_err(shape_err)
+    rows.finish().ok_or_else(|| shape_err("fewer rows than the mapping's skip_rows + header_rows".into()))
 }
 
 /// Puts a sheet's rows, which arrive in order with gaps, into header and data rows the way
@@ -710,16 +710,18 @@ impl<'s, 'k> SheetRows<'s, 'k> {
         Ok(self.sink.row(row_number, &refs))
     }
 
-    fn finish(mut self) -> Result<Header, String> {
+    /// The header once every row is in; none when the sheet is shorter than its header.
+    fn finish(mut self) -> Option<Header> {
         if self.header.is_none() {
             if self.header_start.is_none() || self.header_rows.len() < self.spec.header_rows {
-                return Err("fewer rows than the mapping's skip_rows + header_rows".into());
+                return None;
             }
             self.emit_header();
         }
-        Ok(self.into_header())
+        Some(self.into_header())
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -728,10 +728,3 @@ pub(crate) fn severity_name(s: Severity) -> &'static str {
         Severity::Error => "error",
     }
 }
-
-/// Today's date (UTC), from the system clock.
-pub fn today() -> Date {
-    let secs =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    Date::from_days_since_epoch(secs.div_euclid(86_400))
-}

@@ -2,7 +2,13 @@
 //! stream, and as-of queries see it from that date on.
 
 use koshi_core::Date;
-use koshi_store::{Bank, Query, WriteOutcome, today};
+use koshi_store::{Bank, Query, WriteOutcome};
+
+/// The system date: the bank stamps each release with the time it was written.
+fn today() -> Date {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    Date::from_days_since_epoch(secs.div_euclid(86_400))
+}
 
 use super::{NET, batch, net_query, obs, sqlite};
 
