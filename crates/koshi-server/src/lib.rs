@@ -23,6 +23,7 @@ mod error;
 mod flows;
 mod forecast;
 mod gravity;
+mod index;
 mod params;
 
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 
 pub use error::ApiError;
+pub use index::{ENDPOINTS, Endpoint};
 use params::{JsonBytes, NoHead, Page, Paging, Params, Segment, boolean, non_negative};
 
 /// Rows per page when the request gives no `limit`.
@@ -115,6 +117,7 @@ impl Server {
 pub fn router(server: Arc<Server>) -> Router {
     Router::new()
         .route("/", get(dashboard))
+        .route("/api", get(index::index))
         .route("/api/health", get(health))
         .route("/api/dataflows", get(dataflows))
         .route("/api/data/{dataflow}", get(data))

@@ -494,3 +494,32 @@ async fn a_cheap_request_does_not_wait_behind_expensive_ones() {
     assert_eq!(health_place, 0);
     server.abort();
 }
+
+/// The index at `/api` lists each endpoint's parameters: every listed one is accepted where it is
+/// listed, and every endpoint refuses one it does not list.
+#[tokio::test]
+async fn the_api_index_lists_every_endpoint_with_the_parameters_it_takes() {
+    let f = fixture();
+    let (status, index) = get(&f.app, "/api").await;
+    assert_eq!(status, StatusCode::OK, "{index}");
+    assert!(index["keys"].as_str().unwrap().contains("DIM=CODE"), "{index}");
+    let listed = index["endpoints"].as_array().unwrap();
+    assert_eq!(listed.len(), koshi_server::ENDPOINTS.len());
+    assert!(listed.len() >= 17, "{index}");
+    for endpoint in koshi_server::ENDPOINTS {
+        let path = endpoint.path.replace("{dataflow}", "MIG_EXT").replace("{id}", "SEX");
+        let (status, body) = get(&f.app, &format!("{path}?not_a_parameter=1")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("not_a_parameter"), "{path}: {message}");
+        for parameter in endpoint.parameters {
+            let (status, body) = get(&f.app, &format!("{path}?{parameter}=x")).await;
+            let message = body["error"]["message"].as_str().unwrap_or("");
+            assert!(
+                status != StatusCode::NOT_FOUND || body["error"]["code"] != "NOT_FOUND",
+                "{path} is not an endpoint: {body}"
+            );
+            assert!(!message.contains("unknown field"), "{path} does not take `{parameter}`: {message}");
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! `GET /api`: what the API answers, each endpoint with its parameters and what it is for, and the
+//! one key grammar. A test checks that every listed parameter is accepted where it is listed and
+//! that every endpoint refuses a parameter it does not list.
+
+use axum::Json;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    /// The path, with `{placeholders}`.
+    pub path: &'static str,
+    pub parameters: &'static [&'static str],
+    pub answers: &'static str,
+}
+
+const PAGE: &[&str] = &["limit", "offset"];
+
+/// Every endpoint of the API.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint { path: "/api", parameters: &[], answers: "this index" },
+    Endpoint {
+        path: "/api/health",
+        parameters: &[],
+        answers: "whether the bundled data are complete, the bank's counts and state",
+    },
+    Endpoint {
+        path: "/api/dataflows",
+        parameters: PAGE,
+        answers: "dataflows with their dimensions, code lists, measures and sizes",
+    },
+    Endpoint {
+        path: "/api/data/{dataflow}",
+        parameters: &["key", "as_of", "source", "harmonised", "from", "to", "predecessors", "limit", "offset"],
+        answers: "observations with source, definition, release and citation; or the harmonised figures and why each won",
+    },
+    Endpoint {
+        path: "/api/discrepancies",
+        parameters: &["dataflow", "tolerance", "limit", "offset"],
+        answers: "keys where sources or definitions disagree by more than tolerance per cent",
+    },
+    Endpoint {
+        path: "/api/releases",
+        parameters: &["dataflow", "limit", "offset"],
+        answers: "releases (vintages) with revisions",
+    },
+    Endpoint { path: "/api/sources", parameters: PAGE, answers: "sources with their releases and observations" },
+    Endpoint { path: "/api/check", parameters: PAGE, answers: "every defect, declared by a source or found by a rule" },
+    Endpoint {
+        path: "/api/codelists/{id}",
+        parameters: &[],
+        answers: "a code list with English, Russian and Kazakh labels",
+    },
+    Endpoint {
+        path: "/api/forecast/{dataflow}",
+        parameters: &[
+            "key",
+            "horizon",
+            "model",
+            "from",
+            "to",
+            "as_of",
+            "compare_un",
+            "reconcile",
+            "scenario",
+            "show_history",
+        ],
+        answers: "forecasts with calibrated 80/95% intervals, scenarios, the UN comparison, regional reconciliation",
+    },
+    Endpoint {
+        path: "/api/backtest/{dataflow}",
+        parameters: &["key", "horizon", "origins", "model", "from", "to", "as_of"],
+        answers: "rolling-origin sMAPE, MASE, MSIS and interval coverage per model",
+    },
+    Endpoint {
+        path: "/api/gravity/fit",
+        parameters: &[
+            "formula",
+            "data",
+            "source",
+            "where",
+            "estimator",
+            "vcov",
+            "small_sample",
+            "conf_level",
+            "rectifier",
+            "fixed_effects",
+            "fitted",
+            "counterfactual",
+            "within",
+            "limit",
+            "offset",
+        ],
+        answers: "a gravity model (PPML with fixed effects, OLS, Poisson) on bank data, with counterfactuals",
+    },
+    Endpoint { path: "/api/gravity/panel", parameters: &[], answers: "the UN DESA bilateral panel's size and make-up" },
+    Endpoint {
+        path: "/api/gravity/push-pull",
+        parameters: &[
+            "formula",
+            "data",
+            "source",
+            "where",
+            "estimator",
+            "vcov",
+            "small_sample",
+            "conf_level",
+            "rectifier",
+            "origin",
+            "destination",
+            "top",
+            "corridor",
+            "partners",
+            "a",
+            "b",
+            "c",
+        ],
+        answers: "push and pull factors ranked from the fixed effects, and a corridor's table",
+    },
+    Endpoint {
+        path: "/api/gravity/potential",
+        parameters: &["corridor", "partners", "a", "b", "c", "fit_undesa"],
+        answers: "the gravitational potential P = pop^a·GDP^b/dist^c of a corridor",
+    },
+    Endpoint {
+        path: "/api/indices/{dataflow}",
+        parameters: &["key", "year", "source", "release"],
+        answers: "migration indices of an origin–destination table or of regional arrivals and departures",
+    },
+    Endpoint {
+        path: "/api/flows/estimate",
+        parameters: &[
+            "from",
+            "to",
+            "method",
+            "stocks",
+            "stocks_source",
+            "stocks_release",
+            "population",
+            "births",
+            "deaths",
+            "decrease",
+            "total",
+        ],
+        answers: "flows estimated from stocks, without writing them (a dry run)",
+    },
+];
+
+pub const KEY_GRAMMAR: &str = "A key is an SDMX key with codes in dimension order joined by `.` (KAZ.WLD._T._T.NET), an \
+empty part for any code and `+` for several (KAZ+RUS), or DIM=CODE[+CODE] items joined by `,` \
+(REF_AREA=KAZ,MEASURE=NET+ARR). Constraints on one dimension combine with AND. Every code is checked against its code \
+list (GET /api/codelists/{id}); a mistyped one is a 400 naming it with near codes.";
+
+#[derive(Serialize)]
+pub struct Index {
+    version: &'static str,
+    keys: &'static str,
+    lists: &'static str,
+    errors: &'static str,
+    endpoints: &'static [Endpoint],
+}
+
+pub async fn index(crate::params::Params(crate::NoParams {}): crate::params::Params<crate::NoParams>) -> Json<Index> {
+    Json(Index {
+        version: env!("CARGO_PKG_VERSION"),
+        keys: KEY_GRAMMAR,
+        lists: "Lists come a page at a time: {\"total\", \"limit\", \"offset\", \"next\", \"items\"}; limit is 1000 by \
+default and at most 10000.",
+        errors: "Every error is {\"error\": {\"status\", \"code\", \"message\"}}.",
+        endpoints: ENDPOINTS,
+    })
+}
