@@ -4,7 +4,9 @@
 # requests) from a server over the bundled bank, first idle, then while the defect report
 # (/api/check) and forecasts run beside them. "Before" is the server at BEFORE_REV (no forecast
 # endpoint: its forecasts run as `koshi forecast` processes on the same bank, as users ran them);
-# "after" is this tree, whose forecasts run through /api/forecast.
+# "after" is this tree, whose forecasts run through /api/forecast. The machine's noise is larger than
+# the differences: every case runs RUNS times (default 3), the versions alternating, and the median
+# of each figure is reported.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -12,6 +14,7 @@ BEFORE_REV=${BEFORE_REV:-f267c8e}
 CLIENTS=${CLIENTS:-16}
 REQUESTS=${REQUESTS:-300}
 MAX_SECONDS=${MAX_SECONDS:-180}
+RUNS=${RUNS:-3}
 OUT=bench/out
 mkdir -p "$OUT"
 
@@ -50,7 +53,7 @@ serve() { # binary
   exit 1
 }
 stop() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
-trap 'stop; [ -n "${LOOP:-}" ] && kill "$LOOP" 2>/dev/null || true' EXIT
+trap 'if [ -n "${SERVER:-}" ]; then stop; fi; if [ -n "${LOOP:-}" ]; then kill "$LOOP" 2>/dev/null || true; fi' EXIT
 
 measure() { # label binary mode
   local label=$1 bin=$2 mode=$3 result
@@ -73,9 +76,26 @@ measure() { # label binary mode
   echo "$label $result"
 }
 
-echo "bank: $BANK; $CLIENTS clients × $REQUESTS requests; before = $BEFORE_REV, after = $(git rev-parse --short HEAD)"
-measure "before idle" "$BEFORE_BIN" idle
-measure "after idle" "$AFTER_BIN" idle
-measure "before loaded" "$BEFORE_BIN" cli-forecast
-measure "after loaded" "$AFTER_BIN" api-forecast
-measure "after loaded, forecasts as processes" "$AFTER_BIN" cli-forecast
+echo "bank: $BANK; $CLIENTS clients × $REQUESTS requests, $RUNS runs; before = $BEFORE_REV, after = $(git rev-parse --short HEAD)"
+RESULTS="$OUT/concurrency_runs.txt"
+: > "$RESULTS"
+for run in $(seq 1 "$RUNS"); do
+  for case in "before idle|$BEFORE_BIN|idle" "after idle|$AFTER_BIN|idle" \
+              "before loaded|$BEFORE_BIN|cli-forecast" "after loaded|$AFTER_BIN|api-forecast" \
+              "after loaded, forecasts as processes|$AFTER_BIN|cli-forecast"; do
+    IFS='|' read -r label bin mode <<< "$case"
+    line=$(measure "$label" "$bin" "$mode")
+    echo "run $run: $line"
+    echo "$line" >> "$RESULTS"
+  done
+done
+echo
+echo "medians over $RUNS runs (ms):"
+printf '%-40s %8s %8s %8s\n' case p50 p95 p99
+for label in "before idle" "after idle" "before loaded" "after loaded" "after loaded, forecasts as processes"; do
+  grep -F "$label {" "$RESULTS" | sed 's/.*"p50_ms": \([0-9.]*\), "p95_ms": \([0-9.]*\), "p99_ms": \([0-9.]*\).*/\1 \2 \3/' |
+    awk -v label="$label" '{p50[NR]=$1; p95[NR]=$2; p99[NR]=$3}
+      function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return a[int((n + 1) / 2)] }
+      END { printf "%-40s %8.3f %8.3f %8.3f\n", label, median(p50, NR), median(p95, NR), median(p99, NR) }'
+done

@@ -379,19 +379,27 @@ impl App {
             let query = Query::checked(bank.catalogue(), &request.dataflow, &text)?;
             let df = dataflow_named(bank.catalogue(), &request.dataflow)?;
             // The size of a paged answer is kept per selection, so later pages stop at their end.
-            let selection = serde_json::to_string(&QueryRequest { page: None, ..request.clone() })
-                .map_err(|e| AppError::Unanswerable(e.to_string()))?;
             let generation = bank.generation()?;
-            let known_total = self.totals.get(generation, &selection).map(|t| *t);
-            let (items, total) = if request.harmonised {
-                let (items, total) =
-                    read_page(request.page, known_total, |visit| bank.for_each_harmonised(&query, visit))?;
-                (Figures::Harmonised(items.into_iter().map(HarmonisedFigure::from).collect()), total)
-            } else {
-                let (items, total) = read_page(request.page, known_total, |visit| bank.for_each_row(&query, visit))?;
-                (Figures::Observations(items.into_iter().map(Observation::from).collect()), total)
+            let selection = match request.page {
+                Some(_) => Some(
+                    serde_json::to_string(&QueryRequest { page: None, ..request.clone() })
+                        .map_err(|e| AppError::Unanswerable(e.to_string()))?,
+                ),
+                None => None,
             };
-            if known_total.is_none() && request.page.is_some() {
+            let known_total = selection.as_ref().and_then(|s| self.totals.get(generation, s)).map(|t| *t);
+            // Only the rows of the page become report items.
+            let (items, total) = if request.harmonised {
+                let (items, total) = read_page(request.page, known_total, HarmonisedFigure::from, |visit| {
+                    bank.for_each_harmonised(&query, visit)
+                })?;
+                (Figures::Harmonised(items), total)
+            } else {
+                let (items, total) =
+                    read_page(request.page, known_total, Observation::from, |visit| bank.for_each_row(&query, visit))?;
+                (Figures::Observations(items), total)
+            };
+            if let (None, Some(selection)) = (known_total, selection) {
                 self.totals.insert(generation, selection, std::sync::Arc::new(total));
             }
             Ok(QueryReport {
@@ -518,17 +526,18 @@ impl App {
 
 /// The rows of `page` out of an answer read row by row, and the answer's total: counted by
 /// reading to the end, unless already known (then reading stops at the end of the page).
-fn read_page<T>(
+fn read_page<R, T>(
     page: Option<PageRequest>,
     known_total: Option<usize>,
-    scan: impl FnOnce(&mut dyn FnMut(T) -> bool) -> std::result::Result<(), koshi_store::StoreError>,
+    item: impl Fn(R) -> T,
+    scan: impl FnOnce(&mut dyn FnMut(R) -> bool) -> std::result::Result<(), koshi_store::StoreError>,
 ) -> Result<(Vec<T>, usize)> {
     let page = page.unwrap_or(PageRequest { offset: 0, limit: usize::MAX });
     let mut items = Vec::new();
     let mut seen = 0usize;
     scan(&mut |row| {
         if page.contains(seen) {
-            items.push(row);
+            items.push(item(row));
         }
         seen += 1;
         known_total.is_none() || seen < page.end()

@@ -137,9 +137,16 @@ impl Bank {
     /// Join declarations made through another connection since this bank was opened (another
     /// process's `koshi source add` while a server runs). Whether there were any.
     pub fn refresh_declarations(&mut self) -> Result<bool> {
+        // The file's data version changes only when another connection commits: most calls end here.
+        let version: i64 = self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+        if self.data_version_seen == Some(version) {
+            return Ok(false);
+        }
+        self.data_version_seen = Some(version);
         let mut declarations = Declarations::default();
-        let mut stmt =
-            self.conn.prepare("SELECT id, kind, item_id, definition FROM declaration WHERE id > ?1 ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, kind, item_id, definition FROM declaration WHERE id > ?1 ORDER BY id")?;
         let rows: Vec<(i64, String, String, String)> = stmt
             .query_map([self.declarations_seen], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<std::result::Result<_, _>>()?;

@@ -117,6 +117,8 @@ pub struct Bank {
     expected_bundle: Option<String>,
     /// The last row of the `declaration` table joined to the catalogue.
     declarations_seen: i64,
+    /// `PRAGMA data_version` when declarations were last looked for.
+    data_version_seen: Option<i64>,
 }
 
 /// Schema 2 added the release revision, the declarations table and the bundle record.
@@ -185,7 +187,14 @@ impl Bank {
         conn.pragma_update(None, "cache_size", -65_536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         let catalogue = Catalogue::standard()?;
-        let mut bank = Bank { conn, catalogue, busy_timeout, expected_bundle: None, declarations_seen: 0 };
+        let mut bank = Bank {
+            conn,
+            catalogue,
+            busy_timeout,
+            expected_bundle: None,
+            declarations_seen: 0,
+            data_version_seen: None,
+        };
         bank.prepare_schema(path)?;
         bank.load_declarations()?;
         Ok(bank)
