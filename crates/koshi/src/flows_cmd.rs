@@ -4,13 +4,13 @@
 //! its reports into a table, CSV or JSON. The use cases live in `koshi_app::flows`.
 
 use anyhow::Result;
+use koshi_app::App;
 use koshi_app::flows::{
     self, DecreaseRule, FlowEstimateOutcome, FlowEstimateReport, FlowEstimateRequest, FlowMethod, FlowProgress,
     IndexItems, IndicesReport, IndicesRequest,
 };
-use koshi_app::{App, AppError};
 
-use crate::output::{Format, Printable, num, print, print_json, print_notes};
+use crate::output::{Format, Printable, num, print, print_json, print_notes, with_flags};
 
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  koshi flows estimate --from 2010 --to 2015\n  \
@@ -154,16 +154,6 @@ impl From<Decrease> for DecreaseRule {
     }
 }
 
-/// The application's error, with the request field it names shown as this command's flag.
-fn with_flags(e: AppError, positional: &[&str]) -> anyhow::Error {
-    match e {
-        AppError::Invalid { field, message } if !positional.contains(&field.as_str()) => {
-            anyhow::anyhow!("--{}: {message}", field.replace('_', "-"))
-        }
-        e => e.into(),
-    }
-}
-
 pub fn run(app: &App, args: &Args) -> Result<std::process::ExitCode> {
     match &args.command {
         Sub::Estimate(a) => estimate(app, a),
@@ -199,7 +189,7 @@ fn estimate(app: &App, a: &EstimateArgs) -> Result<std::process::ExitCode> {
                 bar.set_position(written as u64);
             }
         })
-        .map_err(|e| with_flags(e, &[]));
+        .map_err(|e| with_flags(e, &[], &[]));
     bar.finish_and_clear();
     let report = report?;
     match a.format {
@@ -268,7 +258,7 @@ pub fn run_indices(app: &App, args: &IndicesArgs) -> Result<std::process::ExitCo
         source: args.source.clone(),
         release: args.release.clone(),
     };
-    let report = app.indices(&request).map_err(|e| with_flags(e, &["dataflow"]))?;
+    let report = app.indices(&request).map_err(|e| with_flags(e, &[("keys", "--key")], &["dataflow"]))?;
     print_indices(args.format, &report)?;
     Ok(std::process::ExitCode::SUCCESS)
 }

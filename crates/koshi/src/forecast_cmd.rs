@@ -11,7 +11,7 @@ use koshi_app::forecast::{
     ScenarioSource,
 };
 
-use crate::output::{Format, Printable, num, print, print_json};
+use crate::output::{Format, Printable, num, print, print_json, with_flags};
 
 #[derive(clap::Args)]
 #[command(
@@ -168,25 +168,16 @@ pub fn forecast_request(args: &Args) -> ForecastRequest {
 }
 
 pub fn run(app: &App, args: &Args) -> Result<std::process::ExitCode> {
-    let report = app.forecast(&forecast_request(args)).map_err(with_flags)?;
+    let report = app.forecast(&forecast_request(args)).map_err(flagged)?;
     print_forecast(args.format, &report, args.compare_un)?;
     crate::output::print_notes(args.format, &report.notes)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// The application names request fields; on the command line they are flags.
-fn with_flags(e: koshi_app::AppError) -> anyhow::Error {
-    match e {
-        koshi_app::AppError::Invalid { field, message } => {
-            let flag = match field.as_str() {
-                "compare_un" => "--compare-un".to_string(),
-                "keys" => "--key".to_string(),
-                other => format!("--{}", other.replace('_', "-")),
-            };
-            anyhow::anyhow!("{flag}: {message}")
-        }
-        other => other.into(),
-    }
+/// Forecasting's request fields as its flags (repeated keys are `--key`).
+fn flagged(e: koshi_app::AppError) -> anyhow::Error {
+    with_flags(e, &[("keys", "--key")], &["dataflow"])
 }
 
 fn print_forecast(format: Format, report: &ForecastReport, un: bool) -> Result<()> {
@@ -259,7 +250,7 @@ pub fn backtest_request(args: &BacktestArgs) -> BacktestRequest {
 }
 
 pub fn run_backtest(app: &App, args: &BacktestArgs) -> Result<std::process::ExitCode> {
-    let report = app.backtest(&backtest_request(args)).map_err(with_flags)?;
+    let report = app.backtest(&backtest_request(args)).map_err(flagged)?;
     print_backtest(args.format, &report)?;
     crate::output::print_notes(args.format, &report.notes)?;
     Ok(std::process::ExitCode::SUCCESS)

@@ -12,7 +12,7 @@ use koshi_app::gravity::{
 };
 use koshi_app::{App, AppError};
 
-use crate::output::{Format, Printable, print, print_json};
+use crate::output::{Format, Printable, print, print_json, with_flags};
 
 #[derive(clap::Args)]
 #[command(after_help = "\
@@ -231,23 +231,9 @@ pub fn run(app: &App, args: &Args) -> Result<std::process::ExitCode> {
 // Arguments → requests
 
 /// The use case's error, with its request field named by the flag that set it.
+/// Gravity's request fields as its flags: the formula is positional, the filter is `--where`.
 fn flagged(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Invalid { field, message } => {
-            let flag = match field.as_str() {
-                "formula" => "the formula".to_string(),
-                "filter" => "--where".to_string(),
-                "corridor" | "partners" | "data" | "source" | "counterfactual" | "within" | "vcov" | "small_sample"
-                | "conf_level" | "a" | "b" | "c" => format!("--{}", field.replace('_', "-")),
-                _ => field,
-            };
-            anyhow::anyhow!("{flag}: {message}")
-        }
-        AppError::Unanswerable(message) if message.contains("load the bundled datasets") => {
-            anyhow::anyhow!("{message} (`koshi load-bundled`)")
-        }
-        other => other.into(),
-    }
+    with_flags(e, &[("formula", "the formula"), ("filter", "--where")], &[])
 }
 
 fn data_source(app: &App, d: &DataArgs) -> Result<GravityData> {

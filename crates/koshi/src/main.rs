@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use koshi_app::bank::{DiscrepanciesRequest, Figures, QueryRequest, ReleasesRequest};
 use koshi_app::load::{Declared, IngestOutcome, IngestRequest, LoadBundledReport, Progress, WriteOutcome};
 use koshi_app::{App, AppConfig, AppError, BundleState, LoadError};
-use output::{Format, Printable, num, print, print_json};
+use output::{Format, Printable, num, print, print_json, with_flags};
 
 #[derive(Parser)]
 #[command(
@@ -231,7 +231,10 @@ fn run() -> Result<std::process::ExitCode> {
                 predecessors: *predecessors,
                 page: None,
             };
-            query(&app, &request, *format)?;
+            query(&app, &request, *format).map_err(|e| match e.downcast::<AppError>() {
+                Ok(e) => with_flags(e, &[("keys", "--key")], &["dataflow"]),
+                Err(e) => e,
+            })?;
         }
         Command::Sources { format } => {
             let list = app.sources(None)?;
@@ -357,11 +360,13 @@ fn run() -> Result<std::process::ExitCode> {
             )?;
         }
         Command::Discrepancies { dataflow, tolerance, format } => {
-            let list = app.discrepancies(&DiscrepanciesRequest {
-                dataflow: dataflow.clone(),
-                tolerance_pct: *tolerance,
-                page: None,
-            })?;
+            let list = app
+                .discrepancies(&DiscrepanciesRequest {
+                    dataflow: dataflow.clone(),
+                    tolerance_pct: *tolerance,
+                    page: None,
+                })
+                .map_err(|e| with_flags(e, &[], &["dataflow"]))?;
             let rows = list
                 .items
                 .iter()

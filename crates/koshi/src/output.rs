@@ -177,3 +177,23 @@ pub fn print_notes(format: Format, notes: &[String]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// An application error as this command line says it: the request field it names becomes the
+/// flag that sets it (`conf_level` → `--conf-level`; `renamed` for flags spelled otherwise, and
+/// `positional` fields keep their name).
+pub fn with_flags(e: koshi_app::AppError, renamed: &[(&str, &str)], positional: &[&str]) -> anyhow::Error {
+    match e {
+        koshi_app::AppError::Invalid { field, message } => {
+            let flag = match renamed.iter().find(|(f, _)| *f == field) {
+                Some((_, flag)) => flag.to_string(),
+                None if positional.contains(&field.as_str()) => field,
+                None => format!("--{}", field.replace('_', "-")),
+            };
+            anyhow::anyhow!("{flag}: {message}")
+        }
+        koshi_app::AppError::Unanswerable(message) if message.contains("load the bundled datasets") => {
+            anyhow::anyhow!("{message} (`koshi load-bundled`)")
+        }
+        other => other.into(),
+    }
+}

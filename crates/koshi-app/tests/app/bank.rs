@@ -322,3 +322,48 @@ fn health_says_the_bundle_is_complete_and_counts_the_bank() {
     assert!(health.bundle.is_complete(), "{:?}", health.bundle);
     assert!(health.counts["observation"] > 500_000, "{:?}", health.counts);
 }
+
+/// A running application (a server) sees sources and dataflows another process declared, without
+/// a restart, and its figures once ingested.
+#[test]
+fn declarations_made_by_another_process_are_seen_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    let serving = crate::fresh(path.clone());
+    assert!(serving.sources(None).unwrap().items.iter().all(|s| s.id != "KZ_MINTRUD_ALA"));
+    let file = dir.path().join("permits.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[dataflow]]
+id = "MIG_PERMITS"
+name = { en = "Residence permits issued" }
+dimensions = [{ id = "REF_AREA", codelist = "AREA" }, { id = "MEASURE", codelist = "MEASURE" }]
+measures = [{ code = "ISSUED", unit = "PERS", en = "Permits issued" }]
+"#,
+    )
+    .unwrap();
+    // Another process: an application of its own on the same file.
+    let other = crate::fresh(path.clone());
+    other
+        .declare_source(&koshi_app::load::SourceDeclaration {
+            id: "KZ_MINTRUD_ALA".into(),
+            name: "Ministry of Labour, Almaty office".into(),
+            kind: "ministry".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    other.declare_dataflows(&file).unwrap();
+    drop(other);
+    assert!(serving.sources(None).unwrap().items.iter().any(|s| s.id == "KZ_MINTRUD_ALA"));
+    assert!(serving.dataflows(None).unwrap().items.iter().any(|d| d.id == "MIG_PERMITS"));
+    assert_eq!(serving.codelist("MEASURE:MIG_PERMITS").unwrap().codes[0].id, "ISSUED");
+    let empty = serving
+        .query(&QueryRequest {
+            dataflow: "MIG_PERMITS".into(),
+            keys: vec!["KAZ.ISSUED".into()],
+            ..QueryRequest::default()
+        })
+        .unwrap();
+    assert_eq!(empty.total, 0);
+}
