@@ -13,29 +13,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use koshi_app::flows::{DecreaseRule, FlowEstimateRequest, FlowMethod, IndicesRequest};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::params::{JsonBytes, Params, Segment, non_negative};
+use crate::params::{JsonBytes, Params, Segment, non_negative, report_json};
 use crate::{Server, blocking};
-
-/// A whole report as JSON, refused with a 413 if it is over `max_bytes`.
-fn report_json(report: &impl Serialize, max_bytes: usize) -> Result<JsonBytes, ApiError> {
-    let bytes = serde_json::to_vec(report).map_err(|e| ApiError::internal(format!("writing the answer: {e}")))?;
-    if bytes.len() > max_bytes {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RESPONSE_TOO_LARGE",
-            format!(
-                "this answer would be {} bytes, over the limit of {max_bytes} bytes: narrow it with key= or year=",
-                bytes.len()
-            ),
-        ));
-    }
-    Ok(JsonBytes(bytes))
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,7 +41,10 @@ pub(crate) async fn indices(
         source: p.source,
         release: p.release,
     };
-    blocking(move || report_json(&server.app.indices(&request)?, server.max_response_bytes)).await
+    blocking(move || {
+        report_json(&server.app.indices(&request)?, server.max_response_bytes, "narrow it with key= or year=")
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,7 +113,14 @@ pub(crate) async fn estimate(
     Params(p): Params<EstimateParams>,
 ) -> Result<JsonBytes, ApiError> {
     let request = p.request()?;
-    blocking(move || report_json(&server.app.estimate_flows(&request, &mut |_| {})?, server.max_response_bytes)).await
+    blocking(move || {
+        report_json(
+            &server.app.estimate_flows(&request, &mut |_| {})?,
+            server.max_response_bytes,
+            "narrow it with key= or year=",
+        )
+    })
+    .await
 }
 
 #[cfg(test)]

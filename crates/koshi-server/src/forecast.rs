@@ -15,7 +15,7 @@ use koshi_app::forecast::{BacktestRequest, ForecastRequest, Reconciliation, Scen
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::params::{JsonBytes, Params, Segment, boolean};
+use crate::params::{JsonBytes, Params, Segment, boolean, report_json};
 use crate::{Server, blocking};
 
 #[derive(Debug, Deserialize)]
@@ -129,30 +129,20 @@ pub(crate) fn backtest_request(dataflow: String, p: BacktestParams) -> Result<Ba
     })
 }
 
-/// A whole report as JSON, refused with a 413 over the server's answer limit.
-fn bounded<R: serde::Serialize>(report: &R, max_bytes: usize) -> Result<JsonBytes, ApiError> {
-    let bytes = serde_json::to_vec(report).map_err(|e| ApiError::internal(format!("writing the answer: {e}")))?;
-    if bytes.len() > max_bytes {
-        return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "RESPONSE_TOO_LARGE",
-            format!(
-                "this answer would be {} bytes, over the limit of {max_bytes} bytes: ask for fewer series (a narrower key) \
-                 or a shorter horizon",
-                bytes.len()
-            ),
-        ));
-    }
-    Ok(JsonBytes(bytes))
-}
-
 pub(crate) async fn forecast(
     State(server): State<Arc<Server>>,
     Segment(dataflow): Segment<String>,
     Params(p): Params<ForecastParams>,
 ) -> Result<JsonBytes, ApiError> {
     let request = forecast_request(dataflow, p)?;
-    blocking(move || bounded(&server.app.forecast(&request)?, server.max_response_bytes)).await
+    blocking(move || {
+        report_json(
+            &server.app.forecast(&request)?,
+            server.max_response_bytes,
+            "ask for fewer series (a narrower key) or a shorter horizon",
+        )
+    })
+    .await
 }
 
 pub(crate) async fn backtest(
@@ -161,7 +151,14 @@ pub(crate) async fn backtest(
     Params(p): Params<BacktestParams>,
 ) -> Result<JsonBytes, ApiError> {
     let request = backtest_request(dataflow, p)?;
-    blocking(move || bounded(&server.app.backtest(&request)?, server.max_response_bytes)).await
+    blocking(move || {
+        report_json(
+            &server.app.backtest(&request)?,
+            server.max_response_bytes,
+            "ask for fewer series (a narrower key) or a shorter horizon",
+        )
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -15,15 +15,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use koshi_app::PageRequest;
 use koshi_app::gravity::{
     CorridorRequest, EstimatorChoice, FitRequest, GravityData, GravityModel, PanelRequest, PotentialRequest,
     PushPullRequest,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::params::{JsonBytes, Paging, Params, boolean};
+use crate::params::{JsonBytes, Paging, Params, boolean, report_json};
 use crate::{ApiError, NoParams, Server, blocking};
 
 /// The parameters of a model.
@@ -150,22 +149,6 @@ fn corridor(
     Ok(r)
 }
 
-/// A report as JSON, refused with a 413 if it is over `max_bytes`.
-fn sized<T: Serialize>(report: &T, max_bytes: usize, advice: &str) -> Result<JsonBytes, ApiError> {
-    let bytes = serde_json::to_vec(report).map_err(|e| ApiError::internal(format!("writing the answer: {e}")))?;
-    if bytes.len() > max_bytes {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RESPONSE_TOO_LARGE",
-            format!(
-                "this answer would be {} bytes, over the limit of {max_bytes} bytes per answer: {advice}",
-                bytes.len()
-            ),
-        ));
-    }
-    Ok(JsonBytes(bytes))
-}
-
 pub(crate) async fn fit(
     State(server): State<Arc<Server>>,
     Params(p): Params<FitParams>,
@@ -204,7 +187,7 @@ pub(crate) async fn fit(
     };
     blocking(move || {
         let report = server.app().gravity_fit(&request)?;
-        sized(
+        report_json(
             &report,
             server.max_response_bytes,
             "ask for fewer fitted values with limit= and page on with offset=, or leave out fixed_effects=true",
@@ -219,7 +202,7 @@ pub(crate) async fn panel(
 ) -> Result<JsonBytes, ApiError> {
     blocking(move || {
         let report = server.app().gravity_panel(&PanelRequest { out: None })?;
-        sized(&report, server.max_response_bytes, "the panel summary should never be this large")
+        report_json(&report, server.max_response_bytes, "the panel summary should never be this large")
     })
     .await
 }
@@ -254,7 +237,7 @@ pub(crate) async fn push_pull(
     request.corridor = corridor(p.corridor, p.partners, p.a, p.b, p.c)?;
     blocking(move || {
         let report = server.app().gravity_push_pull(&request)?;
-        sized(&report, server.max_response_bytes, "ask for fewer ranked places with top=")
+        report_json(&report, server.max_response_bytes, "ask for fewer ranked places with top=")
     })
     .await
 }
@@ -269,7 +252,7 @@ pub(crate) async fn potential(
     };
     blocking(move || {
         let report = server.app().gravity_potential(&request)?;
-        sized(&report, server.max_response_bytes, "ask for fewer partners")
+        report_json(&report, server.max_response_bytes, "ask for fewer partners")
     })
     .await
 }

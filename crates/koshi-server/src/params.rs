@@ -150,6 +150,22 @@ impl<'a, H: Serialize, T: Serialize> Page<'a, H, T> {
     }
 }
 
+/// A whole report as JSON, refused with a 413 that gives `advice` if it is over `max_bytes`.
+pub fn report_json<T: Serialize>(report: &T, max_bytes: usize, advice: &str) -> Result<JsonBytes, ApiError> {
+    let bytes = serde_json::to_vec(report).map_err(|e| ApiError::internal(format!("writing the answer: {e}")))?;
+    if bytes.len() > max_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RESPONSE_TOO_LARGE",
+            format!(
+                "this answer would be {} bytes, over the limit of {max_bytes} bytes per answer: {advice}",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(JsonBytes(bytes))
+}
+
 /// A JSON document already serialized.
 pub struct JsonBytes(pub Vec<u8>);
 
