@@ -623,17 +623,27 @@ impl Fitted {
     }
 }
 
+/// Why one series got no forecast (said in the report's notes, or as the error of a
+/// reconciliation that needs every series).
+#[derive(Debug, thiserror::Error)]
+enum FitError {
+    #[error("only {0} year(s) of history: too short to forecast")]
+    TooShort(usize),
+    #[error("fitting {model}: {source}")]
+    Model { model: ModelKind, source: koshi_forecast::ForecastError },
+}
+
 /// The forecast policy: the model asked for with intervals calibrated on its own rolling-origin
 /// errors; below [`MIN_MODEL_HISTORY`] years the naive forecast (or drift if asked for).
-fn fit(values: &[f64], horizon: usize, model: ModelKind) -> std::result::Result<Fitted, String> {
+fn fit(values: &[f64], horizon: usize, model: ModelKind) -> std::result::Result<Fitted, FitError> {
     let n = values.len();
     if n < 3 {
-        return Err(format!("only {n} year(s) of history: too short to forecast"));
+        return Err(FitError::TooShort(n));
     }
     let short = n < MIN_MODEL_HISTORY;
     let model = if short && !matches!(model, ModelKind::Naive | ModelKind::Drift) { ModelKind::Naive } else { model };
     let c = calibrated_forecast(values, horizon, model, &CalibrationConfig::default())
-        .map_err(|e| format!("fitting {model}: {e}"))?;
+        .map_err(|source| FitError::Model { model, source })?;
     Ok(Fitted { calibrated: c.n_scores > 0, n_scores: c.n_scores, factors: c.factors, forecast: c.forecast, short })
 }
 
@@ -1128,7 +1138,7 @@ fn reconciled(
     let total: Vec<f64> = (0..years.len()).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
     let n = years.len();
     let first = years[n - 1] + 1;
-    let unanswerable = |name: &str, e: String| AppError::Unanswerable(format!("{name}: {e}"));
+    let unanswerable = |name: &str, e: FitError| AppError::Unanswerable(format!("{name}: {e}"));
     let mut fits = vec![fit(&total, request.horizon, model).map_err(|e| unanswerable(&total_name, e))?];
     for (s, p) in series.iter().zip(&parts) {
         fits.push(fit(p, request.horizon, model).map_err(|e| unanswerable(&s.key_string(), e))?);
