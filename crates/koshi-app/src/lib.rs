@@ -85,6 +85,8 @@ pub struct App {
     counts: GenerationCache<(), bank::Counts>,
     /// Sizes of large answers, so that later pages stop reading at their end.
     totals: GenerationCache<String, usize>,
+    /// The UN DESA bilateral panel the gravity use cases share.
+    panels: GenerationCache<(), koshi_gravity::GravityPanel>,
 }
 
 impl App {
@@ -102,6 +104,7 @@ impl App {
             discrepancies: GenerationCache::default(),
             counts: GenerationCache::default(),
             totals: GenerationCache::default(),
+            panels: GenerationCache::default(),
         })
     }
 
@@ -123,6 +126,11 @@ impl App {
     /// How many times the defect report was computed since the application started.
     pub fn check_computations(&self) -> u64 {
         self.check.computations()
+    }
+
+    /// How many times the UN DESA bilateral panel was built since the application started.
+    pub fn panel_computations(&self) -> u64 {
+        self.panels.computations()
     }
 
     /// The state of the bank now: every write changes it.

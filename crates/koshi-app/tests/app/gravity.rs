@@ -197,6 +197,8 @@ fn undesa_panel_size_and_distance_elasticity() {
     let again = app.gravity_panel(&PanelRequest::default()).unwrap();
     assert_eq!(again.written_to, None);
     assert_eq!(again.rows, s.rows);
+    // Built once for this state of the bank, however many gravity requests use it.
+    assert_eq!(app.panel_computations(), 1);
 
     let v = app.gravity_fit(&FitRequest::new(GravityModel::new(PANEL_FORMULA, GravityData::UndesaPanel))).unwrap();
     let dist = estimate(&v, "log(dist)");
