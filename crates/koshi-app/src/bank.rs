@@ -513,7 +513,7 @@ impl App {
         let (generation, counts, _) = self.cached(&self.counts, true, (), |bank| {
             Ok(bank.counts()?.into_iter().map(|(table, n)| (table.to_string(), n)).collect())
         })?;
-        let bundle = self.read_quick(|bank| Ok(bank.bundle_state()?))?;
+        let bundle = self.bundle_state()?;
         Ok(HealthReport {
             status: if bundle.is_complete() { "ok" } else { "incomplete" },
             version: env!("CARGO_PKG_VERSION"),

@@ -157,30 +157,17 @@ impl App {
         }
         let options =
             IngestOptions { allow_defects: request.allow_defects, today: Some(self.today()), ..Default::default() };
-        let mut bank = self.writer()?;
         if request.dry_run {
-            let declared = Declarations { sources: mapping.sources.clone(), dataflows: Vec::new() };
-            let with_declared = if declared.is_empty() {
-                None
-            } else {
-                Some(bank.catalogue_with(&format!("the mapping of {name}"), &declared)?)
-            };
-            let catalogue = with_declared.as_ref().unwrap_or(bank.catalogue());
-            let reference =
-                |flow: &str, measure: &str, area: &str, period: &str| bank.reference_value(flow, measure, area, period);
-            let plan = koshi_ingest::plan_ingest(
-                catalogue,
-                &mapping,
-                &name,
-                Input::Path(&request.file),
-                &options,
-                &reference,
-                &mut |rows| progress(Progress::Rows(rows)),
-            )
-            .map_err(LoadError::from)?;
+            // Reading only: a connection of the read pool, no write lock.
+            let plan = self.read(|bank| {
+                Ok(koshi_ingest::plan_file(bank, &mapping, &name, Input::Path(&request.file), &options, &mut |rows| {
+                    progress(Progress::Rows(rows))
+                })?)
+            })?;
             let outcome = if plan.writable() { IngestOutcome::Planned } else { IngestOutcome::Rejected };
             return Ok(IngestReport::of(&name, outcome, &plan));
         }
+        let mut bank = self.writer()?;
         let loaded =
             koshi_ingest::load_file(&mut bank, &mapping, &name, Input::Path(&request.file), &options, &mut |rows| {
                 progress(Progress::Rows(rows))
@@ -219,9 +206,9 @@ impl App {
         })
     }
 
-    /// Whether the bank holds the bundle this koshi ships.
+    /// Whether the bank holds the bundle this koshi ships (the read connections know its fingerprint).
     pub fn bundle_state(&self) -> Result<BundleState> {
-        Ok(koshi_ingest::bundle_state(&mut self.writer()?)?)
+        self.read_quick(|bank| Ok(bank.bundle_state()?))
     }
 
     /// Declare a source of a user's own (kept in the bank; declaring it again the same way does nothing).

@@ -56,6 +56,35 @@ pub struct Loaded {
     pub declared: Vec<DeclareOutcome>,
 }
 
+/// The sources a mapping declares, to be checked before its file is read.
+fn mapping_declarations(mapping: &Mapping) -> Declarations {
+    Declarations { sources: mapping.sources.clone(), dataflows: Vec::new() }
+}
+
+fn declaration_origin(file_name: &str) -> String {
+    format!("the mapping of {file_name}")
+}
+
+/// Plan one file against the bank, writing nothing: its catalogue with the sources the mapping
+/// declares, and its figures as references for the plausibility checks. [`load_file`] writes
+/// what this plans; a dry run stops here.
+pub fn plan_file(
+    bank: &Bank,
+    mapping: &Mapping,
+    file_name: &str,
+    input: Input<'_>,
+    options: &IngestOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<IngestPlan, LoadError> {
+    let declared = mapping_declarations(mapping);
+    let with_declared =
+        if declared.is_empty() { None } else { Some(bank.catalogue_with(&declaration_origin(file_name), &declared)?) };
+    let catalogue = with_declared.as_ref().unwrap_or(bank.catalogue());
+    let reference =
+        |flow: &str, measure: &str, area: &str, period: &str| bank.reference_value(flow, measure, area, period);
+    Ok(plan_ingest(catalogue, mapping, file_name, input, options, &reference, progress)?)
+}
+
 /// Plan and write one file in one transaction. A file with errors writes nothing unless
 /// `allow_defects` is set. Sources the mapping declares are checked before the file is read
 /// and declared in the bank in the transaction that writes the figures.
@@ -67,15 +96,7 @@ pub fn load_file(
     options: &IngestOptions,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Loaded, LoadError> {
-    let declared = Declarations { sources: mapping.sources.clone(), dataflows: Vec::new() };
-    let origin = format!("the mapping of {file_name}");
-    let with_declared = if declared.is_empty() { None } else { Some(bank.catalogue_with(&origin, &declared)?) };
-    let plan = {
-        let catalogue = with_declared.as_ref().unwrap_or(bank.catalogue());
-        let reference =
-            |flow: &str, measure: &str, area: &str, period: &str| bank.reference_value(flow, measure, area, period);
-        plan_ingest(catalogue, mapping, file_name, input, options, &reference, progress)?
-    };
+    let plan = plan_file(bank, mapping, file_name, input, options, progress)?;
     if !plan.writable() {
         return Err(LoadError::Rejected {
             file: file_name.to_string(),
@@ -83,6 +104,8 @@ pub fn load_file(
             plan: Box::new(plan),
         });
     }
+    let declared = mapping_declarations(mapping);
+    let origin = declaration_origin(file_name);
     let (declared, outcomes) = bank.atomically(|bank| {
         let declared = if declared.is_empty() { Vec::new() } else { bank.declare(&origin, &declared)? };
         Ok::<_, StoreError>((declared, bank.write_releases(&plan.batches)?))
