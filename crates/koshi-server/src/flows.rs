@@ -17,7 +17,7 @@ use koshi_app::flows::{DecreaseRule, FlowEstimateRequest, FlowMethod, IndicesReq
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::params::{JsonBytes, Params, Segment, non_negative, report_json};
+use crate::params::{JsonBytes, Params, Segment, non_negative, report_json, year};
 use crate::{Server, blocking};
 
 #[derive(Debug, Deserialize)]
@@ -63,13 +63,8 @@ pub(crate) struct EstimateParams {
     total: Option<String>,
 }
 
-fn year(name: &str, text: Option<&str>) -> Result<i32, ApiError> {
-    let text = text.ok_or_else(|| ApiError::bad_parameter(format!("{name}: required (a year such as 2010)")))?;
-    text.trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|y| (1000..=9999).contains(y))
-        .ok_or_else(|| ApiError::bad_parameter(format!("{name}: `{text}` is not a year such as 2010")))
+fn required_year(name: &str, text: Option<&str>) -> Result<i32, ApiError> {
+    year(name, text.ok_or_else(|| ApiError::bad_parameter(format!("{name}: required (a year such as 2010)")))?)
 }
 
 fn one_of<T: Copy>(name: &str, text: &str, all: &[T], of: impl Fn(T) -> &'static str) -> Result<T, ApiError> {
@@ -82,8 +77,10 @@ fn one_of<T: Copy>(name: &str, text: &str, all: &[T], of: impl Fn(T) -> &'static
 impl EstimateParams {
     /// The request these parameters make: always a dry run.
     fn request(self) -> Result<FlowEstimateRequest, ApiError> {
-        let mut request =
-            FlowEstimateRequest::new(year("from", self.from.as_deref())?, year("to", self.to.as_deref())?);
+        let mut request = FlowEstimateRequest::new(
+            required_year("from", self.from.as_deref())?,
+            required_year("to", self.to.as_deref())?,
+        );
         if let Some(m) = &self.method {
             request.method = one_of("method", m, &FlowMethod::ALL, FlowMethod::name)?;
         }

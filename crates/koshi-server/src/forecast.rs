@@ -15,7 +15,7 @@ use koshi_app::forecast::{BacktestRequest, ForecastRequest, Reconciliation, Scen
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::params::{JsonBytes, Params, Segment, boolean, report_json};
+use crate::params::{JsonBytes, Params, Segment, boolean, report_json, whole_number, year};
 use crate::{Server, blocking};
 
 #[derive(Debug, Deserialize)]
@@ -43,27 +43,6 @@ pub(crate) struct BacktestParams {
     from: Option<String>,
     to: Option<String>,
     as_of: Option<String>,
-}
-
-fn whole_number(name: &str, text: Option<&str>, default: usize) -> Result<usize, ApiError> {
-    match text {
-        None => Ok(default),
-        Some(t) => t
-            .trim()
-            .parse::<usize>()
-            .map_err(|_| ApiError::bad_parameter(format!("{name}: `{t}` is not a whole number (1, 2, 3, …)"))),
-    }
-}
-
-fn year(name: &str, text: Option<&str>) -> Result<Option<i32>, ApiError> {
-    text.map(|t| {
-        let t = t.trim();
-        (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| t.parse::<i32>().ok())
-            .flatten()
-            .ok_or_else(|| ApiError::bad_parameter(format!("{name}: `{t}` is not a year (YYYY)")))
-    })
-    .transpose()
 }
 
 /// Comma-separated names (`ets,naive`); an empty name is an error.
@@ -103,15 +82,20 @@ pub(crate) fn forecast_request(dataflow: String, p: ForecastParams) -> Result<Fo
     Ok(ForecastRequest {
         dataflow,
         keys: p.key.into_iter().collect(),
-        horizon: whole_number("horizon", p.horizon.as_deref(), defaults.horizon)?,
+        horizon: p.horizon.as_deref().map(|t| whole_number("horizon", t)).transpose()?.unwrap_or(defaults.horizon),
         model: p.model.unwrap_or(defaults.model),
         scenarios: scenarios.into_iter().map(ScenarioSource::Bundled).collect(),
-        from: year("from", p.from.as_deref())?,
-        to: year("to", p.to.as_deref())?,
+        from: p.from.as_deref().map(|t| year("from", t)).transpose()?,
+        to: p.to.as_deref().map(|t| year("to", t)).transpose()?,
         as_of: p.as_of,
         compare_un: boolean("compare_un", p.compare_un.as_deref())?,
         reconcile: reconciliation(p.reconcile.as_deref())?,
-        show_history: whole_number("show_history", p.show_history.as_deref(), defaults.show_history)?,
+        show_history: p
+            .show_history
+            .as_deref()
+            .map(|t| whole_number("show_history", t))
+            .transpose()?
+            .unwrap_or(defaults.show_history),
     })
 }
 
@@ -120,11 +104,11 @@ pub(crate) fn backtest_request(dataflow: String, p: BacktestParams) -> Result<Ba
     Ok(BacktestRequest {
         dataflow,
         keys: p.key.into_iter().collect(),
-        horizon: whole_number("horizon", p.horizon.as_deref(), defaults.horizon)?,
-        origins: whole_number("origins", p.origins.as_deref(), defaults.origins)?,
+        horizon: p.horizon.as_deref().map(|t| whole_number("horizon", t)).transpose()?.unwrap_or(defaults.horizon),
+        origins: p.origins.as_deref().map(|t| whole_number("origins", t)).transpose()?.unwrap_or(defaults.origins),
         models: names("model", p.model.as_deref())?,
-        from: year("from", p.from.as_deref())?,
-        to: year("to", p.to.as_deref())?,
+        from: p.from.as_deref().map(|t| year("from", t)).transpose()?,
+        to: p.to.as_deref().map(|t| year("to", t)).transpose()?,
         as_of: p.as_of,
     })
 }

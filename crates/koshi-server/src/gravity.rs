@@ -22,7 +22,7 @@ use koshi_app::gravity::{
 };
 use serde::Deserialize;
 
-use crate::params::{JsonBytes, Paging, Params, boolean, report_json};
+use crate::params::{JsonBytes, Paging, Params, boolean, report_json, whole_number};
 use crate::{ApiError, NoParams, Server, blocking};
 
 /// The parameters of a model.
@@ -229,10 +229,7 @@ pub(crate) async fn push_pull(
         request.destination = d;
     }
     if let Some(t) = p.top {
-        request.top = t
-            .trim()
-            .parse()
-            .map_err(|_| ApiError::bad_parameter(format!("top: `{t}` is not a whole number (0, 1, 2, …)")))?;
+        request.top = whole_number("top", &t)?;
     }
     request.corridor = corridor(p.corridor, p.partners, p.a, p.b, p.c)?;
     blocking(move || {

@@ -70,10 +70,21 @@ impl Paging {
     }
 }
 
-fn whole_number(name: &str, text: &str) -> Result<usize, ApiError> {
+/// A count such as a limit, a horizon or a number of places.
+pub fn whole_number(name: &str, text: &str) -> Result<usize, ApiError> {
     text.trim()
         .parse::<usize>()
         .map_err(|_| ApiError::bad_parameter(format!("{name}: `{text}` is not a whole number (0, 1, 2, …)")))
+}
+
+/// A year of four digits (1000 to 9999).
+pub fn year(name: &str, text: &str) -> Result<i32, ApiError> {
+    let t = text.trim();
+    (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| t.parse::<i32>().ok())
+        .flatten()
+        .filter(|y| *y >= 1000)
+        .ok_or_else(|| ApiError::bad_parameter(format!("{name}: `{text}` is not a year such as 2010")))
 }
 
 /// A number ≥ 0 such as a tolerance in per cent.
