@@ -36,6 +36,12 @@ pub enum AppError {
     Busy { waited: Duration },
     #[error("{path}: {source}")]
     File { path: String, source: std::io::Error },
+    /// The answer would be larger than the limit named in the message.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A message could not be written (the output went away, or the data do not fit it).
+    #[error(transparent)]
+    Write(koshi_sdmx::WriteError),
 }
 
 fn known_list(known: &[String]) -> String {
@@ -53,6 +59,8 @@ pub enum ErrorKind {
     Rejected,
     /// Try again later: another writer or other requests hold the bank.
     Busy,
+    /// The answer would exceed a limit: narrow the request.
+    TooLarge,
     /// A failure of the system, not of the request.
     Internal,
 }
@@ -74,6 +82,8 @@ impl AppError {
             AppError::Load(_) => ErrorKind::Rejected,
             AppError::File { .. } => ErrorKind::BadRequest,
             AppError::Store(_) => ErrorKind::Internal,
+            AppError::TooLarge(_) => ErrorKind::TooLarge,
+            AppError::Write(_) => ErrorKind::Internal,
         }
     }
 
@@ -91,6 +101,7 @@ impl AppError {
             AppError::Gravity(_) | AppError::Forecast(_) | AppError::Flows(_) => "MODEL_FAILED",
             AppError::Busy { .. } => "BUSY",
             AppError::File { .. } => "BAD_FILE",
+            AppError::TooLarge(_) => "TOO_LARGE",
             e => match e.kind() {
                 ErrorKind::Busy => "BUSY",
                 ErrorKind::Rejected => "REJECTED",

@@ -11,7 +11,7 @@
 //!
 //! Use cases by module: [`bank`] (query, dataflows, sources, releases, code lists,
 //! discrepancies, check), [`load`] (ingest, the bundled load, declarations), [`forecast`],
-//! [`gravity`], [`flows`].
+//! [`gravity`], [`flows`], [`sdmx`] (statistical data exchange).
 
 pub mod bank;
 mod cache;
@@ -22,6 +22,7 @@ pub mod forecast;
 pub mod gravity;
 pub mod load;
 mod pool;
+pub mod sdmx;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -87,6 +88,8 @@ pub struct App {
     totals: GenerationCache<String, usize>,
     /// The UN DESA bilateral panel the gravity use cases share.
     panels: GenerationCache<(), koshi_gravity::GravityPanel>,
+    /// The SDMX structures (code lists, data structures, the codes present).
+    sdmx: GenerationCache<(), koshi_sdmx::Structures>,
 }
 
 impl App {
@@ -105,6 +108,7 @@ impl App {
             counts: GenerationCache::default(),
             totals: GenerationCache::default(),
             panels: GenerationCache::default(),
+            sdmx: GenerationCache::default(),
         })
     }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use koshi_core::Labels;
 use koshi_core::structure::{Declarations, Source};
-use koshi_ingest::{Diagnostic, IngestOptions, IngestPlan, Input, LoadError};
+use koshi_ingest::{Diagnostic, IngestOptions, IngestPlan, Input, LoadError, SdmxMessage};
 use serde::{Deserialize, Serialize};
 
 pub use koshi_store::{DeclareOutcome, Declared, WriteOutcome};
@@ -15,11 +15,17 @@ pub use koshi_store::{DeclareOutcome, Declared, WriteOutcome};
 use crate::error::{AppError, Result};
 use crate::{App, BundleState};
 
-/// Load one CSV, TSV or XLSX file through a mapping.
+/// Load one file: a CSV, TSV or XLSX file through a mapping, or an SDMX message (SDMX-CSV 1.0
+/// or 2.0, SDMX-ML 2.1 generic or structure-specific data), which needs a mapping only when its
+/// dataflow is another agency's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestRequest {
     pub file: PathBuf,
-    pub mapping: PathBuf,
+    pub mapping: Option<PathBuf>,
+    /// An SDMX structure message (SDMX-ML 2.1) with the data structure of a message from
+    /// another agency: structure-specific data cannot be read without it.
+    #[serde(default)]
+    pub structure: Option<PathBuf>,
     /// Store rows with problems, flagged as defects, instead of rejecting the file.
     pub allow_defects: bool,
     /// Read and check only: nothing is written.
@@ -137,6 +143,15 @@ pub fn bundled_file_count() -> usize {
     koshi_ingest::bundled::datasets().len()
 }
 
+/// Whether a file is an SDMX message, from its first kilobytes.
+fn sdmx_kind(path: &std::path::Path) -> Result<Option<koshi_ingest::sdmx::SdmxKind>> {
+    use std::io::Read;
+    let file = |source| AppError::File { path: path.display().to_string(), source };
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path).map_err(file)?.take(4096).read_to_end(&mut head).map_err(file)?;
+    Ok(koshi_ingest::sdmx::sniff(&head))
+}
+
 fn read_text(path: &std::path::Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| AppError::File { path: path.display().to_string(), source })
 }
@@ -145,9 +160,13 @@ impl App {
     /// Plan a file and, unless it is a dry run or it has errors (without `allow_defects`),
     /// write it in one transaction. A rejected file is a report with every problem, not an error.
     pub fn ingest(&self, request: &IngestRequest, progress: &mut dyn FnMut(Progress<'_>)) -> Result<IngestReport> {
-        let mapping_text = read_text(&request.mapping)?;
-        let mapping = koshi_ingest::parse_mapping(&request.mapping.display().to_string(), &mapping_text)
-            .map_err(LoadError::from)?;
+        let mapping = match &request.mapping {
+            Some(path) => {
+                let text = read_text(path)?;
+                Some(koshi_ingest::parse_mapping(&path.display().to_string(), &text).map_err(LoadError::from)?)
+            }
+            None => None,
+        };
         let name = request.file.display().to_string();
         if !request.file.is_file() {
             return Err(AppError::File {
@@ -155,23 +174,45 @@ impl App {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
+        let sdmx = sdmx_kind(&request.file)?;
+        if sdmx.is_none() && mapping.is_none() {
+            return Err(AppError::invalid(
+                "mapping",
+                format!("{name} is not an SDMX message: a CSV, TSV or XLSX file needs a mapping"),
+            ));
+        }
+        let structures = match sdmx {
+            Some(_) => Some(self.import_structures(request.structure.as_deref())?),
+            None => None,
+        };
         let options =
             IngestOptions { allow_defects: request.allow_defects, today: Some(self.today()), ..Default::default() };
+        let input = Input::Path(&request.file);
+        let mut rows = |rows| progress(Progress::Rows(rows));
         if request.dry_run {
             // Reading only: a connection of the read pool, no write lock.
             let plan = self.read(|bank| {
-                Ok(koshi_ingest::plan_file(bank, &mapping, &name, Input::Path(&request.file), &options, &mut |rows| {
-                    progress(Progress::Rows(rows))
-                })?)
+                Ok(match (sdmx, &structures, &mapping) {
+                    (Some(kind), Some(structures), _) => {
+                        let message = SdmxMessage { kind, structures, mapping: mapping.as_ref() };
+                        koshi_ingest::plan_sdmx_file(bank, message, &name, input, &options, &mut rows)?
+                    }
+                    (_, _, Some(mapping)) => koshi_ingest::plan_file(bank, mapping, &name, input, &options, &mut rows)?,
+                    _ => unreachable!("a file without a mapping is an SDMX message"),
+                })
             })?;
             let outcome = if plan.writable() { IngestOutcome::Planned } else { IngestOutcome::Rejected };
             return Ok(IngestReport::of(&name, outcome, &plan));
         }
         let mut bank = self.writer()?;
-        let loaded =
-            koshi_ingest::load_file(&mut bank, &mapping, &name, Input::Path(&request.file), &options, &mut |rows| {
-                progress(Progress::Rows(rows))
-            });
+        let loaded = match (sdmx, &structures, &mapping) {
+            (Some(kind), Some(structures), _) => {
+                let message = SdmxMessage { kind, structures, mapping: mapping.as_ref() };
+                koshi_ingest::load_sdmx_file(&mut bank, message, &name, input, &options, &mut rows)
+            }
+            (_, _, Some(mapping)) => koshi_ingest::load_file(&mut bank, mapping, &name, input, &options, &mut rows),
+            _ => unreachable!("a file without a mapping is an SDMX message"),
+        };
         match loaded {
             Ok(loaded) => {
                 let mut report = IngestReport::of(&name, IngestOutcome::Written, &loaded.plan);
@@ -182,6 +223,33 @@ impl App {
             Err(LoadError::Rejected { plan, .. }) => Ok(IngestReport::of(&name, IngestOutcome::Rejected, &plan)),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The structures an SDMX message is read against: the bank's own, and those of another
+    /// agency's structure message.
+    fn import_structures(&self, foreign: Option<&std::path::Path>) -> Result<koshi_sdmx::Structures> {
+        let mut structures = (*self.sdmx_structures()?).clone();
+        if let Some(path) = foreign {
+            let file = std::fs::File::open(path)
+                .map_err(|source| AppError::File { path: path.display().to_string(), source })?;
+            let name = path.display().to_string();
+            let (theirs, report) = koshi_sdmx::xml::read_structure(
+                &name,
+                std::io::BufReader::new(file),
+                koshi_sdmx::ReadLimits::default(),
+            )
+            .map_err(|e| AppError::invalid("structure", e.to_string()))?;
+            if report.has_errors() {
+                let problems: Vec<String> =
+                    report.diagnostics.iter().map(|d| format!("{}: {}", d.position, d.message)).collect();
+                return Err(AppError::invalid("structure", problems.join("; ")));
+            }
+            structures.dataflows.extend(theirs.dataflows);
+            structures.data_structures.extend(theirs.data_structures);
+            structures.codelists.extend(theirs.codelists);
+            structures.concept_schemes.extend(theirs.concept_schemes);
+        }
+        Ok(structures)
     }
 
     /// (Re)load every bundled dataset in one transaction.

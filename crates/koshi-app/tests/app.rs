@@ -14,6 +14,8 @@ mod flows;
 mod forecast;
 #[path = "app/gravity.rs"]
 mod gravity;
+#[path = "app/sdmx.rs"]
+mod sdmx;
 
 /// The day the tests run on, whatever the system clock says.
 pub(crate) const TODAY: Date = Date { year: 2026, month: 12, day: 1 };

@@ -21,6 +21,11 @@ pub enum ObsStatus {
     Missing,
     #[serde(rename = "F")]
     Forecast,
+    /// Not a figure: the source withdrew the figure its key, period, source and definition had
+    /// (an SDMX delete). Stored as a release of its own, so what was known before stays known;
+    /// a withdrawn figure is never an answer.
+    #[serde(rename = "W")]
+    Withdrawn,
 }
 
 impl ObsStatus {
@@ -32,6 +37,7 @@ impl ObsStatus {
             ObsStatus::Break => "B",
             ObsStatus::Missing => "M",
             ObsStatus::Forecast => "F",
+            ObsStatus::Withdrawn => "W",
         }
     }
 
@@ -43,6 +49,7 @@ impl ObsStatus {
             "B" | "break" => ObsStatus::Break,
             "M" | "missing" => ObsStatus::Missing,
             "F" | "forecast" | "projected" => ObsStatus::Forecast,
+            "W" | "withdrawn" => ObsStatus::Withdrawn,
             _ => return None,
         })
     }
@@ -147,9 +154,127 @@ pub fn period_start(text: &str) -> Result<Date, PeriodError> {
     Date::parse_loose(t).map_err(|_| bad())
 }
 
+/// A period as SDMX writes it. Single periods are the same in both (`2017`, `2024-03`,
+/// `2024-03-31`, `2019-Q4`, `2019-S1`); a range `A/B` becomes an SDMX time range, its start date
+/// and a duration: `1991/2017` is `1991-01-01/P27Y`, `2017-01/2017-05` is `2017-01-01/P5M`,
+/// `2020-01-15/2020-02-14` is `2020-01-15/P31D`. Text that is no period is given back as it is.
+pub fn to_sdmx_period(period: &str) -> String {
+    let Some((a, b)) = period.split_once('/') else { return period.to_string() };
+    let (Ok(start), Ok(_)) = (period_start(a), period_start(b)) else { return period.to_string() };
+    let (a, b) = (a.trim(), b.trim());
+    let years = |t: &str| t.len() == 4;
+    let months = |t: &str| t.len() == 7 && t.as_bytes()[4] == b'-' && t[5..].chars().all(|c| c.is_ascii_digit());
+    if years(a) && years(b) {
+        let (from, to) = (start.year, period_start(b).map(|d| d.year).unwrap_or(start.year));
+        return format!("{start}/P{}Y", to - from + 1);
+    }
+    if months(a)
+        && months(b)
+        && let Ok(end) = period_start(b)
+    {
+        let count = (end.year - start.year) * 12 + i32::from(end.month) - i32::from(start.month) + 1;
+        return format!("{start}/P{count}M");
+    }
+    match period_end(b) {
+        Some(end) => format!("{start}/P{}D", end.days_since_epoch() - start.days_since_epoch() + 1),
+        None => period.to_string(),
+    }
+}
+
+/// The period koshi stores for an SDMX time period: the inverse of [`to_sdmx_period`]. A range
+/// whose duration is whole years from the first of January, or whole months from the first of a
+/// month, becomes `A/B` of years or months; days become `A/B` of dates. Anything else is given
+/// back as it is (and is then refused as no period, with its text).
+pub fn from_sdmx_period(text: &str) -> String {
+    let t = text.trim();
+    let Some((start, duration)) = t.split_once("/P") else {
+        // SDMX also writes a year as `2017-A1`.
+        return t.strip_suffix("-A1").filter(|y| y.len() == 4).map_or_else(|| t.to_string(), str::to_string);
+    };
+    let start_date = start.split('T').next().unwrap_or(start);
+    let Ok(from) = Date::parse_loose(start_date) else { return t.to_string() };
+    if start_date.len() != 10 || !duration.is_ascii() || duration.len() < 2 {
+        return t.to_string();
+    }
+    let (count, unit) = duration.split_at(duration.len() - 1);
+    let Ok(n) = count.parse::<i32>() else { return t.to_string() };
+    if n < 1 {
+        return t.to_string();
+    }
+    match unit {
+        "Y" if from.month == 1 && from.day == 1 => format!("{}/{}", from.year, from.year + n - 1),
+        "M" if from.day == 1 => {
+            let last = i32::from(from.month) - 1 + n - 1;
+            format!(
+                "{}-{:02}/{}-{:02}",
+                from.year,
+                from.month,
+                from.year + last.div_euclid(12),
+                last.rem_euclid(12) + 1
+            )
+        }
+        "D" => format!("{from}/{}", Date::from_days_since_epoch(from.days_since_epoch() + i64::from(n) - 1)),
+        _ => t.to_string(),
+    }
+}
+
+/// The last day of a single period (`2017` → 2017-12-31, `2024-02` → 2024-02-29).
+fn period_end(text: &str) -> Option<Date> {
+    let t = text.trim();
+    let start = period_start(t).ok()?;
+    let next = match t.len() {
+        4 => Date::new(start.year + 1, 1, 1).ok()?,
+        7 if t.as_bytes()[5] == b'Q' => {
+            let month = start.month + 3;
+            if month > 12 { Date::new(start.year + 1, 1, 1).ok()? } else { Date::new(start.year, month, 1).ok()? }
+        }
+        7 if t.as_bytes()[5] == b'S' => {
+            if start.month > 6 {
+                Date::new(start.year + 1, 1, 1).ok()?
+            } else {
+                Date::new(start.year, 7, 1).ok()?
+            }
+        }
+        7 => {
+            if start.month == 12 {
+                Date::new(start.year + 1, 1, 1).ok()?
+            } else {
+                Date::new(start.year, start.month + 1, 1).ok()?
+            }
+        }
+        10 => return Some(start),
+        _ => return None,
+    };
+    Some(Date::from_days_since_epoch(next.days_since_epoch() - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_become_sdmx_time_ranges_and_back() {
+        for (koshi, sdmx) in [
+            ("1991/2017", "1991-01-01/P27Y"),
+            ("2013/2017", "2013-01-01/P5Y"),
+            ("2017-01/2017-05", "2017-01-01/P5M"),
+            ("2016-11/2017-02", "2016-11-01/P4M"),
+            ("2020-01-15/2020-02-14", "2020-01-15/P31D"),
+            ("2017", "2017"),
+            ("2024-03", "2024-03"),
+            ("2019-Q4", "2019-Q4"),
+        ] {
+            assert_eq!(to_sdmx_period(koshi), sdmx, "{koshi}");
+            assert_eq!(from_sdmx_period(sdmx), koshi, "{sdmx}");
+        }
+        // A range of quarters has no whole-year or whole-month form: it goes by days.
+        assert_eq!(to_sdmx_period("2019-Q1/2019-Q2"), "2019-01-01/P181D");
+        assert_eq!(from_sdmx_period("2019-01-01/P181D"), "2019-01-01/2019-06-30");
+        assert_eq!(from_sdmx_period("2017-A1"), "2017");
+        for odd in ["2017-03-05/P2Y", "2017/P", "soon/P3Y", "2017-01-01/P0Y"] {
+            assert_eq!(from_sdmx_period(odd), odd, "kept as it is, to be refused with its text");
+        }
+    }
 
     #[test]
     fn periods() {

@@ -1253,7 +1253,7 @@ impl<'a> RowContext<'a> {
                 errors.push((
                     "BAD_STATUS".into(),
                     None,
-                    format!("`{s}` is not an observation status (A, E, P, B, M, F)"),
+                    format!("`{s}` is not an observation status (A, E, P, B, M, F, or W for a withdrawn figure)"),
                 ));
                 ObsStatus::Normal
             }),
@@ -1310,7 +1310,14 @@ impl<'a> RowContext<'a> {
             dot,
             comma,
         });
-        if value.is_none() {
+        if status == ObsStatus::Withdrawn && value.is_some() {
+            errors.push((
+                "BAD_STATUS".into(),
+                value_col,
+                format!("`{}` is withdrawn (status W) and carries a value: a withdrawal has none", value_text.trim()),
+            ));
+        }
+        if value.is_none() && status != ObsStatus::Withdrawn {
             status = ObsStatus::Missing;
         }
         let unit = attr(self, "UNIT").unwrap_or_default();

@@ -6,6 +6,7 @@ pub mod bundled;
 mod figures;
 pub mod ingest;
 pub mod mapping;
+pub mod sdmx;
 pub mod table;
 
 use std::ops::ControlFlow;
@@ -97,6 +98,72 @@ pub fn load_file(
     progress: &mut dyn FnMut(usize),
 ) -> Result<Loaded, LoadError> {
     let plan = plan_file(bank, mapping, file_name, input, options, progress)?;
+    write_plan(bank, plan, &mapping_declarations(mapping), file_name)
+}
+
+/// An SDMX message to read: its kind, the structures it is read against (the bank's own and
+/// any other agency's), and the mapping a message of another agency's dataflow needs.
+#[derive(Clone, Copy)]
+pub struct SdmxMessage<'a> {
+    pub kind: sdmx::SdmxKind,
+    pub structures: &'a koshi_sdmx::Structures,
+    pub mapping: Option<&'a Mapping>,
+}
+
+/// Plan an SDMX message against the bank (see [`sdmx`]), writing nothing: koshi's own messages
+/// imply their mapping.
+pub fn plan_sdmx_file(
+    bank: &Bank,
+    message: SdmxMessage<'_>,
+    file_name: &str,
+    input: Input<'_>,
+    options: &IngestOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<IngestPlan, LoadError> {
+    let declared = message.mapping.map(mapping_declarations).unwrap_or_default();
+    let with_declared =
+        if declared.is_empty() { None } else { Some(bank.catalogue_with(&declaration_origin(file_name), &declared)?) };
+    let catalogue = with_declared.as_ref().unwrap_or(bank.catalogue());
+    let reference =
+        |flow: &str, measure: &str, area: &str, period: &str| bank.reference_value(flow, measure, area, period);
+    let failure = std::cell::RefCell::new(None);
+    let series_of = |dataflow: &str| {
+        bank.series_with_periods(dataflow).unwrap_or_else(|e| {
+            *failure.borrow_mut() = Some(e);
+            Vec::new()
+        })
+    };
+    let context =
+        sdmx::SdmxContext { catalogue, structures: message.structures, series_of: &series_of, reference: &reference };
+    let plan = sdmx::plan_sdmx(&context, message.mapping, file_name, input, message.kind, options, progress)?;
+    match failure.into_inner() {
+        Some(e) => Err(LoadError::Store(e)),
+        None => Ok(plan),
+    }
+}
+
+/// Plan and write an SDMX message in one transaction: every data set of the message, in its
+/// order, or nothing.
+pub fn load_sdmx_file(
+    bank: &mut Bank,
+    message: SdmxMessage<'_>,
+    file_name: &str,
+    input: Input<'_>,
+    options: &IngestOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Loaded, LoadError> {
+    let plan = plan_sdmx_file(bank, message, file_name, input, options, progress)?;
+    let declared = message.mapping.map(mapping_declarations).unwrap_or_default();
+    write_plan(bank, plan, &declared, file_name)
+}
+
+/// Write a plan (and the sources its mapping declares) in one transaction, or refuse it whole.
+fn write_plan(
+    bank: &mut Bank,
+    plan: IngestPlan,
+    declared: &Declarations,
+    file_name: &str,
+) -> Result<Loaded, LoadError> {
     if !plan.writable() {
         return Err(LoadError::Rejected {
             file: file_name.to_string(),
@@ -104,10 +171,9 @@ pub fn load_file(
             plan: Box::new(plan),
         });
     }
-    let declared = mapping_declarations(mapping);
     let origin = declaration_origin(file_name);
     let (declared, outcomes) = bank.atomically(|bank| {
-        let declared = if declared.is_empty() { Vec::new() } else { bank.declare(&origin, &declared)? };
+        let declared = if declared.is_empty() { Vec::new() } else { bank.declare(&origin, declared)? };
         Ok::<_, StoreError>((declared, bank.write_releases(&plan.batches)?))
     })?;
     Ok(Loaded { file: file_name.to_string(), plan, outcomes, declared })

@@ -62,6 +62,7 @@ impl From<AppError> for ApiError {
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let code = e.code();
@@ -128,8 +129,10 @@ fn body_too_large() -> ApiError {
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_json =
-        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    // SDMX routes answer errors as SDMX error messages, as their specification requires.
+    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"application/vnd.sdmx.error+xml")
+    });
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

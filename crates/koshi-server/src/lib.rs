@@ -25,6 +25,7 @@ mod forecast;
 mod gravity;
 mod index;
 mod params;
+mod sdmx;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -134,6 +135,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/gravity/potential", get(gravity::potential))
         .route("/api/forecast/{dataflow}", get(forecast::forecast))
         .route("/api/backtest/{dataflow}", get(forecast::backtest))
+        .merge(sdmx::routes())
         .fallback(error::route_not_found)
         .with_state(server)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

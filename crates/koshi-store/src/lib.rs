@@ -30,7 +30,8 @@ use sha2::{Digest, Sha256};
 pub use declare::{DeclareOutcome, Declared};
 pub use page::Generation;
 pub use query::{
-    CheckFinding, DataflowSummary, DiscrepancyRow, HarmonisedRow, ObservationRow, Query, ReleaseInfo, SourceSummary,
+    CheckFinding, CodesPresent, DataflowSummary, DiscrepancyRow, HarmonisedRow, ObservationRow, Query, ReleaseInfo,
+    SourceSummary,
 };
 pub use request::{QueryError, QueryText, dataflow_named};
 

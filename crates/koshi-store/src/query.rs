@@ -30,6 +30,9 @@ pub struct Query {
     /// Also return the series of regions that ceased to exist and whose territory passed to the
     /// requested REF_AREA codes (so a series at today's boundaries joins its history).
     pub include_predecessors: bool,
+    /// Also return the figures whose latest state is withdrawn (status `W`), as withdrawals:
+    /// what changed since a date includes what was deleted.
+    pub include_withdrawn: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -207,6 +210,9 @@ pub struct CheckFinding {
     pub message: String,
 }
 
+/// The status of a withdrawn figure ([`ObsStatus::Withdrawn`]).
+const WITHDRAWN: &str = "W";
+
 const OBS_SELECT: &str = "SELECT s.series_key, o.time_period, o.value, o.printed, o.unit, o.unit_mult, o.status,
     o.source_id, d.text, o.release_id, r.label, r.release_date, o.citation, o.note, o.defects, r.revision
     FROM observation o JOIN release r ON r.id = o.release_id JOIN definition d ON d.id = o.definition_id
@@ -353,7 +359,8 @@ impl Bank {
                 latest.insert(k, row);
             }
         }
-        Ok(latest.into_values().collect())
+        // A withdrawn figure is the current state of its key, and no figure.
+        Ok(latest.into_values().filter(|row| q.include_withdrawn || row.status != WITHDRAWN).collect())
     }
 
     /// The query with predecessor regions added to its REF_AREA filter, and a note for each.
@@ -398,7 +405,8 @@ impl Bank {
             .dataflow(&q.dataflow)
             .cloned()
             .ok_or_else(|| StoreError::Invalid(format!("unknown dataflow `{}`", q.dataflow)))?;
-        let rows = self.query(q)?;
+        // A withdrawn figure is no candidate.
+        let rows = self.query(&Query { include_withdrawn: false, ..q.clone() })?;
         let mut groups: BTreeMap<(Vec<String>, String), Vec<ObservationRow>> = BTreeMap::new();
         for row in rows {
             groups.entry((row.key.clone(), row.time_period.clone())).or_default().push(row);
@@ -648,6 +656,80 @@ impl Bank {
         for table in ["release", "series", "observation", "defect"] {
             let n: i64 = self.connection().query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
             out.insert(table, n);
+        }
+        Ok(out)
+    }
+}
+
+/// The codes, units and periods present in one dataflow's figures, for the SDMX content
+/// constraints: per dimension (in key order) the codes of the series that hold a figure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodesPresent {
+    pub codes: Vec<std::collections::BTreeSet<String>>,
+    pub units: std::collections::BTreeSet<String>,
+    /// First and last period (as text: `1990` sorts before `1990-05`).
+    pub periods: Option<(String, String)>,
+}
+
+impl Bank {
+    /// [`CodesPresent`] for every dataflow that holds figures, by dataflow id.
+    pub fn codes_present(&self) -> Result<BTreeMap<String, CodesPresent>> {
+        let mut out: BTreeMap<String, CodesPresent> = BTreeMap::new();
+        let mut stmt = self.connection().prepare(
+            "SELECT s.dataflow_id, s.series_key FROM series s
+             WHERE EXISTS (SELECT 1 FROM observation o WHERE o.series_id = s.id)",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (dataflow, key) = row?;
+            let entry = out.entry(dataflow).or_default();
+            for (i, code) in key.split('.').enumerate() {
+                if entry.codes.len() <= i {
+                    entry.codes.resize_with(i + 1, Default::default);
+                }
+                entry.codes[i].insert(code.to_string());
+            }
+        }
+        let mut stmt = self.connection().prepare(
+            "SELECT s.dataflow_id, o.unit, MIN(o.time_period), MAX(o.time_period) FROM observation o
+             JOIN series s ON s.id = o.series_id GROUP BY s.dataflow_id, o.unit",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        for row in rows {
+            let (dataflow, unit, first, last) = row?;
+            let entry = out.entry(dataflow).or_default();
+            entry.units.insert(unit);
+            entry.periods = Some(match entry.periods.take() {
+                None => (first, last),
+                Some((f, l)) => (f.min(first), l.max(last)),
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Bank {
+    /// Each series of `dataflow` the bank holds figures of: its key codes followed by the
+    /// periods of its figures (sorted), for withdrawing every figure under a partial key.
+    pub fn series_with_periods(&self, dataflow: &str) -> Result<Vec<Vec<String>>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT s.series_key, o.time_period FROM series s JOIN observation o ON o.series_id = s.id
+             WHERE s.dataflow_id = ?1 GROUP BY s.series_key, o.time_period ORDER BY s.series_key, o.time_period",
+        )?;
+        let rows = stmt.query_map([dataflow], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out: Vec<Vec<String>> = Vec::new();
+        let mut last_key = String::new();
+        for row in rows {
+            let (key, period) = row?;
+            if out.is_empty() || key != last_key {
+                out.push(key.split('.').map(String::from).collect());
+                last_key = key;
+            }
+            if let Some(series) = out.last_mut() {
+                series.push(period);
+            }
         }
         Ok(out)
     }

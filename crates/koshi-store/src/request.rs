@@ -86,6 +86,7 @@ impl Query {
             period_from: text.from.clone(),
             period_to: text.to.clone(),
             include_predecessors: text.predecessors,
+            include_withdrawn: false,
         })
     }
 }

@@ -4,6 +4,7 @@ mod flows_cmd;
 mod forecast_cmd;
 mod gravity_cmd;
 mod output;
+mod sdmx_cmd;
 mod structure_cmd;
 
 use std::path::PathBuf;
@@ -46,20 +47,29 @@ struct Cli {
 enum Command {
     /// Create an empty data bank (does nothing if it exists).
     Init,
-    /// Load a CSV or XLSX file through a mapping (one transaction: a file with errors writes nothing).
+    /// Load a CSV, TSV or XLSX file through a mapping, or an SDMX message (one transaction: a file with errors writes nothing).
     #[command(
         long_about = "Load a CSV, TSV or XLSX file through a declarative mapping (TOML) that says which columns \
 are which dimensions, how numbers are printed, and which source, definition and release the figures belong to.\n\n\
-Every problem in the file is listed at once with its file, sheet, row and column. A file with errors writes nothing; \
---allow-defects stores the rows with problems flagged as defects (never silently). Loading the same content again \
-creates nothing; changed content creates a new release.\n\nSee data/bundled/mappings/ for real mappings."
+SDMX messages are read too: SDMX-CSV 1.0 and 2.0, and SDMX-ML 2.1 generic and structure-specific data. koshi's own \
+(from `koshi export` or another koshi's /sdmx/rest/data) need no mapping; a message of another agency's dataflow \
+needs a mapping whose `column`s name its components, and for structure-specific data its structure \
+(--structure, an SDMX-ML structure message with the DSD). Actions are honoured in order: I, A, M and R give \
+figures, D withdraws figures in a release of its own (what was known before stays known).\n\n\
+Every problem in the file is listed at once with its file, sheet, row (the line, in an SDMX-ML message) and \
+column. A file with errors writes nothing; --allow-defects stores the rows with problems flagged as defects (never \
+silently). Loading the same content again creates nothing; changed content creates a new release.\n\n\
+See data/bundled/mappings/ for real mappings."
     )]
     Ingest {
-        /// The data file (.csv, .tsv, .txt, .xlsx).
+        /// The data file (.csv, .tsv, .txt, .xlsx, or an SDMX-CSV / SDMX-ML message).
         file: PathBuf,
-        /// The mapping (TOML).
+        /// The mapping (TOML); not needed for koshi's own SDMX messages.
         #[arg(long)]
-        mapping: PathBuf,
+        mapping: Option<PathBuf>,
+        /// An SDMX-ML structure message with the data structure of another agency's message.
+        #[arg(long)]
+        structure: Option<PathBuf>,
         /// Store rows with problems, flagged as defects, instead of rejecting the file.
         #[arg(long)]
         allow_defects: bool,
@@ -159,6 +169,8 @@ the codes both allow. Every code is checked against its code list; a mistyped on
     Source(structure_cmd::SourceArgs),
     /// Declare dataflows (and sources) of your own from a TOML file shaped as data/structure/dataflows.toml.
     Dataflow(structure_cmd::DataflowArgs),
+    /// Export a dataflow as SDMX-CSV, SDMX-ML or SDMX-JSON (or plain CSV/JSON), streamed.
+    Export(sdmx_cmd::ExportArgs),
     /// Serve the JSON API; creates the bank and loads (or finishes, or refreshes) the bundled datasets first.
     Serve {
         /// Address to listen on.
@@ -207,15 +219,17 @@ fn run() -> Result<std::process::ExitCode> {
                 health.counts.get("observation").copied().unwrap_or(0)
             );
         }
-        Command::Ingest { file, mapping, allow_defects, dry_run, format } => {
+        Command::Ingest { file, mapping, structure, allow_defects, dry_run, format } => {
             let request = IngestRequest {
                 file: file.clone(),
                 mapping: mapping.clone(),
+                structure: structure.clone(),
                 allow_defects: *allow_defects,
                 dry_run: *dry_run,
             };
             return ingest(&app, &request, *format);
         }
+        Command::Export(args) => sdmx_cmd::export(&app, args)?,
         Command::LoadBundled { format } => {
             load_bundled(&app, *format, true)?;
         }

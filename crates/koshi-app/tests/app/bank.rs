@@ -272,7 +272,8 @@ fn ingest_plans_then_writes_and_a_bad_file_writes_nothing() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/examples");
     let request = IngestRequest {
         file: format!("{root}/kz_external_migration.xlsx").into(),
-        mapping: format!("{root}/kz_external_migration.toml").into(),
+        mapping: Some(format!("{root}/kz_external_migration.toml").into()),
+        structure: None,
         allow_defects: false,
         dry_run: true,
     };
@@ -298,7 +299,8 @@ fn ingest_plans_then_writes_and_a_bad_file_writes_nothing() {
         .ingest(
             &IngestRequest {
                 file: format!("{broken}/broken.csv").into(),
-                mapping: format!("{broken}/broken.toml").into(),
+                mapping: Some(format!("{broken}/broken.toml").into()),
+                structure: None,
                 allow_defects: false,
                 dry_run: false,
             },

@@ -1,7 +1,7 @@
 //! Revisions: a release keeps the date its source states, gets the next revision of its
 //! stream, and as-of queries see it from that date on.
 
-use koshi_core::Date;
+use koshi_core::{Date, ObsStatus, Observation};
 use koshi_store::{Bank, Query, WriteOutcome};
 
 /// The system date: the bank stamps each release with the time it was written.
@@ -181,4 +181,27 @@ fn a_bank_of_a_newer_schema_is_refused_with_a_clear_error() {
     sqlite(&path).execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", []).unwrap();
     let err = Bank::open(&path).err().expect("a newer schema is refused").to_string();
     assert!(err.contains("schema version 99") && err.contains("newer koshi"), "{err}");
+}
+
+#[test]
+fn a_withdrawn_figure_is_no_answer_but_what_was_known_stays_known() {
+    let mut bank = Bank::open_in_memory().unwrap();
+    let figure = obs(&NET, "2017", -22_426.0, "KZ_BNS", "permanent residence");
+    let other = obs(&NET, "2016", -21_000.0, "KZ_BNS", "permanent residence");
+    bank.write_releases(&[batch("KZ_BNS", "yearbook", "2018-03-01", vec![figure.clone(), other])]).unwrap();
+    let withdrawn = Observation { value: None, status: ObsStatus::Withdrawn, ..figure };
+    bank.write_releases(&[batch("KZ_BNS", "withdrawal", "2019-03-01", vec![withdrawn])]).unwrap();
+    let periods = |q: &Query| bank.query(q).unwrap().into_iter().map(|r| r.time_period).collect::<Vec<_>>();
+    assert_eq!(periods(&net_query(None)), ["2016"], "the withdrawn figure is no answer");
+    assert_eq!(periods(&net_query(Some("2018-12-31"))), ["2016", "2017"], "before the withdrawal it was known");
+    let with = Query { include_withdrawn: true, ..net_query(None) };
+    let rows = bank.query(&with).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows.iter().find(|r| r.time_period == "2017").unwrap().status,
+        "W",
+        "asked for, it comes as a withdrawal"
+    );
+    assert_eq!(bank.harmonised(&with).unwrap().len(), 1, "a withdrawal is never a harmonised candidate");
+    assert_eq!(bank.releases(Some("MIG_EXT")).unwrap().len(), 2, "nothing overwritten");
 }

@@ -14,15 +14,21 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     ("koshi-gravity", &["koshi-core", "koshi-numeric"], IO_CRATES),
     ("koshi-forecast", &["koshi-core", "koshi-numeric"], IO_CRATES),
     ("koshi-flows", &["koshi-core", "koshi-numeric"], IO_CRATES),
+    // SDMX messages: a format library that knows no koshi crate, files or clock.
+    ("koshi-sdmx", &[], IO_CRATES),
     (
         "koshi-store",
         &["koshi-core"],
         &["axum", "tokio", "tower-http", "calamine", "zip", "clap", "indicatif", "anyhow"],
     ),
-    ("koshi-ingest", &["koshi-core", "koshi-store"], &["axum", "tokio", "tower-http", "clap", "indicatif", "anyhow"]),
+    (
+        "koshi-ingest",
+        &["koshi-core", "koshi-store", "koshi-sdmx"],
+        &["axum", "tokio", "tower-http", "clap", "indicatif", "anyhow"],
+    ),
     (
         "koshi-app",
-        &["koshi-core", "koshi-store", "koshi-ingest", "koshi-gravity", "koshi-forecast", "koshi-flows"],
+        &["koshi-core", "koshi-store", "koshi-ingest", "koshi-gravity", "koshi-forecast", "koshi-flows", "koshi-sdmx"],
         &["axum", "tokio", "tower-http", "hyper", "clap", "indicatif", "anyhow"],
     ),
     // The adapters reach the bank and the engines only through the application.

@@ -1,0 +1,470 @@
+//! SDMX messages in: SDMX-CSV 1.0 and 2.0, and SDMX-ML 2.1 generic and structure-specific
+//! data, read through the same planner as every other file.
+//!
+//! The message is read whole with [`koshi_sdmx`] (every problem of the message listed with
+//! its line), its observations become the rows of a table whose columns are the message's
+//! components (`DATAFLOW`, the dimensions, `TIME_PERIOD`, `OBS_VALUE`, the attributes), and the
+//! mapping plans them like a CSV file. koshi's own messages need no mapping: their components
+//! are koshi's (`SOURCE`, `DEFINITION`, `RELEASE`, `RELEASE_DATE`, `UNIT_MEASURE` …), so the
+//! mapping is implied. A message from elsewhere (the ECB's exchange rates) comes with a mapping
+//! whose `column`s name its components.
+//!
+//! Actions are honoured in the message's order, as one transaction: `I`, `A`, `M` and `R` give
+//! figures; `D` withdraws the figure of its key and period ([`koshi_core::ObsStatus::Withdrawn`]),
+//! in a release of its own, so that what was known before stays known. A delete row with empty
+//! dimensions withdraws every figure the bank holds under the key it does give.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, Read};
+use std::ops::ControlFlow;
+
+use koshi_core::Catalogue;
+use koshi_core::observation::from_sdmx_period;
+use koshi_core::validate::Severity;
+use koshi_sdmx::{Action, ReadLimits, ReadObservation, Structures};
+
+use crate::ingest::{Diagnostic, IngestOptions, IngestPlan, ReferenceLookup, plan_ingest};
+use crate::mapping::{FieldSpec, Mapping};
+use crate::table::Input;
+use crate::{IngestError, LoadError};
+
+/// The attribute columns of koshi's data structures and the mapping field each one fills.
+const KOSHI_ATTRIBUTES: &[(&str, &str)] = &[
+    ("UNIT_MEASURE", "UNIT"),
+    ("UNIT_MULT", "UNIT_MULT"),
+    ("OBS_STATUS", "OBS_STATUS"),
+    ("SOURCE", "SOURCE"),
+    ("DEFINITION", "DEFINITION"),
+    ("RELEASE", "RELEASE"),
+    ("RELEASE_DATE", "RELEASE_DATE"),
+    ("CITATION", "CITATION"),
+    ("NOTE", "NOTE"),
+    ("DEFECT", "DEFECT"),
+];
+
+/// Which kind of SDMX message a file holds, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SdmxKind {
+    Csv,
+    Xml,
+}
+
+/// Whether a file is an SDMX message, and which kind: XML whose root is an SDMX data message,
+/// or SDMX-CSV (2.0: a header starting `STRUCTURE,STRUCTURE_ID`; 1.0: a `DATAFLOW` column of
+/// `AGENCY:ID(VERSION)` references).
+pub fn sniff(head: &[u8]) -> Option<SdmxKind> {
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with('<') {
+        let data_root =
+            ["GenericData", "StructureSpecificData", "GenericTimeSeriesData", "StructureSpecificTimeSeriesData"];
+        return data_root.iter().any(|r| text.contains(r)).then_some(SdmxKind::Xml);
+    }
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .split([',', ';', '\t'])
+        .map(|c| c.trim().trim_matches('"').split('[').next().unwrap_or("").to_ascii_uppercase())
+        .collect();
+    let first_cell =
+        |line: &str| line.split([',', ';', '\t']).next().unwrap_or("").trim().trim_matches('"').to_string();
+    match header.first().map(String::as_str) {
+        // SDMX-CSV 2.0: `STRUCTURE,STRUCTURE_ID,…`.
+        Some("STRUCTURE") if header.get(1).is_some_and(|h| h == "STRUCTURE_ID") => Some(SdmxKind::Csv),
+        // SDMX-CSV 1.0: `DATAFLOW,…` whose cells are `AGENCY:ID(VERSION)` (a table of one's own may
+        // well have a `dataflow` column of plain ids).
+        Some("DATAFLOW") => {
+            lines.next().map(first_cell).filter(|cell| is_artefact_reference(cell)).map(|_| SdmxKind::Csv)
+        }
+        _ => None,
+    }
+}
+
+/// `AGENCY:ID(VERSION)`, as SDMX-CSV names a dataflow.
+fn is_artefact_reference(text: &str) -> bool {
+    let Some((agency, rest)) = text.split_once(':') else { return false };
+    let Some((id, version)) = rest.split_once('(') else { return false };
+    !agency.is_empty() && !id.is_empty() && version.ends_with(')') && version.len() > 1
+}
+
+/// The observations of a message, in order, and where each was.
+struct Message {
+    observations: Vec<ReadObservation>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn read_message(
+    file_name: &str,
+    input: Input<'_>,
+    kind: SdmxKind,
+    structures: &Structures,
+    options: &IngestOptions,
+) -> Result<Message, LoadError> {
+    let limits = ReadLimits { max_diagnostics: options.limits.max_diagnostics, ..ReadLimits::default() };
+    let max = options.limits.max_observations;
+    let mut observations = Vec::new();
+    let mut too_large = None;
+    let mut sink = |o: ReadObservation| {
+        if observations.len() >= max {
+            too_large = Some(o.position.line as usize);
+            return ControlFlow::Break(());
+        }
+        observations.push(o);
+        ControlFlow::Continue(())
+    };
+    let reader: Box<dyn BufRead + '_> = match input {
+        Input::Path(p) => Box::new(std::io::BufReader::with_capacity(
+            1 << 16,
+            std::fs::File::open(p).map_err(|e| LoadError::Io(format!("{file_name}: {e}")))?,
+        )),
+        Input::Bytes(b) => Box::new(b),
+    };
+    let report = match kind {
+        SdmxKind::Csv => koshi_sdmx::csv::read_csv(file_name, reader as Box<dyn Read>, limits, structures, &mut sink),
+        SdmxKind::Xml => koshi_sdmx::xml::read_data(file_name, reader, limits, structures, &mut sink),
+    }
+    .map_err(|e| LoadError::Io(e.to_string()))?;
+    if let Some(row) = too_large {
+        return Err(LoadError::Ingest(IngestError::TooLarge {
+            file: file_name.to_string(),
+            row,
+            limit: max,
+            what: "observations",
+            name: "max_observations",
+        }));
+    }
+    let diagnostics = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let severity = match d.severity {
+                koshi_sdmx::Severity::Error => Severity::Error,
+                koshi_sdmx::Severity::Warning => Severity::Warning,
+            };
+            Diagnostic {
+                severity,
+                code: d.code.to_string(),
+                file: file_name.to_string(),
+                sheet: None,
+                row: Some(d.position.line as usize),
+                column: d.position.column.clone(),
+                message: d.message.clone(),
+            }
+        })
+        .collect();
+    Ok(Message { observations, diagnostics })
+}
+
+/// The dataflow a data set names: its id, or a data structure's id without koshi's `DSD_`.
+fn dataflow_of(o: &ReadObservation) -> String {
+    o.structure.id.strip_prefix("DSD_").unwrap_or(&o.structure.id).to_string()
+}
+
+/// The message as a table: a header of component ids and one row per observation (deletes
+/// of partial keys expanded over the series the bank holds), with the line each row came from.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    lines: Vec<u64>,
+}
+
+impl Table {
+    fn to_csv(&self) -> Result<Vec<u8>, LoadError> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let io = |e: csv::Error| LoadError::Io(e.to_string());
+        w.write_record(&self.header).map_err(io)?;
+        for r in &self.rows {
+            w.write_record(r).map_err(io)?;
+        }
+        w.into_inner().map_err(|e| LoadError::Io(e.to_string()))
+    }
+}
+
+fn build_table(
+    file_name: &str,
+    message: &Message,
+    series_of: &dyn Fn(&str) -> Vec<Vec<String>>,
+    catalogue: &Catalogue,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Table {
+    let mut header: Vec<String> = vec!["DATAFLOW".into()];
+    let mut column: HashMap<String, usize> = HashMap::new();
+    let add = |header: &mut Vec<String>, column: &mut HashMap<String, usize>, id: &str| -> usize {
+        *column.entry(id.to_string()).or_insert_with(|| {
+            header.push(id.to_string());
+            header.len() - 1
+        })
+    };
+    for o in &message.observations {
+        for (id, _) in &o.key {
+            add(&mut header, &mut column, id);
+        }
+    }
+    let time = add(&mut header, &mut column, "TIME_PERIOD");
+    let value = add(&mut header, &mut column, "OBS_VALUE");
+    for o in &message.observations {
+        for (id, _) in &o.attributes {
+            add(&mut header, &mut column, id);
+        }
+    }
+    let status = add(&mut header, &mut column, "OBS_STATUS");
+    let citation = add(&mut header, &mut column, "CITATION");
+    // Later rows of the same figure replace earlier ones: the message is applied in order.
+    let mut last_of: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut lines = Vec::new();
+    for o in &message.observations {
+        let mut row = vec![String::new(); header.len()];
+        row[0] = dataflow_of(o);
+        for (id, code) in &o.key {
+            row[column[id]].clone_from(code);
+        }
+        // SDMX time ranges (`1991-01-01/P27Y`) are stored as koshi's ranges (`1991/2017`).
+        row[time] = o.time_period.as_deref().map(from_sdmx_period).unwrap_or_default();
+        row[value] = o.value.clone().filter(|v| v != "NaN").unwrap_or_default();
+        for (id, v) in &o.attributes {
+            row[column[id]].clone_from(v);
+        }
+        if row[citation].is_empty() {
+            row[citation] = format!("{file_name}, line {}", o.position.line);
+        }
+        let expanded = if o.action == Action::Delete {
+            row[status] = "W".into();
+            row[value].clear();
+            expand_delete(&row, &header, o, series_of, catalogue, diagnostics, file_name)
+        } else {
+            vec![row]
+        };
+        for row in expanded {
+            // The figure's identity: every column but the value, status and citation.
+            let identity: Vec<String> = row
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != value && *i != status && *i != citation)
+                .map(|(_, c)| c.clone())
+                .collect();
+            match last_of.get(&identity) {
+                Some(&i) => {
+                    rows[i] = row;
+                    lines[i] = o.position.line;
+                }
+                None => {
+                    last_of.insert(identity, rows.len());
+                    rows.push(row);
+                    lines.push(o.position.line);
+                }
+            }
+        }
+    }
+    Table { header, rows, lines }
+}
+
+/// A delete with dimensions left empty (or without a period) withdraws every figure the bank
+/// holds under the key it gives: one row per matching series (and period, when none is given,
+/// the periods are those of the bank's figures under that series).
+fn expand_delete(
+    row: &[String],
+    header: &[String],
+    o: &ReadObservation,
+    series_of: &dyn Fn(&str) -> Vec<Vec<String>>,
+    catalogue: &Catalogue,
+    diagnostics: &mut Vec<Diagnostic>,
+    file_name: &str,
+) -> Vec<Vec<String>> {
+    let dataflow = dataflow_of(o);
+    let Some(df) = catalogue.dataflow(&dataflow) else { return vec![row.to_vec()] };
+    let given: HashMap<&str, &str> =
+        o.key.iter().filter(|(_, c)| !c.is_empty()).map(|(d, c)| (d.as_str(), c.as_str())).collect();
+    let whole_key = df.dimensions.iter().all(|d| given.contains_key(d.id.as_str()));
+    if whole_key && o.time_period.as_deref().is_some_and(|t| !t.is_empty()) {
+        return vec![row.to_vec()];
+    }
+    let mut out = Vec::new();
+    for series in series_of(&dataflow) {
+        // series: the key codes, then the periods held.
+        let (key, periods) = series.split_at(df.dimensions.len());
+        let matches = df.dimensions.iter().zip(key).all(|(d, c)| given.get(d.id.as_str()).is_none_or(|g| g == c));
+        if !matches {
+            continue;
+        }
+        let wanted: Vec<&String> = match o.time_period.as_deref().filter(|t| !t.is_empty()) {
+            Some(t) => periods.iter().filter(|p| p.as_str() == t).collect(),
+            None => periods.iter().collect(),
+        };
+        for period in wanted {
+            let mut r = row.to_vec();
+            for (d, code) in df.dimensions.iter().zip(key) {
+                if let Some(i) = header.iter().position(|h| *h == d.id) {
+                    r[i].clone_from(code);
+                }
+            }
+            if let Some(i) = header.iter().position(|h| h == "TIME_PERIOD") {
+                r[i].clone_from(period);
+            }
+            out.push(r);
+        }
+    }
+    if out.is_empty() {
+        diagnostics.push(Diagnostic {
+            severity: Severity::Info,
+            code: "DELETE_MATCHES_NOTHING".into(),
+            file: file_name.to_string(),
+            sheet: None,
+            row: Some(o.position.line as usize),
+            column: None,
+            message: "a delete that matches no figure in the bank: nothing to withdraw".into(),
+        });
+    }
+    out
+}
+
+/// The mapping koshi's own messages imply: each component to the field of its name.
+fn implied_mapping(header: &[String], catalogue: &Catalogue, dataflow: &str) -> Mapping {
+    let mut fields = BTreeMap::new();
+    let column = |c: &str, lookup: Option<&str>| FieldSpec {
+        column: Some(c.to_string()),
+        lookup: lookup.map(String::from),
+        ..FieldSpec::default()
+    };
+    fields.insert("DATAFLOW".to_string(), column("DATAFLOW", None));
+    if let Some(df) = catalogue.dataflow(dataflow) {
+        for d in &df.dimensions {
+            if header.contains(&d.id) {
+                fields.insert(d.id.clone(), column(&d.id, Some("code")));
+            }
+        }
+    }
+    fields.insert("TIME_PERIOD".to_string(), column("TIME_PERIOD", None));
+    fields.insert("OBS_VALUE".to_string(), column("OBS_VALUE", None));
+    for (component, field) in KOSHI_ATTRIBUTES {
+        if header.iter().any(|h| h == component) {
+            fields.insert(field.to_string(), column(component, None));
+        }
+    }
+    Mapping {
+        file: Default::default(),
+        release: Default::default(),
+        fields,
+        melt: None,
+        skip: Vec::new(),
+        skip_unknown_codes: false,
+        aggregate: false,
+        sources: Vec::new(),
+    }
+}
+
+/// What planning an SDMX message needs from the bank: its catalogue, the structures of its
+/// dataflows, the series it holds (to expand deletes of partial keys) and its reference figures.
+pub struct SdmxContext<'a> {
+    pub catalogue: &'a Catalogue,
+    pub structures: &'a Structures,
+    /// For a dataflow, each series the bank holds a figure of: its key codes, then its periods.
+    pub series_of: &'a dyn Fn(&str) -> Vec<Vec<String>>,
+    pub reference: &'a ReferenceLookup<'a>,
+}
+
+/// Plan an SDMX message: read it, turn it into rows, plan them through `mapping` (or, for
+/// koshi's own messages, the mapping they imply). Nothing is written.
+pub fn plan_sdmx(
+    context: &SdmxContext<'_>,
+    mapping: Option<&Mapping>,
+    file_name: &str,
+    input: Input<'_>,
+    kind: SdmxKind,
+    options: &IngestOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<IngestPlan, LoadError> {
+    let message = read_message(file_name, input, kind, context.structures, options)?;
+    let mut diagnostics = message.diagnostics.clone();
+    // A plan of no figures whose error diagnostics say why. Problems of the message itself do
+    // not stop the planning: the rows that could be read are planned too, so that one read
+    // lists every problem (and the plan, holding errors, is not written).
+    let rejected = |diagnostics: Vec<Diagnostic>| IngestPlan { diagnostics, ..IngestPlan::default() };
+    let table = build_table(file_name, &message, context.series_of, context.catalogue, &mut diagnostics);
+    let dataflows: std::collections::BTreeSet<&String> = table.rows.iter().map(|r| &r[0]).collect();
+    let mapping = match mapping {
+        Some(m) => {
+            let mut m = m.clone();
+            m.file = Default::default();
+            m.file.decimal = koshi_core::number::DecimalMark::Dot;
+            m
+        }
+        None => {
+            let problem = |code: &str, message: String| Diagnostic {
+                severity: Severity::Error,
+                code: code.into(),
+                file: file_name.to_string(),
+                sheet: None,
+                row: None,
+                column: None,
+                message,
+            };
+            if dataflows.len() > 1 {
+                let list: Vec<&str> = dataflows.iter().map(|s| s.as_str()).collect();
+                diagnostics.push(problem(
+                    "SEVERAL_DATAFLOWS",
+                    format!("the message holds data of {}: import one dataflow per message", list.join(", ")),
+                ));
+                return Ok(rejected(diagnostics));
+            }
+            let Some(dataflow) = dataflows.iter().next() else {
+                return Ok(IngestPlan { diagnostics, ..IngestPlan::default() });
+            };
+            if context.catalogue.dataflow(dataflow).is_none() {
+                diagnostics.push(problem(
+                    "NEEDS_MAPPING",
+                    format!(
+                        "the message's dataflow `{dataflow}` is not one of the bank's: give a mapping whose fields name \
+                         the message's components (a `column` per dimension, and the SOURCE)"
+                    ),
+                ));
+                return Ok(rejected(diagnostics));
+            }
+            if !table.header.iter().any(|h| h == "SOURCE") {
+                diagnostics.push(problem(
+                    "NEEDS_MAPPING",
+                    "the message has no SOURCE attribute: give a mapping that names the source of its figures".into(),
+                ));
+                return Ok(rejected(diagnostics));
+            }
+            let mut m = implied_mapping(&table.header, context.catalogue, dataflow);
+            m.file.decimal = koshi_core::number::DecimalMark::Dot;
+            m
+        }
+    };
+    let csv = table.to_csv()?;
+    let mut plan =
+        plan_ingest(context.catalogue, &mapping, file_name, Input::Bytes(&csv), options, context.reference, progress)?;
+    // Rows of the table are lines of the message; its columns are components, named as the
+    // message's reader names them.
+    for d in &mut plan.diagnostics {
+        if let Some(row) = d.row {
+            d.row = row.checked_sub(2).and_then(|i| table.lines.get(i)).map(|l| *l as usize).or(d.row);
+        }
+        if let Some(column) = &mut d.column {
+            *column = column.trim_matches('"').to_string();
+        }
+    }
+    diagnostics.append(&mut plan.diagnostics);
+    plan.diagnostics = diagnostics;
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdmx_messages_are_told_from_tables_of_ones_own() {
+        assert_eq!(
+            sniff(b"STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA\ndataflow,KOSHI:MIG_INT(1.0),I,KZ-75"),
+            Some(SdmxKind::Csv)
+        );
+        assert_eq!(sniff(b"\xef\xbb\xbfDATAFLOW,REF_AREA\nKOSHI:MIG_INT(1.0),KZ-75"), Some(SdmxKind::Csv));
+        assert_eq!(sniff(b"dataflow,key,time_period\nMIG_EXT,KAZ.WLD,2017"), None, "a paper's long layout");
+        assert_eq!(sniff(b"<?xml version=\"1.0\"?>\n<message:GenericData xmlns:message=\"x\">"), Some(SdmxKind::Xml));
+        assert_eq!(sniff(b"<?xml version=\"1.0\"?>\n<workbook/>"), None);
+        assert_eq!(sniff(b"Year,Region,Value\n2017,KZ-75,1"), None);
+    }
+}
