@@ -381,6 +381,10 @@ pub fn plan_sdmx(
     // not stop the planning: the rows that could be read are planned too, so that one read
     // lists every problem (and the plan, holding errors, is not written).
     let rejected = |diagnostics: Vec<Diagnostic>| IngestPlan { diagnostics, ..IngestPlan::default() };
+    if message.observations.is_empty() {
+        // Nothing could be read: the message's own problems say why (or it holds no data).
+        return Ok(rejected(diagnostics));
+    }
     let table = build_table(file_name, &message, context.series_of, context.catalogue, &mut diagnostics);
     let dataflows: std::collections::BTreeSet<&String> = table.rows.iter().map(|r| &r[0]).collect();
     let mapping = match mapping {

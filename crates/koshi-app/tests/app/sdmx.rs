@@ -384,3 +384,69 @@ fn sdmx_actions_are_honoured_in_order_and_a_delete_keeps_what_was_known() {
     );
     assert_eq!(releases(&app, "MIG_INT").len(), 2, "nothing written");
 }
+
+/// The official SDMX samples of the ECB's exchange rates (`../shared/reference/sdmx/samples/exr`).
+fn exr_sample(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/sdmx/samples/exr").join(path)
+}
+
+fn example(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/examples").join(name)
+}
+
+#[test]
+fn another_agencys_message_comes_in_through_its_structure_and_a_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = fresh(dir.path().join("bank.db"));
+    app.declare_dataflows(&example("ecb_exr.toml")).unwrap();
+    let request = |file: &str, structure: Option<&str>| IngestRequest {
+        file: exr_sample(file),
+        mapping: Some(example("ecb_exr_mapping.toml")),
+        structure: structure.map(exr_sample),
+        allow_defects: false,
+        dry_run: false,
+    };
+    // Structure-specific data cannot be read without their data structure.
+    let blind = app.ingest(&request("ecb_exr_ng/structured/ecb_exr_ng_ts.xml", None), &mut |_| {}).unwrap();
+    assert_eq!(blind.outcome, IngestOutcome::Rejected);
+    assert!(blind.diagnostics.iter().any(|d| d.code == "NO_STRUCTURE"), "{:?}", blind.diagnostics);
+
+    let report = app
+        .ingest(&request("ecb_exr_ng/structured/ecb_exr_ng_ts.xml", Some("ecb_exr_ng/ecb_exr_ng.xml")), &mut |_| {})
+        .unwrap();
+    assert_eq!(report.outcome, IngestOutcome::Written, "{:?}", report.diagnostics);
+    assert_eq!(report.observations, 12, "4 currencies × 3 months, as in the sample");
+    let rate = |area: &str, period: &str| {
+        let report = app
+            .query(&QueryRequest {
+                dataflow: "FX_EUR".into(),
+                keys: vec![format!("{area}.EXR")],
+                from: Some(period.into()),
+                to: Some(period.into()),
+                ..QueryRequest::default()
+            })
+            .unwrap();
+        let Figures::Observations(items) = report.items else { panic!("observations") };
+        assert_eq!(items.len(), 1, "{area} {period}");
+        (items[0].value, items[0].source.clone(), items[0].unit.clone())
+    };
+    assert_eq!(rate("CHE", "2010-08"), (Some(1.3413), "ECB".to_string(), "NCU_PER_EUR".to_string()));
+    assert_eq!(rate("JPN", "2010-10").0, Some(113.67));
+    assert_eq!(rate("GBR", "2010-09").0, Some(0.83987));
+
+    // The same message again writes nothing.
+    let again = app
+        .ingest(&request("ecb_exr_ng/structured/ecb_exr_ng_ts.xml", Some("ecb_exr_ng/ecb_exr_ng.xml")), &mut |_| {})
+        .unwrap();
+    assert!(again.releases.iter().all(|r| matches!(r, koshi_app::load::WriteOutcome::Unchanged { .. })));
+
+    // The same figures as generic data (which describe themselves) and in the flat layout read
+    // the same; each message is its own citation, so each is a revision of the release.
+    for file in ["ecb_exr_ng/generic/ecb_exr_ng_ts.xml", "ecb_exr_ng/structured/ecb_exr_ng_flat.xml"] {
+        let other = app.ingest(&request(file, Some("ecb_exr_ng/ecb_exr_ng.xml")), &mut |_| {}).unwrap();
+        assert_eq!(other.outcome, IngestOutcome::Written, "{file}: {:?}", other.diagnostics);
+        assert_eq!(other.observations, 12, "{file}");
+        assert_eq!(rate("CHE", "2010-08").0, Some(1.3413), "{file}");
+        assert_eq!(rate("JPN", "2010-10").0, Some(113.67), "{file}");
+    }
+}
