@@ -4,6 +4,8 @@
 
 #[path = "server/gravity.rs"]
 mod gravity;
+#[path = "server/sdmx.rs"]
+mod sdmx;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
