@@ -33,8 +33,23 @@ pub const AGENCY: &str = "KOSHI";
 pub const VERSION: &str = "1.0";
 /// The concept scheme all components draw from.
 pub const CONCEPTS: &str = "KOSHI_CONCEPTS";
-/// Series one data request may return; more is refused (413) with a hint to narrow the key.
-pub const MAX_SERIES: usize = 200_000;
+/// Series one data request over the API may return: more is refused (413) before anything is
+/// sent, with a hint to narrow the key. An export has no such bound: it streams to a file.
+pub const MAX_SERIES: usize = 100_000;
+/// Observations one data request over the API may return; past it the answer is cut off with
+/// an error (a client sees a failed transfer, never a short message passing for whole).
+pub const MAX_OBSERVATIONS: usize = 5_000_000;
+
+/// How much one data answer may hold (the API's bounds; none for an export).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerLimits {
+    pub max_series: usize,
+    pub max_observations: usize,
+}
+
+impl AnswerLimits {
+    pub const API: AnswerLimits = AnswerLimits { max_series: MAX_SERIES, max_observations: MAX_OBSERVATIONS };
+}
 
 /// The observation-level attributes of every koshi data structure, in order: what a figure
 /// carries besides its value.
@@ -637,6 +652,8 @@ pub struct DataRequest {
     pub format: DataFormat,
     /// Language of names in SDMX-JSON (`en`, `ru`, `kk`).
     pub lang: String,
+    /// Bounds on the answer (the API's); `None` for an export.
+    pub limits: Option<AnswerLimits>,
 }
 
 impl DataRequest {
@@ -656,6 +673,7 @@ impl DataRequest {
             as_of: None,
             format,
             lang: "en".into(),
+            limits: None,
         }
     }
 }
@@ -803,6 +821,16 @@ impl App {
                 predecessors: false,
             };
             let query = Query::checked(catalogue, &df.id, &text)?;
+            if let Some(limits) = request.limits {
+                let series = bank.series_count(&query)?;
+                if series > limits.max_series {
+                    return Err(AppError::TooLarge(format!(
+                        "the query matches {series} series, more than the {} one answer may hold: narrow the key \
+                         (a code per dimension) or ask for parts of it",
+                        limits.max_series
+                    )));
+                }
+            }
             // When each release reached the bank, for `updatedAfter`.
             let received: HashMap<(String, String, i64), String> = match updated_after {
                 Some(_) => bank
@@ -1062,9 +1090,12 @@ impl<'a> SeriesStream<'a> {
             };
             self.summary.series += 1;
             self.summary.observations += series.observations.len();
-            if self.summary.series > MAX_SERIES {
+            if let Some(limits) = self.request.limits
+                && self.summary.observations > limits.max_observations
+            {
                 return Err(AppError::TooLarge(format!(
-                    "the answer has more than {MAX_SERIES} series: narrow the key or the periods"
+                    "the answer holds more than {} observations: narrow the key or the periods",
+                    limits.max_observations
                 )));
             }
             self.write((source.clone(), withdrawn, slot), series)?;

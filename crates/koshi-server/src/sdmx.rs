@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use koshi_app::sdmx::{
-    DataDetail, DataFormat, DataRequest, References, StructureDetail, StructureRequest, StructureResource,
+    AnswerLimits, DataDetail, DataFormat, DataRequest, References, StructureDetail, StructureRequest, StructureResource,
 };
 use koshi_app::{AppError, ErrorKind};
 
@@ -378,6 +378,7 @@ async fn data(
     }
     let flow = segments.get("flow").cloned().unwrap_or_default();
     let mut request = DataRequest::new(&flow, format);
+    request.limits = Some(AnswerLimits::API);
     request.key = segments.get("key").cloned().unwrap_or_default();
     if let Some(provider) = segments.get("provider")
         && !matches!(provider.as_str(), "" | "all")

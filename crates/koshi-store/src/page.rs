@@ -57,6 +57,12 @@ impl Bank {
         Ok(())
     }
 
+    /// How many series match `q` (whether or not they hold a figure `q` would return): a cheap
+    /// bound on the size of an answer before it is read.
+    pub fn series_count(&self, q: &Query) -> Result<usize> {
+        Ok(self.series_ids(&self.with_predecessors(q).0)?.len())
+    }
+
     /// One fully keyed query per series matching `q`, in the order [`Bank::query`] returns keys.
     fn series_queries(&self, q: &Query) -> Result<impl Iterator<Item = Query> + use<>> {
         let df = self

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use koshi_app::bank::{Figures, QueryRequest};
 use koshi_app::load::{IngestOutcome, IngestRequest};
 use koshi_app::sdmx::{
-    DataDetail, DataFormat, DataRequest, References, StructureDetail, StructureRequest, StructureResource,
+    AnswerLimits, DataDetail, DataFormat, DataRequest, References, StructureDetail, StructureRequest, StructureResource,
 };
 use koshi_app::{App, AppError, ErrorKind};
 
@@ -180,6 +180,19 @@ fn data_queries_answer_the_harmonised_view_and_each_source() {
     assert_eq!(app.sdmx_data(&none, &mut out).unwrap_err().kind(), ErrorKind::NotFound);
     none.updated_after = Some("2000-01-01".into());
     assert!(app.sdmx_data(&none, &mut out).is_ok(), "every release came in after 2000");
+    // The API's bounds: too many series is refused before anything is written; too many
+    // observations stops the answer with an error.
+    let mut bounded = DataRequest::new("MIG_EXT", DataFormat::Csv2);
+    bounded.limits = Some(AnswerLimits { max_series: 1, max_observations: 1_000 });
+    let mut out = Vec::new();
+    assert_eq!(app.sdmx_data(&bounded, &mut out).unwrap_err().kind(), ErrorKind::TooLarge);
+    assert!(out.is_empty());
+    bounded.key = "KAZ.WLD._T._T.NET".into();
+    bounded.limits = Some(AnswerLimits { max_series: 1, max_observations: 5 });
+    assert_eq!(app.sdmx_data(&bounded, &mut Vec::new()).unwrap_err().kind(), ErrorKind::TooLarge);
+    bounded.limits = Some(AnswerLimits::API);
+    assert!(app.sdmx_data(&bounded, &mut Vec::new()).is_ok());
+
     let mut wrong = DataRequest::new("MIG_EXT", DataFormat::Csv2);
     wrong.key = "KAZ.NET".into();
     assert_eq!(app.sdmx_data(&wrong, &mut Vec::new()).unwrap_err().kind(), ErrorKind::BadRequest);
