@@ -16,7 +16,7 @@ use koshi_store::{Bank, BundleState, DeclareOutcome, StoreError, WriteOutcome};
 
 pub use ingest::{Diagnostic, IngestError, IngestOptions, IngestPlan, ReferenceLookup, plan_ingest};
 pub use mapping::{Mapping, parse_mapping};
-pub use table::Input;
+pub use table::{Input, Rows};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

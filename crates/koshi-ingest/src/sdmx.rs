@@ -119,6 +119,7 @@ fn read_message(
             std::fs::File::open(p).map_err(|e| LoadError::Io(format!("{file_name}: {e}")))?,
         )),
         Input::Bytes(b) => Box::new(b),
+        Input::Rows(_) => return Err(LoadError::Io(format!("{file_name}: a table already read is no SDMX message"))),
     };
     let report = match kind {
         SdmxKind::Csv => koshi_sdmx::csv::read_csv(file_name, reader as Box<dyn Read>, limits, structures, &mut sink),
@@ -162,24 +163,9 @@ fn dataflow_of(o: &ReadObservation) -> String {
 }
 
 /// The message as a table: a header of component ids and one row per observation (deletes
-/// of partial keys expanded over the series the bank holds), with the line each row came from.
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-    lines: Vec<u64>,
-}
-
-impl Table {
-    fn to_csv(&self) -> Result<Vec<u8>, LoadError> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let io = |e: csv::Error| LoadError::Io(e.to_string());
-        w.write_record(&self.header).map_err(io)?;
-        for r in &self.rows {
-            w.write_record(r).map_err(io)?;
-        }
-        w.into_inner().map_err(|e| LoadError::Io(e.to_string()))
-    }
-}
+/// of partial keys expanded over the series the bank holds), each numbered by the line it came
+/// from, so that every problem the planner finds names the message's own line.
+type Table = crate::table::Rows;
 
 fn build_table(
     file_name: &str,
@@ -212,8 +198,7 @@ fn build_table(
     let citation = add(&mut header, &mut column, "CITATION");
     // Later rows of the same figure replace earlier ones: the message is applied in order.
     let mut last_of: BTreeMap<Vec<String>, usize> = BTreeMap::new();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut lines = Vec::new();
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for o in &message.observations {
         let mut row = vec![String::new(); header.len()];
         row[0] = dataflow_of(o);
@@ -244,20 +229,17 @@ fn build_table(
                 .filter(|(i, _)| *i != value && *i != status && *i != citation)
                 .map(|(_, c)| c.clone())
                 .collect();
+            let line = o.position.line as usize;
             match last_of.get(&identity) {
-                Some(&i) => {
-                    rows[i] = row;
-                    lines[i] = o.position.line;
-                }
+                Some(&i) => rows[i] = (line, row),
                 None => {
                     last_of.insert(identity, rows.len());
-                    rows.push(row);
-                    lines.push(o.position.line);
+                    rows.push((line, row));
                 }
             }
         }
     }
-    Table { header, rows, lines }
+    Table { columns: header, rows }
 }
 
 /// A delete with dimensions left empty (or without a period) withdraws every figure the bank
@@ -386,7 +368,7 @@ pub fn plan_sdmx(
         return Ok(rejected(diagnostics));
     }
     let table = build_table(file_name, &message, context.series_of, context.catalogue, &mut diagnostics);
-    let dataflows: std::collections::BTreeSet<&String> = table.rows.iter().map(|r| &r[0]).collect();
+    let dataflows: std::collections::BTreeSet<&String> = table.rows.iter().map(|(_, r)| &r[0]).collect();
     let mapping = match mapping {
         Some(m) => {
             let mut m = m.clone();
@@ -425,27 +407,22 @@ pub fn plan_sdmx(
                 ));
                 return Ok(rejected(diagnostics));
             }
-            if !table.header.iter().any(|h| h == "SOURCE") {
+            if !table.columns.iter().any(|h| h == "SOURCE") {
                 diagnostics.push(problem(
                     "NEEDS_MAPPING",
                     "the message has no SOURCE attribute: give a mapping that names the source of its figures".into(),
                 ));
                 return Ok(rejected(diagnostics));
             }
-            let mut m = implied_mapping(&table.header, context.catalogue, dataflow);
+            let mut m = implied_mapping(&table.columns, context.catalogue, dataflow);
             m.file.decimal = koshi_core::number::DecimalMark::Dot;
             m
         }
     };
-    let csv = table.to_csv()?;
     let mut plan =
-        plan_ingest(context.catalogue, &mapping, file_name, Input::Bytes(&csv), options, context.reference, progress)?;
-    // Rows of the table are lines of the message; its columns are components, named as the
-    // message's reader names them.
+        plan_ingest(context.catalogue, &mapping, file_name, Input::Rows(&table), options, context.reference, progress)?;
+    // The columns are the message's components, named as its reader names them.
     for d in &mut plan.diagnostics {
-        if let Some(row) = d.row {
-            d.row = row.checked_sub(2).and_then(|i| table.lines.get(i)).map(|l| *l as usize).or(d.row);
-        }
         if let Some(column) = &mut d.column {
             *column = column.trim_matches('"').to_string();
         }

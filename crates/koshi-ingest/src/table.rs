@@ -22,6 +22,16 @@ use crate::mapping::{ExtraFields, FileSpec, ShortRows};
 pub enum Input<'a> {
     Path(&'a std::path::Path),
     Bytes(&'a [u8]),
+    /// A table already read (an SDMX message's observations): its header and rows, each row
+    /// with its number (the line it came from) and as many cells as the header has columns.
+    Rows(&'a Rows),
+}
+
+/// A table read from a message that is not a table: the columns, and each row with its number.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +222,20 @@ pub fn read_table(
     sink: &mut dyn RowSink,
 ) -> Result<Header, TableError> {
     let read_err = |message: String| TableError::Read { file: file_name.to_string(), message };
+    if let Input::Rows(table) = input {
+        let header = Header { columns: table.columns.clone(), first_data_row: 2, sheet: None };
+        if sink.header(&header) {
+            let width = header.columns.len();
+            for (number, cells) in &table.rows {
+                let mut cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+                cells.resize(width, "");
+                if !sink.row(*number, &cells) {
+                    break;
+                }
+            }
+        }
+        return Ok(header);
+    }
     match spec.format.as_str() {
         // The spreadsheet library is fed untrusted bytes: should it panic on a malformed part that the
         // checks before it did not foresee, the file is refused instead of the process dying.
@@ -226,6 +250,7 @@ pub fn read_table(
                 check_xlsx_file_size(file_name, b.len() as u64, limits)?;
                 read_xlsx(file_name, std::io::Cursor::new(b), spec, limits, sink)
             }
+            Input::Rows(_) => Err(read_err("a table already read is no workbook".into())),
         }))
         .unwrap_or_else(|_| {
             Err(read_err("the workbook is malformed: the spreadsheet reader failed on one of its parts".into()))
@@ -234,6 +259,7 @@ pub fn read_table(
             let reader: Box<dyn Read + '_> = match input {
                 Input::Path(p) => Box::new(std::fs::File::open(p).map_err(|e| read_err(e.to_string()))?),
                 Input::Bytes(b) => Box::new(b),
+                Input::Rows(_) => return Err(read_err("a table already read is no CSV file".into())),
             };
             read_delimited(file_name, reader, spec, limits, sink)
         }
