@@ -88,9 +88,11 @@ fn is_artefact_reference(text: &str) -> bool {
     !agency.is_empty() && !id.is_empty() && version.ends_with(')') && version.len() > 1
 }
 
-/// The observations of a message, in order, and where each was.
+/// What reading a message gave: its table (see [`TableBuilder`]), its dataflows and every
+/// problem its reader found.
 struct Message {
-    observations: Vec<ReadObservation>,
+    table: Table,
+    dataflows: std::collections::BTreeSet<String>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -98,19 +100,20 @@ fn read_message(
     file_name: &str,
     input: Input<'_>,
     kind: SdmxKind,
-    structures: &Structures,
+    context: &SdmxContext<'_>,
     options: &IngestOptions,
 ) -> Result<Message, LoadError> {
     let limits = ReadLimits { max_diagnostics: options.limits.max_diagnostics, ..ReadLimits::default() };
     let max = options.limits.max_observations;
-    let mut observations = Vec::new();
+    let mut builder = TableBuilder::new(file_name);
+    let mut diagnostics = Vec::new();
     let mut too_large = None;
     let mut sink = |o: ReadObservation| {
-        if observations.len() >= max {
+        if builder.rows.len() >= max {
             too_large = Some(o.position.line as usize);
             return ControlFlow::Break(());
         }
-        observations.push(o);
+        builder.add(o, context, &mut diagnostics);
         ControlFlow::Continue(())
     };
     let reader: Box<dyn BufRead + '_> = match input {
@@ -122,8 +125,10 @@ fn read_message(
         Input::Rows(_) => return Err(LoadError::Io(format!("{file_name}: a table already read is no SDMX message"))),
     };
     let report = match kind {
-        SdmxKind::Csv => koshi_sdmx::csv::read_csv(file_name, reader as Box<dyn Read>, limits, structures, &mut sink),
-        SdmxKind::Xml => koshi_sdmx::xml::read_data(file_name, reader, limits, structures, &mut sink),
+        SdmxKind::Csv => {
+            koshi_sdmx::csv::read_csv(file_name, reader as Box<dyn Read>, limits, context.structures, &mut sink)
+        }
+        SdmxKind::Xml => koshi_sdmx::xml::read_data(file_name, reader, limits, context.structures, &mut sink),
     }
     .map_err(|e| LoadError::Io(e.to_string()))?;
     if let Some(row) = too_large {
@@ -135,7 +140,7 @@ fn read_message(
             name: "max_observations",
         }));
     }
-    let diagnostics = report
+    let mut read_problems: Vec<Diagnostic> = report
         .diagnostics
         .iter()
         .map(|d| {
@@ -154,7 +159,9 @@ fn read_message(
             }
         })
         .collect();
-    Ok(Message { observations, diagnostics })
+    read_problems.append(&mut diagnostics);
+    let dataflows = std::mem::take(&mut builder.dataflows);
+    Ok(Message { table: builder.finish(), dataflows, diagnostics: read_problems })
 }
 
 /// The dataflow a data set names: its id, or a data structure's id without koshi's `DSD_`.
@@ -167,95 +174,149 @@ fn dataflow_of(o: &ReadObservation) -> String {
 /// from, so that every problem the planner finds names the message's own line.
 type Table = crate::table::Rows;
 
-fn build_table(
-    file_name: &str,
-    message: &Message,
-    series_of: &dyn Fn(&str) -> Vec<Vec<String>>,
-    catalogue: &Catalogue,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Table {
-    let mut header: Vec<String> = vec!["DATAFLOW".into()];
-    let mut column: HashMap<String, usize> = HashMap::new();
-    let add = |header: &mut Vec<String>, column: &mut HashMap<String, usize>, id: &str| -> usize {
-        *column.entry(id.to_string()).or_insert_with(|| {
-            header.push(id.to_string());
-            header.len() - 1
-        })
-    };
-    for o in &message.observations {
-        for (id, _) in &o.key {
-            add(&mut header, &mut column, id);
+/// Builds the table while the message is read, so that the message itself is never held:
+/// cells repeat (codes, sources, definitions, releases), so each distinct text is kept once.
+/// Later rows of the same figure replace earlier ones: a message is applied in its order.
+struct TableBuilder {
+    file_name: String,
+    columns: Vec<String>,
+    column: HashMap<String, usize>,
+    texts: std::collections::HashSet<std::sync::Arc<str>>,
+    rows: Vec<(usize, Vec<std::sync::Arc<str>>)>,
+    /// Rows by the hash of their figure's identity (every cell but value, status and
+    /// citation); a hit is compared cell by cell, so a hash collision never merges two figures.
+    by_identity: HashMap<u64, Vec<usize>>,
+    dataflows: std::collections::BTreeSet<String>,
+    empty: std::sync::Arc<str>,
+}
+
+const DATAFLOW: usize = 0;
+const TIME: usize = 1;
+const VALUE: usize = 2;
+const STATUS: usize = 3;
+const CITATION: usize = 4;
+
+impl TableBuilder {
+    fn new(file_name: &str) -> Self {
+        let columns: Vec<String> =
+            ["DATAFLOW", "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS", "CITATION"].iter().map(|c| c.to_string()).collect();
+        let column = columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
+        TableBuilder {
+            file_name: file_name.to_string(),
+            columns,
+            column,
+            texts: Default::default(),
+            rows: Vec::new(),
+            by_identity: HashMap::new(),
+            dataflows: Default::default(),
+            empty: "".into(),
         }
     }
-    let time = add(&mut header, &mut column, "TIME_PERIOD");
-    let value = add(&mut header, &mut column, "OBS_VALUE");
-    for o in &message.observations {
-        for (id, _) in &o.attributes {
-            add(&mut header, &mut column, id);
+
+    fn column(&mut self, id: &str) -> usize {
+        if let Some(&i) = self.column.get(id) {
+            return i;
         }
+        self.columns.push(id.to_string());
+        self.column.insert(id.to_string(), self.columns.len() - 1);
+        self.columns.len() - 1
     }
-    let status = add(&mut header, &mut column, "OBS_STATUS");
-    let citation = add(&mut header, &mut column, "CITATION");
-    // Later rows of the same figure replace earlier ones: the message is applied in order.
-    let mut last_of: BTreeMap<Vec<String>, usize> = BTreeMap::new();
-    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
-    for o in &message.observations {
-        let mut row = vec![String::new(); header.len()];
-        row[0] = dataflow_of(o);
+
+    fn text(&mut self, text: &str) -> std::sync::Arc<str> {
+        if let Some(t) = self.texts.get(text) {
+            return t.clone();
+        }
+        let t: std::sync::Arc<str> = text.into();
+        self.texts.insert(t.clone());
+        t
+    }
+
+    fn set(&mut self, row: &mut Vec<std::sync::Arc<str>>, column: usize, text: &str) {
+        if row.len() <= column {
+            row.resize(column + 1, self.empty.clone());
+        }
+        row[column] = self.text(text);
+    }
+
+    fn add(&mut self, o: ReadObservation, context: &SdmxContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+        let dataflow = dataflow_of(&o);
+        let mut row = Vec::with_capacity(self.columns.len());
+        self.set(&mut row, DATAFLOW, &dataflow);
+        self.dataflows.insert(dataflow);
         for (id, code) in &o.key {
-            row[column[id]].clone_from(code);
+            let c = self.column(id);
+            self.set(&mut row, c, code);
         }
         // SDMX time ranges (`1991-01-01/P27Y`) are stored as koshi's ranges (`1991/2017`).
-        row[time] = o.time_period.as_deref().map(from_sdmx_period).unwrap_or_default();
-        row[value] = o.value.clone().filter(|v| v != "NaN").unwrap_or_default();
+        let period = o.time_period.as_deref().map(from_sdmx_period).unwrap_or_default();
+        self.set(&mut row, TIME, &period);
+        let value = o.value.as_deref().filter(|v| *v != "NaN").unwrap_or("");
+        self.set(&mut row, VALUE, value);
         for (id, v) in &o.attributes {
-            row[column[id]].clone_from(v);
+            let c = self.column(id);
+            self.set(&mut row, c, v);
         }
-        if row[citation].is_empty() {
-            row[citation] = format!("{file_name}, line {}", o.position.line);
+        if row.get(CITATION).is_none_or(|c| c.is_empty()) {
+            let here = format!("{}, line {}", self.file_name, o.position.line);
+            self.set(&mut row, CITATION, &here);
         }
-        let expanded = if o.action == Action::Delete {
-            row[status] = "W".into();
-            row[value].clear();
-            expand_delete(&row, &header, o, series_of, catalogue, diagnostics, file_name)
-        } else {
-            vec![row]
-        };
-        for row in expanded {
-            // The figure's identity: every column but the value, status and citation.
-            let identity: Vec<String> = row
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != value && *i != status && *i != citation)
-                .map(|(_, c)| c.clone())
-                .collect();
-            let line = o.position.line as usize;
-            match last_of.get(&identity) {
-                Some(&i) => rows[i] = (line, row),
-                None => {
-                    last_of.insert(identity, rows.len());
-                    rows.push((line, row));
-                }
+        let line = o.position.line as usize;
+        if o.action == Action::Delete {
+            self.set(&mut row, STATUS, "W");
+            self.set(&mut row, VALUE, "");
+            for expanded in expand_delete(&row, &self.columns, &o, context, diagnostics, &self.file_name) {
+                self.push(line, expanded);
             }
+        } else {
+            self.push(line, row);
         }
     }
-    Table { columns: header, rows }
+
+    fn identity_hash(row: &[std::sync::Arc<str>]) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for (i, cell) in row.iter().enumerate() {
+            if !matches!(i, VALUE | STATUS | CITATION) && !cell.is_empty() {
+                (i, &**cell).hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+
+    fn same_figure(a: &[std::sync::Arc<str>], b: &[std::sync::Arc<str>]) -> bool {
+        let cell = |r: &[std::sync::Arc<str>], i: usize| r.get(i).map_or("", |c| &**c).to_string();
+        (0..a.len().max(b.len())).filter(|i| !matches!(*i, VALUE | STATUS | CITATION)).all(|i| cell(a, i) == cell(b, i))
+    }
+
+    fn push(&mut self, line: usize, row: Vec<std::sync::Arc<str>>) {
+        let hash = Self::identity_hash(&row);
+        let candidates = self.by_identity.entry(hash).or_default();
+        if let Some(&i) = candidates.iter().find(|&&i| Self::same_figure(&self.rows[i].1, &row)) {
+            self.rows[i] = (line, row);
+        } else {
+            candidates.push(self.rows.len());
+            self.rows.push((line, row));
+        }
+    }
+
+    fn finish(self) -> Table {
+        Table { columns: self.columns, rows: self.rows }
+    }
 }
 
 /// A delete with dimensions left empty (or without a period) withdraws every figure the bank
 /// holds under the key it gives: one row per matching series (and period, when none is given,
 /// the periods are those of the bank's figures under that series).
 fn expand_delete(
-    row: &[String],
-    header: &[String],
+    row: &[std::sync::Arc<str>],
+    columns: &[String],
     o: &ReadObservation,
-    series_of: &dyn Fn(&str) -> Vec<Vec<String>>,
-    catalogue: &Catalogue,
+    context: &SdmxContext<'_>,
     diagnostics: &mut Vec<Diagnostic>,
     file_name: &str,
-) -> Vec<Vec<String>> {
+) -> Vec<Vec<std::sync::Arc<str>>> {
     let dataflow = dataflow_of(o);
-    let Some(df) = catalogue.dataflow(&dataflow) else { return vec![row.to_vec()] };
+    let Some(df) = context.catalogue.dataflow(&dataflow) else { return vec![row.to_vec()] };
     let given: HashMap<&str, &str> =
         o.key.iter().filter(|(_, c)| !c.is_empty()).map(|(d, c)| (d.as_str(), c.as_str())).collect();
     let whole_key = df.dimensions.iter().all(|d| given.contains_key(d.id.as_str()));
@@ -263,7 +324,7 @@ fn expand_delete(
         return vec![row.to_vec()];
     }
     let mut out = Vec::new();
-    for series in series_of(&dataflow) {
+    for series in (context.series_of)(&dataflow) {
         // series: the key codes, then the periods held.
         let (key, periods) = series.split_at(df.dimensions.len());
         let matches = df.dimensions.iter().zip(key).all(|(d, c)| given.get(d.id.as_str()).is_none_or(|g| g == c));
@@ -276,14 +337,18 @@ fn expand_delete(
         };
         for period in wanted {
             let mut r = row.to_vec();
+            let mut put = |column: usize, text: &str| {
+                if r.len() <= column {
+                    r.resize(column + 1, "".into());
+                }
+                r[column] = text.into();
+            };
             for (d, code) in df.dimensions.iter().zip(key) {
-                if let Some(i) = header.iter().position(|h| *h == d.id) {
-                    r[i].clone_from(code);
+                if let Some(i) = columns.iter().position(|h| *h == d.id) {
+                    put(i, code);
                 }
             }
-            if let Some(i) = header.iter().position(|h| h == "TIME_PERIOD") {
-                r[i].clone_from(period);
-            }
+            put(TIME, period);
             out.push(r);
         }
     }
@@ -357,18 +422,18 @@ pub fn plan_sdmx(
     options: &IngestOptions,
     progress: &mut dyn FnMut(usize),
 ) -> Result<IngestPlan, LoadError> {
-    let message = read_message(file_name, input, kind, context.structures, options)?;
-    let mut diagnostics = message.diagnostics.clone();
+    let message = read_message(file_name, input, kind, context, options)?;
+    let mut diagnostics = message.diagnostics;
     // A plan of no figures whose error diagnostics say why. Problems of the message itself do
     // not stop the planning: the rows that could be read are planned too, so that one read
     // lists every problem (and the plan, holding errors, is not written).
     let rejected = |diagnostics: Vec<Diagnostic>| IngestPlan { diagnostics, ..IngestPlan::default() };
-    if message.observations.is_empty() {
+    if message.table.rows.is_empty() {
         // Nothing could be read: the message's own problems say why (or it holds no data).
         return Ok(rejected(diagnostics));
     }
-    let table = build_table(file_name, &message, context.series_of, context.catalogue, &mut diagnostics);
-    let dataflows: std::collections::BTreeSet<&String> = table.rows.iter().map(|(_, r)| &r[0]).collect();
+    let table = message.table;
+    let dataflows = message.dataflows;
     let mapping = match mapping {
         Some(m) => {
             let mut m = m.clone();

@@ -27,11 +27,13 @@ pub enum Input<'a> {
     Rows(&'a Rows),
 }
 
-/// A table read from a message that is not a table: the columns, and each row with its number.
+/// A table read from a message that is not a table: the columns, and each row with its number
+/// and its cells (shared texts: a message repeats its codes, sources and definitions; a row
+/// may be shorter than the header, the missing cells being empty).
 #[derive(Debug, Clone, Default)]
 pub struct Rows {
     pub columns: Vec<String>,
-    pub rows: Vec<(usize, Vec<String>)>,
+    pub rows: Vec<(usize, Vec<std::sync::Arc<str>>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,7 +229,7 @@ pub fn read_table(
         if sink.header(&header) {
             let width = header.columns.len();
             for (number, cells) in &table.rows {
-                let mut cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+                let mut cells: Vec<&str> = cells.iter().map(|c| &**c).collect();
                 cells.resize(width, "");
                 if !sink.row(*number, &cells) {
                     break;
