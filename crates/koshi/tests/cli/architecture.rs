@@ -16,6 +16,7 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     ("koshi-flows", &["koshi-core", "koshi-numeric"], IO_CRATES),
     // SDMX messages: a format library that knows no koshi crate, files or clock.
     ("koshi-sdmx", &[], IO_CRATES),
+    ("koshi-rules", &["koshi-core"], IO_CRATES),
     (
         "koshi-store",
         &["koshi-core"],
