@@ -62,6 +62,7 @@ pub const ATTRIBUTES: &[(&str, &str)] = &[
     ("RELEASE", "Release (vintage) the figure was published in"),
     ("RELEASE_DATE", "Date the release states"),
     ("CITATION", "Where the figure is printed"),
+    ("PRINTED", "The figure as its source printed it, where that differs from the value"),
     ("NOTE", "Note on the figure"),
     ("DEFECT", "Defects found or declared (codes joined by |)"),
     ("HARMONISED_REASON", "Why the harmonised view chose this figure"),
@@ -923,6 +924,9 @@ impl App {
                                 &row.release_date,
                                 row.citation.as_deref(),
                             );
+                            if let Some(p) = &row.printed {
+                                a.push(("PRINTED".into(), p.clone()));
+                            }
                             if let Some(n) = &row.note {
                                 a.push(("NOTE".into(), n.clone()));
                             }

@@ -1411,9 +1411,12 @@ impl<'a> RowContext<'a> {
             }
         }
         // A sum was not printed by anyone; its citation is the file's rows (or the mapping's).
-        let printed = value
-            .filter(|_| !self.mapping.aggregate)
-            .and_then(|v| (value_text.trim() != format_plain(v)).then(|| value_text.trim().to_string()));
+        // A file that carries the printed form itself (an SDMX message koshi exported) gives it;
+        // otherwise the cell is the printed form where it differs from the plain figure.
+        let printed = value.filter(|_| !self.mapping.aggregate).and_then(|v| match attr(self, "PRINTED") {
+            Some(given) => Some(given),
+            None => (value_text.trim() != format_plain(v)).then(|| value_text.trim().to_string()),
+        });
         let citation = match (self.mapping.aggregate, attr(self, "CITATION")) {
             (true, None) => {
                 let mut citation = aggregate_citation(self.file);

@@ -221,6 +221,7 @@ pub const ATTRIBUTE_FIELDS: &[&str] = &[
     "UNIT_MULT",
     "OBS_STATUS",
     "CITATION",
+    "PRINTED",
     "NOTE",
     "DEFECT",
     "RELEASE",

@@ -38,6 +38,7 @@ const KOSHI_ATTRIBUTES: &[(&str, &str)] = &[
     ("RELEASE", "RELEASE"),
     ("RELEASE_DATE", "RELEASE_DATE"),
     ("CITATION", "CITATION"),
+    ("PRINTED", "PRINTED"),
     ("NOTE", "NOTE"),
     ("DEFECT", "DEFECT"),
 ];

@@ -87,17 +87,22 @@ pub fn export(app: &App, args: &ExportArgs) -> Result<()> {
     request.end_period = args.to.clone();
     let summary = match &args.output {
         Some(path) => {
-            // Written beside the target and renamed when complete: no half-written file is left.
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile_in(dir)?;
-            let summary = {
-                let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+            // Written beside the target and renamed when complete: no half-written file is left,
+            // and the file gets the permissions any new file gets (a temporary file's are private).
+            let partial = partial_path(path);
+            let written = (|| -> Result<_> {
+                let file =
+                    std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
                 let summary = app.sdmx_data(&request, &mut out)?;
                 out.flush()?;
-                summary
-            };
-            tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
-            summary
+                std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
+                Ok(summary)
+            })();
+            if written.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            written?
         }
         None => {
             let stdout = std::io::stdout();
@@ -114,6 +119,8 @@ pub fn export(app: &App, args: &ExportArgs) -> Result<()> {
     Ok(())
 }
 
-fn tempfile_in(dir: &std::path::Path) -> Result<tempfile::NamedTempFile> {
-    tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a file in {}", dir.display()))
+/// `dir/.name.partial`: where an export is written before it is complete.
+fn partial_path(path: &std::path::Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    path.with_file_name(format!(".{name}.partial"))
 }

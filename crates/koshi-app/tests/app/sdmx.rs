@@ -211,10 +211,11 @@ fn figures(app: &App, dataflow: &str) -> Vec<String> {
         .iter()
         .map(|o| {
             format!(
-                "{} {} {:?} {} {} {} {} {} {} {} {:?} {:?}",
+                "{} {} {:?} {:?} {} {} {} {} {} {} {} {:?} {:?} {:?}",
                 o.key.join("."),
                 o.time_period,
                 o.value,
+                o.printed,
                 o.unit,
                 o.unit_mult,
                 o.status,
@@ -224,6 +225,7 @@ fn figures(app: &App, dataflow: &str) -> Vec<String> {
                 o.release_date,
                 o.citation,
                 o.note,
+                o.defects,
             )
         })
         .collect();

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 mod architecture;
+mod export;
 mod flows;
 mod forecast;
 mod gravity;
