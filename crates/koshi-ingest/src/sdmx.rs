@@ -185,8 +185,10 @@ struct TableBuilder {
     texts: std::collections::HashSet<std::sync::Arc<str>>,
     rows: Vec<(usize, Vec<std::sync::Arc<str>>)>,
     /// Rows by the hash of their figure's identity (every cell but value, status and
-    /// citation); a hit is compared cell by cell, so a hash collision never merges two figures.
-    by_identity: HashMap<u64, Vec<usize>>,
+    /// citation); a hit is compared cell by cell, so a hash collision never merges two figures
+    /// (the rows of colliding figures go to `collided`).
+    by_identity: HashMap<u64, usize>,
+    collided: HashMap<u64, Vec<usize>>,
     dataflows: std::collections::BTreeSet<String>,
     empty: std::sync::Arc<str>,
 }
@@ -209,6 +211,7 @@ impl TableBuilder {
             texts: Default::default(),
             rows: Vec::new(),
             by_identity: HashMap::new(),
+            collided: HashMap::new(),
             dataflows: Default::default(),
             empty: "".into(),
         }
@@ -236,7 +239,8 @@ impl TableBuilder {
         if row.len() <= column {
             row.resize(column + 1, self.empty.clone());
         }
-        row[column] = self.text(text);
+        // Values and citations rarely repeat: keeping them for sharing would only cost.
+        row[column] = if matches!(column, VALUE | CITATION) { text.into() } else { self.text(text) };
     }
 
     fn add(&mut self, o: ReadObservation, context: &SdmxContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -291,12 +295,25 @@ impl TableBuilder {
 
     fn push(&mut self, line: usize, row: Vec<std::sync::Arc<str>>) {
         let hash = Self::identity_hash(&row);
-        let candidates = self.by_identity.entry(hash).or_default();
-        if let Some(&i) = candidates.iter().find(|&&i| Self::same_figure(&self.rows[i].1, &row)) {
-            self.rows[i] = (line, row);
-        } else {
-            candidates.push(self.rows.len());
-            self.rows.push((line, row));
+        let next = self.rows.len();
+        let same = match self.by_identity.get(&hash) {
+            None => {
+                self.by_identity.insert(hash, next);
+                None
+            }
+            Some(&first) if Self::same_figure(&self.rows[first].1, &row) => Some(first),
+            Some(_) => {
+                let others = self.collided.entry(hash).or_default();
+                let found = others.iter().copied().find(|&i| Self::same_figure(&self.rows[i].1, &row));
+                if found.is_none() {
+                    others.push(next);
+                }
+                found
+            }
+        };
+        match same {
+            Some(i) => self.rows[i] = (line, row),
+            None => self.rows.push((line, row)),
         }
     }
 

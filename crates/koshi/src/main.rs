@@ -1,5 +1,11 @@
 //! `koshi` — the command line of the koshi migration observatory.
 
+/// mimalloc rather than the system allocator: an ingest allocates and frees millions of small
+/// texts, and glibc's allocator spent more time consolidating them than the ingest spent reading
+/// (bench/sdmx/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod flows_cmd;
 mod forecast_cmd;
 mod gravity_cmd;
