@@ -55,7 +55,7 @@ LOG="$OUT/log.txt"
 : >"$LOG"
 say() { echo "$@" | tee -a "$LOG"; }
 
-say "koshi: $KOSHI ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- crates 2>/dev/null || echo ', crates/ modified'))"
+say "koshi: $KOSHI, built $(date -u -r "$KOSHI" +%Y-%m-%dT%H:%MZ) (tree now at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- crates 2>/dev/null || echo ', crates/ modified'))"
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 say "scale: $NREF REF_AREA x $NCP COUNTERPART x 2 SEX x $NYEARS years = $OBS observations in $((NREF * NCP * 2)) series; $PARTS parts of $PER_PART"
 
