@@ -1241,7 +1241,6 @@ struct PlainWriter<'a> {
     /// The CSV's attribute columns, in header order.
     columns: Vec<String>,
     first: bool,
-    provider: Option<String>,
 }
 
 impl<'a> PlainWriter<'a> {
@@ -1256,12 +1255,12 @@ impl<'a> PlainWriter<'a> {
             .chain(columns.iter().map(String::as_str))
             .collect();
         csv.write_record(&header).map_err(csv_error)?;
-        Ok(PlainWriter { csv: Some(csv), json: None, columns, first: true, provider: None })
+        Ok(PlainWriter { csv: Some(csv), json: None, columns, first: true })
     }
 
     fn json(out: &'a mut dyn Write) -> std::result::Result<Self, WriteError> {
         out.write_all(b"[")?;
-        Ok(PlainWriter { csv: None, json: Some(out), columns: Vec::new(), first: true, provider: None })
+        Ok(PlainWriter { csv: None, json: Some(out), columns: Vec::new(), first: true })
     }
 }
 
@@ -1273,8 +1272,7 @@ fn csv_error(e: csv::Error) -> WriteError {
 }
 
 impl DataWriter for PlainWriter<'_> {
-    fn start_dataset(&mut self, header: &DataSetHeader) -> std::result::Result<(), WriteError> {
-        self.provider.clone_from(&header.provider);
+    fn start_dataset(&mut self, _: &DataSetHeader) -> std::result::Result<(), WriteError> {
         Ok(())
     }
 

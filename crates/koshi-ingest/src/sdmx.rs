@@ -289,7 +289,9 @@ impl TableBuilder {
     }
 
     fn same_figure(a: &[std::sync::Arc<str>], b: &[std::sync::Arc<str>]) -> bool {
-        let cell = |r: &[std::sync::Arc<str>], i: usize| r.get(i).map_or("", |c| &**c).to_string();
+        fn cell(r: &[std::sync::Arc<str>], i: usize) -> &str {
+            r.get(i).map_or("", |c| c)
+        }
         (0..a.len().max(b.len())).filter(|i| !matches!(*i, VALUE | STATUS | CITATION)).all(|i| cell(a, i) == cell(b, i))
     }
 

@@ -20,6 +20,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::StreamExt;
 use koshi_app::sdmx::{
     AnswerLimits, DataDetail, DataFormat, DataRequest, References, StructureDetail, StructureRequest, StructureResource,
 };
@@ -460,9 +461,16 @@ async fn stream(
         Some(Err(e)) => return Err(e),
         None => Bytes::new(),
     };
-    let rest = async_stream(rx);
-    let first = futures_once(first);
-    Ok(Body::from_stream(tokio_stream_chain(first, rest)))
+    // The chunks after the first; an error mid-stream ends the body with an error (the client
+    // sees a cut connection rather than a truncated message passing for whole).
+    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+        let item = rx.recv().await?;
+        let chunk = item.map_err(|e| std::io::Error::other(format!("the answer failed midway: {}", e.message)));
+        Some((chunk, rx))
+    });
+    let first = futures_util::stream::iter((!first.is_empty()).then_some(Ok::<_, std::io::Error>(first)));
+    // Fused: the gzip layer polls once more after the end, which an unfused stream may not take.
+    Ok(Body::from_stream(first.chain(rest).fuse()))
 }
 
 /// A writer that sends what it gathers in chunks down a channel.
@@ -494,67 +502,5 @@ impl Write for ChannelWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-type Chunk = Result<Bytes, std::io::Error>;
-
-fn futures_once(first: Bytes) -> impl futures_core::Stream<Item = Chunk> {
-    OnceStream(Some(first))
-}
-
-struct OnceStream(Option<Bytes>);
-
-impl futures_core::Stream for OnceStream {
-    type Item = Chunk;
-    fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Chunk>> {
-        std::task::Poll::Ready(self.0.take().filter(|b| !b.is_empty()).map(Ok))
-    }
-}
-
-/// The chunks after the first; an error mid-stream ends the body with an error (the client
-/// sees a cut connection rather than a truncated message passing for whole).
-fn async_stream(rx: tokio::sync::mpsc::Receiver<Result<Bytes, SdmxError>>) -> ReceiverStream {
-    ReceiverStream(rx)
-}
-
-struct ReceiverStream(tokio::sync::mpsc::Receiver<Result<Bytes, SdmxError>>);
-
-impl futures_core::Stream for ReceiverStream {
-    type Item = Chunk;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Chunk>> {
-        self.0.poll_recv(cx).map(|item| {
-            item.map(|r| r.map_err(|e| std::io::Error::other(format!("the answer failed midway: {}", e.message))))
-        })
-    }
-}
-
-struct Chain<A, B>(Option<A>, B);
-
-fn tokio_stream_chain<A, B>(a: A, b: B) -> Chain<A, B> {
-    Chain(Some(a), b)
-}
-
-impl<A, B> futures_core::Stream for Chain<A, B>
-where
-    A: futures_core::Stream<Item = Chunk> + Unpin,
-    B: futures_core::Stream<Item = Chunk> + Unpin,
-{
-    type Item = Chunk;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Chunk>> {
-        if let Some(a) = self.0.as_mut() {
-            match std::pin::Pin::new(a).poll_next(cx) {
-                std::task::Poll::Ready(Some(item)) => return std::task::Poll::Ready(Some(item)),
-                std::task::Poll::Ready(None) => self.0 = None,
-                std::task::Poll::Pending => return std::task::Poll::Pending,
-            }
-        }
-        std::pin::Pin::new(&mut self.1).poll_next(cx)
     }
 }

@@ -137,4 +137,17 @@ async fn a_large_answer_streams_across_chunks_whole() {
         .unwrap()
         .total;
     assert_eq!(rows, expected, "every harmonised figure, once");
+
+    // The same answer gzipped, as clients ask: whole, and the same bytes once inflated.
+    let zipped = Request::get("/sdmx/rest/data/MIG_STOCK/all/all")
+        .header(header::ACCEPT, CSV2)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let zipped = send(&app, zipped).await;
+    assert_eq!(zipped.status, StatusCode::OK);
+    assert_eq!(zipped.headers[header::CONTENT_ENCODING], "gzip");
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped.bytes[..]), &mut inflated).unwrap();
+    assert_eq!(inflated, answer.bytes.to_vec());
 }
