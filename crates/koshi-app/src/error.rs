@@ -42,6 +42,29 @@ pub enum AppError {
     /// A message could not be written (the output went away, or the data do not fit it).
     #[error(transparent)]
     Write(koshi_sdmx::WriteError),
+    /// No valid credentials: missing where they are needed, expired, revoked or forged.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signed in, but the role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request clashes with the record's state (decided already, a name taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many failed sign-ins: wait before trying again.
+    #[error("too many failed sign-ins for this name or address: try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error(transparent)]
+    Registry(koshi_registry::RegistryError),
+}
+
+impl From<koshi_registry::RegistryError> for AppError {
+    fn from(e: koshi_registry::RegistryError) -> Self {
+        match e {
+            koshi_registry::RegistryError::Constraint(message) => AppError::Conflict(message),
+            other => AppError::Registry(other),
+        }
+    }
 }
 
 fn known_list(known: &[String]) -> String {
@@ -61,6 +84,14 @@ pub enum ErrorKind {
     Busy,
     /// The answer would exceed a limit: narrow the request.
     TooLarge,
+    /// No valid credentials.
+    Unauthenticated,
+    /// The credentials do not allow it.
+    Forbidden,
+    /// The record's state does not allow it now.
+    Conflict,
+    /// Slow down.
+    TooManyRequests,
     /// A failure of the system, not of the request.
     Internal,
 }
@@ -84,6 +115,12 @@ impl AppError {
             AppError::Store(_) => ErrorKind::Internal,
             AppError::TooLarge(_) => ErrorKind::TooLarge,
             AppError::Write(_) => ErrorKind::Internal,
+            AppError::Unauthenticated(_) => ErrorKind::Unauthenticated,
+            AppError::Forbidden(_) => ErrorKind::Forbidden,
+            AppError::Conflict(_) => ErrorKind::Conflict,
+            AppError::TooManyAttempts { .. } => ErrorKind::TooManyRequests,
+            AppError::Registry(koshi_registry::RegistryError::Busy { .. }) => ErrorKind::Busy,
+            AppError::Registry(_) => ErrorKind::Internal,
         }
     }
 
@@ -102,6 +139,10 @@ impl AppError {
             AppError::Busy { .. } => "BUSY",
             AppError::File { .. } => "BAD_FILE",
             AppError::TooLarge(_) => "TOO_LARGE",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             e => match e.kind() {
                 ErrorKind::Busy => "BUSY",
                 ErrorKind::Rejected => "REJECTED",

@@ -22,6 +22,8 @@ pub mod forecast;
 pub mod gravity;
 pub mod load;
 mod pool;
+pub mod quota;
+pub mod registry;
 pub mod sdmx;
 
 use std::path::{Path, PathBuf};
@@ -31,7 +33,7 @@ use std::time::Duration;
 use koshi_core::Catalogue;
 use koshi_store::Bank;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use error::{AppError, ErrorKind, Result};
 pub use koshi_core::Date;
 pub use koshi_ingest::LoadError;
@@ -90,6 +92,8 @@ pub struct App {
     panels: GenerationCache<(), koshi_gravity::GravityPanel>,
     /// The SDMX structures (code lists, data structures, the codes present).
     sdmx: GenerationCache<(), koshi_sdmx::Structures>,
+    /// The work-permit registry, when one is opened beside the bank.
+    registry: Option<registry::RegistryService>,
 }
 
 impl App {
@@ -109,11 +113,30 @@ impl App {
             totals: GenerationCache::default(),
             panels: GenerationCache::default(),
             sdmx: GenerationCache::default(),
+            registry: None,
         })
+    }
+
+    /// Opens the work-permit registry beside the bank (creating it if missing).
+    pub fn with_registry(mut self, config: &registry::RegistryConfig) -> Result<App> {
+        self.registry = Some(registry::RegistryService::open(config, Arc::clone(&self.clock))?);
+        Ok(self)
+    }
+
+    /// The work-permit registry.
+    pub fn registry(&self) -> Result<&registry::RegistryService> {
+        self.registry
+            .as_ref()
+            .ok_or_else(|| AppError::Unanswerable("no work-permit registry is open beside this data bank".to_string()))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Now by the application's clock, in seconds since 1970 (UTC).
+    pub fn clock_seconds(&self) -> i64 {
+        self.clock.unix_seconds()
     }
 
     /// Today by the application's clock.

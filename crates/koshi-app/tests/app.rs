@@ -14,6 +14,10 @@ mod flows;
 mod forecast;
 #[path = "app/gravity.rs"]
 mod gravity;
+#[path = "app/quota.rs"]
+mod quota;
+#[path = "app/registry.rs"]
+mod registry;
 #[path = "app/sdmx.rs"]
 mod sdmx;
 

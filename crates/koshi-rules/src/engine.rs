@@ -244,7 +244,7 @@ pub struct DeadlineLine {
 }
 
 /// A quota cell a grant would use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consumption {
     pub line: String,
     pub region: String,

@@ -25,6 +25,7 @@ mod forecast;
 mod gravity;
 mod index;
 mod params;
+mod registry;
 mod sdmx;
 
 use std::net::SocketAddr;
@@ -136,6 +137,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/forecast/{dataflow}", get(forecast::forecast))
         .route("/api/backtest/{dataflow}", get(forecast::backtest))
         .merge(sdmx::routes())
+        .merge(registry::routes())
         .fallback(error::route_not_found)
         .with_state(server)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -354,13 +356,23 @@ pub enum ServeError {
     App(#[from] AppError),
     #[error("serving the API: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the server was shared before it started")]
+    Shared,
 }
 
-/// Serve the bank at `db` until Ctrl-C.
-pub async fn serve(db: &Path, addr: SocketAddr) -> Result<(), ServeError> {
-    let server = Server::open(db, &ServerConfig::default())?;
+/// Serve the bank at `db`, and the permit registry when one is given, until Ctrl-C.
+pub async fn serve(
+    db: &Path,
+    registry: Option<&koshi_app::registry::RegistryConfig>,
+    addr: SocketAddr,
+) -> Result<(), ServeError> {
+    let mut server = Server::open(db, &ServerConfig::default())?;
+    if let Some(config) = registry {
+        let inner = Arc::try_unwrap(server).map_err(|_| ServeError::Shared)?;
+        server = Server::over(inner.app.with_registry(config)?, inner.max_response_bytes);
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, router(server))
+    axum::serve(listener, router(server).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

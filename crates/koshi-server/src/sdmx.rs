@@ -83,7 +83,12 @@ impl From<AppError> for SdmxError {
                 SdmxError::new(StatusCode::BAD_REQUEST, 150, format!("Semantic error: {message}"))
             }
             ErrorKind::TooLarge => SdmxError::new(StatusCode::PAYLOAD_TOO_LARGE, 510, message),
-            ErrorKind::Busy => SdmxError::new(StatusCode::SERVICE_UNAVAILABLE, 503, message),
+            ErrorKind::Busy | ErrorKind::TooManyRequests => {
+                SdmxError::new(StatusCode::SERVICE_UNAVAILABLE, 503, message)
+            }
+            ErrorKind::Unauthenticated => SdmxError::new(StatusCode::UNAUTHORIZED, 110, message),
+            ErrorKind::Forbidden => SdmxError::new(StatusCode::FORBIDDEN, 130, message),
+            ErrorKind::Conflict => SdmxError::new(StatusCode::CONFLICT, 150, format!("Semantic error: {message}")),
             ErrorKind::Internal => SdmxError::new(StatusCode::INTERNAL_SERVER_ERROR, 500, message),
         }
     }

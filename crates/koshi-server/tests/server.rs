@@ -4,6 +4,8 @@
 
 #[path = "server/gravity.rs"]
 mod gravity;
+#[path = "server/registry.rs"]
+mod registry;
 #[path = "server/sdmx.rs"]
 mod sdmx;
 

@@ -10,6 +10,8 @@ mod flows_cmd;
 mod forecast_cmd;
 mod gravity_cmd;
 mod output;
+mod quota_cmd;
+mod registry_cmd;
 mod sdmx_cmd;
 mod structure_cmd;
 
@@ -45,6 +47,11 @@ struct Cli {
     /// Seconds a write waits for another writer holding the bank before giving up (nothing is written then).
     #[arg(long, global = true, default_value_t = 30.0, env = "KOSHI_BUSY_TIMEOUT")]
     busy_timeout: f64,
+    /// The work-permit registry: an SQLite file, or a postgres://user:password@host:port/database
+    /// address (the role must not be a superuser nor bypass row-level security). By default the
+    /// bank's file name with `.registry.db` (koshi.registry.db beside koshi.db).
+    #[arg(long, global = true, env = "KOSHI_REGISTRY")]
+    registry: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -177,6 +184,10 @@ the codes both allow. Every code is checked against its code list; a mistyped on
     Dataflow(structure_cmd::DataflowArgs),
     /// Export a dataflow as SDMX-CSV, SDMX-ML or SDMX-JSON (or plain CSV/JSON), streamed.
     Export(sdmx_cmd::ExportArgs),
+    /// The foreign-labour quota: the national figure from the rate and the labour force, its distribution, two policies compared.
+    Quota(quota_cmd::Args),
+    /// The work-permit registry: users, employers, the quota, the audit chain (the server offers the rest).
+    Registry(registry_cmd::Args),
     /// Serve the JSON API; creates the bank and loads (or finishes, or refreshes) the bundled datasets first.
     Serve {
         /// Address to listen on.
@@ -211,6 +222,23 @@ fn open_app(cli: &Cli) -> Result<App> {
         })?;
     App::open(&cli.db, AppConfig { busy_timeout, ..AppConfig::single_use() })
         .with_context(|| format!("opening the data bank {}", cli.db.display()))
+}
+
+/// Where the registry is: `--registry`, or beside the bank.
+fn registry_config(cli: &Cli) -> koshi_app::registry::RegistryConfig {
+    let location = match &cli.registry {
+        Some(text) => koshi_app::registry::Location::parse(text),
+        None => koshi_app::registry::Location::Sqlite(cli.db.with_extension("registry.db")),
+    };
+    koshi_app::registry::RegistryConfig::new(location)
+}
+
+fn registry_location_text(location: &koshi_app::registry::Location) -> String {
+    match location {
+        koshi_app::registry::Location::Sqlite(path) => path.display().to_string(),
+        // Not the password.
+        koshi_app::registry::Location::Postgres(_) => "a PostgreSQL database".to_string(),
+    }
 }
 
 fn run() -> Result<std::process::ExitCode> {
@@ -461,6 +489,11 @@ fn run() -> Result<std::process::ExitCode> {
         Command::Indices(args) => return flows_cmd::run_indices(&app, args),
         Command::Source(args) => return structure_cmd::run_source(&app, args),
         Command::Dataflow(args) => return structure_cmd::run_dataflow(&app, args),
+        Command::Quota(args) => return quota_cmd::run(&app, args),
+        Command::Registry(args) => {
+            let app = app.with_registry(&registry_config(&cli)).context("opening the work-permit registry")?;
+            return registry_cmd::run(&app, args);
+        }
         Command::Serve { addr } => {
             let db = cli.db.display();
             let needs_load = match app.bundle_state()? {
@@ -492,7 +525,9 @@ fn run() -> Result<std::process::ExitCode> {
                 "serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)"
             );
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(koshi_server::serve(&cli.db, *addr))?;
+            let registry = registry_config(&cli);
+            eprintln!("the work-permit registry is {}", registry_location_text(&registry.location));
+            runtime.block_on(koshi_server::serve(&cli.db, Some(&registry), *addr))?;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -17,6 +17,12 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     // SDMX messages: a format library that knows no koshi crate, files or clock.
     ("koshi-sdmx", &[], IO_CRATES),
     ("koshi-rules", &["koshi-core"], IO_CRATES),
+    // The registry's records on SQLite or PostgreSQL: no rules, no users' requests, no HTTP.
+    (
+        "koshi-registry",
+        &[],
+        &["axum", "tokio", "tower-http", "hyper", "calamine", "zip", "clap", "indicatif", "anyhow", "argon2"],
+    ),
     (
         "koshi-store",
         &["koshi-core"],
@@ -29,12 +35,22 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "koshi-app",
-        &["koshi-core", "koshi-store", "koshi-ingest", "koshi-gravity", "koshi-forecast", "koshi-flows", "koshi-sdmx"],
+        &[
+            "koshi-core",
+            "koshi-store",
+            "koshi-ingest",
+            "koshi-gravity",
+            "koshi-forecast",
+            "koshi-flows",
+            "koshi-sdmx",
+            "koshi-rules",
+            "koshi-registry",
+        ],
         &["axum", "tokio", "tower-http", "hyper", "clap", "indicatif", "anyhow"],
     ),
     // The adapters reach the bank and the engines only through the application.
-    ("koshi-server", &["koshi-app"], &["rusqlite", "clap", "indicatif", "anyhow", "calamine"]),
-    ("koshi", &["koshi-app", "koshi-server", "koshi-core"], &["rusqlite", "axum", "calamine", "zip"]),
+    ("koshi-server", &["koshi-app"], &["rusqlite", "postgres", "clap", "indicatif", "anyhow", "calamine"]),
+    ("koshi", &["koshi-app", "koshi-server", "koshi-core"], &["rusqlite", "postgres", "axum", "calamine", "zip"]),
 ];
 
 /// Each workspace crate's normal (non-dev, non-build) dependencies.

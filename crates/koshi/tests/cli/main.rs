@@ -12,6 +12,7 @@ mod export;
 mod flows;
 mod forecast;
 mod gravity;
+mod quota;
 mod readme;
 mod same_json;
 mod structure;
