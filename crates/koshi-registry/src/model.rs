@@ -293,7 +293,9 @@ pub struct PermitRecord {
     pub valid_until: String,
     pub extensions: i64,
     pub status: PermitStatus,
-    /// JSON: the quota cells consumed, `[{line, region, category, places}]`.
+    /// JSON: the quota cells consumed, `[{line, region, category, places}]` (kept for a
+    /// revocation to give them back; not shown).
+    #[serde(skip_serializing)]
     pub consumes: String,
     pub issued_at: i64,
     pub closed_at: Option<i64>,

@@ -1,7 +1,6 @@
-//! The registry in an SQLite file: one writer connection (writes queue for it in the process,
-//! and share its commits: see [`SqliteRegistry::write`]),
-//! and for the file's write lock across processes), a few read connections beside it (WAL), and
-//! every commit durable (`synchronous = FULL`).
+//! The registry in an SQLite file: one writer connection (writes queue for it in the process and
+//! share its commits, see [`crate::group`]; across processes they queue for the file's write
+//! lock), a few read connections beside it (WAL), and every commit durable (`synchronous = FULL`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -16,6 +16,9 @@ const APPLICATION_COLUMNS: &str = "id, employer_id, kind, region, category, nati
      request, worker, status, submitted_at, submitted_by, decided_at, decided_by, decision, grounds";
 const PERMIT_COLUMNS: &str = "id, application_id, employer_id, region, category, nationality, workers, quota_year, \
      valid_from, valid_until, extensions, status, consumes, issued_at, closed_at, closed_reason";
+/// The conditions of a listing ([`Filter`]): `$1` after, `$2` employer, `$3` region, `$4` status.
+const FILTER: &str = "id > $1 AND (CAST($2 AS BIGINT) IS NULL OR employer_id = $2) \
+     AND (CAST($3 AS TEXT) IS NULL OR region = $3) AND (CAST($4 AS TEXT) IS NULL OR status = $4)";
 const AUDIT_COLUMNS: &str = "seq, at, actor_id, actor, action, object, before_state, after_state, prev_hash, hash";
 
 /// The most rows one listing returns, whatever is asked.
@@ -24,6 +27,11 @@ pub const MAX_PAGE: usize = 1_000;
 impl Tx<'_> {
     fn one(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>> {
         Ok(self.sql.query(sql, params)?.into_iter().next())
+    }
+
+    /// Runs an `INSERT … RETURNING id`; the id.
+    fn insert(&mut self, sql: &str, params: &[Param<'_>]) -> Result<i64> {
+        self.one(sql, params)?.ok_or_else(|| RegistryError::Corrupt("an insert returned no id".into()))?.int(0)
     }
 
     // --- settings ---
@@ -44,7 +52,7 @@ impl Tx<'_> {
     // --- users and credentials ---
 
     pub fn insert_user(&mut self, user: &NewUser, at: i64) -> Result<i64> {
-        let row = self.one(
+        self.insert(
             "INSERT INTO app_user (name, password_hash, role, region, employer_id, disabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id",
             &[
@@ -55,8 +63,7 @@ impl Tx<'_> {
                 user.employer.into(),
                 at.into(),
             ],
-        )?;
-        row.ok_or_else(|| RegistryError::Corrupt("an insert returned no id".into()))?.int(0)
+        )
     }
 
     /// A user by name, with the password hash.
@@ -92,7 +99,7 @@ impl Tx<'_> {
     }
 
     pub fn insert_credential(&mut self, c: &NewCredential) -> Result<i64> {
-        let row = self.one(
+        self.insert(
             "INSERT INTO credential (secret_hash, kind, user_id, label, csrf_hash, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             &[
@@ -104,19 +111,17 @@ impl Tx<'_> {
                 c.created_at.into(),
                 c.expires_at.into(),
             ],
-        )?;
-        row.ok_or_else(|| RegistryError::Corrupt("an insert returned no id".into()))?.int(0)
+        )
     }
 
     /// The credential with this secret hash and its user, whatever its state (the caller
     /// checks expiry and revocation against its clock).
     pub fn credential(&mut self, secret_hash: &str) -> Result<Option<(Credential, User)>> {
-        let sql = format!(
-            "SELECT c.id, c.kind, c.user_id, c.label, c.csrf_hash, c.created_at, c.expires_at, c.revoked_at, \
-             {} FROM credential c JOIN app_user u ON u.id = c.user_id WHERE c.secret_hash = $1",
-            USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
-        );
-        let Some(row) = self.one(&sql, &[secret_hash.into()])? else { return Ok(None) };
+        // Read on every signed-in request: one statement, the user's columns as in USER_COLUMNS.
+        const SQL: &str = "SELECT c.id, c.kind, c.user_id, c.label, c.csrf_hash, c.created_at, c.expires_at, \
+             c.revoked_at, u.id, u.name, u.role, u.region, u.employer_id, u.disabled, u.created_at \
+             FROM credential c JOIN app_user u ON u.id = c.user_id WHERE c.secret_hash = $1";
+        let Some(row) = self.one(SQL, &[secret_hash.into()])? else { return Ok(None) };
         let kind = match row.text(1)?.as_str() {
             "session" => CredentialKind::Session,
             "token" => CredentialKind::Token,
@@ -161,7 +166,7 @@ impl Tx<'_> {
     // --- employers ---
 
     pub fn insert_employer(&mut self, e: &NewEmployer, at: i64) -> Result<i64> {
-        let row = self.one(
+        self.insert(
             "INSERT INTO employer (name, bin, region, facts, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             &[
                 e.name.as_str().into(),
@@ -170,8 +175,7 @@ impl Tx<'_> {
                 e.facts.as_str().into(),
                 at.into(),
             ],
-        )?;
-        row.ok_or_else(|| RegistryError::Corrupt("an insert returned no id".into()))?.int(0)
+        )
     }
 
     pub fn employer(&mut self, id: i64) -> Result<Option<EmployerRecord>> {
@@ -265,7 +269,7 @@ impl Tx<'_> {
     // --- applications ---
 
     pub fn insert_application(&mut self, a: &NewApplication) -> Result<i64> {
-        let row = self.one(
+        self.insert(
             "INSERT INTO application (employer_id, kind, region, category, nationality, workers, permit_id, request, \
              worker, status, submitted_at, submitted_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11) RETURNING id",
@@ -282,8 +286,7 @@ impl Tx<'_> {
                 a.submitted_at.into(),
                 a.submitted_by.into(),
             ],
-        )?;
-        row.ok_or_else(|| RegistryError::Corrupt("an insert returned no id".into()))?.int(0)
+        )
     }
 
     /// An application; `lock` holds it until the transaction ends.
@@ -296,21 +299,9 @@ impl Tx<'_> {
     }
 
     pub fn applications(&mut self, filter: &Filter) -> Result<Vec<ApplicationRecord>> {
-        let sql = format!(
-            "SELECT {APPLICATION_COLUMNS} FROM application WHERE id > $1 AND (CAST($2 AS BIGINT) IS NULL OR employer_id = $2) \
-             AND (CAST($3 AS TEXT) IS NULL OR region = $3) AND (CAST($4 AS TEXT) IS NULL OR status = $4) ORDER BY id LIMIT $5"
-        );
+        let sql = format!("SELECT {APPLICATION_COLUMNS} FROM application WHERE {FILTER} ORDER BY id LIMIT $5");
         let rows = self.sql.query(&sql, &filter_params(filter))?;
         rows.iter().map(application).collect()
-    }
-
-    pub fn count_applications(&mut self, filter: &Filter) -> Result<i64> {
-        let row = self.one(
-            "SELECT COUNT(*) FROM application WHERE id > $1 AND (CAST($2 AS BIGINT) IS NULL OR employer_id = $2) \
-             AND (CAST($3 AS TEXT) IS NULL OR region = $3) AND (CAST($4 AS TEXT) IS NULL OR status = $4)",
-            &filter_params(filter)[..4],
-        )?;
-        row.map(|r| r.int(0)).unwrap_or(Ok(0))
     }
 
     /// Records the decision on a pending application; false if it is no longer pending.
@@ -341,7 +332,7 @@ impl Tx<'_> {
     // --- permits ---
 
     pub fn insert_permit(&mut self, p: &NewPermit) -> Result<i64> {
-        let row = self.one(
+        self.insert(
             "INSERT INTO permit (application_id, employer_id, region, category, nationality, workers, quota_year, \
              valid_from, valid_until, extensions, status, consumes, issued_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 'active', $10, $11) RETURNING id",
@@ -358,8 +349,7 @@ impl Tx<'_> {
                 p.consumes.as_str().into(),
                 p.issued_at.into(),
             ],
-        )?;
-        row.ok_or_else(|| RegistryError::Corrupt("an insert returned no id".into()))?.int(0)
+        )
     }
 
     pub fn permit(&mut self, id: i64, lock: bool) -> Result<Option<PermitRecord>> {
@@ -371,10 +361,7 @@ impl Tx<'_> {
     }
 
     pub fn permits(&mut self, filter: &Filter) -> Result<Vec<PermitRecord>> {
-        let sql = format!(
-            "SELECT {PERMIT_COLUMNS} FROM permit WHERE id > $1 AND (CAST($2 AS BIGINT) IS NULL OR employer_id = $2) \
-             AND (CAST($3 AS TEXT) IS NULL OR region = $3) AND (CAST($4 AS TEXT) IS NULL OR status = $4) ORDER BY id LIMIT $5"
-        );
+        let sql = format!("SELECT {PERMIT_COLUMNS} FROM permit WHERE {FILTER} ORDER BY id LIMIT $5");
         let rows = self.sql.query(&sql, &filter_params(filter))?;
         rows.iter().map(permit).collect()
     }

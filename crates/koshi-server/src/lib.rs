@@ -166,7 +166,7 @@ async fn dashboard() -> axum::response::Html<&'static str> {
 /// Endpoints without parameters refuse unknown ones like the others.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NoParams {}
+pub(crate) struct NoParams {}
 
 /// Endpoints that take only paging parameters.
 #[derive(Debug, Deserialize)]

@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::params::{Params, Segment, whole_number, year};
-use crate::{Server, blocking};
+use crate::{NoParams, Server, blocking};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "koshi_session";
@@ -163,10 +163,6 @@ async fn as_caller<T: serde::Serialize + Send + 'static>(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NoParams {}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ListParams {
     status: Option<String>,
     region: Option<String>,
@@ -194,16 +190,34 @@ struct PageParams {
     limit: Option<String>,
 }
 
+impl PageParams {
+    /// `after` (an id) and `limit`, read strictly.
+    fn read(&self) -> Result<(Option<i64>, Option<usize>), ApiError> {
+        let after = self.after.as_deref().map(|a| id_param("after", a)).transpose()?;
+        let limit = self.limit.as_deref().map(|l| whole_number("limit", l)).transpose()?;
+        Ok((after, limit))
+    }
+}
+
 fn id_param(name: &str, text: &str) -> Result<i64, ApiError> {
     let n = whole_number(name, text)?;
     i64::try_from(n).map_err(|_| ApiError::bad_parameter(format!("{name}: `{text}` is too large")))
 }
 
-fn id_segment(text: &str) -> Result<i64, ApiError> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::bad_parameter(format!("`{text}` is not an id (a whole number from 1)")))
+/// A record's id in the path (`…/{id}`): a whole number from 1, or a JSON 400.
+pub(crate) struct RecordId(i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for RecordId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Segment(text) = Segment::<String>::from_request_parts(parts, state).await?;
+        text.parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(RecordId)
+            .ok_or_else(|| ApiError::bad_parameter(format!("`{text}` is not an id (a whole number from 1)")))
+    }
 }
 
 // ---------------------------------------------------------------- sign-in
@@ -263,9 +277,8 @@ async fn create_token(
 async fn revoke_token(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.revoke_token(a, id).map(|()| serde_json::json!({"revoked": id}))).await
 }
 
@@ -276,8 +289,7 @@ async fn users(
     caller: Caller,
     Params(p): Params<PageParams>,
 ) -> Result<Response, ApiError> {
-    let after = p.after.as_deref().map(|a| id_param("after", a)).transpose()?;
-    let limit = p.limit.as_deref().map(|l| whole_number("limit", l)).transpose()?;
+    let (after, limit) = p.read()?;
     as_caller(server, caller, move |r, a| r.users(a, after, limit)).await
 }
 
@@ -293,18 +305,16 @@ async fn create_user(
 async fn disable_user(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.set_user_disabled(a, id, true)).await
 }
 
 async fn enable_user(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.set_user_disabled(a, id, false)).await
 }
 
@@ -313,8 +323,7 @@ async fn employers(
     caller: Caller,
     Params(p): Params<PageParams>,
 ) -> Result<Response, ApiError> {
-    let after = p.after.as_deref().map(|a| id_param("after", a)).transpose()?;
-    let limit = p.limit.as_deref().map(|l| whole_number("limit", l)).transpose()?;
+    let (after, limit) = p.read()?;
     as_caller(server, caller, move |r, a| r.employers(a, after, limit)).await
 }
 
@@ -329,19 +338,17 @@ async fn create_employer(
 async fn employer(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.employer(a, id)).await
 }
 
 async fn set_employer_facts(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
     Body(facts): Body<EmployerFacts>,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.set_employer_facts(a, id, &facts)).await
 }
 
@@ -411,9 +418,8 @@ async fn submit(
 async fn application(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     let mut response = as_caller(server, caller, move |r, a| r.application(a, id)).await?;
     // Personal data: not to be kept by caches.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -423,19 +429,17 @@ async fn application(
 async fn decide(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
     Body(request): Body<DecideRequest>,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.decide(a, id, &request)).await
 }
 
 async fn withdraw(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.withdraw(a, id)).await
 }
 
@@ -451,39 +455,35 @@ async fn permits(
 async fn permit(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.permit(a, id)).await
 }
 
 async fn request_extension(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
     Body(request): Body<ExtensionRequest>,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     Ok(created(as_caller(server, caller, move |r, a| r.request_extension(a, id, &request)).await?))
 }
 
 async fn revoke(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
     Body(request): Body<RevokeRequest>,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.revoke(a, id, &request)).await
 }
 
 async fn force(
     State(server): State<Arc<Server>>,
     caller: Caller,
-    Segment(id): Segment<String>,
+    RecordId(id): RecordId,
     Body(request): Body<ForceRequest>,
 ) -> Result<Response, ApiError> {
-    let id = id_segment(&id)?;
     as_caller(server, caller, move |r, a| r.force(a, id, &request)).await
 }
 
@@ -498,8 +498,7 @@ async fn audit_log(
     caller: Caller,
     Params(p): Params<PageParams>,
 ) -> Result<Response, ApiError> {
-    let after = p.after.as_deref().map(|a| id_param("after", a)).transpose()?;
-    let limit = p.limit.as_deref().map(|l| whole_number("limit", l)).transpose()?;
+    let (after, limit) = p.read()?;
     as_caller(server, caller, move |r, a| r.audit_log(a, after, limit)).await
 }
 

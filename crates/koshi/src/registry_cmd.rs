@@ -108,13 +108,23 @@ fn password() -> Result<String> {
 
 fn read_quota_csv(path: &PathBuf) -> Result<Vec<QuotaCellInput>> {
     let mut reader = csv::Reader::from_path(path).with_context(|| format!("{}", path.display()))?;
+    let headers = reader.headers().with_context(|| format!("{}", path.display()))?.clone();
     let mut cells = Vec::new();
     let mut problems = Vec::new();
-    for (i, row) in reader.deserialize::<QuotaCellInput>().enumerate() {
+    for row in reader.deserialize::<QuotaCellInput>() {
         match row {
             Ok(cell) => cells.push(cell),
-            // Line numbers count the header.
-            Err(e) => problems.push(format!("{}: line {}: {e}", path.display(), i + 2)),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                // Name the column when the reader knows which field failed.
+                let column = match e.kind() {
+                    csv::ErrorKind::Deserialize { err, .. } => {
+                        err.field().and_then(|f| headers.get(f as usize)).map(|h| format!(", column `{h}`"))
+                    }
+                    _ => None,
+                };
+                problems.push(format!("{}: line {line}{}: {e}", path.display(), column.unwrap_or_default()));
+            }
         }
     }
     if !problems.is_empty() {

@@ -238,24 +238,8 @@ pub struct ApplicationView {
     pub worker: Option<WorkerDetails>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct PermitView {
-    pub id: i64,
-    pub application: i64,
-    pub employer: i64,
-    pub region: String,
-    pub category: String,
-    pub nationality: String,
-    pub workers: i64,
-    pub quota_year: i32,
-    pub valid_from: String,
-    pub valid_until: String,
-    pub extensions: i64,
-    pub status: PermitStatus,
-    pub issued_at: i64,
-    pub closed_at: Option<i64>,
-    pub closed_reason: Option<String>,
-}
+/// A permit as its readers see it (the quota cells it consumed are kept, not shown).
+pub type PermitView = PermitRecord;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DecisionReport {
@@ -399,10 +383,6 @@ fn not_found(what: &'static str, id: i64) -> AppError {
     AppError::NotFound { what, id: id.to_string(), known: Vec::new() }
 }
 
-fn date_text(seconds: i64) -> Date {
-    Date::from_days_since_epoch(seconds.div_euclid(86_400))
-}
-
 fn application_view(r: &ApplicationRecord, with_worker: bool) -> Result<ApplicationView> {
     let request: Request = parse_json("request", &r.request)?;
     Ok(ApplicationView {
@@ -426,26 +406,6 @@ fn application_view(r: &ApplicationRecord, with_worker: bool) -> Result<Applicat
         decision: r.decision.as_deref().map(|d| parse_json("decision", d)).transpose()?,
         worker: if with_worker { Some(parse_json("worker", &r.worker)?) } else { None },
     })
-}
-
-fn permit_view(p: &PermitRecord) -> PermitView {
-    PermitView {
-        id: p.id,
-        application: p.application,
-        employer: p.employer,
-        region: p.region.clone(),
-        category: p.category.clone(),
-        nationality: p.nationality.clone(),
-        workers: p.workers,
-        quota_year: p.quota_year,
-        valid_from: p.valid_from.clone(),
-        valid_until: p.valid_until.clone(),
-        extensions: p.extensions,
-        status: p.status,
-        issued_at: p.issued_at,
-        closed_at: p.closed_at,
-        closed_reason: p.closed_reason.clone(),
-    }
 }
 
 fn employer_view(e: &EmployerRecord) -> Result<EmployerView> {
@@ -557,7 +517,7 @@ impl RegistryService {
         let csrf = auth::new_secret("c_")?;
         let expires_at = now + self.session_secs;
         let actor = Actor { user: Some(user.clone()), via: Via::Anonymous };
-        let id = self.store.write(&koshi_registry::Scope::System, |tx| {
+        self.store.write(&koshi_registry::Scope::System, |tx| {
             let id = tx.insert_credential(&NewCredential {
                 secret_hash: secret_hash(&secret),
                 kind: CredentialKind::Session,
@@ -568,9 +528,8 @@ impl RegistryService {
                 expires_at,
             })?;
             audit(tx, &actor, now, "sign_in", format!("session/{id}"), None, None)?;
-            Ok::<_, AppError>(id)
+            Ok::<_, AppError>(())
         })?;
-        let _ = id;
         Ok(SignInReport { user, session_secret: secret, csrf_token: csrf, expires_at })
     }
 
@@ -636,24 +595,11 @@ impl RegistryService {
         actor.require(&[Role::Admin], "create users")?;
         let name = text_field("name", &request.name, 100)?;
         auth::check_password_strength(&request.password)?;
-        match request.role {
-            Role::Officer if request.region.is_none() => {
-                return Err(AppError::invalid("region", "an officer needs the region it decides for"));
-            }
-            Role::Employer if request.employer.is_none() => {
-                return Err(AppError::invalid("employer", "an employer user needs its employer"));
-            }
-            Role::Officer | Role::Employer => {}
-            _ if request.region.is_some() || request.employer.is_some() => {
-                return Err(AppError::invalid("role", "only officers have a region and employer users an employer"));
-            }
-            _ => {}
+        if (request.role == Role::Officer) != request.region.is_some() {
+            return Err(AppError::invalid("region", "an officer, and only an officer, has the region it decides for"));
         }
-        if request.role != Role::Officer && request.region.is_some() {
-            return Err(AppError::invalid("region", "only officers have a region"));
-        }
-        if request.role != Role::Employer && request.employer.is_some() {
-            return Err(AppError::invalid("employer", "only employer users have an employer"));
+        if (request.role == Role::Employer) != request.employer.is_some() {
+            return Err(AppError::invalid("employer", "an employer user, and only one, has its employer"));
         }
         let region = request.region.as_deref().map(|r| code_field("region", r)).transpose()?;
         let password_hash = auth::hash_password(&request.password)?;
@@ -1086,7 +1032,7 @@ impl RegistryService {
         }
         let rules = self.rules();
         let now = self.now();
-        let today = date_text(now);
+        let today = super::day_of(now);
         self.store.write(&actor.scope(), |tx| {
             let record = tx.application(id, true)?.filter(|a| may_see(actor, a.employer, &a.region));
             let record = record.ok_or_else(|| not_found("application", id))?;
@@ -1200,7 +1146,7 @@ impl RegistryService {
                 Some(json(&serde_json::json!({ "status": "pending" }))?),
                 Some(json(&summary)?),
             )?;
-            Ok(DecisionReport { application: view, permit: permit.as_ref().map(permit_view), decision })
+            Ok(DecisionReport { application: view, permit, decision })
         })
     }
 
@@ -1209,9 +1155,7 @@ impl RegistryService {
     pub fn permit(&self, actor: &Actor, id: i64) -> Result<PermitView> {
         actor.require(&[Role::Admin, Role::Officer, Role::Employer], "see permits")?;
         let p = self.store.read(&actor.scope(), |tx| tx.permit(id, false))?;
-        p.filter(|p| may_see(actor, p.employer, &p.region))
-            .map(|p| permit_view(&p))
-            .ok_or_else(|| not_found("permit", id))
+        p.filter(|p| may_see(actor, p.employer, &p.region)).ok_or_else(|| not_found("permit", id))
     }
 
     pub fn permits(&self, actor: &Actor, request: &ListRequest) -> Result<Page<PermitView>> {
@@ -1223,7 +1167,7 @@ impl RegistryService {
         }
         let filter = self.scoped_filter(actor, request)?;
         let records = self.store.read(&actor.scope(), |tx| tx.permits(&filter))?;
-        Ok(page(records.iter().map(permit_view).collect(), filter.limit, |p| p.id))
+        Ok(page(records, filter.limit, |p| p.id))
     }
 
     /// Revokes an active permit and gives its places back to the quota it came from.
@@ -1240,7 +1184,7 @@ impl RegistryService {
                     p.status.name()
                 )));
             }
-            let before = permit_view(&p);
+            let before = p.clone();
             let consumed: Vec<Consumption> = parse_json("permit's consumption", &p.consumes)?;
             for c in &consumed {
                 tx.release(&consumption_key(p.quota_year, c), places(c.places)?)?;
@@ -1249,7 +1193,7 @@ impl RegistryService {
             p.closed_at = Some(now);
             p.closed_reason = Some(reason.clone());
             tx.update_permit(&p)?;
-            let view = permit_view(&p);
+            let view = p.clone();
             audit(tx, actor, now, "revoke", format!("permit/{id}"), Some(json(&before)?), Some(json(&view)?))?;
             Ok(view)
         })
@@ -1265,7 +1209,7 @@ impl RegistryService {
             if p.status == PermitStatus::Active {
                 return Err(AppError::Conflict(format!("permit {id} is active: revoke it instead")));
             }
-            let before = permit_view(&p);
+            let before = p.clone();
             p.status = request.status;
             if let Some(until) = request.valid_until {
                 p.valid_until = until.to_string();
@@ -1278,7 +1222,7 @@ impl RegistryService {
                 p.closed_reason = Some(reason.clone());
             }
             tx.update_permit(&p)?;
-            let view = permit_view(&p);
+            let view = p.clone();
             let after = serde_json::json!({ "permit": view, "reason": reason });
             audit(tx, actor, now, "force", format!("permit/{id}"), Some(json(&before)?), Some(json(&after)?))?;
             Ok(view)
@@ -1290,27 +1234,19 @@ impl RegistryService {
     pub fn expire(&self, actor: &Actor) -> Result<ExpiryReport> {
         actor.require(&[Role::Admin], "expire permits")?;
         let now = self.now();
-        let today = date_text(now);
+        let today = super::day_of(now);
         let mut expired = Vec::new();
         loop {
             let batch = self.store.write(&actor.scope(), |tx| {
                 let lapsed = tx.lapsed_permits(&today.to_string(), 500)?;
                 let mut ids = Vec::with_capacity(lapsed.len());
                 for mut p in lapsed {
-                    let before = permit_view(&p);
+                    let before = p.clone();
                     p.status = PermitStatus::Expired;
                     p.closed_at = Some(now);
                     p.closed_reason = Some(format!("its term ended on {}", p.valid_until));
                     tx.update_permit(&p)?;
-                    audit(
-                        tx,
-                        actor,
-                        now,
-                        "expire",
-                        format!("permit/{}", p.id),
-                        Some(json(&before)?),
-                        Some(json(&permit_view(&p))?),
-                    )?;
+                    audit(tx, actor, now, "expire", format!("permit/{}", p.id), Some(json(&before)?), Some(json(&p)?))?;
                     ids.push(p.id);
                 }
                 Ok::<_, AppError>(ids)

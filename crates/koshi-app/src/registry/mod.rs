@@ -113,3 +113,8 @@ impl RegistryService {
         Arc::clone(&self.rules.read().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }
+
+/// The UTC day of a moment in seconds since 1970.
+pub(crate) fn day_of(seconds: i64) -> koshi_core::Date {
+    koshi_core::Date::from_days_since_epoch(seconds.div_euclid(86_400))
+}

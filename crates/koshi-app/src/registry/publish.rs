@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use koshi_core::Date;
 use koshi_registry::{ApplicationStatus, Filter, PermitStatus, Role};
 use serde::Serialize;
 
@@ -28,7 +27,7 @@ pub struct MonthlyRow {
 }
 
 fn month_of(seconds: i64) -> String {
-    let d = Date::from_days_since_epoch(seconds.div_euclid(86_400));
+    let d = super::day_of(seconds);
     format!("{:04}-{:02}", d.year, d.month)
 }
 

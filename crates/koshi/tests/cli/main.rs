@@ -14,6 +14,7 @@ mod forecast;
 mod gravity;
 mod quota;
 mod readme;
+mod registry;
 mod same_json;
 mod structure;
 
