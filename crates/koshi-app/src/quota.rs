@@ -88,7 +88,6 @@ const VARIANT_KEYS: [&str; 4] = ["policy", "id", "title", "overrides"];
 
 /// A policy by name or from a file; `field` names the request field in errors.
 pub fn load_policy(choice: &PolicyChoice, field: &str) -> Result<(Policy, PolicySummary)> {
-    let invalid = |e: koshi_rules::PolicyError| AppError::invalid(field, e.to_string());
     match choice {
         PolicyChoice::Shipped(name) => {
             let policy = shipped(name, field)?;
@@ -103,55 +102,55 @@ pub fn load_policy(choice: &PolicyChoice, field: &str) -> Result<(Policy, Policy
         PolicyChoice::File(path) => {
             let text = read_text(path)?;
             let name = path.display().to_string();
-            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-                AppError::invalid(field, format!("{name}{}: not valid TOML: {}", at_line(&text, e.span()), e.message()))
-            })?;
-            let Some(toml::Value::String(base)) = table.get("policy") else {
-                let policy = koshi_rules::parse_policy(&name, &text).map_err(invalid)?;
-                let summary =
-                    PolicySummary { argument: name, id: policy.id.clone(), title: policy.title.clone(), base: None };
-                return Ok((policy, summary));
-            };
-            // A variant: the shipped policy with what changes.
-            if let Some(unknown) = table.keys().find(|k| !VARIANT_KEYS.contains(&k.as_str())) {
-                return Err(AppError::invalid(
-                    field,
-                    format!(
-                        "{name}: unknown key `{unknown}` in a policy variant (it has {}; a whole policy has a [policy] table)",
-                        VARIANT_KEYS.join(", ")
-                    ),
-                ));
-            }
-            let text_of = |key: &str| match table.get(key) {
-                None => Ok(None),
-                Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(AppError::invalid(field, format!("{name}: `{key}` must be text"))),
-            };
-            let (id, title) = (text_of("id")?, text_of("title")?);
-            let base_policy = shipped(base, field)?;
-            let overrides = match table.get("overrides") {
-                None => toml::Table::new(),
-                Some(toml::Value::Table(t)) => t.clone(),
-                Some(_) => return Err(AppError::invalid(field, format!("{name}: `overrides` must be a table"))),
-            };
-            let overrides = toml::to_string(&overrides)
-                .map_err(|e| AppError::invalid(field, format!("{name}: the overrides cannot be read: {e}")))?;
-            let mut policy = base_policy.with_overrides(&format!("{name} [overrides]"), &overrides).map_err(invalid)?;
             let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-            policy.id = id.unwrap_or_else(|| format!("{}~{stem}", base_policy.id));
-            policy.title = title.unwrap_or_else(|| format!("{} (variant {stem})", base_policy.title));
-            let summary = PolicySummary {
-                argument: name,
-                id: policy.id.clone(),
-                title: policy.title.clone(),
-                base: Some(base.clone()),
-            };
+            let (policy, base) = policy_from_text(&name, &stem, &text, field)?;
+            let summary = PolicySummary { argument: name, id: policy.id.clone(), title: policy.title.clone(), base };
             Ok((policy, summary))
         }
     }
 }
 
-fn shipped(name: &str, field: &str) -> Result<Policy> {
+/// A policy from the text of a policy file named `name`: a whole policy, or a variant of a
+/// shipped one (then also the base's name). A variant without an `id` is called `BASE~stem`.
+pub(crate) fn policy_from_text(name: &str, stem: &str, text: &str, field: &str) -> Result<(Policy, Option<String>)> {
+    let invalid = |e: koshi_rules::PolicyError| AppError::invalid(field, e.to_string());
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        AppError::invalid(field, format!("{name}{}: not valid TOML: {}", at_line(text, e.span()), e.message()))
+    })?;
+    let Some(toml::Value::String(base)) = table.get("policy") else {
+        return Ok((koshi_rules::parse_policy(name, text).map_err(invalid)?, None));
+    };
+    // A variant: the shipped policy with what changes.
+    if let Some(unknown) = table.keys().find(|k| !VARIANT_KEYS.contains(&k.as_str())) {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "{name}: unknown key `{unknown}` in a policy variant (it has {}; a whole policy has a [policy] table)",
+                VARIANT_KEYS.join(", ")
+            ),
+        ));
+    }
+    let text_of = |key: &str| match table.get(key) {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(AppError::invalid(field, format!("{name}: `{key}` must be text"))),
+    };
+    let (id, title) = (text_of("id")?, text_of("title")?);
+    let base_policy = shipped(base, field)?;
+    let overrides = match table.get("overrides") {
+        None => toml::Table::new(),
+        Some(toml::Value::Table(t)) => t.clone(),
+        Some(_) => return Err(AppError::invalid(field, format!("{name}: `overrides` must be a table"))),
+    };
+    let overrides = toml::to_string(&overrides)
+        .map_err(|e| AppError::invalid(field, format!("{name}: the overrides cannot be read: {e}")))?;
+    let mut policy = base_policy.with_overrides(&format!("{name} [overrides]"), &overrides).map_err(invalid)?;
+    policy.id = id.unwrap_or_else(|| format!("{}~{stem}", base_policy.id));
+    policy.title = title.unwrap_or_else(|| format!("{} (variant {stem})", base_policy.title));
+    Ok((policy, Some(base.clone())))
+}
+
+pub(crate) fn shipped(name: &str, field: &str) -> Result<Policy> {
     match koshi_rules::shipped_policy(name) {
         Some(Ok(policy)) => Ok(policy),
         Some(Err(e)) => Err(AppError::invalid(field, e.to_string())),

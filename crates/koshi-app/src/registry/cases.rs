@@ -280,20 +280,14 @@ pub struct VerifyReport {
 
 // ---------------------------------------------------------------- helpers
 
+/// A policy file's text (whole, or a variant of a shipped policy), read as the quota commands read it.
 pub(crate) fn parse_rules(name: &str, text: &str) -> Result<Rules> {
-    let policy = koshi_rules::parse_policy(&format!("{name}.toml"), text)
-        .map_err(|e| AppError::invalid("policy", e.to_string()))?;
+    let (policy, _) = crate::quota::policy_from_text(&format!("{name}.toml"), name, text, "policy")?;
     Ok(Rules { name: name.to_string(), policy, treaties: shipped_treaties()? })
 }
 
 pub(crate) fn shipped_rules(name: &str) -> Result<Rules> {
-    let policy = koshi_rules::shipped_policy(name)
-        .ok_or_else(|| AppError::NotFound {
-            what: "policy",
-            id: name.to_string(),
-            known: koshi_rules::SHIPPED_POLICIES.iter().map(|(n, _)| n.to_string()).collect(),
-        })?
-        .map_err(|e| AppError::invalid("policy", e.to_string()))?;
+    let policy = crate::quota::shipped(name, "policy")?;
     Ok(Rules { name: name.to_string(), policy, treaties: shipped_treaties()? })
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use koshi_app::registry::{
     Actor, ApplicationStatus, Credentials, DecideRequest, EmployerRequest, ExtensionRequest, ForceRequest, ListRequest,
-    NewUserRequest, PermitStatus, RegistryConfig, RegistryService, RevokeRequest, Role, SetQuotaRequest, SignInRequest,
-    SubmitRequest, TokenRequest, WorkerDetails,
+    NewUserRequest, PermitStatus, RegistryConfig, RegistryService, RevokeRequest, Role, SetPolicyRequest,
+    SetQuotaRequest, SignInRequest, SubmitRequest, TokenRequest, WorkerDetails,
 };
 use koshi_app::{AppError, Clock, Date, ManualClock};
 use koshi_registry::Location;
@@ -503,4 +503,23 @@ fn postgres_tampering_is_named_and_rows_stay_apart_without_the_application() {
     assert_eq!(report.broken.map(|b| b.seq), Some(2));
     drop(dir);
     let _ = clock.unix_seconds();
+}
+
+#[test]
+fn the_policy_in_force_is_set_by_an_administrator_and_survives_a_restart() {
+    let f = fixture(Backend::Sqlite, 3);
+    assert_eq!(f.registry.policy().id, "KZ");
+    let variant = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/examples/kz_local_content_80.toml"),
+    )
+    .unwrap();
+    let request = SetPolicyRequest { name: "kz_80".into(), text: variant };
+    assert!(matches!(f.registry.set_policy(&f.officer, &request), Err(AppError::Forbidden(_))));
+    let set = f.registry.set_policy(&f.admin, &request).unwrap();
+    assert_ne!(set.id, "KZ", "a variant gets its own id: {set:?}");
+    let broken = SetPolicyRequest { name: "broken".into(), text: "this is = not [a policy".into() };
+    assert!(matches!(f.registry.set_policy(&f.admin, &broken), Err(AppError::Invalid { .. })));
+    assert_eq!(f.registry.policy().id, set.id, "a refused policy changes nothing");
+    let reopened = open(Location::Sqlite(f._dir.path().join("registry.db")), Arc::clone(&f.clock));
+    assert_eq!(reopened.policy().id, set.id);
 }
