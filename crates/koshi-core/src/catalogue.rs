@@ -43,6 +43,8 @@ pub fn standard_texts() -> StructureTexts<'static> {
             structure_file!("codelists/quantile.csv"),
             structure_file!("codelists/sex_variants.csv"),
             structure_file!("codelists/purpose.csv"),
+            structure_file!("codelists/permit_category.csv"),
+            structure_file!("codelists/refusal_ground.csv"),
             structure_file!("capitals/capitals.csv"),
             structure_file!("capitals/contiguity.csv"),
         ],
@@ -162,6 +164,8 @@ impl Catalogue {
             ("AGE", "codelists/age.csv"),
             ("QUANTILE", "codelists/quantile.csv"),
             ("PURPOSE", "codelists/purpose.csv"),
+            ("PERMIT_CATEGORY", "codelists/permit_category.csv"),
+            ("REFUSAL_GROUND", "codelists/refusal_ground.csv"),
         ] {
             codelists.insert(id.to_string(), parse_simple_codelist(id, path, get(path)?)?);
         }

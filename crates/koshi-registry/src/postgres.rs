@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use postgres::types::{ToSql, Type};
-use postgres::{Client, GenericClient, NoTls, Statement};
+use postgres::{Client, GenericClient, IsolationLevel, NoTls, Statement};
 
 use crate::error::{RegistryError, Result};
 use crate::model::Scope;
@@ -133,7 +133,15 @@ impl PgRegistry {
         }
         let PgConnection { client, prepared, .. } = conn;
         let client = client.as_mut().ok_or_else(|| RegistryError::Corrupt("a connection without its client".into()))?;
-        let mut tx = client.build_transaction().read_only(read_only).start().map_err(RegistryError::from)?;
+        // A read sees one snapshot for all its statements (a paged count of many rows, say);
+        // writes lock the rows they change and read committed data.
+        let isolation = if read_only { IsolationLevel::RepeatableRead } else { IsolationLevel::ReadCommitted };
+        let mut tx = client
+            .build_transaction()
+            .read_only(read_only)
+            .isolation_level(isolation)
+            .start()
+            .map_err(RegistryError::from)?;
         set_scope(&mut tx, scope)?;
         let value = f(&mut PgSql { client: &mut tx, prepared })?;
         tx.commit().map_err(RegistryError::from)?;

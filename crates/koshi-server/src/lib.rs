@@ -1,4 +1,5 @@
-//! The JSON API of the data bank, and at `/` a dashboard page that reads it:
+//! The JSON API of the data bank, and at `/` a dashboard page that reads it (at `/registry`, the
+//! permit registry's pages):
 //!
 //! - `GET /api/health` — liveness and counts;
 //! - `GET /api/dataflows` — dataflows with their dimensions and sizes;
@@ -119,6 +120,7 @@ impl Server {
 pub fn router(server: Arc<Server>) -> Router {
     Router::new()
         .route("/", get(dashboard))
+        .route("/registry", get(registry_pages))
         .route("/api", get(index::index))
         .route("/api/health", get(health))
         .route("/api/dataflows", get(dataflows))
@@ -161,6 +163,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
 /// The dashboard: one page in English, Russian and Kazakh that reads the API.
 async fn dashboard() -> axum::response::Html<&'static str> {
     axum::response::Html(include_str!("../assets/index.html"))
+}
+
+/// The permit registry's pages: the public quota, sign-in, the employer's applications and the
+/// regional officer's queue, in English, Russian and Kazakh, reading `/api/registry/`.
+async fn registry_pages() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("../assets/registry.html"))
 }
 
 /// Endpoints without parameters refuse unknown ones like the others.
@@ -366,11 +374,19 @@ pub async fn serve(
     registry: Option<&koshi_app::registry::RegistryConfig>,
     addr: SocketAddr,
 ) -> Result<(), ServeError> {
-    let mut server = Server::open(db, &ServerConfig::default())?;
-    if let Some(config) = registry {
-        let inner = Arc::try_unwrap(server).map_err(|_| ServeError::Shared)?;
-        server = Server::over(inner.app.with_registry(config)?, inner.max_response_bytes);
-    }
+    // Opening connects to the databases with blocking clients (PostgreSQL's among them), which
+    // must not run on the runtime's threads.
+    let (db, registry) = (db.to_path_buf(), registry.cloned());
+    let server = tokio::task::spawn_blocking(move || -> Result<Arc<Server>, ServeError> {
+        let mut server = Server::open(&db, &ServerConfig::default())?;
+        if let Some(config) = registry {
+            let inner = Arc::try_unwrap(server).map_err(|_| ServeError::Shared)?;
+            server = Server::over(inner.app.with_registry(&config)?, inner.max_response_bytes);
+        }
+        Ok(server)
+    })
+    .await
+    .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, router(server).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

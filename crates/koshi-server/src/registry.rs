@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use koshi_app::registry::{
     Actor, Credentials, DecideRequest, EmployerFacts, EmployerRequest, ExtensionRequest, ForceRequest, ListRequest,
-    NewUserRequest, RegistryService, RevokeRequest, SetPolicyRequest, SetQuotaRequest, SignInRequest, SubmitRequest,
-    TokenRequest,
+    NewUserRequest, PublishRequest, RegistryService, RevokeRequest, SetPolicyRequest, SetQuotaRequest, SignInRequest,
+    SubmitRequest, TokenRequest,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -57,6 +57,7 @@ pub(crate) fn routes() -> Router<Arc<Server>> {
         .route("/api/registry/audit", get(audit_log))
         .route("/api/registry/audit/verification", get(verify))
         .route("/api/registry/statistics/{year}", get(statistics))
+        .route("/api/registry/statistics/{year}/publication", post(publish))
 }
 
 /// What the request presents, read from its headers: the session cookie and CSRF token, or a
@@ -518,6 +519,22 @@ async fn statistics(
 ) -> Result<Response, ApiError> {
     let y = year("year", &y)?;
     as_caller(server, caller, move |r, a| r.monthly(a, y)).await
+}
+
+/// Publishes the year's figures into the bank (a revision of the dataflow `LAB_PERMIT_REG`).
+async fn publish(
+    State(server): State<Arc<Server>>,
+    caller: Caller,
+    Segment(y): Segment<String>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Response, ApiError> {
+    let y = year("year", &y)?;
+    blocking(move || {
+        let app = server.app();
+        let actor = app.registry()?.authenticate(&caller.credentials, caller.changes)?;
+        Ok(Json(app.publish_registry_figures(&actor, &PublishRequest { year: y })?).into_response())
+    })
+    .await
 }
 
 async fn openapi() -> Response {

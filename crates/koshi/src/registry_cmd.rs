@@ -8,7 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use koshi_app::App;
-use koshi_app::registry::{Actor, EmployerRequest, NewUserRequest, QuotaCellInput, Role, SetQuotaRequest};
+use koshi_app::registry::{
+    Actor, EmployerRequest, NewUserRequest, PublishRequest, QuotaCellInput, Role, SetPolicyRequest, SetQuotaRequest,
+};
 
 use crate::output::{Format, Printable, num, print};
 
@@ -81,6 +83,26 @@ KZ-79); an employer user applies for one employer (--employer, the id `add-emplo
     },
     /// Mark the permits whose term has ended as expired.
     Expire {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Put a policy in force: a whole policy file, or a variant of a shipped one (`policy = "kz"`
+    /// and `[overrides]`, e.g. the year's new monthly calculation index once its budget law is out).
+    SetPolicy {
+        /// The policy file (TOML); see data/examples/kz_local_content_80.toml for a variant.
+        #[arg(long)]
+        file: PathBuf,
+        /// The name it is kept under (default: the file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Publish a year's monthly figures into the bank, as a revision of the release
+    /// `permit registry YEAR` of the dataflow LAB_PERMIT_REG (then `koshi query LAB_PERMIT_REG`).
+    Publish {
+        #[arg(long)]
+        year: i32,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -207,6 +229,33 @@ pub fn run(app: &App, args: &Args) -> Result<std::process::ExitCode> {
             let rows = report.expired.iter().map(|id| vec![id.to_string(), report.date.to_string()]).collect();
             let columns = vec!["permit", "expired_on"];
             print(*format, &Printable { columns, rows, report: &report, items: &report.expired })?;
+        }
+        Sub::SetPolicy { file, name, format } => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
+            let name = match name {
+                Some(n) => n.clone(),
+                None => file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+            };
+            let view = registry.set_policy(&operator, &SetPolicyRequest { name, text })?;
+            let rows = vec![vec![view.name.clone(), view.id.clone(), view.title.clone()]];
+            let columns = vec!["name", "id", "title"];
+            print(*format, &Printable { columns, rows, report: &view, items: std::slice::from_ref(&view) })?;
+        }
+        Sub::Publish { year, format } => {
+            let report = app.publish_registry_figures(&operator, &PublishRequest { year: *year })?;
+            let rows = vec![vec![
+                report.dataflow.clone(),
+                report.label.clone(),
+                report.release_date.clone(),
+                report.outcome.clone(),
+                report.release_id.to_string(),
+                report.revision.map(|r| r.to_string()).unwrap_or_default(),
+                num(Some(report.figures as f64)),
+                num(Some(report.withdrawn as f64)),
+            ]];
+            let columns =
+                vec!["dataflow", "release", "date", "outcome", "release_id", "revision", "figures", "withdrawn"];
+            print(*format, &Printable { columns, rows, report: &report, items: std::slice::from_ref(&report) })?;
         }
         Sub::Statistics { year, format } => {
             let rows_data = registry.monthly(&operator, *year)?;

@@ -11,6 +11,7 @@ use koshi_rules::{Consumption, Decision, Facts, Outcome, QuotaCell, QuotaState, 
 use serde::{Deserialize, Serialize};
 
 use super::auth::{self, Actor, Credentials, Via};
+use super::codes;
 use super::{POLICY_NAME_SETTING, POLICY_SETTING, RegistryService, Rules};
 use crate::error::{AppError, Result};
 
@@ -596,6 +597,10 @@ impl RegistryService {
             return Err(AppError::invalid("employer", "an employer user, and only one, has its employer"));
         }
         let region = request.region.as_deref().map(|r| code_field("region", r)).transpose()?;
+        if let Some(region) = &region {
+            let today = self.today();
+            codes::check_region("region", region, (today, today), false)?;
+        }
         let password_hash = auth::hash_password(&request.password)?;
         let now = self.now();
         self.store.write(&actor.scope(), |tx| {
@@ -655,6 +660,8 @@ impl RegistryService {
             return Err(AppError::invalid("bin", "a business identification number has 12 digits"));
         }
         let region = code_field("region", &request.region)?;
+        let today = self.today();
+        codes::check_region("region", &region, (today, today), false)?;
         let mut facts = request.facts.clone();
         facts.quota = QuotaState::default();
         let facts_json = json(&facts)?;
@@ -729,7 +736,16 @@ impl RegistryService {
                 CellKey {
                     year: request.year,
                     line: code_field(&format!("cells[{i}].line"), &c.line)?,
-                    region: code_field(&format!("cells[{i}].region"), &c.region)?,
+                    region: {
+                        let field = format!("cells[{i}].region");
+                        let region = code_field(&field, &c.region)?;
+                        let year = (
+                            Date { year: request.year, month: 1, day: 1 },
+                            Date { year: request.year, month: 12, day: 31 },
+                        );
+                        codes::check_region(&field, &region, year, true)?;
+                        region
+                    },
                     category: code_field(&format!("cells[{i}].category"), &c.category)?,
                 },
                 c.allocated,
@@ -811,7 +827,7 @@ impl RegistryService {
 
     // --- applications ---
 
-    fn check_request(request: &Request) -> Result<Request> {
+    fn check_request(request: &Request, today: Date) -> Result<Request> {
         let mut r = request.clone();
         if r.kind != RequestKind::Issue {
             return Err(AppError::invalid("request.kind", "apply for an extension on the permit itself"));
@@ -820,12 +836,15 @@ impl RegistryService {
         if r.nationality.len() != 2 || !r.nationality.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(AppError::invalid("request.nationality", "an ISO 3166-1 alpha-2 code such as CN"));
         }
+        codes::check_citizenship("request.nationality", &r.nationality)?;
         r.category = code_field("request.category", &r.category)?;
         if r.regions.is_empty() || r.regions.len() > 20 {
             return Err(AppError::invalid("request.regions", "between 1 and 20 regions"));
         }
         for (i, region) in r.regions.iter_mut().enumerate() {
-            *region = code_field(&format!("request.regions[{i}]"), region)?;
+            let field = format!("request.regions[{i}]");
+            *region = code_field(&field, region)?;
+            codes::check_region(&field, region, (today, today), false)?;
         }
         if r.count > 10_000 {
             return Err(AppError::invalid("request.count", "at most 10,000 workers in one application"));
@@ -866,7 +885,7 @@ impl RegistryService {
             (None, Some(asked)) => asked,
             (None, None) => return Err(AppError::invalid("employer", "the employer applying")),
         };
-        let checked = Self::check_request(&request.request)?;
+        let checked = Self::check_request(&request.request, self.today())?;
         let worker = Self::check_worker(&request.worker)?;
         let now = self.now();
         let new = NewApplication {
@@ -1251,6 +1270,24 @@ impl RegistryService {
             expired.extend(batch);
         }
         Ok(ExpiryReport { date: today, expired })
+    }
+
+    /// Records in the audit log that `actor` published `year`'s figures as the bank's release
+    /// `release_id`.
+    pub(crate) fn record_publication(
+        &self,
+        actor: &Actor,
+        year: i32,
+        release_id: i64,
+        figures: usize,
+        withdrawn: usize,
+    ) -> Result<AuditEntry> {
+        actor.require(&[Role::Admin], "publish the registry's figures")?;
+        let now = self.now();
+        let after = serde_json::json!({ "release": release_id, "figures": figures, "withdrawn": withdrawn });
+        self.store.write(&actor.scope(), |tx| {
+            audit(tx, actor, now, "publish", format!("statistics/{year}"), None, Some(after.to_string()))
+        })
     }
 
     // --- the audit log ---

@@ -9,6 +9,7 @@
 
 mod auth;
 mod cases;
+mod codes;
 mod publish;
 
 use std::sync::{Arc, RwLock};
@@ -21,7 +22,7 @@ pub use auth::{Actor, Credentials, Via};
 pub use cases::*;
 pub use koshi_registry::audit::Break;
 pub use koshi_registry::{ApplicationStatus, Location, PermitStatus, Role, User};
-pub use publish::MonthlyRow;
+pub use publish::{MonthlyRow, PERMIT_DATAFLOW, PublishReport, PublishRequest, REGISTRY_SOURCE};
 
 use crate::clock::Clock;
 use crate::error::{AppError, Result};
@@ -107,6 +108,10 @@ impl RegistryService {
 
     fn now(&self) -> i64 {
         self.clock.unix_seconds()
+    }
+
+    fn today(&self) -> koshi_core::Date {
+        day_of(self.now())
     }
 
     fn rules(&self) -> Arc<Rules> {

@@ -2,14 +2,16 @@
 //! the rules with the quota consumed in the same transaction, extending, revoking, expiring,
 //! who may see and do what, sign-in and credentials, and the audit chain.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use koshi_app::bank::{Figures, QueryRequest};
 use koshi_app::registry::{
     Actor, ApplicationStatus, Credentials, DecideRequest, EmployerRequest, ExtensionRequest, ForceRequest, ListRequest,
-    NewUserRequest, PermitStatus, RegistryConfig, RegistryService, RevokeRequest, Role, SetPolicyRequest,
-    SetQuotaRequest, SignInRequest, SubmitRequest, TokenRequest, WorkerDetails,
+    NewUserRequest, PermitStatus, PublishRequest, RegistryConfig, RegistryService, RevokeRequest, Role,
+    SetPolicyRequest, SetQuotaRequest, SignInRequest, SubmitRequest, TokenRequest, WorkerDetails,
 };
-use koshi_app::{AppError, Clock, Date, ManualClock};
+use koshi_app::{App, AppConfig, AppError, Clock, Date, ManualClock};
 use koshi_registry::Location;
 
 #[path = "../../../koshi-registry/tests/support/postgres.rs"]
@@ -26,7 +28,8 @@ enum Backend {
 struct Fixture {
     _dir: tempfile::TempDir,
     clock: Arc<ManualClock>,
-    registry: RegistryService,
+    /// An empty data bank with the registry beside it (the registry's figures are published there).
+    app: App,
     admin: Actor,
     officer: Actor,
     other_officer: Actor,
@@ -37,6 +40,12 @@ struct Fixture {
     b: i64,
 }
 
+impl Fixture {
+    fn registry(&self) -> &RegistryService {
+        self.app.registry().expect("the registry is open")
+    }
+}
+
 fn location(backend: Backend, dir: &tempfile::TempDir) -> Location {
     match backend {
         Backend::Sqlite => Location::Sqlite(dir.path().join("registry.db")),
@@ -44,10 +53,14 @@ fn location(backend: Backend, dir: &tempfile::TempDir) -> Location {
     }
 }
 
-fn open(location: Location, clock: Arc<ManualClock>) -> RegistryService {
+fn config(location: Location) -> RegistryConfig {
     let mut config = RegistryConfig::new(location);
     config.connections = 8;
-    RegistryService::open(&config, clock).expect("the registry opens")
+    config
+}
+
+fn open(location: Location, clock: Arc<ManualClock>) -> RegistryService {
+    RegistryService::open(&config(location), clock).expect("the registry opens")
 }
 
 const PASSWORD: &str = "correct horse battery";
@@ -89,7 +102,10 @@ fn user(registry: &RegistryService, name: &str, role: Role, region: Option<&str>
 fn fixture(backend: Backend, places: i64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::at(DAY));
-    let registry = open(location(backend, &dir), Arc::clone(&clock));
+    let app = App::open(&dir.path().join("bank.db"), AppConfig { clock: clock.clone(), ..AppConfig::default() })
+        .and_then(|app| app.with_registry(&config(location(backend, &dir))))
+        .expect("the bank and the registry open");
+    let registry = app.registry().unwrap();
     let op = Actor::operator();
     let a = registry
         .create_employer(
@@ -133,13 +149,13 @@ fn fixture(backend: Backend, places: i64) -> Fixture {
             },
         )
         .unwrap();
-    let admin = user(&registry, "admin", Role::Admin, None, None);
-    let officer = user(&registry, "officer79", Role::Officer, Some("KZ-79"), None);
-    let other_officer = user(&registry, "officer23", Role::Officer, Some("KZ-23"), None);
-    let employer_a = user(&registry, "cement", Role::Employer, None, Some(a));
-    let employer_b = user(&registry, "builders", Role::Employer, None, Some(b));
-    let analyst = user(&registry, "analyst", Role::Analyst, None, None);
-    Fixture { _dir: dir, clock, registry, admin, officer, other_officer, employer_a, employer_b, analyst, a, b }
+    let admin = user(registry, "admin", Role::Admin, None, None);
+    let officer = user(registry, "officer79", Role::Officer, Some("KZ-79"), None);
+    let other_officer = user(registry, "officer23", Role::Officer, Some("KZ-23"), None);
+    let employer_a = user(registry, "cement", Role::Employer, None, Some(a));
+    let employer_b = user(registry, "builders", Role::Employer, None, Some(b));
+    let analyst = user(registry, "analyst", Role::Analyst, None, None);
+    Fixture { _dir: dir, clock, app, admin, officer, other_officer, employer_a, employer_b, analyst, a, b }
 }
 
 fn application(region: &str, nationality: &str) -> SubmitRequest {
@@ -163,7 +179,7 @@ fn is_not_found(e: &AppError) -> bool {
 
 fn grant_and_refuse(backend: Backend) {
     let f = fixture(backend, 2);
-    let r = &f.registry;
+    let r = f.registry();
     let mut ids = Vec::new();
     for _ in 0..3 {
         ids.push(r.submit(&f.employer_a, &application("KZ-79", "UZ")).unwrap().id);
@@ -219,7 +235,7 @@ fn grant_and_refuse(backend: Backend) {
 
 fn walls(backend: Backend) {
     let f = fixture(backend, 5);
-    let r = &f.registry;
+    let r = f.registry();
     let mine = r.submit(&f.employer_a, &application("KZ-79", "UZ")).unwrap().id;
     let theirs = r.submit(&f.employer_b, &application("KZ-23", "UZ")).unwrap().id;
     // Own and region: seen, with the worker's data; the reading is logged.
@@ -266,7 +282,7 @@ fn walls(backend: Backend) {
 
 fn lifecycle(backend: Backend) {
     let f = fixture(backend, 5);
-    let r = &f.registry;
+    let r = f.registry();
     let id = r.submit(&f.employer_a, &application("KZ-79", "UZ")).unwrap().id;
     let permit = r.decide(&f.officer, id, &DecideRequest::default()).unwrap().permit.unwrap();
     assert_eq!(permit.valid_until, "2027-03-01", "{permit:?}");
@@ -304,7 +320,7 @@ fn lifecycle(backend: Backend) {
 
 fn credentials(backend: Backend) {
     let f = fixture(backend, 5);
-    let r = &f.registry;
+    let r = f.registry();
     let attempt = |password: &str, client: &str| {
         r.sign_in(&SignInRequest { name: "cement".into(), password: password.into(), client: client.into() })
     };
@@ -370,7 +386,7 @@ fn credentials(backend: Backend) {
 /// places are granted, every other application refused on ground 2, the chain intact.
 fn no_over_allocation(backend: Backend) {
     let f = fixture(backend, 100);
-    let r = &f.registry;
+    let r = f.registry();
     // Enough local staff that the local-content rule never refuses: only the quota can.
     r.set_employer_facts(&f.admin, f.b, &facts(100_000)).unwrap();
     let ids: Vec<i64> = (0..400).map(|_| r.submit(&f.employer_b, &application("KZ-23", "UZ")).unwrap().id).collect();
@@ -402,6 +418,131 @@ fn no_over_allocation(backend: Backend) {
     assert!(r.verify(&f.admin).unwrap().valid);
 }
 
+/// The bank's current registry figures for 2026: key (dotted) and month → workers.
+fn published(app: &App) -> BTreeMap<(String, String), f64> {
+    let report = app
+        .query(&QueryRequest {
+            dataflow: "LAB_PERMIT_REG".into(),
+            source: Some("KOSHI_REGISTRY".into()),
+            from: Some("2026-01".into()),
+            to: Some("2026-12".into()),
+            ..QueryRequest::default()
+        })
+        .unwrap();
+    let Figures::Observations(rows) = report.items else { panic!("one source's figures, not harmonised") };
+    rows.into_iter().map(|o| ((o.key.join("."), o.time_period), o.value.unwrap())).collect()
+}
+
+/// The monthly figures published into the bank: what the registry counts, under the bank's
+/// codes (citizenship as alpha-3); only an administrator publishes; publishing the same figures
+/// again writes nothing; a figure the registry no longer counts is withdrawn, the old revision
+/// still answering as of its date.
+fn publication(backend: Backend) {
+    let f = fixture(backend, 2);
+    let r = f.registry();
+    let ids: Vec<i64> = (0..3).map(|_| r.submit(&f.employer_a, &application("KZ-79", "UZ")).unwrap().id).collect();
+    for id in &ids {
+        r.decide(&f.officer, *id, &DecideRequest::default()).unwrap();
+    }
+    let chinese = r.submit(&f.employer_b, &application("KZ-23", "CN")).unwrap().id;
+    let permit = r.decide(&f.other_officer, chinese, &DecideRequest::default()).unwrap().permit.unwrap();
+    let request = PublishRequest { year: 2026 };
+    for actor in [&f.officer, &f.analyst, &f.employer_a] {
+        assert!(matches!(f.app.publish_registry_figures(actor, &request), Err(AppError::Forbidden(_))));
+    }
+    assert!(matches!(f.app.publish_registry_figures(&Actor::public(), &request), Err(AppError::Unauthenticated(_))));
+    assert!(published(&f.app).is_empty(), "a refused publication writes nothing");
+
+    let first = f.app.publish_registry_figures(&f.admin, &request).unwrap();
+    assert_eq!((first.outcome.as_str(), first.revision, first.figures, first.withdrawn), ("created", Some(1), 3, 0));
+    let expected: BTreeMap<(String, String), f64> =
+        [("KZ-79.UZB.3.ISSUED._Z", 2.0), ("KZ-79.UZB.3.REFUSED.2", 1.0), ("KZ-23.CHN.3.ISSUED._Z", 1.0)]
+            .into_iter()
+            .map(|(k, v)| ((k.to_string(), "2026-03".to_string()), v))
+            .collect();
+    assert_eq!(published(&f.app), expected);
+    // The registry's own count, by measure, equals the bank's.
+    let monthly = r.monthly(&f.analyst, 2026).unwrap();
+    assert_eq!(monthly.iter().map(|m| m.workers).sum::<i64>(), 4);
+    let again = f.app.publish_registry_figures(&f.admin, &request).unwrap();
+    assert_eq!((again.outcome.as_str(), again.release_id, again.audit_seq), ("unchanged", first.release_id, None));
+
+    // In April the permit is revoked, then forced back to active: the revocation was published
+    // in between, and is withdrawn by the next publication.
+    f.clock.advance(40 * 86_400);
+    r.revoke(&f.other_officer, permit.id, &RevokeRequest { reason: "the worker left".into() }).unwrap();
+    let second = f.app.publish_registry_figures(&f.admin, &request).unwrap();
+    assert_eq!((second.outcome.as_str(), second.revision, second.withdrawn), ("created", Some(2), 0));
+    assert_eq!(published(&f.app).get(&("KZ-23.CHN.3.REVOKED._Z".into(), "2026-04".into())), Some(&1.0));
+    r.force(
+        &f.admin,
+        permit.id,
+        &ForceRequest { status: PermitStatus::Active, valid_until: None, reason: "revoked in error".into() },
+    )
+    .unwrap();
+    f.clock.advance(86_400);
+    let third = f.app.publish_registry_figures(&f.admin, &request).unwrap();
+    assert_eq!((third.outcome.as_str(), third.revision, third.withdrawn), ("created", Some(3), 1));
+    assert_eq!(published(&f.app), expected, "the revocation no longer counts");
+    // What the bank knew on the day of the second publication is still answered.
+    let then = f
+        .app
+        .query(&QueryRequest {
+            dataflow: "LAB_PERMIT_REG".into(),
+            keys: vec!["KZ-23.CHN.3.REVOKED._Z".into()],
+            as_of: Some(second.release_date.clone()),
+            ..QueryRequest::default()
+        })
+        .unwrap();
+    assert_eq!(then.total, 1);
+    // Each publication is in the audit log, and the chain holds.
+    let log = r.audit_log(&f.admin, None, Some(500)).unwrap();
+    let publications = log.items.iter().filter(|e| e.action == "publish").count();
+    assert_eq!(publications, 3);
+    assert!(r.verify(&f.admin).unwrap().valid);
+}
+
+/// Regions and citizenships are checked against the bank's code lists before anything is
+/// written, so a published figure can always be coded.
+#[test]
+fn codes_the_bank_does_not_know_are_refused() {
+    let f = fixture(Backend::Sqlite, 2);
+    let r = f.registry();
+    let refused = |result: Result<_, AppError>, field: &str| match result {
+        Err(AppError::Invalid { field: f, message }) => assert_eq!(f, field, "{message}"),
+        other => panic!("expected a refusal naming {field}, got {other:?}"),
+    };
+    refused(r.submit(&f.employer_a, &application("KZ-79", "XX")).map(|_| ()), "request.nationality");
+    refused(r.submit(&f.employer_a, &application("KZ-99", "UZ")).map(|_| ()), "request.regions[0]");
+    // South Kazakhstan region ceased in 2018: not a region to work in today.
+    refused(r.submit(&f.employer_a, &application("KZ-YUZ", "UZ")).map(|_| ()), "request.regions[0]");
+    let cell = |region: &str| SetQuotaRequest {
+        year: 2026,
+        cells: vec![
+            serde_json::from_value(serde_json::json!({ "region": region, "category": "*", "allocated": 5 })).unwrap(),
+        ],
+    };
+    refused(r.set_quota(&f.admin, &cell("KZ-YUZ")).map(|_| ()), "cells[0].region");
+    refused(
+        r.create_employer(
+            &f.admin,
+            &EmployerRequest {
+                name: "Nowhere".into(),
+                bin: "111111111111".into(),
+                region: "KZ-00".into(),
+                facts: facts(1),
+            },
+        )
+        .map(|_| ()),
+        "region",
+    );
+    assert_eq!(r.applications(&f.admin, &ListRequest::default()).unwrap().items.len(), 0, "nothing was written");
+    // A region that existed during the quota's year is accepted (Shymkent from 2018-06-19).
+    let mut y2018 = cell("KZ-79");
+    y2018.year = 2018;
+    r.set_quota(&f.admin, &y2018).unwrap();
+}
+
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -413,13 +554,13 @@ macro_rules! on_both {
     };
 }
 
-on_both!(grant_and_refuse, walls, lifecycle, credentials, no_over_allocation);
+on_both!(grant_and_refuse, walls, lifecycle, credentials, no_over_allocation, publication);
 
 #[test]
 fn sqlite_tampering_is_named() {
     let f = fixture(Backend::Sqlite, 3);
-    let id = f.registry.submit(&f.employer_a, &application("KZ-79", "UZ")).unwrap().id;
-    f.registry.decide(&f.officer, id, &DecideRequest::default()).unwrap();
+    let id = f.registry().submit(&f.employer_a, &application("KZ-79", "UZ")).unwrap().id;
+    f.registry().decide(&f.officer, id, &DecideRequest::default()).unwrap();
     let path = f._dir.path().join("registry.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
     // The log refuses changes through SQL…
@@ -427,7 +568,7 @@ fn sqlite_tampering_is_named() {
     // …so a tamperer removes the guard first; the chain still tells.
     conn.execute_batch("DROP TRIGGER audit_no_update").unwrap();
     conn.execute("UPDATE audit SET actor = 'someone else' WHERE seq = 4", []).unwrap();
-    let report = f.registry.verify(&f.admin).unwrap();
+    let report = f.registry().verify(&f.admin).unwrap();
     assert!(!report.valid);
     assert_eq!(report.broken.unwrap().seq, 4);
 }
@@ -508,18 +649,18 @@ fn postgres_tampering_is_named_and_rows_stay_apart_without_the_application() {
 #[test]
 fn the_policy_in_force_is_set_by_an_administrator_and_survives_a_restart() {
     let f = fixture(Backend::Sqlite, 3);
-    assert_eq!(f.registry.policy().id, "KZ");
+    assert_eq!(f.registry().policy().id, "KZ");
     let variant = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/examples/kz_local_content_80.toml"),
     )
     .unwrap();
     let request = SetPolicyRequest { name: "kz_80".into(), text: variant };
-    assert!(matches!(f.registry.set_policy(&f.officer, &request), Err(AppError::Forbidden(_))));
-    let set = f.registry.set_policy(&f.admin, &request).unwrap();
+    assert!(matches!(f.registry().set_policy(&f.officer, &request), Err(AppError::Forbidden(_))));
+    let set = f.registry().set_policy(&f.admin, &request).unwrap();
     assert_ne!(set.id, "KZ", "a variant gets its own id: {set:?}");
     let broken = SetPolicyRequest { name: "broken".into(), text: "this is = not [a policy".into() };
-    assert!(matches!(f.registry.set_policy(&f.admin, &broken), Err(AppError::Invalid { .. })));
-    assert_eq!(f.registry.policy().id, set.id, "a refused policy changes nothing");
+    assert!(matches!(f.registry().set_policy(&f.admin, &broken), Err(AppError::Invalid { .. })));
+    assert_eq!(f.registry().policy().id, set.id, "a refused policy changes nothing");
     let reopened = open(Location::Sqlite(f._dir.path().join("registry.db")), Arc::clone(&f.clock));
     assert_eq!(reopened.policy().id, set.id);
 }

@@ -321,6 +321,12 @@ async fn who_may_call_what(backend: Backend) {
         (Method::GET, "/api/registry/statistics/2026".into(), None, [UNAUTH, Y, Y, Y, FORBID, FORBID, Y]),
         (
             Method::POST,
+            "/api/registry/statistics/2026/publication".into(),
+            None,
+            [UNAUTH, Y, FORBID, FORBID, FORBID, FORBID, FORBID],
+        ),
+        (
+            Method::POST,
             "/api/registry/applications".into(),
             Some(application("KZ-79")),
             [UNAUTH, FORBID, FORBID, FORBID, Y, Y, FORBID],
