@@ -137,6 +137,16 @@ impl Registry {
         }
     }
 
+    /// The credential whose secret has this hash, with its user. It runs on every signed-in
+    /// request, so it is one statement, on PostgreSQL outside a transaction (its tables have no
+    /// row-level security; one statement sees one snapshot).
+    pub fn credential(&self, secret_hash: &str) -> Result<Option<(Credential, User)>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|sql| Tx { sql }.credential(secret_hash)),
+            Backend::Postgres(p) => p.autocommit(|sql| Tx { sql }.credential(secret_hash)),
+        }
+    }
+
     /// Walks the whole audit chain; the first broken entry, if any, and how many were checked.
     pub fn verify(&self) -> Result<(u64, Option<audit::Break>)> {
         let mut check = audit::ChainCheck::default();

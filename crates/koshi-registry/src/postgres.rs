@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use postgres::types::{ToSql, Type};
-use postgres::{Client, GenericClient, IsolationLevel, NoTls, Statement};
+use postgres::{Client, GenericClient, NoTls, Statement};
 
 use crate::error::{RegistryError, Result};
 use crate::model::Scope;
@@ -43,19 +43,29 @@ impl PgConnection {
     }
 }
 
-/// Says who the transaction (or, in a shared write, the savepoint) acts for.
-fn set_scope<C: GenericClient>(client: &mut C, scope: &Scope) -> Result<()> {
+/// The statements that open a transaction acting for `scope`, sent as one message (one round
+/// trip): the isolation, and who the row-level security policies see the transaction act for.
+fn begin_statements(scope: &Scope, read_only: bool) -> String {
     let (employer, region) = match scope {
         Scope::Employer { employer } => (employer.to_string(), String::new()),
         Scope::Officer { region } => (String::new(), region.clone()),
         _ => (String::new(), String::new()),
     };
-    client.execute(
-        "SELECT set_config('koshi.role', $1, true), set_config('koshi.employer', $2, true), \
-         set_config('koshi.region', $3, true)",
-        &[&scope.role_name(), &employer, &region],
-    )?;
-    Ok(())
+    // A read sees one snapshot for all its statements (a paged count of many rows, say);
+    // writes lock the rows they change and read committed data.
+    let isolation = if read_only { "REPEATABLE READ READ ONLY" } else { "READ COMMITTED READ WRITE" };
+    format!(
+        "BEGIN ISOLATION LEVEL {isolation}; SELECT set_config('koshi.role', {}, true), \
+         set_config('koshi.employer', {}, true), set_config('koshi.region', {}, true)",
+        literal(scope.role_name()),
+        literal(&employer),
+        literal(&region)
+    )
+}
+
+/// A string literal: quotes doubled (standard-conforming strings), NUL (which no code has) dropped.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\0', "").replace('\'', "''"))
 }
 
 /// The address without its password, for messages.
@@ -120,6 +130,19 @@ impl PgRegistry {
         self.transaction(scope, true, f)
     }
 
+    /// `f`'s statements each on their own (autocommit), on a pooled connection, acting for no one:
+    /// for single statements on tables without row-level security.
+    pub(crate) fn autocommit<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut lease = self.pool.take()?;
+        let conn = &mut *lease;
+        if conn.client.as_ref().is_none_or(Client::is_closed) {
+            *conn = PgConnection::connect(&self.url)?;
+        }
+        let PgConnection { client, prepared } = conn;
+        let client = client.as_mut().ok_or_else(|| RegistryError::Corrupt("a connection without its client".into()))?;
+        f(&mut PgSql { client, prepared })
+    }
+
     fn transaction<T, E: From<RegistryError>>(
         &self,
         scope: &Scope,
@@ -131,21 +154,34 @@ impl PgRegistry {
         if conn.client.as_ref().is_none_or(Client::is_closed) {
             *conn = PgConnection::connect(&self.url)?;
         }
-        let PgConnection { client, prepared, .. } = conn;
-        let client = client.as_mut().ok_or_else(|| RegistryError::Corrupt("a connection without its client".into()))?;
-        // A read sees one snapshot for all its statements (a paged count of many rows, say);
-        // writes lock the rows they change and read committed data.
-        let isolation = if read_only { IsolationLevel::RepeatableRead } else { IsolationLevel::ReadCommitted };
-        let mut tx = client
-            .build_transaction()
-            .read_only(read_only)
-            .isolation_level(isolation)
-            .start()
-            .map_err(RegistryError::from)?;
-        set_scope(&mut tx, scope)?;
-        let value = f(&mut PgSql { client: &mut tx, prepared })?;
-        tx.commit().map_err(RegistryError::from)?;
-        Ok(value)
+        let PgConnection { client, prepared } = conn;
+        let Some(client) = client.as_mut() else {
+            return Err(RegistryError::Corrupt("a connection without its client".into()).into());
+        };
+        if let Err(e) = client.batch_execute(&begin_statements(scope, read_only)) {
+            // Perhaps in a transaction that failed to start: not reused.
+            conn.client = None;
+            return Err(RegistryError::from(e).into());
+        }
+        // A panic inside leaves the connection in its transaction: it is closed, not reused.
+        let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut PgSql { client, prepared })));
+        match value {
+            Ok(Ok(value)) => {
+                client.batch_execute("COMMIT").map_err(RegistryError::from)?;
+                Ok(value)
+            }
+            Ok(Err(e)) => {
+                // A failed rollback closes the connection: it is not reused in a transaction.
+                if client.batch_execute("ROLLBACK").is_err() {
+                    conn.client = None;
+                }
+                Err(e)
+            }
+            Err(panic) => {
+                conn.client = None;
+                std::panic::resume_unwind(panic)
+            }
+        }
     }
 }
 

@@ -126,6 +126,10 @@ INSERT INTO audit_head (id, seq, hash)
 SELECT 1, 0, '0000000000000000000000000000000000000000000000000000000000000000'
 WHERE NOT EXISTS (SELECT 1 FROM audit_head);
 
+-- The head follows every append, in the appending statement itself (one statement fewer while
+-- the head is held).
+CREATE TRIGGER IF NOT EXISTS audit_head_follows AFTER INSERT ON audit
+BEGIN UPDATE audit_head SET seq = NEW.seq, hash = NEW.hash WHERE id = 1; END;
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit

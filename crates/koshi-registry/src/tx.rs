@@ -304,20 +304,22 @@ impl Tx<'_> {
         rows.iter().map(application).collect()
     }
 
-    /// Records the decision on a pending application; false if it is no longer pending.
-    pub fn record_decision(&mut self, id: i64, d: &DecisionRecord) -> Result<bool> {
-        Ok(self.sql.exec(
+    /// Records the decision on a pending application; the application as it is now, or `None`
+    /// if it is no longer pending.
+    pub fn record_decision(&mut self, id: i64, d: &DecisionRecord) -> Result<Option<ApplicationRecord>> {
+        let sql = format!(
             "UPDATE application SET status = $1, decided_at = $2, decided_by = $3, decision = $4, grounds = $5 \
-             WHERE id = $6 AND status = 'pending'",
-            &[
-                d.status.name().into(),
-                d.decided_at.into(),
-                d.decided_by.into(),
-                d.decision.as_str().into(),
-                d.grounds.as_deref().into(),
-                id.into(),
-            ],
-        )? == 1)
+             WHERE id = $6 AND status = 'pending' RETURNING {APPLICATION_COLUMNS}"
+        );
+        let params = [
+            d.status.name().into(),
+            d.decided_at.into(),
+            d.decided_by.into(),
+            d.decision.as_str().into(),
+            d.grounds.as_deref().into(),
+            id.into(),
+        ];
+        self.one(&sql, &params)?.map(|r| application(&r)).transpose()
     }
 
     /// Withdraws a pending application; false if it is no longer pending.
@@ -331,25 +333,28 @@ impl Tx<'_> {
 
     // --- permits ---
 
-    pub fn insert_permit(&mut self, p: &NewPermit) -> Result<i64> {
-        self.insert(
+    /// Issues a permit; the permit as stored.
+    pub fn insert_permit(&mut self, p: &NewPermit) -> Result<PermitRecord> {
+        let sql = format!(
             "INSERT INTO permit (application_id, employer_id, region, category, nationality, workers, quota_year, \
              valid_from, valid_until, extensions, status, consumes, issued_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 'active', $10, $11) RETURNING id",
-            &[
-                p.application.into(),
-                p.employer.into(),
-                p.region.as_str().into(),
-                p.category.as_str().into(),
-                p.nationality.as_str().into(),
-                p.workers.into(),
-                i64::from(p.quota_year).into(),
-                p.valid_from.as_str().into(),
-                p.valid_until.as_str().into(),
-                p.consumes.as_str().into(),
-                p.issued_at.into(),
-            ],
-        )
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 'active', $10, $11) RETURNING {PERMIT_COLUMNS}"
+        );
+        let params = [
+            p.application.into(),
+            p.employer.into(),
+            p.region.as_str().into(),
+            p.category.as_str().into(),
+            p.nationality.as_str().into(),
+            p.workers.into(),
+            i64::from(p.quota_year).into(),
+            p.valid_from.as_str().into(),
+            p.valid_until.as_str().into(),
+            p.consumes.as_str().into(),
+            p.issued_at.into(),
+        ];
+        let row = self.one(&sql, &params)?.ok_or_else(|| RegistryError::Corrupt("an insert returned no row".into()))?;
+        permit(&row)
     }
 
     pub fn permit(&mut self, id: i64, lock: bool) -> Result<Option<PermitRecord>> {
@@ -438,7 +443,7 @@ impl Tx<'_> {
                 hash.as_str().into(),
             ],
         )?;
-        self.sql.exec("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", &[seq.into(), hash.as_str().into()])?;
+        // The schema's trigger moves the head to this entry.
         Ok(AuditEntry {
             seq,
             at: e.at,

@@ -4,13 +4,13 @@
 //! `koshi_app::registry`; the server offers the same to signed-in users.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use koshi_app::App;
 use koshi_app::registry::{
     Actor, EmployerRequest, NewUserRequest, PublishRequest, QuotaCellInput, Role, SetPolicyRequest, SetQuotaRequest,
 };
+use koshi_app::{App, AppError};
 
 use crate::output::{Format, Printable, num, print};
 
@@ -128,14 +128,22 @@ fn password() -> Result<String> {
     Ok(first)
 }
 
-fn read_quota_csv(path: &PathBuf) -> Result<Vec<QuotaCellInput>> {
+/// The cells of a quota file, and the line each starts on.
+fn read_quota_csv(path: &PathBuf) -> Result<(Vec<QuotaCellInput>, Vec<u64>)> {
     let mut reader = csv::Reader::from_path(path).with_context(|| format!("{}", path.display()))?;
     let headers = reader.headers().with_context(|| format!("{}", path.display()))?.clone();
     let mut cells = Vec::new();
+    let mut lines = Vec::new();
     let mut problems = Vec::new();
-    for row in reader.deserialize::<QuotaCellInput>() {
+    let mut rows = reader.deserialize::<QuotaCellInput>();
+    loop {
+        let line = rows.reader().position().line();
+        let Some(row) = rows.next() else { break };
         match row {
-            Ok(cell) => cells.push(cell),
+            Ok(cell) => {
+                cells.push(cell);
+                lines.push(line);
+            }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 // Name the column when the reader knows which field failed.
@@ -152,7 +160,19 @@ fn read_quota_csv(path: &PathBuf) -> Result<Vec<QuotaCellInput>> {
     if !problems.is_empty() {
         bail!("{} problem(s), nothing written:\n{}", problems.len(), problems.join("\n"));
     }
-    Ok(cells)
+    Ok((cells, lines))
+}
+
+/// A refusal of the quota's `cells[i].column` said at the file's line and column.
+fn at_file_line(error: AppError, path: &Path, lines: &[u64]) -> anyhow::Error {
+    if let AppError::Invalid { field, message } = &error
+        && let Some(rest) = field.strip_prefix("cells[")
+        && let Some((index, column)) = rest.split_once("].")
+        && let Some(line) = index.parse::<usize>().ok().and_then(|i| lines.get(i))
+    {
+        return anyhow::anyhow!("{}: line {line}, column `{column}`: {message}; nothing written", path.display());
+    }
+    error.into()
 }
 
 pub fn run(app: &App, args: &Args) -> Result<std::process::ExitCode> {
@@ -203,8 +223,10 @@ pub fn run(app: &App, args: &Args) -> Result<std::process::ExitCode> {
             print(*format, &Printable { columns, rows, report: &employer, items: std::slice::from_ref(&employer) })?;
         }
         Sub::SetQuota { year, file, format } => {
-            let cells = read_quota_csv(file)?;
-            let view = registry.set_quota(&operator, &SetQuotaRequest { year: *year, cells })?;
+            let (cells, lines) = read_quota_csv(file)?;
+            let view = registry
+                .set_quota(&operator, &SetQuotaRequest { year: *year, cells })
+                .map_err(|e| at_file_line(e, file, &lines))?;
             print_quota(*format, &view)?;
         }
         Sub::Quota { year, format } => {

@@ -326,6 +326,25 @@ fn audit(
     })?)
 }
 
+/// How one attempt at a decision ended when it did not: the quota's places went while they were
+/// not held (try again holding them), or a failure to report.
+enum Attempt {
+    PlacesWent,
+    Failed(AppError),
+}
+
+impl From<AppError> for Attempt {
+    fn from(e: AppError) -> Self {
+        Attempt::Failed(e)
+    }
+}
+
+impl From<koshi_registry::RegistryError> for Attempt {
+    fn from(e: koshi_registry::RegistryError) -> Self {
+        Attempt::Failed(e.into())
+    }
+}
+
 fn text_field(field: &str, value: &str, max: usize) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -462,7 +481,7 @@ impl RegistryService {
         if secret.is_empty() || secret.len() > 200 {
             return Err(refused());
         }
-        let found = self.store.read(&koshi_registry::Scope::System, |tx| tx.credential(&secret_hash(secret)))?;
+        let found = self.store.credential(&secret_hash(secret))?;
         let Some((credential, user)) = found else { return Err(refused()) };
         let now = self.now();
         if credential.kind != kind || credential.revoked_at.is_some() || credential.expires_at <= now || user.disabled {
@@ -1043,6 +1062,30 @@ impl RegistryService {
         for key in request.findings.keys() {
             code_field("findings", key)?;
         }
+        // First without holding the year's quota cells, which every grant in a region shares: a
+        // refusal needs no place, and a grant takes its places with a conditional update in the
+        // transaction's last statements, so the cells are held only from there to the commit.
+        // A grant whose places went meanwhile is rolled back and decided again holding the cells.
+        match self.decide_once(actor, id, request, false) {
+            Err(Attempt::PlacesWent) => match self.decide_once(actor, id, request, true) {
+                Err(Attempt::PlacesWent) => {
+                    Err(AppError::Conflict("the quota cells changed while they were held; decide again".into()))
+                }
+                Err(Attempt::Failed(e)) => Err(e),
+                Ok(report) => Ok(report),
+            },
+            Err(Attempt::Failed(e)) => Err(e),
+            Ok(report) => Ok(report),
+        }
+    }
+
+    fn decide_once(
+        &self,
+        actor: &Actor,
+        id: i64,
+        request: &DecideRequest,
+        hold_cells: bool,
+    ) -> std::result::Result<DecisionReport, Attempt> {
         let rules = self.rules();
         let now = self.now();
         let today = super::day_of(now);
@@ -1050,14 +1093,14 @@ impl RegistryService {
             let record = tx.application(id, true)?.filter(|a| may_see(actor, a.employer, &a.region));
             let record = record.ok_or_else(|| not_found("application", id))?;
             if record.status != ApplicationStatus::Pending {
-                return Err(AppError::Conflict(format!("application {id} is {} already", record.status.name())));
+                return Err(AppError::Conflict(format!("application {id} is {} already", record.status.name())).into());
             }
             let employer = tx.employer(record.employer)?.ok_or_else(|| not_found("employer", record.employer))?;
             let mut facts: Facts = parse_json("employer's facts", &employer.facts)?;
             // The employer's record lists its staff other than the workers on this registry's
             // active permits; those are counted from the permits themselves.
             facts.staff.extend(active_permit_staff(tx, record.employer)?);
-            let cells = tx.quota_cells(today.year, true)?;
+            let cells = tx.quota_cells(today.year, hold_cells)?;
             facts.quota = QuotaState {
                 cells: cells
                     .iter()
@@ -1083,45 +1126,35 @@ impl RegistryService {
                         rules.name,
                         decision.outcome.name(),
                         decision.summary.en
-                    )));
+                    ))
+                    .into());
                 }
             };
             let mut permit = None;
             if status == ApplicationStatus::Granted {
-                for c in &decision.consumes {
-                    if !tx.consume(&consumption_key(today.year, c), places(c.places)?)? {
-                        // The cells were read in this transaction; another writer cannot have
-                        // taken them. Nothing is written.
-                        return Err(AppError::Conflict(format!(
-                            "quota cell {}/{}/{} has no {} places left; decide again",
-                            c.line, c.region, c.category, c.places
-                        )));
-                    }
-                }
                 let term = decision.permit.as_ref().ok_or_else(|| {
                     AppError::Unanswerable(format!("the policy `{}` grants without a term: nothing issued", rules.name))
                 })?;
                 permit = Some(match record.permit {
-                    None => {
-                        let pid = tx.insert_permit(&NewPermit {
-                            application: record.id,
-                            employer: record.employer,
-                            region: record.region.clone(),
-                            category: record.category.clone(),
-                            nationality: record.nationality.clone(),
-                            workers: record.workers,
-                            quota_year: today.year,
-                            valid_from: term.valid_from.to_string(),
-                            valid_until: term.valid_until.to_string(),
-                            consumes: json(&decision.consumes)?,
-                            issued_at: now,
-                        })?;
-                        tx.permit(pid, false)?.ok_or_else(|| not_found("permit", pid))?
-                    }
+                    None => tx.insert_permit(&NewPermit {
+                        application: record.id,
+                        employer: record.employer,
+                        region: record.region.clone(),
+                        category: record.category.clone(),
+                        nationality: record.nationality.clone(),
+                        workers: record.workers,
+                        quota_year: today.year,
+                        valid_from: term.valid_from.to_string(),
+                        valid_until: term.valid_until.to_string(),
+                        consumes: json(&decision.consumes)?,
+                        issued_at: now,
+                    })?,
                     Some(pid) => {
                         let mut p = tx.permit(pid, true)?.ok_or_else(|| not_found("permit", pid))?;
                         if p.status != PermitStatus::Active {
-                            return Err(AppError::Conflict(format!("permit {pid} is {}, not active", p.status.name())));
+                            return Err(
+                                AppError::Conflict(format!("permit {pid} is {}, not active", p.status.name())).into()
+                            );
                         }
                         p.valid_until = term.valid_until.to_string();
                         p.extensions += 1;
@@ -1138,10 +1171,26 @@ impl RegistryService {
                 decision: json(&decision)?,
                 grounds: if grounds.is_empty() { None } else { Some(grounds) },
             };
-            if !tx.record_decision(id, &decided)? {
-                return Err(AppError::Conflict(format!("application {id} was decided meanwhile")));
+            let after = tx
+                .record_decision(id, &decided)?
+                .ok_or_else(|| AppError::Conflict(format!("application {id} was decided meanwhile")))?;
+            if status == ApplicationStatus::Granted {
+                for c in &decision.consumes {
+                    if !tx.consume(&consumption_key(today.year, c), places(c.places)?)? {
+                        // Read without holding the cells, the places went meanwhile: nothing
+                        // is written and the decision is made again. Held, they cannot go.
+                        return Err(if hold_cells {
+                            AppError::Conflict(format!(
+                                "quota cell {}/{}/{} has no {} places left; decide again",
+                                c.line, c.region, c.category, c.places
+                            ))
+                            .into()
+                        } else {
+                            Attempt::PlacesWent
+                        });
+                    }
+                }
             }
-            let after = tx.application(id, false)?.ok_or_else(|| not_found("application", id))?;
             let view = application_view(&after, false)?;
             let summary = serde_json::json!({
                 "status": status,

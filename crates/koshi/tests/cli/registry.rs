@@ -48,6 +48,17 @@ fn a_bad_quota_file_writes_nothing_and_names_every_problem() {
     let cells = quota["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 1, "{quota}");
     assert_eq!(cells[0]["allocated"], 147);
+    // A cell the application refuses (a region that ceased in 2018) is named by its line too.
+    let gone = quota_file(dir.path(), "line,region,category,allocated\ngeneral,KZ-75,*,5\ngeneral,KZ-YUZ,*,5\n");
+    let out = koshi()
+        .arg("--db")
+        .arg(&db)
+        .args(["registry", "set-quota", "--year", "2026", "--file", &gone])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 3, column `region`") && stderr.contains("KZ-YUZ"), "{stderr}");
     // One write went in (the refused file wrote nothing, not even a log entry): one entry.
     let verified = document(&db, &["registry", "verify"]);
     assert_eq!((verified["entries"].as_u64(), verified["valid"].as_bool()), (Some(1), Some(true)), "{verified}");
