@@ -21,6 +21,7 @@ pub mod flows;
 pub mod forecast;
 pub mod gravity;
 pub mod load;
+pub mod monitor;
 mod pool;
 pub mod quota;
 pub mod registry;

@@ -14,6 +14,8 @@ mod flows;
 mod forecast;
 #[path = "app/gravity.rs"]
 mod gravity;
+#[path = "app/monitor.rs"]
+mod monitor;
 #[path = "app/quota.rs"]
 mod quota;
 #[path = "app/registry.rs"]

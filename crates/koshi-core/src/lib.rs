@@ -9,6 +9,7 @@ pub mod date;
 pub mod geography;
 pub mod indicators;
 pub mod key;
+pub mod monitor;
 pub mod number;
 pub mod observation;
 pub mod reconcile;

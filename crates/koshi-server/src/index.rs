@@ -39,6 +39,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: "keys where sources or definitions disagree by more than tolerance per cent",
     },
     Endpoint {
+        path: "/api/alerts",
+        parameters: &["rule", "since", "as_of", "limit", "offset"],
+        answers: "the monitoring rules' alerts, latest first: sign turns, changes past a threshold, CUSUM alarms, each with its figures, source and message in en/ru/kk",
+    },
+    Endpoint {
         path: "/api/releases",
         parameters: &["dataflow", "limit", "offset"],
         answers: "releases (vintages) with revisions",

@@ -6,6 +6,7 @@
 //! - `GET /api/data/{dataflow}?key=…&as_of=…&source=…&harmonised=true&from=…&to=…` — observations.
 //!   `key` is SDMX-style: codes in dimension order joined by `.`, empty for any, `+` for
 //!   several (`KAZ.WLD._T._T.NET+ARR`), or `DIM=CODE,DIM=CODE`.
+//! - `GET /api/alerts?rule=…&since=…&as_of=…` — the monitoring rules' alerts, latest first;
 //! - `GET /api/discrepancies?dataflow=…&tolerance=…`, `GET /api/releases?dataflow=…`,
 //!   `GET /api/sources`, `GET /api/check`, `GET /api/codelists/{id}`.
 //!
@@ -40,6 +41,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use koshi_app::bank::{DiscrepanciesRequest, QueryRequest, ReleasesRequest};
+use koshi_app::monitor::AlertsRequest;
 use koshi_app::{App, AppConfig, AppError, PageRequest};
 use serde::{Deserialize, Serialize};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -126,6 +128,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/dataflows", get(dataflows))
         .route("/api/data/{dataflow}", get(data))
         .route("/api/discrepancies", get(discrepancies))
+        .route("/api/alerts", get(alerts))
         .route("/api/releases", get(releases))
         .route("/api/sources", get(sources))
         .route("/api/check", get(check))
@@ -297,6 +300,39 @@ async fn discrepancies(
         let list = server.app.discrepancies(&request)?;
         let head = GenerationHead { generation: list.generation };
         Page::with_head(head, &uri, paging, list.total, &list.items).to_json(server.max_response_bytes)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertParams {
+    rule: Option<String>,
+    since: Option<String>,
+    as_of: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// What the monitoring rules say: alerts latest first, and the rules' notes.
+#[derive(Serialize)]
+struct AlertsHead {
+    rules: usize,
+    series: usize,
+    notes: Vec<String>,
+}
+
+async fn alerts(
+    State(server): State<Arc<Server>>,
+    uri: Uri,
+    Params(p): Params<AlertParams>,
+) -> Result<JsonBytes, ApiError> {
+    let paging = Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;
+    let request = AlertsRequest { rule: p.rule, since: p.since, as_of: p.as_of, page: page_request(paging) };
+    blocking(move || {
+        let report = server.app.alerts(&request)?;
+        let head = AlertsHead { rules: report.rules, series: report.series, notes: report.notes };
+        Page::with_head(head, &uri, paging, report.total, &report.items).to_json(server.max_response_bytes)
     })
     .await
 }

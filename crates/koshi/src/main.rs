@@ -22,6 +22,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use koshi_app::bank::{DiscrepanciesRequest, Figures, QueryRequest, ReleasesRequest};
 use koshi_app::load::{Declared, IngestOutcome, IngestRequest, LoadBundledReport, Progress, WriteOutcome};
+use koshi_app::monitor::AlertsRequest;
 use koshi_app::{App, AppConfig, AppError, BundleState, LoadError};
 use output::{Format, Printable, num, print, print_json, with_flags};
 
@@ -160,6 +161,31 @@ the codes both allow. Every code is checked against its code list; a mistyped on
         /// Report gaps larger than this many per cent (0 or more).
         #[arg(long, default_value_t = 0.0, value_parser = non_negative_percent)]
         tolerance: f64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// The monitoring rules (data/monitoring/alerts.toml) over the harmonised figures: balances
+    /// turning negative, changes on the year past a threshold, series leaving the band of their
+    /// recent past (a CUSUM chart calibrated for a stated false-alarm rate). Latest first.
+    #[command(long_about = "The monitoring rules (data/monitoring/alerts.toml) over the bank's harmonised figures, \
+latest alert first: a balance turning negative or positive, a change on the previous period past a threshold, \
+a series leaving the band of its recent past (a two-sided CUSUM chart on values standardised by the window before \
+them, calibrated so that a series without change alarms once in `arl0` periods on average). Each alert carries \
+its figures, the source and release they came from, and its message in English, Russian and Kazakh.\n\n\
+Examples:\n  koshi alerts\n  koshi alerts --since 2020 --format json\n  koshi alerts --rule REGION_DEPARTURES_UP_20")]
+    Alerts {
+        /// Only this rule's alerts (an id from data/monitoring/alerts.toml).
+        #[arg(long)]
+        rule: Option<String>,
+        /// Only alerts at this period or later (2020, 2024-03).
+        #[arg(long)]
+        since: Option<String>,
+        /// What was known on this date (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// The message's language in the table.
+        #[arg(long, default_value = "en", value_parser = ["en", "ru", "kk"])]
+        lang: String,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -453,6 +479,50 @@ fn run() -> Result<std::process::ExitCode> {
                     items: &list.items,
                 },
             )?;
+        }
+        Command::Alerts { rule, since, as_of, lang, format } => {
+            let report = app.alerts(&AlertsRequest {
+                rule: rule.clone(),
+                since: since.clone(),
+                as_of: as_of.clone(),
+                page: None,
+            })?;
+            let rows = report
+                .items
+                .iter()
+                .map(|a| {
+                    let message = match lang.as_str() {
+                        "ru" => &a.message.ru,
+                        "kk" => &a.message.kk,
+                        _ => &a.message.en,
+                    };
+                    vec![
+                        a.period.clone(),
+                        a.rule.clone(),
+                        a.key.clone(),
+                        num(Some(a.value)),
+                        num(a.previous),
+                        a.change_pct.map(|c| format!("{c:+.1}%")).unwrap_or_default(),
+                        a.change_began.clone().unwrap_or_default(),
+                        message.clone(),
+                        format!("{} “{}”", a.source, a.release),
+                    ]
+                })
+                .collect();
+            print(
+                *format,
+                &Printable {
+                    columns: vec!["period", "rule", "key", "value", "previous", "change", "began", "message", "source"],
+                    rows,
+                    report: &report,
+                    items: &report.items,
+                },
+            )?;
+            if *format == Format::Table {
+                for note in &report.notes {
+                    eprintln!("note: {note}");
+                }
+            }
         }
         Command::Check { format } => {
             let list = app.check(None)?;

@@ -89,6 +89,8 @@ fn the_data_banks_use_cases_answer_the_same_over_http() {
         &["discrepancies", "MIG_STOCK", "--tolerance", "5"],
         &format!("/api/discrepancies?dataflow=MIG_STOCK&tolerance=5&{limit}"),
     );
+    let alerts = assert_same(&["alerts", "--since", "2016"], &format!("/api/alerts?since=2016&{limit}"));
+    assert!(alerts["total"].as_u64().unwrap() > 0, "{alerts}");
     let check = assert_same(&["check"], &format!("/api/check?{limit}"));
     assert!(check["total"].as_u64().unwrap() > 0, "the bundled data has declared defects: {check}");
 }
