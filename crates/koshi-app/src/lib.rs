@@ -20,6 +20,7 @@ pub mod error;
 pub mod flows;
 pub mod forecast;
 pub mod gravity;
+pub mod indicators;
 pub mod load;
 pub mod monitor;
 mod pool;
@@ -36,7 +37,7 @@ use koshi_store::Bank;
 
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use error::{AppError, ErrorKind, Result};
-pub use koshi_core::Date;
+pub use koshi_core::{Date, Labels};
 pub use koshi_ingest::LoadError;
 pub use koshi_store::{BundleState, DEFAULT_BUSY_TIMEOUT, Generation, QueryError};
 

@@ -14,6 +14,8 @@ mod flows;
 mod forecast;
 #[path = "app/gravity.rs"]
 mod gravity;
+#[path = "app/indicators.rs"]
+mod indicators;
 #[path = "app/monitor.rs"]
 mod monitor;
 #[path = "app/quota.rs"]

@@ -39,6 +39,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: "keys where sources or definitions disagree by more than tolerance per cent",
     },
     Endpoint {
+        path: "/api/indicators",
+        parameters: &[],
+        answers: "the indicators koshi computes: names in en/ru/kk, formulas, the dataflows each applies to",
+    },
+    Endpoint {
+        path: "/api/indicators/{indicator}/{dataflow}",
+        parameters: &["key", "from", "to", "as_of", "limit", "offset"],
+        answers: "an indicator by every dimension but the measure, each value with the input figures, sources and releases it came from",
+    },
+    Endpoint {
         path: "/api/alerts",
         parameters: &["rule", "since", "as_of", "limit", "offset"],
         answers: "the monitoring rules' alerts, latest first: sign turns, changes past a threshold, CUSUM alarms, each with its figures, source and message in en/ru/kk",

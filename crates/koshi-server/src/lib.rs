@@ -7,6 +7,8 @@
 //!   `key` is SDMX-style: codes in dimension order joined by `.`, empty for any, `+` for
 //!   several (`KAZ.WLD._T._T.NET+ARR`), or `DIM=CODE,DIM=CODE`.
 //! - `GET /api/alerts?rule=…&since=…&as_of=…` — the monitoring rules' alerts, latest first;
+//! - `GET /api/indicators`, `GET /api/indicators/{id}/{dataflow}?key=…&from=…&to=…&as_of=…` —
+//!   indicators computed from the harmonised figures, each value with its input figures;
 //! - `GET /api/discrepancies?dataflow=…&tolerance=…`, `GET /api/releases?dataflow=…`,
 //!   `GET /api/sources`, `GET /api/check`, `GET /api/codelists/{id}`.
 //!
@@ -41,6 +43,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use koshi_app::bank::{DiscrepanciesRequest, QueryRequest, ReleasesRequest};
+use koshi_app::indicators::IndicatorRequest;
 use koshi_app::monitor::AlertsRequest;
 use koshi_app::{App, AppConfig, AppError, PageRequest};
 use serde::{Deserialize, Serialize};
@@ -129,6 +132,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/data/{dataflow}", get(data))
         .route("/api/discrepancies", get(discrepancies))
         .route("/api/alerts", get(alerts))
+        .route("/api/indicators", get(indicators))
+        .route("/api/indicators/{id}/{dataflow}", get(indicator))
         .route("/api/releases", get(releases))
         .route("/api/sources", get(sources))
         .route("/api/check", get(check))
@@ -300,6 +305,68 @@ async fn discrepancies(
         let list = server.app.discrepancies(&request)?;
         let head = GenerationHead { generation: list.generation };
         Page::with_head(head, &uri, paging, list.total, &list.items).to_json(server.max_response_bytes)
+    })
+    .await
+}
+
+async fn indicators(
+    State(server): State<Arc<Server>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Response, ApiError> {
+    blocking(move || Ok(axum::Json(server.app.indicators()?).into_response())).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorParams {
+    key: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    as_of: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// What describes a page of an indicator's values.
+#[derive(Serialize)]
+struct IndicatorHead {
+    indicator: String,
+    name: koshi_app::Labels,
+    formula: String,
+    unit: String,
+    dataflow: String,
+    dimensions: Vec<String>,
+    notes: Vec<String>,
+}
+
+async fn indicator(
+    State(server): State<Arc<Server>>,
+    axum::extract::Path((id, dataflow)): axum::extract::Path<(String, String)>,
+    uri: Uri,
+    Params(p): Params<IndicatorParams>,
+) -> Result<JsonBytes, ApiError> {
+    let paging = Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;
+    let request = IndicatorRequest {
+        indicator: id,
+        dataflow,
+        keys: p.key.into_iter().collect(),
+        from: p.from,
+        to: p.to,
+        as_of: p.as_of,
+        page: page_request(paging),
+    };
+    blocking(move || {
+        let r = server.app.indicator(&request)?;
+        let head = IndicatorHead {
+            indicator: r.indicator,
+            name: r.name,
+            formula: r.formula,
+            unit: r.unit,
+            dataflow: r.dataflow,
+            dimensions: r.dimensions,
+            notes: r.notes,
+        };
+        Page::with_head(head, &uri, paging, r.total, &r.items).to_json(server.max_response_bytes)
     })
     .await
 }

@@ -511,7 +511,7 @@ async fn the_api_index_lists_every_endpoint_with_the_parameters_it_takes() {
     assert_eq!(listed.len(), koshi_server::ENDPOINTS.len());
     assert!(listed.len() >= 17, "{index}");
     for endpoint in koshi_server::ENDPOINTS {
-        let path = endpoint.path.replace("{dataflow}", "MIG_EXT").replace("{id}", "SEX");
+        let path = endpoint.path.replace("{dataflow}", "MIG_EXT").replace("{id}", "SEX").replace("{indicator}", "NET");
         let (status, body) = get(&f.app, &format!("{path}?not_a_parameter=1")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
         let message = body["error"]["message"].as_str().unwrap();

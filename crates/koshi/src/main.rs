@@ -21,6 +21,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use koshi_app::bank::{DiscrepanciesRequest, Figures, QueryRequest, ReleasesRequest};
+use koshi_app::indicators::IndicatorRequest;
 use koshi_app::load::{Declared, IngestOutcome, IngestRequest, LoadBundledReport, Progress, WriteOutcome};
 use koshi_app::monitor::AlertsRequest;
 use koshi_app::{App, AppConfig, AppError, BundleState, LoadError};
@@ -186,6 +187,32 @@ Examples:\n  koshi alerts\n  koshi alerts --since 2020 --format json\n  koshi al
         /// The message's language in the table.
         #[arg(long, default_value = "en", value_parser = ["en", "ru", "kk"])]
         lang: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// An indicator computed from the bank's harmonised figures, each value with the figures it
+    /// came from (`--format json` shows them): NET, GROSS, EFFECTIVENESS, NET_RATE, GROSS_RATE,
+    /// ARR_GROWTH, DEP_GROWTH, TRADE_TURNOVER, TRADE_BALANCE. Without arguments, the list.
+    #[command(long_about = "An indicator computed when asked from the bank's harmonised figures (so a new release of \
+an input is in the next answer), by every dimension of its dataflow but the measure; each value carries its \
+lineage: the input figures with their source and release (`--format json`). Without arguments: the indicators, \
+their formulas and the dataflows each applies to.\n\nExamples:\n  koshi indicator\n  koshi indicator NET MIG_INT \
+--key REF_AREA=KZ-75\n  koshi indicator TRADE_TURNOVER TRADE --key REF_AREA=BLR --format json")]
+    Indicator {
+        /// The indicator (NET, EFFECTIVENESS, NET_RATE …); none lists them.
+        id: Option<String>,
+        /// The dataflow whose measures it is computed from (MIG_INT, MIG_EXT, TRADE).
+        dataflow: Option<String>,
+        /// Narrow the inputs: a dotted key without the measure or DIM=CODE[+CODE…]; repeated keys combine with AND.
+        #[arg(long)]
+        key: Vec<String>,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// What was known on this date (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -524,6 +551,59 @@ fn run() -> Result<std::process::ExitCode> {
                 }
             }
         }
+        Command::Indicator { id, dataflow, key, from, to, as_of, format } => match (id, dataflow) {
+            (None, _) => {
+                let all = app.indicators()?;
+                let rows = all
+                    .iter()
+                    .map(|i| vec![i.id.to_string(), i.name.en.clone(), i.formula.to_string(), i.dataflows.join(" ")])
+                    .collect();
+                print(
+                    *format,
+                    &Printable {
+                        columns: vec!["indicator", "name", "formula", "dataflows"],
+                        rows,
+                        report: &all,
+                        items: &all,
+                    },
+                )?;
+            }
+            (Some(_), None) => anyhow::bail!("name the dataflow too, e.g. `koshi indicator NET MIG_INT`"),
+            (Some(id), Some(dataflow)) => {
+                let report = app.indicator(&IndicatorRequest {
+                    indicator: id.clone(),
+                    dataflow: dataflow.clone(),
+                    keys: key.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                    as_of: as_of.clone(),
+                    page: None,
+                })?;
+                let rows = report
+                    .items
+                    .iter()
+                    .map(|v| {
+                        let inputs =
+                            v.inputs.iter().map(|i| format!("{} {} {}", i.key, i.period, i.source)).collect::<Vec<_>>();
+                        vec![v.key.clone(), v.period.clone(), num(Some(v.value)), inputs.join("; ")]
+                    })
+                    .collect();
+                print(
+                    *format,
+                    &Printable {
+                        columns: vec!["key", "period", "value", "inputs"],
+                        rows,
+                        report: &report,
+                        items: &report.items,
+                    },
+                )?;
+                if *format == Format::Table {
+                    for note in &report.notes {
+                        eprintln!("note: {note}");
+                    }
+                }
+            }
+        },
         Command::Check { format } => {
             let list = app.check(None)?;
             let rows = list

@@ -91,6 +91,11 @@ fn the_data_banks_use_cases_answer_the_same_over_http() {
     );
     let alerts = assert_same(&["alerts", "--since", "2016"], &format!("/api/alerts?since=2016&{limit}"));
     assert!(alerts["total"].as_u64().unwrap() > 0, "{alerts}");
+    let net = assert_same(
+        &["indicator", "NET", "MIG_INT", "--key", "REF_AREA=KZ-75"],
+        &format!("/api/indicators/NET/MIG_INT?key=REF_AREA=KZ-75&{limit}"),
+    );
+    assert!(net["total"].as_u64().unwrap() >= 14, "{net}");
     let check = assert_same(&["check"], &format!("/api/check?{limit}"));
     assert!(check["total"].as_u64().unwrap() > 0, "the bundled data has declared defects: {check}");
 }
