@@ -545,11 +545,7 @@ fn run() -> Result<std::process::ExitCode> {
                     items: &report.items,
                 },
             )?;
-            if *format == Format::Table {
-                for note in &report.notes {
-                    eprintln!("note: {note}");
-                }
-            }
+            notes_to_stderr(*format, &report.notes);
         }
         Command::Indicator { id, dataflow, key, from, to, as_of, format } => match (id, dataflow) {
             (None, _) => {
@@ -597,11 +593,7 @@ fn run() -> Result<std::process::ExitCode> {
                         items: &report.items,
                     },
                 )?;
-                if *format == Format::Table {
-                    for note in &report.notes {
-                        eprintln!("note: {note}");
-                    }
-                }
+                notes_to_stderr(*format, &report.notes);
             }
         },
         Command::Check { format } => {
@@ -953,5 +945,15 @@ fn unit_label(unit: &str, mult: i32) -> String {
         6 => format!("{unit} millions"),
         9 => format!("{unit} billions"),
         m => format!("{unit} ×10^{m}"),
+    }
+}
+
+/// A table's notes go to standard error, so the table itself stays clean to pipe; CSV and JSON
+/// carry them in the report (JSON) or leave them out (CSV).
+fn notes_to_stderr(format: Format, notes: &[String]) {
+    if format == Format::Table {
+        for note in notes {
+            eprintln!("note: {note}");
+        }
     }
 }
