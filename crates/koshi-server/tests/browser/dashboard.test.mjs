@@ -1,0 +1,57 @@
+// The dashboard (/) in headless Chromium against the running koshi server that run.sh starts:
+// the monitoring alerts are listed in each language with the API's own messages and figures,
+// and the page links to the registry's pages.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.KOSHI_URL;
+if (!BASE) throw new Error("KOSHI_URL is not set: run the tests with run.sh");
+const ARTIFACTS = process.env.KOSHI_ARTIFACTS || path.resolve("target/browser-artifacts");
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let context;
+let profile;
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  profile = await mkdtemp(path.join(tmpdir(), "koshi-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium", headless: true, args: FLAGS, viewport: { width: 1200, height: 900 },
+  });
+  context.setDefaultTimeout(20_000);
+});
+after(async () => {
+  await context?.close().catch(() => {});
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+test("the alerts are listed in English, Russian and Kazakh as the API gives them", { timeout: 120_000 }, async () => {
+  const api = await (await fetch(`${BASE}/api/alerts?limit=20`)).json();
+  assert.ok(api.total > 0, "the bundled data raise alerts");
+  const page = context.pages()[0] || (await context.newPage());
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  for (const lang of ["en", "ru", "kk"]) {
+    await page.goto(`${BASE}/?lang=${lang}`);
+    await page.waitForSelector("#alerts tr[data-rule]");
+    const rows = await page.$$eval("#alerts tr[data-rule]", (trs) =>
+      trs.map((tr) => ({ rule: tr.dataset.rule, period: tr.cells[0].textContent, message: tr.cells[1].textContent })));
+    assert.equal(rows.length, api.items.length, lang);
+    rows.forEach((row, i) => {
+      assert.equal(row.rule, api.items[i].rule, `${lang} row ${i}`);
+      assert.equal(row.period, api.items[i].period, `${lang} row ${i}`);
+      assert.equal(row.message, api.items[i].message[lang], `${lang} row ${i}`);
+    });
+    const heading = await page.textContent("h2[data-t=alerts]");
+    assert.equal(heading, { en: "Alerts", ru: "Сигналы", kk: "Дабылдар" }[lang]);
+    await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-alerts-${lang}.png`), fullPage: false });
+  }
+  const link = await page.getAttribute("#registry-link", "href");
+  assert.equal(link, "/registry");
+  assert.deepEqual(errors, [], "no script errors");
+});
