@@ -126,6 +126,7 @@ pub fn router(server: Arc<Server>) -> Router {
     Router::new()
         .route("/", get(dashboard))
         .route("/registry", get(registry_pages))
+        .route(ECHARTS_PATH, get(echarts))
         .route("/api", get(index::index))
         .route("/api/health", get(health))
         .route("/api/dataflows", get(dataflows))
@@ -171,6 +172,21 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
 /// The dashboard: one page in English, Russian and Kazakh that reads the API.
 async fn dashboard() -> axum::response::Html<&'static str> {
     axum::response::Html(include_str!("../assets/index.html"))
+}
+
+/// Where the pages load Apache ECharts from (the version in the path, so it is cached for good).
+pub const ECHARTS_PATH: &str = "/assets/echarts-6.1.0.min.js";
+
+/// Apache ECharts (Apache-2.0, `assets/vendor/echarts/`), compiled in: the pages chart offline.
+async fn echarts() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        include_str!("../assets/vendor/echarts/echarts.min.js"),
+    )
+        .into_response()
 }
 
 /// The permit registry's pages: the public quota, sign-in, the employer's applications and the

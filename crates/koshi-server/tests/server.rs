@@ -427,6 +427,18 @@ async fn the_dashboard_page_is_served_in_three_languages() {
     {
         assert!(html.contains(needle), "{needle}");
     }
+    // The chart library the page loads is koshi's own copy, cached for good, and gzipped on request.
+    assert!(html.contains(koshi_server::ECHARTS_PATH));
+    let script = send(
+        &f.app,
+        Request::get(koshi_server::ECHARTS_PATH).header(header::ACCEPT_ENCODING, "gzip").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.headers["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(script.headers["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(script.headers["content-encoding"], "gzip");
+    assert!(script.bytes.len() < 500_000, "{} bytes gzipped", script.bytes.len());
 }
 
 /// GET over a real TCP connection.

@@ -55,3 +55,30 @@ test("the alerts are listed in English, Russian and Kazakh as the API gives them
   assert.equal(link, "/registry");
   assert.deepEqual(errors, [], "no script errors");
 });
+
+test("the chart is drawn by ECharts from the same figures as the API's", { timeout: 120_000 }, async () => {
+  const key = "KAZ.WLD._T._T.NET";
+  const api = await (await fetch(`${BASE}/api/data/MIG_EXT?key=${key}&limit=10000`)).json();
+  const expected = {};
+  for (const o of api.items) {
+    if (!/^\d{4}$/.test(o.time_period) || o.value == null) continue;
+    (expected[o.source] ||= {})[o.time_period] = o.value * Math.pow(10, o.unit_mult);
+  }
+  assert.ok(Object.keys(expected).length >= 1, "the bundled data have yearly figures");
+  const page = context.pages()[0] || (await context.newPage());
+  await page.goto(`${BASE}/?lang=en`);
+  await page.waitForFunction(() => {
+    const c = window.echarts && echarts.getInstanceByDom(document.getElementById("chart"));
+    return c && (c.getOption().series || []).length > 0;
+  });
+  const drawn = await page.evaluate(() => {
+    const option = echarts.getInstanceByDom(document.getElementById("chart")).getOption();
+    const years = option.xAxis[0].data;
+    return Object.fromEntries(option.series.map((s) => [s.name, Object.fromEntries(
+      s.data.map((v, i) => [years[i], v]).filter(([, v]) => v != null))]));
+  });
+  assert.deepEqual(drawn, expected);
+  // The chart is an SVG drawn in the page, nothing fetched from elsewhere.
+  assert.ok(await page.$("#chart svg path"), "an SVG chart");
+  await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-chart.png"), fullPage: false });
+});
