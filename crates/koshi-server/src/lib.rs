@@ -127,6 +127,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/", get(dashboard))
         .route("/registry", get(registry_pages))
         .route(ECHARTS_PATH, get(echarts))
+        .route(KZ_REGIONS_PATH, get(kz_regions))
         .route("/api", get(index::index))
         .route("/api/health", get(health))
         .route("/api/dataflows", get(dataflows))
@@ -185,6 +186,22 @@ async fn echarts() -> Response {
             (axum::http::header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
         include_str!("../assets/vendor/echarts/echarts.min.js"),
+    )
+        .into_response()
+}
+
+/// Where the pages load the map of Kazakhstan's regions from.
+pub const KZ_REGIONS_PATH: &str = "/assets/kz-regions-2022.geojson";
+
+/// Kazakhstan's 20 first-level units of the 2022 layout (`data/geo/kz_adm1_2022/`, largely
+/// OpenStreetMap-derived: maps drawn from it credit "© OpenStreetMap contributors, ODbL 1.0").
+async fn kz_regions() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/geo+json"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../../data/geo/kz_adm1_2022/kz_adm1_2022.geojson"),
     )
         .into_response()
 }

@@ -82,3 +82,33 @@ test("the chart is drawn by ECharts from the same figures as the API's", { timeo
   assert.ok(await page.$("#chart svg path"), "an SVG chart");
   await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-chart.png"), fullPage: false });
 });
+
+test("the map of the regions shows the API's indicator values with the boundaries' credit", { timeout: 120_000 }, async () => {
+  const api = await (await fetch(`${BASE}/api/indicators/NET/MIG_INT?limit=10000`)).json();
+  const annual = api.items.filter((v) => /^\d{4}$/.test(v.period));
+  const latest = annual.map((v) => v.period).sort().pop();
+  const expected = Object.fromEntries(annual.filter((v) => v.period === latest).map((v) => [v.key, v.value]));
+  assert.equal(Object.keys(expected).length, 20, "the 20 units of the 2022 layout");
+  const page = context.pages()[0] || (await context.newPage());
+  for (const [lang, credit] of [["en", "OpenStreetMap contributors"], ["ru", "участники OpenStreetMap"], ["kk", "OpenStreetMap қатысушылары"]]) {
+    await page.goto(`${BASE}/?lang=${lang}`);
+    await page.waitForSelector("#map-table tr[data-region]");
+    const drawn = await page.evaluate(() => {
+      const option = echarts.getInstanceByDom(document.getElementById("map")).getOption();
+      return { year: document.getElementById("map-year").value, data: option.series[0].data };
+    });
+    assert.equal(drawn.year, latest);
+    assert.deepEqual(Object.fromEntries(drawn.data.map((d) => [d.name, d.value])), expected, lang);
+    const rows = await page.$$eval("#map-table tr[data-region]", (trs) => trs.map((tr) => tr.dataset.region));
+    assert.deepEqual(rows.sort(), Object.keys(expected).sort());
+    assert.ok((await page.textContent("p[data-t=map_credit]")).includes(credit), lang);
+    assert.ok(await page.$("#map svg path"), "the regions are drawn");
+    await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-map-${lang}.png`), fullPage: true });
+  }
+  // Another indicator and year redraw the map from the API.
+  await page.selectOption("#map-indicator", "EFFECTIVENESS");
+  await page.waitForFunction(() => {
+    const d = echarts.getInstanceByDom(document.getElementById("map")).getOption().series[0].data;
+    return d.length && d.every((x) => Math.abs(x.value) <= 100);
+  });
+});
