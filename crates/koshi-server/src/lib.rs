@@ -180,13 +180,16 @@ pub const ECHARTS_PATH: &str = "/assets/echarts-6.1.0.min.js";
 
 /// Apache ECharts (Apache-2.0, `assets/vendor/echarts/`), compiled in: the pages chart offline.
 async fn echarts() -> Response {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
+    asset(
+        "text/javascript; charset=utf-8",
+        "public, max-age=31536000, immutable",
         include_str!("../assets/vendor/echarts/echarts.min.js"),
     )
+}
+
+/// A file compiled into the server, with its type and how long browsers may keep it.
+fn asset(content_type: &'static str, cache: &'static str, body: &'static str) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, content_type), (axum::http::header::CACHE_CONTROL, cache)], body)
         .into_response()
 }
 
@@ -196,14 +199,11 @@ pub const KZ_REGIONS_PATH: &str = "/assets/kz-regions-2022.geojson";
 /// Kazakhstan's 20 first-level units of the 2022 layout (`data/geo/kz_adm1_2022/`, largely
 /// OpenStreetMap-derived: maps drawn from it credit "© OpenStreetMap contributors, ODbL 1.0").
 async fn kz_regions() -> Response {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "application/geo+json"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
+    asset(
+        "application/geo+json",
+        "public, max-age=86400",
         include_str!("../../../data/geo/kz_adm1_2022/kz_adm1_2022.geojson"),
     )
-        .into_response()
 }
 
 /// The permit registry's pages: the public quota, sign-in, the employer's applications and the
