@@ -92,7 +92,7 @@ fi
 
 status=0
 KOSHI_URL="$base" KOSHI_TEST_PASSWORD="$password" KOSHI_TEST_YEAR="$year" KOSHI_ARTIFACTS="$artifacts" \
-  node --test --test-reporter=spec "$here/registry.test.mjs" "$here/dashboard.test.mjs" || status=$?
+  node --test --test-reporter=spec "$here/registry.test.mjs" "$here/dashboard.test.mjs" "$here/accessibility.test.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "the server's log (last lines):" >&2
   tail -n 40 "$work/server.log" >&2

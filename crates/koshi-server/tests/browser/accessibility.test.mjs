@@ -1,0 +1,78 @@
+// Accessibility of the pages, checked by axe-core in headless Chromium against the running koshi
+// server: no serious or critical violation on the dashboard or the registry's public view, in any
+// of the three languages, and both can be worked from the keyboard (every control is reached).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.KOSHI_URL;
+if (!BASE) throw new Error("KOSHI_URL is not set: run the tests with run.sh");
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let context;
+let profile;
+before(async () => {
+  profile = await mkdtemp(path.join(tmpdir(), "koshi-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium", headless: true, args: FLAGS, viewport: { width: 1200, height: 900 },
+  });
+  context.setDefaultTimeout(20_000);
+});
+after(async () => {
+  await context?.close().catch(() => {});
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+/// The serious and critical violations axe-core finds on the page as it is now.
+async function violations(page) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => (await axe.run(document, { resultTypes: ["violations"] })).violations);
+  return found
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+const PAGES = [
+  ["/", "#alerts tr[data-rule]"],
+  ["/registry", "#quota-table[data-state=loaded]"],
+];
+
+for (const [where, ready] of PAGES) {
+  test(`${where} has no serious or critical accessibility violation in any language`, { timeout: 120_000 }, async () => {
+    const page = await context.newPage();
+    for (const lang of ["en", "ru", "kk"]) {
+      await page.goto(`${BASE}${where}?lang=${lang}`);
+      await page.waitForSelector(ready);
+      assert.deepEqual(await violations(page), [], `${where}?lang=${lang}`);
+    }
+    await page.close();
+  });
+
+  test(`${where} can be worked from the keyboard`, { timeout: 120_000 }, async () => {
+    const page = await context.newPage();
+    await page.goto(`${BASE}${where}?lang=en`);
+    await page.waitForSelector(ready);
+    // Every visible, enabled control is reached by Tab, in some order.
+    const controls = await page.$$eval("a[href], button, input, select, textarea, [tabindex]", (els) =>
+      els.filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0)
+        .map((e) => e.id || e.name || e.textContent.trim() || e.outerHTML.slice(0, 60)));
+    const reached = new Set();
+    for (let i = 0; i < controls.length * 2 + 10; i++) {
+      await page.keyboard.press("Tab");
+      const at = await page.evaluate(() => {
+        const e = document.activeElement;
+        return e ? e.id || e.name || e.textContent.trim() || e.outerHTML.slice(0, 60) : "";
+      });
+      reached.add(at);
+    }
+    const missed = controls.filter((c) => !reached.has(c));
+    assert.deepEqual(missed, [], `${where}: controls Tab never reaches`);
+    await page.close();
+  });
+}
