@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
 function required(name) {
@@ -88,8 +89,16 @@ async function signIn(page, name, lang = "en") {
   await page.waitForSelector("#account:not([hidden])");
 }
 
+// Every view a screenshot is taken of is also checked by axe-core; the last test reads the findings.
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+const accessibility = [];
 async function shot(page, file) {
   await page.screenshot({ path: path.join(ARTIFACTS, file), fullPage: true });
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => (await axe.run(document, { resultTypes: ["violations"] })).violations);
+  for (const v of found.filter((v) => v.impact === "serious" || v.impact === "critical")) {
+    accessibility.push(`${file}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+  }
 }
 
 /** The page's own fetch, with its session cookie: status and JSON. */
@@ -493,4 +502,9 @@ test("signing out ends the session and goes back to the public view", TIMEOUT, a
   await page.waitForSelector("body[data-ready=true]");
   assert.equal(await page.isVisible("#signin"), true);
   assert.deepEqual(errors, []);
+});
+
+test("no view of the registry's pages has a serious or critical accessibility violation", () => {
+  assert.ok(profiles.length > 0, "the views were opened");
+  assert.deepEqual(accessibility, []);
 });
