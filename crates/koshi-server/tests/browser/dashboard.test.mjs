@@ -112,3 +112,17 @@ test("the map of the regions shows the API's indicator values with the boundarie
     return d.length && d.every((x) => Math.abs(x.value) <= 100);
   });
 });
+
+test("the map's colour scale is symmetric about zero when figures have both signs", { timeout: 60_000 }, async () => {
+  const page = context.pages()[0] || (await context.newPage());
+  await page.goto(`${BASE}/?lang=en`);
+  await page.waitForSelector("#map-table tr[data-region]");
+  const scale = await page.evaluate(() => {
+    const option = echarts.getInstanceByDom(document.getElementById("map")).getOption();
+    const values = option.series[0].data.map((d) => d.value);
+    return { min: option.visualMap[0].min, max: option.visualMap[0].max, lo: Math.min(...values), hi: Math.max(...values) };
+  });
+  assert.ok(scale.lo < 0 && scale.hi > 0, "net migration has gaining and losing regions");
+  assert.equal(scale.min, -scale.max);
+  assert.ok(scale.max >= Math.max(-scale.lo, scale.hi));
+});
