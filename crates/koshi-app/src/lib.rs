@@ -27,6 +27,7 @@ mod pool;
 pub mod quota;
 pub mod registry;
 pub mod sdmx;
+pub mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -49,6 +49,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: "an indicator by every dimension but the measure, each value with the input figures, sources and releases it came from",
     },
     Endpoint {
+        path: "/api/search",
+        parameters: &["q", "limit"],
+        answers: "series found by words in English, Russian or Kazakh: dataflows with the codes that took the words, as keys",
+    },
+    Endpoint {
         path: "/api/alerts",
         parameters: &["rule", "since", "as_of", "limit", "offset"],
         answers: "the monitoring rules' alerts, latest first: sign turns, changes past a threshold, CUSUM alarms, each with its figures, source and message in en/ru/kk",

@@ -7,6 +7,7 @@
 //!   `key` is SDMX-style: codes in dimension order joined by `.`, empty for any, `+` for
 //!   several (`KAZ.WLD._T._T.NET+ARR`), or `DIM=CODE,DIM=CODE`.
 //! - `GET /api/alerts?rule=…&since=…&as_of=…` — the monitoring rules' alerts, latest first;
+//! - `GET /api/search?q=…` — series found by words in English, Russian or Kazakh;
 //! - `GET /api/indicators`, `GET /api/indicators/{id}/{dataflow}?key=…&from=…&to=…&as_of=…` —
 //!   indicators computed from the harmonised figures, each value with its input figures;
 //! - `GET /api/discrepancies?dataflow=…&tolerance=…`, `GET /api/releases?dataflow=…`,
@@ -45,6 +46,7 @@ use axum::{Json, Router, middleware};
 use koshi_app::bank::{DiscrepanciesRequest, QueryRequest, ReleasesRequest};
 use koshi_app::indicators::IndicatorRequest;
 use koshi_app::monitor::AlertsRequest;
+use koshi_app::search::SearchRequest;
 use koshi_app::{App, AppConfig, AppError, PageRequest};
 use serde::{Deserialize, Serialize};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -134,6 +136,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/data/{dataflow}", get(data))
         .route("/api/discrepancies", get(discrepancies))
         .route("/api/alerts", get(alerts))
+        .route("/api/search", get(search))
         .route("/api/indicators", get(indicators))
         .route("/api/indicators/{id}/{dataflow}", get(indicator))
         .route("/api/releases", get(releases))
@@ -402,6 +405,19 @@ async fn indicator(
         Page::with_head(head, &uri, paging, r.total, &r.items).to_json(server.max_response_bytes)
     })
     .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+async fn search(State(server): State<Arc<Server>>, Params(p): Params<SearchParams>) -> Result<Response, ApiError> {
+    let limit = p.limit.as_deref().map(|l| params::whole_number("limit", l)).transpose()?;
+    let request = SearchRequest { q: p.q.unwrap_or_default(), limit };
+    blocking(move || Ok(axum::Json(server.app.search(&request)?).into_response())).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -24,6 +24,7 @@ use koshi_app::bank::{DiscrepanciesRequest, Figures, QueryRequest, ReleasesReque
 use koshi_app::indicators::IndicatorRequest;
 use koshi_app::load::{Declared, IngestOutcome, IngestRequest, LoadBundledReport, Progress, WriteOutcome};
 use koshi_app::monitor::AlertsRequest;
+use koshi_app::search::SearchRequest;
 use koshi_app::{App, AppConfig, AppError, BundleState, LoadError};
 use output::{Format, Printable, num, print, print_json, with_flags};
 
@@ -213,6 +214,20 @@ their formulas and the dataflows each applies to.\n\nExamples:\n  koshi indicato
         /// What was known on this date (YYYY-MM-DD).
         #[arg(long)]
         as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Find series by words in English, Russian or Kazakh; each hit is a dataflow and a key for `koshi query`.
+    #[command(long_about = "Find series by words in English, Russian or Kazakh. Each word is matched against the \
+dataflows' names and the labels of the codes the bank holds (inflected forms by their stem); a hit is a dataflow \
+with the codes that took the words, as a key `koshi query` and the data API read.\n\nExamples:\n  \
+koshi search Kazakhstan net migration\n  koshi search чистая миграция Казахстан\n  koshi search Almaty arrivals")]
+    Search {
+        /// The words.
+        #[arg(required = true)]
+        words: Vec<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -596,6 +611,23 @@ fn run() -> Result<std::process::ExitCode> {
                 notes_to_stderr(*format, &report.notes);
             }
         },
+        Command::Search { words, limit, format } => {
+            let report = app.search(&SearchRequest { q: words.join(" "), limit: Some(*limit) })?;
+            let rows = report
+                .items
+                .iter()
+                .map(|h| vec![h.dataflow.clone(), h.key.clone(), h.name.en.clone(), format!("{:.2}", h.score)])
+                .collect();
+            print(
+                *format,
+                &Printable {
+                    columns: vec!["dataflow", "key", "name", "score"],
+                    rows,
+                    report: &report,
+                    items: &report.items,
+                },
+            )?;
+        }
         Command::Check { format } => {
             let list = app.check(None)?;
             let rows = list

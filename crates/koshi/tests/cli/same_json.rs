@@ -96,6 +96,8 @@ fn the_data_banks_use_cases_answer_the_same_over_http() {
         &format!("/api/indicators/NET/MIG_INT?key=REF_AREA=KZ-75&{limit}"),
     );
     assert!(net["total"].as_u64().unwrap() >= 14, "{net}");
+    let found = assert_same(&["search", "Almaty", "arrivals"], "/api/search?q=Almaty%20arrivals&limit=10");
+    assert_eq!(found["items"][0]["dataflow"], "MIG_INT", "{found}");
     let check = assert_same(&["check"], &format!("/api/check?{limit}"));
     assert!(check["total"].as_u64().unwrap() > 0, "the bundled data has declared defects: {check}");
 }
