@@ -141,6 +141,15 @@ pub struct Parameter {
 }
 
 impl Parameter {
+    /// The last day the parameter has a value for, when every value ends (a yearly figure set by
+    /// each year's law, say); `None` when one is open-ended.
+    pub fn known_until(&self) -> Option<Date> {
+        if self.values.iter().any(|v| v.to.is_none()) {
+            return None;
+        }
+        self.values.iter().filter_map(|v| v.to).max()
+    }
+
     /// The value in force on `date`; when periods overlap the one that started last wins.
     pub fn on(&self, date: Date) -> Option<&Dated<Value>> {
         self.values.iter().filter(|v| v.covers(date)).max_by_key(|v| v.from)
@@ -355,6 +364,18 @@ pub struct Policy {
     pub params: BTreeMap<String, Parameter>,
     pub grounds: BTreeMap<String, Ground>,
     pub rules: Vec<Rule>,
+}
+
+impl Policy {
+    /// The parameters whose values all end, with the last day each is known, earliest first:
+    /// asked about a later day, a rule that reads one is undetermined until the policy carries
+    /// the next value.
+    pub fn known_until(&self) -> Vec<(String, Date)> {
+        let mut ends: Vec<(String, Date)> =
+            self.params.values().filter_map(|p| Some((p.id.clone(), p.known_until()?))).collect();
+        ends.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        ends
+    }
 }
 
 /// One thing wrong in a policy, named by its key path.

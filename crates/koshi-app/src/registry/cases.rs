@@ -153,6 +153,17 @@ pub struct PolicyView {
     pub title: String,
     pub rules: usize,
     pub parameters: usize,
+    /// Parameters whose values all end, with the last day each is known, earliest first: a yearly
+    /// figure (the monthly calculation index of each budget law), which decisions after that day
+    /// cannot do without until a policy carrying the next value is put in force, or one that ended
+    /// on purpose (a treaty's).
+    pub known_until: Vec<ParameterEnd>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParameterEnd {
+    pub parameter: String,
+    pub known_until: Date,
 }
 
 /// The worker's personal data: kept with the application, shown only to those who may see it,
@@ -813,6 +824,12 @@ impl RegistryService {
             title: rules.policy.title.clone(),
             rules: rules.policy.rules.len(),
             parameters: rules.policy.params.len(),
+            known_until: rules
+                .policy
+                .known_until()
+                .into_iter()
+                .map(|(parameter, known_until)| ParameterEnd { parameter, known_until })
+                .collect(),
         }
     }
 

@@ -650,6 +650,15 @@ fn postgres_tampering_is_named_and_rows_stay_apart_without_the_application() {
 fn the_policy_in_force_is_set_by_an_administrator_and_survives_a_restart() {
     let f = fixture(Backend::Sqlite, 3);
     assert_eq!(f.registry().policy().id, "KZ");
+    // The shipped policy knows the monthly calculation index as far as its last budget law, and
+    // says so (beside parameters that ended on purpose, a treaty's say), earliest end first.
+    let ends = f.registry().policy().known_until;
+    assert!(
+        ends.iter().any(|e| e.parameter == "mci" && e.known_until == Date { year: 2026, month: 12, day: 31 }),
+        "{ends:?}"
+    );
+    assert!(ends.windows(2).all(|w| w[0].known_until <= w[1].known_until), "{ends:?}");
+    assert!(!ends.iter().any(|e| e.parameter == "fee_mci"), "open-ended parameters are not listed: {ends:?}");
     let variant = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/examples/kz_local_content_80.toml"),
     )
