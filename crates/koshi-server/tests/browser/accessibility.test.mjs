@@ -3,30 +3,21 @@
 // of the three languages, and both can be worked from the keyboard (every control is reached).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import { browser } from "./chromium.mjs";
 
 const BASE = process.env.KOSHI_URL;
 if (!BASE) throw new Error("KOSHI_URL is not set: run the tests with run.sh");
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let context;
-let profile;
+let session;
 before(async () => {
-  profile = await mkdtemp(path.join(tmpdir(), "koshi-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium", headless: true, args: FLAGS, viewport: { width: 1200, height: 900 },
-  });
-  context.setDefaultTimeout(20_000);
+  session = await browser();
+  context = session.context;
 });
 after(async () => {
-  await context?.close().catch(() => {});
-  if (profile) await rm(profile, { recursive: true, force: true });
+  await session?.close();
 });
 
 /// The serious and critical violations axe-core finds on the page as it is now.

@@ -3,30 +3,23 @@
 // and the page links to the registry's pages.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { browser } from "./chromium.mjs";
 
 const BASE = process.env.KOSHI_URL;
 if (!BASE) throw new Error("KOSHI_URL is not set: run the tests with run.sh");
 const ARTIFACTS = process.env.KOSHI_ARTIFACTS || path.resolve("target/browser-artifacts");
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 let context;
-let profile;
+let session;
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  profile = await mkdtemp(path.join(tmpdir(), "koshi-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium", headless: true, args: FLAGS, viewport: { width: 1200, height: 900 },
-  });
-  context.setDefaultTimeout(20_000);
+  session = await browser();
+  context = session.context;
 });
 after(async () => {
-  await context?.close().catch(() => {});
-  if (profile) await rm(profile, { recursive: true, force: true });
+  await session?.close();
 });
 
 test("the alerts are listed in English, Russian and Kazakh as the API gives them", { timeout: 120_000 }, async () => {

@@ -4,11 +4,10 @@
 // The tests run in order and carry the applications they make from one to the next.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { browser } from "./chromium.mjs";
 
 function required(name) {
   const value = process.env[name];
@@ -26,42 +25,24 @@ const USERS = {
   officerAlmaty: "officer-almaty",
   officerShymkent: "officer-shymkent",
 };
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const TIMEOUT = { timeout: 120_000 };
 
 // One browser per person, each with a fresh, empty profile (its own cookies and storage).
 const people = new Map();
-const profiles = [];
 // What one test leaves for the next.
 const carried = { workers: 2 };
 
 async function person(name) {
   if (people.has(name)) return people.get(name);
-  const profile = await mkdtemp(path.join(tmpdir(), "koshi-chromium-"));
-  profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1200, height: 900 },
-  });
-  context.setDefaultTimeout(20_000);
+  const session = await browser();
+  const context = session.context;
   const page = context.pages()[0] || (await context.newPage());
   const errors = [];
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(`console: ${m.text()}`);
   });
   page.on("pageerror", (e) => errors.push(`page: ${e.message}`));
-  const p = { name, context, page, errors };
+  const p = { name, session, context, page, errors };
   people.set(name, p);
   return p;
 }
@@ -71,8 +52,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of people.values()) await p.context.close().catch(() => {});
-  for (const dir of profiles) await rm(dir, { recursive: true, force: true });
+  for (const p of people.values()) await p.session.close();
 });
 
 async function open(page, lang = "en") {
@@ -505,6 +485,6 @@ test("signing out ends the session and goes back to the public view", TIMEOUT, a
 });
 
 test("no view of the registry's pages has a serious or critical accessibility violation", () => {
-  assert.ok(profiles.length > 0, "the views were opened");
+  assert.ok(people.size > 0, "the views were opened");
   assert.deepEqual(accessibility, []);
 });
