@@ -349,6 +349,13 @@ pub struct HealthReport {
     pub generation: Generation,
 }
 
+/// The harmonised figures a checked query text selects, those with a value only: the inputs of
+/// the indicators and the monitoring rules.
+pub(crate) fn harmonised_values(bank: &Bank, dataflow: &str, text: &QueryText) -> Result<Vec<HarmonisedRow>> {
+    let query = Query::checked(bank.catalogue(), dataflow, text)?;
+    Ok(bank.harmonised(&query)?.into_iter().filter(|r| r.base_value().is_some()).collect())
+}
+
 fn known_dataflow(bank: &Bank, dataflow: Option<&str>) -> Result<()> {
     if let Some(id) = dataflow {
         dataflow_named(bank.catalogue(), id)?;

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use koshi_core::Labels;
 use koshi_core::indicators;
-use koshi_store::{Bank, HarmonisedRow, Query, QueryText};
+use koshi_store::{Bank, HarmonisedRow, QueryText};
 use serde::{Deserialize, Serialize};
 
+use crate::bank::harmonised_values;
 use crate::error::{AppError, Result};
 use crate::{App, PageRequest};
 
@@ -264,18 +265,6 @@ fn catalogue_with_dataflows(catalogue: &koshi_core::Catalogue) -> Vec<IndicatorI
     all
 }
 
-fn harmonised(bank: &Bank, dataflow: &str, keys: &[String], request: &IndicatorRequest) -> Result<Vec<HarmonisedRow>> {
-    let text = QueryText {
-        keys: keys.to_vec(),
-        as_of: request.as_of.clone(),
-        from: request.from.clone(),
-        to: request.to.clone(),
-        ..QueryText::default()
-    };
-    let query = Query::checked(bank.catalogue(), dataflow, &text)?;
-    Ok(bank.harmonised(&query)?.into_iter().filter(|r| r.base_value().is_some()).collect())
-}
-
 /// The mean population of `area` in `year`: the mean of the populations on 1 January of the
 /// year and of the next, or else the year's own (mid-year) figure; with the figures used.
 fn mean_population(
@@ -300,14 +289,23 @@ fn compute(bank: &Bank, info: &IndicatorInfo, request: &IndicatorRequest) -> Res
         .ok_or_else(|| AppError::invalid("dataflow", format!("unknown dataflow {}", request.dataflow)))?;
     let measure_at =
         df.dimension_index("MEASURE").ok_or_else(|| AppError::invalid("dataflow", "no MEASURE dimension"))?;
-    let area_at = df.dimension_index("REF_AREA");
+    // Where REF_AREA is in a key once the measure is taken out.
+    let area_at = df.dimension_index("REF_AREA").map(|i| if i > measure_at { i - 1 } else { i });
+    let area_of = |key: &[String]| area_at.map(|i| key[i].clone()).unwrap_or_default();
     let measures = info.rule.measures();
     let mut keys = request.keys.clone();
     keys.push(format!("MEASURE={}", measures.join("+")));
     // The inputs by (key without the measure, period) and measure.
     type Cell = BTreeMap<&'static str, HarmonisedRow>;
     let mut cells: BTreeMap<(Vec<String>, String), Cell> = BTreeMap::new();
-    for row in harmonised(bank, &request.dataflow, &keys, request)? {
+    let text = QueryText {
+        keys,
+        as_of: request.as_of.clone(),
+        from: request.from.clone(),
+        to: request.to.clone(),
+        ..QueryText::default()
+    };
+    for row in harmonised_values(bank, &request.dataflow, &text)? {
         let Some(m) = measures.iter().copied().find(|m| *m == row.key[measure_at]) else { continue };
         let mut key = row.key.clone();
         key.remove(measure_at);
@@ -315,10 +313,8 @@ fn compute(bank: &Bank, info: &IndicatorInfo, request: &IndicatorRequest) -> Res
     }
     let needs_population = matches!(info.rule, Formula::NetRate(..) | Formula::GrossRate(..));
     let population: BTreeMap<(String, String), HarmonisedRow> = if needs_population {
-        let areas: std::collections::BTreeSet<String> = cells
-            .keys()
-            .filter_map(|(k, _)| area_at.map(|i| k[if i > measure_at { i - 1 } else { i }].clone()))
-            .collect();
+        let areas: std::collections::BTreeSet<String> =
+            cells.keys().filter(|_| area_at.is_some()).map(|(k, _)| area_of(k)).collect();
         let text = QueryText {
             keys: vec![
                 format!("REF_AREA={}", areas.iter().cloned().collect::<Vec<_>>().join("+")),
@@ -331,18 +327,14 @@ fn compute(bank: &Bank, info: &IndicatorInfo, request: &IndicatorRequest) -> Res
         if areas.is_empty() {
             BTreeMap::new()
         } else {
-            let query = Query::checked(bank.catalogue(), "POP", &text)?;
-            bank.harmonised(&query)?
+            harmonised_values(bank, "POP", &text)?
                 .into_iter()
-                .filter(|r| r.base_value().is_some())
                 .map(|r| ((r.key[0].clone(), r.time_period.clone()), r))
                 .collect()
         }
     } else {
         BTreeMap::new()
     };
-    let area_of =
-        |key: &[String]| area_at.map(|i| key[if i > measure_at { i - 1 } else { i }].clone()).unwrap_or_default();
 
     let mut items = Vec::new();
     let mut notes = Vec::new();
@@ -380,7 +372,7 @@ fn compute(bank: &Bank, info: &IndicatorInfo, request: &IndicatorRequest) -> Res
                 let Some(row) = cell.get(a) else { continue };
                 let before = previous.insert(key.clone(), (period.clone(), row.clone()));
                 let Some((before_period, before_row)) = before else { continue };
-                if !consecutive(&before_period, period) {
+                if !koshi_core::monitor::follows(&before_period, period) {
                     continue;
                 }
                 let Some(change) = koshi_core::monitor::relative_change_pct(
@@ -416,20 +408,4 @@ fn compute(bank: &Bank, info: &IndicatorInfo, request: &IndicatorRequest) -> Res
         items: page.slice(&items).to_vec(),
         notes,
     })
-}
-
-/// Whether `next` directly follows `period` (years `YYYY`, months `YYYY-MM`).
-fn consecutive(period: &str, next: &str) -> bool {
-    let month = |p: &str| -> Option<i32> {
-        match p.len() {
-            4 => Some(p.parse::<i32>().ok()? * 12),
-            7 if &p[4..5] == "-" => Some(p[..4].parse::<i32>().ok()? * 12 + p[5..7].parse::<i32>().ok()?),
-            _ => None,
-        }
-    };
-    match (period.len(), month(period), month(next)) {
-        (4, Some(a), Some(b)) if next.len() == 4 => b == a + 12,
-        (7, Some(a), Some(b)) if next.len() == 7 => b == a + 1,
-        _ => false,
-    }
 }

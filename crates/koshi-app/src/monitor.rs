@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 
 use koshi_core::Labels;
-use koshi_core::monitor::{Cusum, Direction, cusum_alarms, relative_change_pct, sign_turn};
-use koshi_store::{Bank, HarmonisedRow, Query, QueryText};
+use koshi_core::monitor::{Cusum, Direction, cusum_alarms, follows, relative_change_pct, sign_turn};
+use koshi_store::{Bank, HarmonisedRow, QueryText};
 use serde::{Deserialize, Serialize};
 
+use crate::bank::harmonised_values;
 use crate::error::{AppError, Result};
 use crate::{App, PageRequest};
 
@@ -33,18 +34,6 @@ impl Frequency {
         match self {
             Frequency::Annual => b.len() == 4 && digits(0..4),
             Frequency::Monthly => b.len() == 7 && digits(0..4) && b[4] == b'-' && digits(5..7),
-        }
-    }
-
-    /// Whether `next` is the period right after `period`.
-    fn follows(self, period: &str, next: &str) -> bool {
-        let year = |p: &str| p[..4].parse::<i32>().ok();
-        match self {
-            Frequency::Annual => year(period).zip(year(next)).is_some_and(|(a, b)| b == a + 1),
-            Frequency::Monthly => {
-                let month = |p: &str| Some(year(p)? * 12 + p[5..7].parse::<i32>().ok()?);
-                month(period).zip(month(next)).is_some_and(|(a, b)| b == a + 1)
-            }
         }
     }
 }
@@ -273,10 +262,9 @@ fn chart_for(k: f64, arl0: f64, window: usize) -> Option<Cusum> {
 /// The rule's series at its frequency, each in period order.
 fn series_of(bank: &Bank, rule: &AlertRule, as_of: Option<&str>) -> Result<BTreeMap<Vec<String>, Vec<HarmonisedRow>>> {
     let text = QueryText { keys: vec![rule.key.clone()], as_of: as_of.map(str::to_string), ..QueryText::default() };
-    let query: Query = Query::checked(bank.catalogue(), &rule.dataflow, &text)?;
     let mut series: BTreeMap<Vec<String>, Vec<HarmonisedRow>> = BTreeMap::new();
-    for row in bank.harmonised(&query)? {
-        if rule.frequency.matches(&row.time_period) && row.base_value().is_some() {
+    for row in harmonised_values(bank, &rule.dataflow, &text)? {
+        if rule.frequency.matches(&row.time_period) {
             series.entry(row.key.clone()).or_default().push(row);
         }
     }
@@ -332,7 +320,7 @@ fn evaluate(
     match &rule.watch {
         Watch::SignTurn { direction } => {
             for pair in rows.windows(2) {
-                if rule.frequency.follows(&pair[0].time_period, &pair[1].time_period)
+                if follows(&pair[0].time_period, &pair[1].time_period)
                     && sign_turn(value(&pair[0]), value(&pair[1])) == Some(*direction)
                 {
                     alerts.push(Alert {
@@ -345,7 +333,7 @@ fn evaluate(
         }
         Watch::Change { above, below } => {
             for pair in rows.windows(2) {
-                if !rule.frequency.follows(&pair[0].time_period, &pair[1].time_period) {
+                if !follows(&pair[0].time_period, &pair[1].time_period) {
                     continue;
                 }
                 let Some(change) = relative_change_pct(value(&pair[0]), value(&pair[1])) else { continue };

@@ -226,6 +226,20 @@ pub fn cusum_alarms(values: &[f64], window: usize, chart: Cusum) -> Vec<Alarm> {
     alarms
 }
 
+/// Whether `next` is the period right after `period`: both years (`YYYY`) or both months
+/// (`YYYY-MM`); anything else (a range, a day, mixed kinds) follows nothing.
+pub fn follows(period: &str, next: &str) -> bool {
+    let index = |p: &str| -> Option<(usize, i32)> {
+        let b = p.as_bytes();
+        match b.len() {
+            4 => Some((4, p.parse::<i32>().ok()?)),
+            7 if b[4] == b'-' => Some((7, p[..4].parse::<i32>().ok()? * 12 + p[5..7].parse::<i32>().ok()?)),
+            _ => None,
+        }
+    };
+    matches!((index(period), index(next)), (Some((ka, a)), Some((kb, b))) if ka == kb && b == a + 1)
+}
+
 /// The change from `previous` to `value` in per cent of `previous`'s size; `None` from zero.
 pub fn relative_change_pct(previous: f64, value: f64) -> Option<f64> {
     (previous != 0.0 && previous.is_finite() && value.is_finite()).then(|| (value - previous) / previous.abs() * 100.0)
@@ -257,6 +271,13 @@ mod tests {
         let c = Cusum::calibrated(0.5, Cusum { k: 0.5, h: 4.0 }.arl0()).unwrap();
         assert!((c.h - 4.0).abs() < 1e-6, "{c:?}");
         assert!(Cusum::calibrated(0.0, 100.0).is_none() && Cusum::calibrated(0.5, 1.0).is_none());
+    }
+
+    #[test]
+    fn periods_follow_within_their_kind() {
+        assert!(follows("2022", "2023") && follows("2023-12", "2024-01") && follows("2024-01", "2024-02"));
+        assert!(!follows("2022", "2024") && !follows("2023", "2024-01") && !follows("2023-12", "2024"));
+        assert!(!follows("2010/2015", "2015/2020") && !follows("2024-01-01", "2024-01-02") && !follows("20x3", "2024"));
     }
 
     #[test]
