@@ -10,7 +10,7 @@ use postgres::{Client, GenericClient, NoTls, Statement};
 
 use crate::error::{RegistryError, Result};
 use crate::model::Scope;
-use crate::pool::Pool;
+use crate::pool::{Lease, Pool};
 use crate::sql::{Cell, Param, Row, Sql};
 
 const SCHEMA: &str = include_str!("schema_postgres.sql");
@@ -40,6 +40,13 @@ pub(crate) struct PgRegistry {
 impl PgConnection {
     fn connect(url: &str) -> Result<Self> {
         Ok(PgConnection { client: Some(Client::connect(url, NoTls)?), prepared: HashMap::new() })
+    }
+
+    /// The client and the statements prepared on it.
+    fn parts(&mut self) -> Result<(&mut Client, &mut HashMap<String, Statement>)> {
+        let client =
+            self.client.as_mut().ok_or_else(|| RegistryError::Corrupt("a connection without its client".into()))?;
+        Ok((client, &mut self.prepared))
     }
 }
 
@@ -133,14 +140,18 @@ impl PgRegistry {
     /// `f`'s statements each on their own (autocommit), on a pooled connection, acting for no one:
     /// for single statements on tables without row-level security.
     pub(crate) fn autocommit<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
-        let mut lease = self.pool.take()?;
-        let conn = &mut *lease;
-        if conn.client.as_ref().is_none_or(Client::is_closed) {
-            *conn = PgConnection::connect(&self.url)?;
-        }
-        let PgConnection { client, prepared } = conn;
-        let client = client.as_mut().ok_or_else(|| RegistryError::Corrupt("a connection without its client".into()))?;
+        let mut lease = self.connected()?;
+        let (client, prepared) = lease.parts()?;
         f(&mut PgSql { client, prepared })
+    }
+
+    /// A pooled connection, connected again if the server closed it.
+    fn connected(&self) -> Result<Lease<'_, PgConnection>> {
+        let mut lease = self.pool.take()?;
+        if lease.client.as_ref().is_none_or(Client::is_closed) {
+            *lease = PgConnection::connect(&self.url)?;
+        }
+        Ok(lease)
     }
 
     fn transaction<T, E: From<RegistryError>>(
@@ -149,15 +160,9 @@ impl PgRegistry {
         read_only: bool,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut lease = self.pool.take()?;
+        let mut lease = self.connected()?;
         let conn = &mut *lease;
-        if conn.client.as_ref().is_none_or(Client::is_closed) {
-            *conn = PgConnection::connect(&self.url)?;
-        }
-        let PgConnection { client, prepared } = conn;
-        let Some(client) = client.as_mut() else {
-            return Err(RegistryError::Corrupt("a connection without its client".into()).into());
-        };
+        let (client, prepared) = conn.parts()?;
         if let Err(e) = client.batch_execute(&begin_statements(scope, read_only)) {
             // Perhaps in a transaction that failed to start: not reused.
             conn.client = None;
