@@ -520,25 +520,18 @@ pub enum ServeError {
     Shared,
 }
 
-/// Serve the bank at `db`, and the permit registry when one is given, until Ctrl-C.
-pub async fn serve(
-    db: &Path,
-    registry: Option<&koshi_app::registry::RegistryConfig>,
-    addr: SocketAddr,
-) -> Result<(), ServeError> {
-    // Opening connects to the databases with blocking clients (PostgreSQL's among them), which
-    // must not run on the runtime's threads.
-    let (db, registry) = (db.to_path_buf(), registry.cloned());
-    let server = tokio::task::spawn_blocking(move || -> Result<Arc<Server>, ServeError> {
-        let mut server = Server::open(&db, &ServerConfig::default())?;
-        if let Some(config) = registry {
-            let inner = Arc::try_unwrap(server).map_err(|_| ServeError::Shared)?;
-            server = Server::over(inner.app.with_registry(&config)?, inner.max_response_bytes);
-        }
-        Ok(server)
-    })
-    .await
-    .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
+/// The server over the bank at `db`, and the permit registry when one is given. Opening
+/// connects to the databases with blocking clients (PostgreSQL's among them): call it before the
+/// runtime starts, or on a blocking thread.
+pub fn open(db: &Path, registry: Option<&koshi_app::registry::RegistryConfig>) -> Result<Arc<Server>, ServeError> {
+    let server = Server::open(db, &ServerConfig::default())?;
+    let Some(config) = registry else { return Ok(server) };
+    let inner = Arc::try_unwrap(server).map_err(|_| ServeError::Shared)?;
+    Ok(Server::over(inner.app.with_registry(config)?, inner.max_response_bytes))
+}
+
+/// Serve until Ctrl-C.
+pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, router(server).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {

@@ -693,28 +693,27 @@ fn run() -> Result<std::process::ExitCode> {
             if needs_load {
                 load_bundled(&app, Format::Table, false)?;
             }
+            // The server opens its own pool of read connections on the file, and the registry.
+            drop(app);
+            let registry = registry_config(&cli);
+            let server = koshi_server::open(&cli.db, Some(&registry))?;
             // Say now, not at the first refused decision, when the policy in force stops knowing a
             // yearly figure (the monthly calculation index of the next budget law) within 60 days,
             // or stopped in the last 60 (earlier ends are parameters that ended on purpose).
-            let app = app.with_registry(&registry_config(&cli)).context("opening the work-permit registry")?;
-            let today = app.today().days_since_epoch();
+            let today = server.app().today().days_since_epoch();
             let near = |d: koshi_core::Date| (today - 60..=today + 60).contains(&d.days_since_epoch());
-            for end in app.registry()?.policy().known_until.iter().filter(|e| near(e.known_until)) {
+            for end in server.app().registry()?.policy().known_until.iter().filter(|e| near(e.known_until)) {
                 eprintln!(
                     "warning: the registry's policy knows `{}` only until {}: decisions after that day which need it are \
                      undetermined until a policy carrying the next value is put in force (koshi registry set-policy)",
                     end.parameter, end.known_until
                 );
             }
-            // The server opens its own pool of read connections on the file.
-            drop(app);
             eprintln!(
                 "serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)"
             );
-            let runtime = tokio::runtime::Runtime::new()?;
-            let registry = registry_config(&cli);
             eprintln!("the work-permit registry is {}", registry_location_text(&registry.location));
-            runtime.block_on(koshi_server::serve(&cli.db, Some(&registry), *addr))?;
+            tokio::runtime::Runtime::new()?.block_on(koshi_server::serve(server, *addr))?;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
