@@ -95,6 +95,8 @@ pub struct App {
     panels: GenerationCache<(), koshi_gravity::GravityPanel>,
     /// The SDMX structures (code lists, data structures, the codes present).
     sdmx: GenerationCache<(), koshi_sdmx::Structures>,
+    /// The codes each dataflow's series use, for the search.
+    present: GenerationCache<(), std::collections::BTreeMap<String, koshi_store::CodesPresent>>,
     /// The work-permit registry, when one is opened beside the bank.
     registry: Option<registry::RegistryService>,
 }
@@ -116,6 +118,7 @@ impl App {
             totals: GenerationCache::default(),
             panels: GenerationCache::default(),
             sdmx: GenerationCache::default(),
+            present: GenerationCache::default(),
             registry: None,
         })
     }

@@ -127,9 +127,10 @@ impl App {
         if query.is_empty() || request.q.chars().count() > 200 {
             return Err(AppError::invalid("q", "one or more words, at most 200 characters"));
         }
+        // The codes present take a pass over every series: once per state of the bank.
+        let (_, present, _) = self.cached(&self.present, true, (), |bank| Ok(bank.codes_present()?))?;
         self.read_quick(|bank| {
             let catalogue = bank.catalogue();
-            let present = bank.codes_present()?;
             let mut hits = Vec::new();
             for df in &catalogue.dataflows {
                 let Some(held) = present.get(&df.id) else { continue };
