@@ -24,6 +24,7 @@ pub mod indicators;
 pub mod load;
 pub mod monitor;
 mod pool;
+pub mod profile;
 pub mod quota;
 pub mod registry;
 pub mod sdmx;
@@ -97,6 +98,9 @@ pub struct App {
     sdmx: GenerationCache<(), koshi_sdmx::Structures>,
     /// The codes each dataflow's series use, for the search.
     present: GenerationCache<(), std::collections::BTreeMap<String, koshi_store::CodesPresent>>,
+    /// Profiles, by their request's JSON.
+    country_profiles: GenerationCache<String, profile::CountryProfile>,
+    region_profiles: GenerationCache<String, profile::RegionProfile>,
     /// The work-permit registry, when one is opened beside the bank.
     registry: Option<registry::RegistryService>,
 }
@@ -119,6 +123,8 @@ impl App {
             panels: GenerationCache::default(),
             sdmx: GenerationCache::default(),
             present: GenerationCache::default(),
+            country_profiles: GenerationCache::default(),
+            region_profiles: GenerationCache::default(),
             registry: None,
         })
     }

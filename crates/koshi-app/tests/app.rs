@@ -22,6 +22,8 @@ mod gravity;
 mod indicators;
 #[path = "app/monitor.rs"]
 mod monitor;
+#[path = "app/profile.rs"]
+mod profile;
 #[path = "app/quota.rs"]
 mod quota;
 #[path = "app/registry.rs"]

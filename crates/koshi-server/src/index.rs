@@ -59,6 +59,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: "the monitoring rules' alerts, latest first: sign turns, changes past a threshold, CUSUM alarms, each with its figures, source and message in en/ru/kk",
     },
     Endpoint {
+        path: "/api/profiles/country/{code}",
+        parameters: &["as_of", "horizon", "top"],
+        answers: "a country's profile: migrant stocks in and out, net migration by source beside the UN's, the largest corridors, the net migration forecast with scenarios; every figure with its source and release",
+    },
+    Endpoint {
+        path: "/api/profiles/region/{code}",
+        parameters: &["as_of"],
+        answers: "a region of Kazakhstan: internal arrivals, departures and net by year and month, rates per 1,000, population, its place among the regions, predecessors' figures",
+    },
+    Endpoint {
         path: "/api/releases",
         parameters: &["dataflow", "limit", "offset"],
         answers: "releases (vintages) with revisions",

@@ -29,6 +29,7 @@ mod flows;
 mod forecast;
 mod gravity;
 mod index;
+pub mod observatory;
 mod params;
 mod registry;
 mod sdmx;
@@ -128,6 +129,13 @@ pub fn router(server: Arc<Server>) -> Router {
     Router::new()
         .route("/", get(dashboard))
         .route("/registry", get(registry_pages))
+        .route("/country", get(observatory::country_page))
+        .route("/region", get(observatory::region_page))
+        .route(observatory::OBSERVATORY_JS_PATH, get(observatory::script))
+        .route(observatory::OBSERVATORY_CSS_PATH, get(observatory::style))
+        .route(observatory::OBSERVATORY_WORDS_PATH, get(observatory::words))
+        .route("/api/profiles/country/{code}", get(observatory::country_profile))
+        .route("/api/profiles/region/{code}", get(observatory::region_profile))
         .route(ECHARTS_PATH, get(echarts))
         .route(KZ_REGIONS_PATH, get(kz_regions))
         .route("/api", get(index::index))
@@ -183,15 +191,14 @@ pub const ECHARTS_PATH: &str = "/assets/echarts-6.1.0.min.js";
 
 /// Apache ECharts (Apache-2.0, `assets/vendor/echarts/`), compiled in: the pages chart offline.
 async fn echarts() -> Response {
-    asset(
-        "text/javascript; charset=utf-8",
-        "public, max-age=31536000, immutable",
-        include_str!("../assets/vendor/echarts/echarts.min.js"),
-    )
+    asset("text/javascript; charset=utf-8", "public, max-age=31536000, immutable", ECHARTS_JS)
 }
 
+/// Apache ECharts' minified build, compiled into koshi.
+pub(crate) const ECHARTS_JS: &str = include_str!("../assets/vendor/echarts/echarts.min.js");
+
 /// A file compiled into the server, with its type and how long browsers may keep it.
-fn asset(content_type: &'static str, cache: &'static str, body: &'static str) -> Response {
+pub(crate) fn asset(content_type: &'static str, cache: &'static str, body: &'static str) -> Response {
     ([(axum::http::header::CONTENT_TYPE, content_type), (axum::http::header::CACHE_CONTROL, cache)], body)
         .into_response()
 }
@@ -202,12 +209,11 @@ pub const KZ_REGIONS_PATH: &str = "/assets/kz-regions-2022.geojson";
 /// Kazakhstan's 20 first-level units of the 2022 layout (`data/geo/kz_adm1_2022/`, largely
 /// OpenStreetMap-derived: maps drawn from it credit "© OpenStreetMap contributors, ODbL 1.0").
 async fn kz_regions() -> Response {
-    asset(
-        "application/geo+json",
-        "public, max-age=86400",
-        include_str!("../../../data/geo/kz_adm1_2022/kz_adm1_2022.geojson"),
-    )
+    asset("application/geo+json", "public, max-age=86400", KZ_REGIONS_GEOJSON)
 }
+
+/// The 20 regions of Kazakhstan in the layout of 2022 (`data/geo/kz_adm1_2022/`).
+pub(crate) const KZ_REGIONS_GEOJSON: &str = include_str!("../../../data/geo/kz_adm1_2022/kz_adm1_2022.geojson");
 
 /// The permit registry's pages: the public quota, sign-in, the employer's applications and the
 /// regional officer's queue, in English, Russian and Kazakh, reading `/api/registry/`.

@@ -4,6 +4,8 @@
 
 #[path = "server/gravity.rs"]
 mod gravity;
+#[path = "server/observatory.rs"]
+mod observatory;
 #[path = "server/registry.rs"]
 mod registry;
 #[path = "server/sdmx.rs"]

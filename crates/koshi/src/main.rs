@@ -231,6 +231,28 @@ koshi search Kazakhstan net migration\n  koshi search чистая миграц�
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// A printable profile of a country or a region of Kazakhstan: one self-contained HTML page,
+    /// charts included, that opens and prints without koshi running.
+    #[command(long_about = "A printable profile of a country (stocks in and out, net migration beside the UN's, \
+the largest corridors, the forecast with its calibrated fan chart and scenarios) or of a region of Kazakhstan \
+(internal arrivals, departures and net by year and month, rates, population, the map). One self-contained HTML \
+file: charts, tables and the provenance of every number are inside it; open it in a browser and print it.\n\n\
+Examples:\n  koshi report country KAZ\n  koshi report region KZ-75 --lang ru --out almaty.html")]
+    Report {
+        #[arg(value_enum)]
+        subject: ReportKind,
+        /// ISO 3166-1 alpha-3 for a country (KAZ), ISO 3166-2 for a region (KZ-75).
+        code: String,
+        /// Where to write the page (default: the code, `.html`, in the current directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// en, ru or kk (the reader can switch inside the page).
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// What was known on this date (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Run the validation rules over the bank and list every defect (declared by sources or found).
     Check {
         #[arg(long, value_enum, default_value_t)]
@@ -628,6 +650,19 @@ fn run() -> Result<std::process::ExitCode> {
                 },
             )?;
         }
+        Command::Report { subject, code, out, lang, as_of } => {
+            let subject = match subject {
+                ReportKind::Country => koshi_server::observatory::ReportSubject::Country(code.clone()),
+                ReportKind::Region => koshi_server::observatory::ReportSubject::Region(code.clone()),
+            };
+            let page = koshi_server::observatory::report(&app, &subject, as_of.as_deref(), lang)?;
+            let out = out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.html", code.trim().to_ascii_uppercase())));
+            // Written beside and renamed, so a failed write never leaves half a page.
+            let partial = out.with_extension("html.partial");
+            std::fs::write(&partial, page.as_bytes()).with_context(|| format!("writing {}", partial.display()))?;
+            std::fs::rename(&partial, &out).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("wrote {} ({} KB)", out.display(), page.len() / 1024);
+        }
         Command::Check { format } => {
             let list = app.check(None)?;
             let rows = list
@@ -1000,4 +1035,13 @@ fn notes_to_stderr(format: Format, notes: &[String]) {
             eprintln!("note: {note}");
         }
     }
+}
+
+/// What `koshi report` profiles.
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum ReportKind {
+    /// A country of the AREA code list (ISO 3166-1 alpha-3).
+    Country,
+    /// A region of Kazakhstan (ISO 3166-2).
+    Region,
 }

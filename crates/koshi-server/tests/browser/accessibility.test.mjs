@@ -1,5 +1,5 @@
 // Accessibility of the pages, checked by axe-core in headless Chromium against the running koshi
-// server: no serious or critical violation on the dashboard or the registry's public view, in any
+// server: no serious or critical violation on the dashboard, the profiles or the registry's public view, in any
 // of the three languages, and both can be worked from the keyboard (every control is reached).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -32,6 +32,8 @@ async function violations(page) {
 const PAGES = [
   ["/", "#alerts tr[data-rule]"],
   ["/registry", "#quota-table[data-state=loaded]"],
+  ["/country", "body[data-ready=true]"],
+  ["/region", "body[data-ready=true]"],
 ];
 
 for (const [where, ready] of PAGES) {
@@ -51,8 +53,10 @@ for (const [where, ready] of PAGES) {
     await page.waitForSelector(ready);
     // Every visible, enabled control is reached by Tab, in some order (each marked first, as the
     // pages rewrite their tables' contents while they load).
-    const controls = await page.$$eval("a[href], button, input, select, textarea, [tabindex]", (els) =>
+    // What a closed <details> holds is reached once it is opened (its summary is a control itself).
+    const controls = await page.$$eval("a[href], button, input, select, textarea, summary, [tabindex]", (els) =>
       els.filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0)
+        .filter((e) => !(e.parentElement && e.parentElement.closest("details:not([open])")) || e.tagName === "SUMMARY")
         .map((e, i) => {
           e.dataset.keyboardCheck = String(i);
           return `${i}: ${e.id || e.getAttribute("name") || e.tagName.toLowerCase()}`;

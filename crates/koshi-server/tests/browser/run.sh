@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The dashboard (/) and the permit registry's pages (/registry) in headless Chromium: a koshi server started on
+# The dashboard (/), the observatory's profiles (/country, /region, and `koshi report`) and the
+# permit registry's pages (/registry) in headless Chromium: a koshi server started on
 # 127.0.0.1 with a fresh bank and registry (an administrator, officers of KZ-75 and KZ-79, two
 # employers in those regions with a user each, this year's quota), driven by playwright-core
 # (installed here with npm ci from package-lock.json) in Debian's Chromium. Screenshots go to
@@ -91,8 +92,8 @@ if [ -z "$up" ]; then
 fi
 
 status=0
-KOSHI_URL="$base" KOSHI_TEST_PASSWORD="$password" KOSHI_TEST_YEAR="$year" KOSHI_ARTIFACTS="$artifacts" \
-  node --test --test-reporter=spec "$here/registry.test.mjs" "$here/dashboard.test.mjs" "$here/accessibility.test.mjs" || status=$?
+KOSHI_URL="$base" KOSHI_BIN="$koshi" KOSHI_DB="$db" KOSHI_TEST_PASSWORD="$password" KOSHI_TEST_YEAR="$year" KOSHI_ARTIFACTS="$artifacts" \
+  node --test --test-reporter=spec "$here/registry.test.mjs" "$here/dashboard.test.mjs" "$here/observatory.test.mjs" "$here/accessibility.test.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "the server's log (last lines):" >&2
   tail -n 40 "$work/server.log" >&2

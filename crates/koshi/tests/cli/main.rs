@@ -19,6 +19,7 @@ mod gravity;
 mod quota;
 mod readme;
 mod registry;
+mod report;
 mod same_json;
 mod structure;
 

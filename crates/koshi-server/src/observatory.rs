@@ -1,0 +1,193 @@
+//! The observatory's profile pages and their API, and the same pages as self-contained
+//! printable reports (`koshi report`):
+//!
+//! - `GET /country?code=KAZ&lang=ru&as_of=…` and `GET /region?code=KZ-75&lang=kk&as_of=…`: the
+//!   pages; the address holds the view, so it is a permalink.
+//! - `GET /api/profiles/country/{code}?as_of=…&horizon=…&top=…` and
+//!   `GET /api/profiles/region/{code}?as_of=…`: the application's profile reports.
+//!
+//! A report is the page with Apache ECharts, the page's script and style and every API answer
+//! the page would ask for written into it, so it opens and prints without koshi running.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{Html, Response};
+use koshi_app::profile::{CountryProfileRequest, RegionProfileRequest};
+use koshi_app::{App, AppError};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::params::{JsonBytes, Params, Segment, report_json, whole_number};
+use crate::{Server, asset, blocking};
+
+pub const OBSERVATORY_JS_PATH: &str = "/assets/observatory.js";
+pub const OBSERVATORY_CSS_PATH: &str = "/assets/observatory.css";
+pub const OBSERVATORY_WORDS_PATH: &str = "/assets/observatory-i18n.json";
+
+/// What every observatory page shares (words, provenance, permalinks, tables).
+pub const OBSERVATORY_JS: &str = include_str!("../assets/observatory.js");
+const OBSERVATORY_CSS: &str = include_str!("../assets/observatory.css");
+/// The interface's words in English, Russian and Kazakh.
+pub const OBSERVATORY_WORDS: &str = include_str!("../assets/observatory-i18n.json");
+const COUNTRY_PAGE: &str = include_str!("../assets/country.html");
+const REGION_PAGE: &str = include_str!("../assets/region.html");
+
+/// Every observatory page, with its path and text (for the server and the tests).
+pub const PAGES: &[(&str, &str)] = &[("/country", COUNTRY_PAGE), ("/region", REGION_PAGE)];
+
+pub(crate) async fn country_page() -> Html<&'static str> {
+    Html(COUNTRY_PAGE)
+}
+
+pub(crate) async fn region_page() -> Html<&'static str> {
+    Html(REGION_PAGE)
+}
+
+pub(crate) async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", "no-cache", OBSERVATORY_JS)
+}
+
+pub(crate) async fn style() -> Response {
+    asset("text/css; charset=utf-8", "no-cache", OBSERVATORY_CSS)
+}
+
+pub(crate) async fn words() -> Response {
+    asset("application/json", "no-cache", OBSERVATORY_WORDS)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CountryParams {
+    as_of: Option<String>,
+    horizon: Option<String>,
+    top: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegionParams {
+    as_of: Option<String>,
+}
+
+fn country_request(code: String, p: CountryParams) -> Result<CountryProfileRequest, ApiError> {
+    let mut request = CountryProfileRequest::new(&code);
+    request.as_of = p.as_of;
+    if let Some(h) = p.horizon.as_deref() {
+        request.horizon = whole_number("horizon", h)?;
+    }
+    if let Some(top) = p.top.as_deref() {
+        request.top = whole_number("top", top)?;
+    }
+    Ok(request)
+}
+
+pub(crate) async fn country_profile(
+    State(server): State<Arc<Server>>,
+    Segment(code): Segment<String>,
+    Params(p): Params<CountryParams>,
+) -> Result<JsonBytes, ApiError> {
+    let request = country_request(code, p)?;
+    blocking(move || {
+        let profile = server.app.country_profile(&request)?;
+        report_json(&profile, server.max_response_bytes, "ask for a shorter horizon or fewer partners")
+    })
+    .await
+}
+
+pub(crate) async fn region_profile(
+    State(server): State<Arc<Server>>,
+    Segment(code): Segment<String>,
+    Params(p): Params<RegionParams>,
+) -> Result<JsonBytes, ApiError> {
+    let request = RegionProfileRequest { region: code, as_of: p.as_of };
+    blocking(move || {
+        let profile = server.app.region_profile(&request)?;
+        report_json(&profile, server.max_response_bytes, "the profile of one region is bounded; this is a bug")
+    })
+    .await
+}
+
+/// The address the page asks for a profile (the same in the page's script).
+fn profile_url(kind: &str, code: &str, as_of: Option<&str>) -> String {
+    match as_of {
+        Some(date) => format!("/api/profiles/{kind}/{code}?as_of={date}"),
+        None => format!("/api/profiles/{kind}/{code}"),
+    }
+}
+
+/// What a printable report is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportSubject {
+    /// ISO 3166-1 alpha-3.
+    Country(String),
+    /// ISO 3166-2 (KZ-75).
+    Region(String),
+}
+
+/// A page of a report with the answers it reads written into it.
+#[derive(Serialize)]
+struct Embedded(std::collections::BTreeMap<String, serde_json::Value>);
+
+fn value<T: Serialize>(v: &T) -> Result<serde_json::Value, AppError> {
+    serde_json::to_value(v).map_err(|e| AppError::Unanswerable(format!("writing the report: {e}")))
+}
+
+/// A self-contained HTML profile (charts included, no network needed) that prints well, in
+/// the language asked (`en`, `ru`, `kk`; the reader can switch).
+pub fn report(app: &App, subject: &ReportSubject, as_of: Option<&str>, lang: &str) -> Result<String, AppError> {
+    if !["en", "ru", "kk"].contains(&lang) {
+        return Err(AppError::invalid("lang", format!("`{lang}` is not en, ru or kk")));
+    }
+    let mut answers = std::collections::BTreeMap::new();
+    answers.insert(
+        OBSERVATORY_WORDS_PATH.to_string(),
+        serde_json::from_str(OBSERVATORY_WORDS).map_err(|e| AppError::Unanswerable(e.to_string()))?,
+    );
+    answers.insert("/api/codelists/AREA".to_string(), value(&app.codelist("AREA")?)?);
+    let (page, code) = match subject {
+        ReportSubject::Country(code) => {
+            let mut request = CountryProfileRequest::new(code);
+            request.as_of = as_of.map(str::to_string);
+            let profile = app.country_profile(&request)?;
+            answers.insert(profile_url("country", &profile.country, as_of), value(&profile)?);
+            (COUNTRY_PAGE, profile.country.clone())
+        }
+        ReportSubject::Region(code) => {
+            let request = RegionProfileRequest { region: code.clone(), as_of: as_of.map(str::to_string) };
+            let profile = app.region_profile(&request)?;
+            let net = app.indicator(&koshi_app::indicators::IndicatorRequest {
+                indicator: "NET".into(),
+                dataflow: "MIG_INT".into(),
+                as_of: as_of.map(str::to_string),
+                ..Default::default()
+            })?;
+            let suffix = as_of.map(|d| format!("&as_of={d}")).unwrap_or_default();
+            answers.insert(format!("/api/indicators/NET/MIG_INT?limit=1000{suffix}"), value(&net)?);
+            answers.insert(
+                crate::KZ_REGIONS_PATH.to_string(),
+                serde_json::from_str(crate::KZ_REGIONS_GEOJSON).map_err(|e| AppError::Unanswerable(e.to_string()))?,
+            );
+            answers.insert(profile_url("region", &profile.region, as_of), value(&profile)?);
+            (REGION_PAGE, profile.region.clone())
+        }
+    };
+    let embedded = serde_json::to_string(&Embedded(answers))
+        .map_err(|e| AppError::Unanswerable(e.to_string()))?
+        // Written inside a <script>: no sequence in the data may close it.
+        .replace("</", "<\\/");
+    let view = serde_json::json!({ "code": code, "lang": lang, "as_of": as_of });
+    let head = format!(
+        "<style>{OBSERVATORY_CSS}</style>\n<script>{}</script>\n<script>window.KOSHI_VIEW = {view};\nwindow.KOSHI_EMBEDDED = {embedded};</script>\n<script>{OBSERVATORY_JS}</script>",
+        crate::ECHARTS_JS
+    );
+    let page = page
+        .replace(
+            &format!("<link rel=\"stylesheet\" href=\"{OBSERVATORY_CSS_PATH}\">\n<script src=\"{}\"></script>\n<script src=\"{OBSERVATORY_JS_PATH}\"></script>", crate::ECHARTS_PATH),
+            &head,
+        );
+    if !page.contains("window.KOSHI_EMBEDDED") {
+        return Err(AppError::Unanswerable("the page's head is not the one the report fills in".into()));
+    }
+    Ok(page)
+}

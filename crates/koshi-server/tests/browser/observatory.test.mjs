@@ -1,0 +1,227 @@
+// The observatory's profile pages (/country, /region) and the printable report in headless
+// Chromium against the running koshi server that run.sh starts: each page in each language shows
+// the API's own figures, every number opens its provenance, the address is a permalink that
+// reproduces the view, the vintage control gives the API's as-of answer, and `koshi report`
+// writes a page that works with the network cut off.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { browser } from "./chromium.mjs";
+
+const BASE = process.env.KOSHI_URL;
+if (!BASE) throw new Error("KOSHI_URL is not set: run the tests with run.sh");
+const ARTIFACTS = process.env.KOSHI_ARTIFACTS || path.resolve("target/browser-artifacts");
+
+let context;
+let session;
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  session = await browser();
+  context = session.context;
+});
+after(async () => {
+  await session?.close();
+});
+
+const api = async (url) => {
+  const r = await fetch(`${BASE}${url}`);
+  assert.ok(r.ok, `${url}: ${r.status}`);
+  return r.json();
+};
+
+/** A page of the observatory, loaded and rendered, with every script error collected. */
+async function open(url) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  await page.goto(`${BASE}${url}`);
+  await page.waitForSelector("body[data-ready=true]");
+  return { page, errors };
+}
+
+/** The numbers of a figure as the page prints them, back to plain numbers (any of the three locales). */
+const plain = (text) => Number(text.replace(/[\s\u00a0\u202f,]/g, "").replace("−", "-"));
+
+test("a country's profile shows the API's figures in English, Russian and Kazakh", { timeout: 180_000 }, async () => {
+  const profile = await api("/api/profiles/country/KAZ");
+  const un = profile.net_migration.find((l) => l.source === "UN_WPP");
+  assert.ok(un && un.figures.length > 50, "the UN's net migration series is in the profile");
+  assert.ok(profile.forecast, "the profile has a forecast");
+  for (const lang of ["en", "ru", "kk"]) {
+    const { page, errors } = await open(`/country?code=KAZ&lang=${lang}`);
+    assert.equal(await page.textContent("h1"), profile.name[lang], lang);
+    assert.equal(await page.getAttribute("html", "lang"), lang);
+    // The table under the net migration chart holds the API's figures, year by year.
+    await page.click("#net-table summary");
+    const rows = await page.$$eval("#net-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    const header = await page.$$eval("#net-table thead th", (ths) => ths.map((th) => th.textContent));
+    const column = header.indexOf(profile.net_migration.find((l) => l.source === "UN_WPP").source_name[lang]);
+    assert.ok(column > 0, `${lang}: the UN's column in ${header}`);
+    for (const f of un.figures) {
+      const row = rows.find((r) => r[0] === f.period);
+      assert.ok(row, `${lang}: ${f.period} in the table`);
+      assert.equal(plain(row[column]), Math.round(f.value), `${lang}: ${f.period}`);
+    }
+    // The largest origin in the bars' table is the API's.
+    await page.click("#origins-table summary");
+    const first = await page.$eval("#origins-table tbody tr", (tr) => [...tr.cells].map((c) => c.textContent));
+    assert.equal(first[0], profile.top_origins[0].name[lang]);
+    assert.equal(plain(first[1]), profile.top_origins[0].value);
+    assert.ok(await page.$("#fan-chart svg path"), `${lang}: the fan chart is drawn`);
+    await page.screenshot({ path: path.join(ARTIFACTS, `country-KAZ-${lang}.png`), fullPage: true });
+    assert.deepEqual(errors, [], lang);
+    await page.close();
+  }
+});
+
+test("every number opens its provenance: source, definition, release and citation", { timeout: 120_000 }, async () => {
+  const profile = await api("/api/profiles/country/KAZ");
+  const { page, errors } = await open("/country?code=KAZ&lang=en");
+  // The first card is the immigrant stock; its figure is a button that opens the provenance.
+  const button = page.locator("#cards button.prov").first();
+  const shown = plain(await button.textContent());
+  const figure = profile.immigrant_stock.flatMap((l) => l.figures).find((f) => Math.round(f.value) === shown);
+  assert.ok(figure, `the card's ${shown} is one of the API's figures`);
+  await button.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.locator("dialog#provenance");
+  await dialog.waitFor({ state: "visible" });
+  const text = await dialog.textContent();
+  for (const part of [figure.source, figure.release, figure.release_date, figure.period]) {
+    assert.ok(text.includes(part), `the provenance shows ${part}: ${text}`);
+  }
+  // The link opens the same figures in the API.
+  const href = await dialog.locator("a").getAttribute("href");
+  const linked = await api(href);
+  assert.ok(linked.items.some((o) => o.source === figure.source && o.time_period === figure.period), href);
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await page.evaluate(() => document.activeElement.classList.contains("prov")), true, "focus goes back to the number");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the address is a permalink: a chosen country, language and vintage come back on reload", { timeout: 120_000 }, async () => {
+  const { page, errors } = await open("/country?code=KAZ&lang=en");
+  await page.selectOption("#country", "BLR");
+  await page.waitForFunction(() => document.querySelector("h1").textContent === "Belarus");
+  await page.selectOption("#lang", "kk");
+  await page.waitForFunction(() => document.documentElement.lang === "kk");
+  await page.fill("#asof", "2020-01-01");
+  await page.dispatchEvent("#asof", "change");
+  const asOf = await api("/api/profiles/country/BLR?as_of=2020-01-01");
+  // Known on 2020-01-01, the UN's 2024 estimates were not yet released.
+  assert.ok(!asOf.net_migration.some((l) => l.source === "UN_WPP"), "WPP 2024 is not known on 2020-01-01");
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get("code"), "BLR");
+  assert.equal(url.searchParams.get("lang"), "kk");
+  assert.equal(url.searchParams.get("as_of"), "2020-01-01");
+  const before = await page.$eval("#cards", (c) => c.textContent);
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  assert.equal(await page.textContent("h1"), asOf.name.kk);
+  assert.equal(await page.inputValue("#country"), "BLR");
+  assert.equal(await page.inputValue("#asof"), "2020-01-01");
+  assert.equal(await page.$eval("#cards", (c) => c.textContent), before, "the reloaded view is the same");
+  // The vintage's cards hold the as-of answer's figures, not today's.
+  const stock = asOf.immigrant_stock.flatMap((l) => l.figures).map((f) => Math.round(f.value));
+  const cardText = await page.locator("#cards .figure").first().textContent();
+  if (stock.length) assert.ok(stock.includes(plain(cardText)), `${cardText} is one of the as-of figures`);
+  else assert.equal(cardText, "–", "no figure known then, none shown");
+  // The net migration table has a column for each source known then, and none for the UN's 2024 estimates.
+  const today = await api("/api/profiles/country/BLR");
+  const unName = today.net_migration.find((l) => l.source === "UN_WPP").source_name.kk;
+  const heads = await page.$$eval("#net-table thead th", (ths) => ths.map((th) => th.textContent));
+  assert.deepEqual(heads.slice(1), asOf.net_migration.map((l) => l.source_name.kk));
+  assert.ok(!heads.includes(unName), `${heads}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, "country-BLR-kk-2020.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a region's profile and map show the API's figures, and the map's table leads to other regions", { timeout: 180_000 }, async () => {
+  for (const lang of ["en", "ru", "kk"]) {
+    const profile = await api("/api/profiles/region/KZ-61");
+    const { page, errors } = await open(`/region?code=KZ-61&lang=${lang}`);
+    assert.equal(await page.textContent("h1"), profile.name[lang]);
+    // Turkistan Region was formed from South Kazakhstan Region: the page says so.
+    assert.ok((await page.textContent("#territory")).includes(profile.predecessors[0].name[lang]), lang);
+    assert.ok((await page.$$("#map svg path")).length >= 20, `${lang}: the 20 regions are drawn`);
+    await page.click("#annual-table summary");
+    const rows = await page.$$eval("#annual-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    const net = profile.migration.find((m) => m.measure === "NET").annual.filter((f) => f.key.startsWith("KZ-61."));
+    assert.ok(net.length >= 2, "two years of internal migration");
+    for (const f of net) {
+      const row = rows.find((r) => r[0] === f.period && r[1] === profile.name[lang]);
+      assert.ok(row, `${lang}: ${f.period}`);
+      assert.equal(plain(row[4]), f.value, `${lang}: net ${f.period}`);
+    }
+    await page.screenshot({ path: path.join(ARTIFACTS, `region-KZ-61-${lang}.png`), fullPage: true });
+    if (lang === "en") {
+      await page.click("#map-table summary");
+      await page.click("#map-table a >> nth=0");
+      await page.waitForSelector("body[data-ready=true]");
+      const code = new URL(page.url()).searchParams.get("code");
+      const other = await api(`/api/profiles/region/${code}`);
+      assert.equal(await page.textContent("h1"), other.name.en);
+    }
+    assert.deepEqual(errors, [], lang);
+    await page.close();
+  }
+});
+
+test("no page overflows a 375 px wide screen", { timeout: 120_000 }, async () => {
+  const narrow = await browser({ width: 375, height: 800 });
+  try {
+    for (const url of ["/country?code=KAZ", "/region?code=KZ-75&lang=kk"]) {
+      const page = await narrow.context.newPage();
+      await page.goto(`${BASE}${url}`);
+      await page.waitForSelector("body[data-ready=true]");
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${url} overflows by ${overflow} px`);
+      await page.screenshot({ path: path.join(ARTIFACTS, `narrow-${url.slice(1, 8)}.png`), fullPage: true });
+      await page.close();
+    }
+  } finally {
+    await narrow.close();
+  }
+});
+
+test("koshi report writes a self-contained page that works offline and prints", { timeout: 180_000 }, async () => {
+  const bin = process.env.KOSHI_BIN, db = process.env.KOSHI_DB;
+  assert.ok(bin && db, "KOSHI_BIN and KOSHI_DB are set by run.sh");
+  const dir = await mkdtemp(path.join(tmpdir(), "koshi-report-"));
+  try {
+    for (const [kind, code, lang] of [["country", "KAZ", "ru"], ["region", "KZ-75", "kk"]]) {
+      const out = path.join(dir, `${code}.html`);
+      execFileSync(bin, ["--db", db, "report", kind, code, "--lang", lang, "--out", out], { stdio: "pipe" });
+      const profile = await api(`/api/profiles/${kind}/${code}`);
+      const page = await context.newPage();
+      const errors = [], requests = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+      // Nothing may be fetched: the page carries everything it shows.
+      await page.route("**/*", (route) => {
+        if (route.request().url().startsWith("file:")) return route.continue();
+        requests.push(route.request().url());
+        return route.abort();
+      });
+      await page.goto(`file://${out}`);
+      await page.waitForSelector("body[data-ready=true]");
+      assert.equal(await page.textContent("h1"), profile.name[lang]);
+      assert.ok((await page.$$("svg path")).length > 10, `${code}: charts are drawn`);
+      assert.deepEqual(requests, [], `${code}: the report asked the network`);
+      assert.deepEqual(errors, [], code);
+      const pdf = await page.pdf({ format: "A4" });
+      assert.ok(pdf.length > 20_000, `${code}: prints (${pdf.length} bytes of PDF)`);
+      await page.screenshot({ path: path.join(ARTIFACTS, `report-${code}-${lang}.png`), fullPage: true });
+      await page.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,128 @@
+//! The observatory's pages: every word the pages use exists in English, Russian and Kazakh (and is
+//! translated, not copied), the pages and their assets are served, and the profiles' endpoints
+//! answer with the application's reports or one error shape.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use koshi_server::observatory::{OBSERVATORY_JS, OBSERVATORY_WORDS, PAGES};
+
+use crate::{fixture, get, send};
+
+/// The keys a page's text asks for: `t("key")`, `data-t="key"` and `data-t-label="key"`.
+fn keys_used(text: &str) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for opener in ["t(\"", "data-t=\"", "data-t-label=\""] {
+        for (at, _) in text.match_indices(opener) {
+            // `t(` must be the function itself, not the end of another name (`port(`, `split(`).
+            if opener == "t(\""
+                && text[..at].chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            {
+                continue;
+            }
+            let rest = &text[at + opener.len()..];
+            let key: String =
+                rest.chars().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_').collect();
+            if rest[key.len()..].starts_with('"') && !key.is_empty() {
+                keys.insert(key);
+            }
+        }
+    }
+    keys
+}
+
+#[test]
+fn every_word_the_pages_use_is_there_in_three_languages_and_translated() {
+    let words: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(OBSERVATORY_WORDS).unwrap();
+    assert_eq!(words.keys().collect::<Vec<_>>(), ["en", "kk", "ru"]);
+    let english = &words["en"];
+    let mut problems = Vec::new();
+    for lang in ["ru", "kk"] {
+        let other = &words[lang];
+        for (key, text) in english {
+            match other.get(key) {
+                None => problems.push(format!("{lang}: `{key}` is missing")),
+                Some(t) if t.trim().is_empty() => problems.push(format!("{lang}: `{key}` is empty")),
+                Some(t) if t == text => problems.push(format!("{lang}: `{key}` is the English text")),
+                Some(_) => {}
+            }
+        }
+        for key in other.keys().filter(|k| !english.contains_key(*k)) {
+            problems.push(format!("{lang}: `{key}` has no English"));
+        }
+    }
+    let mut used = keys_used(OBSERVATORY_JS);
+    for (path, page) in PAGES {
+        let keys = keys_used(page);
+        assert!(keys.len() >= 10, "{path}: {keys:?}");
+        used.extend(keys);
+    }
+    for key in used.iter().filter(|k| !english.contains_key(*k)) {
+        problems.push(format!("`{key}` is used by a page but has no words"));
+    }
+    // Placeholders survive translation.
+    for (key, text) in english {
+        for placeholder in ["{n}", "{year}", "{date}"] {
+            for lang in ["ru", "kk"] {
+                if text.contains(placeholder) && !words[lang][key].contains(placeholder) {
+                    problems.push(format!("{lang}: `{key}` lost {placeholder}"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The scanner itself finds keys (a check over nothing would pass).
+    assert!(used.contains("provenance") && used.contains("credits") && used.contains("net_rank"), "{used:?}");
+}
+
+#[tokio::test]
+async fn the_pages_and_their_assets_are_served() {
+    let f = fixture();
+    for (path, page) in PAGES {
+        let answer = send(&f.app, Request::get(*path).body(Body::empty()).unwrap()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert!(answer.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert_eq!(answer.bytes.as_ref(), page.as_bytes());
+        for asset in ["/assets/observatory.js", "/assets/observatory.css", "/assets/echarts-6.1.0.min.js"] {
+            assert!(page.contains(asset), "{path} loads {asset}");
+        }
+    }
+    for (asset, kind) in [
+        ("/assets/observatory.js", "text/javascript"),
+        ("/assets/observatory.css", "text/css"),
+        ("/assets/observatory-i18n.json", "application/json"),
+    ] {
+        let answer = send(&f.app, Request::get(asset).body(Body::empty()).unwrap()).await;
+        assert_eq!(answer.status, StatusCode::OK, "{asset}");
+        assert!(answer.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with(kind), "{asset}");
+    }
+}
+
+#[tokio::test]
+async fn the_profiles_answer_with_the_application_s_reports_or_one_error_shape() {
+    let f = fixture();
+    let (status, profile) = get(&f.app, "/api/profiles/country/KAZ?horizon=3&top=5").await;
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    assert_eq!(profile["country"], "KAZ");
+    assert_eq!(profile["name"]["kk"], "Қазақстан");
+    // This bank holds two figures of Kazakhstan's net migration, one per source.
+    let sources: Vec<&str> =
+        profile["net_migration"].as_array().unwrap().iter().map(|l| l["source"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["KZ_BNS", "UN_WPP"]);
+    let (status, region) = get(&f.app, "/api/profiles/region/KZ-79").await;
+    assert_eq!(status, StatusCode::OK, "{region}");
+    assert_eq!(region["predecessors"][0]["code"], "KZ-YUZ");
+    for (uri, code) in [
+        ("/api/profiles/country/XXX", "BAD_PARAMETER"),
+        ("/api/profiles/country/KAZ?top=0", "BAD_PARAMETER"),
+        ("/api/profiles/country/KAZ?horizon=ten", "BAD_PARAMETER"),
+        ("/api/profiles/region/KAZ", "BAD_PARAMETER"),
+        ("/api/profiles/region/KZ-75?as_of=yesterday", "BAD_PARAMETER"),
+    ] {
+        let (status, body) = get(&f.app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["error"]["code"], code, "{uri}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{uri}: {body}");
+    }
+}
