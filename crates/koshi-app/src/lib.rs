@@ -16,6 +16,8 @@
 pub mod bank;
 mod cache;
 pub mod clock;
+pub mod download;
+pub mod explore;
 pub mod error;
 pub mod flows;
 pub mod forecast;

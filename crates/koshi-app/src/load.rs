@@ -291,6 +291,7 @@ impl App {
             kind: declaration.kind.clone(),
             url: declaration.url.clone(),
             file: None,
+            licence: None,
         };
         let declarations = Declarations { sources: vec![source], dataflows: Vec::new() };
         Ok(self.writer()?.declare("a source declaration", &declarations)?)

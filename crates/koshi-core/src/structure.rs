@@ -81,6 +81,9 @@ pub struct Source {
     pub url: Option<String>,
     #[serde(default)]
     pub file: Option<String>,
+    /// The terms its figures may be reused under, as the source states them.
+    #[serde(default)]
+    pub licence: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -91,7 +91,7 @@ const KOSHI = (() => {
   }
   window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
 
-  const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/registry", "registry"]];
+  const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/explorer", "explorer"], ["/registry", "registry"]];
   function header(current) {
     const links = PAGES.map(([href, key]) => `<li><a href="${href}?lang=${lang}"${href === current ? ' aria-current="page"' : ""}>${esc(t(key))}</a></li>`).join("");
     document.querySelector("header").innerHTML =

@@ -29,9 +29,19 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: "dataflows with their dimensions, code lists, measures and sizes",
     },
     Endpoint {
+        path: "/api/dataflows/{dataflow}/codes",
+        parameters: &[],
+        answers: "each dimension's codes that the dataflow's series use, with labels in en/ru/kk; its units and first and last period",
+    },
+    Endpoint {
         path: "/api/data/{dataflow}",
         parameters: &["key", "as_of", "source", "harmonised", "from", "to", "predecessors", "limit", "offset"],
         answers: "observations with source, definition, release and citation; or the harmonised figures and why each won",
+    },
+    Endpoint {
+        path: "/api/download/{dataflow}",
+        parameters: &["key", "as_of", "source", "harmonised", "from", "to", "predecessors"],
+        answers: "the figures /api/data selects as one ZIP file: data.csv, metadata.json and a README with the citation and each source's terms",
     },
     Endpoint {
         path: "/api/discrepancies",

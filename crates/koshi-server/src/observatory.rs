@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use koshi_app::profile::{CountryProfileRequest, RegionProfileRequest};
 use koshi_app::{App, AppError};
 use serde::{Deserialize, Serialize};
@@ -32,9 +32,11 @@ const OBSERVATORY_CSS: &str = include_str!("../assets/observatory.css");
 pub const OBSERVATORY_WORDS: &str = include_str!("../assets/observatory-i18n.json");
 const COUNTRY_PAGE: &str = include_str!("../assets/country.html");
 const REGION_PAGE: &str = include_str!("../assets/region.html");
+const EXPLORER_PAGE: &str = include_str!("../assets/explorer.html");
 
 /// Every observatory page, with its path and text (for the server and the tests).
-pub const PAGES: &[(&str, &str)] = &[("/country", COUNTRY_PAGE), ("/region", REGION_PAGE)];
+pub const PAGES: &[(&str, &str)] =
+    &[("/country", COUNTRY_PAGE), ("/region", REGION_PAGE), ("/explorer", EXPLORER_PAGE)];
 
 pub(crate) async fn country_page() -> Html<&'static str> {
     Html(COUNTRY_PAGE)
@@ -42,6 +44,10 @@ pub(crate) async fn country_page() -> Html<&'static str> {
 
 pub(crate) async fn region_page() -> Html<&'static str> {
     Html(REGION_PAGE)
+}
+
+pub(crate) async fn explorer_page() -> Html<&'static str> {
+    Html(EXPLORER_PAGE)
 }
 
 pub(crate) async fn script() -> Response {
@@ -190,4 +196,62 @@ pub fn report(app: &App, subject: &ReportSubject, as_of: Option<&str>, lang: &st
         return Err(AppError::Unanswerable("the page's head is not the one the report fills in".into()));
     }
     Ok(page)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DownloadParams {
+    key: Option<String>,
+    as_of: Option<String>,
+    source: Option<String>,
+    harmonised: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    predecessors: Option<String>,
+}
+
+/// `GET /api/download/{dataflow}?key=…`: the selection of `/api/data` as one ZIP file (data.csv,
+/// metadata.json, README.md with the citation and the sources' terms).
+pub(crate) async fn download(
+    State(server): State<Arc<Server>>,
+    Segment(dataflow): Segment<String>,
+    Params(p): Params<DownloadParams>,
+) -> Result<Response, ApiError> {
+    let request = koshi_app::bank::QueryRequest {
+        dataflow,
+        keys: p.key.into_iter().collect(),
+        as_of: p.as_of,
+        source: p.source,
+        from: p.from,
+        to: p.to,
+        harmonised: crate::params::boolean("harmonised", p.harmonised.as_deref())?,
+        predecessors: crate::params::boolean("predecessors", p.predecessors.as_deref())?,
+        page: None,
+    };
+    blocking(move || {
+        let file = server.app.download(&request)?;
+        let disposition = format!("attachment; filename=\"{}\"", file.file_name);
+        Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "application/zip".to_string()),
+                (axum::http::header::CONTENT_DISPOSITION, disposition),
+            ],
+            file.bytes,
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// `GET /api/dataflows/{dataflow}/codes`: each dimension's codes that the series use, labelled.
+pub(crate) async fn dataflow_codes(
+    State(server): State<Arc<Server>>,
+    Segment(dataflow): Segment<String>,
+    Params(crate::NoParams {}): Params<crate::NoParams>,
+) -> Result<JsonBytes, ApiError> {
+    blocking(move || {
+        let codes = server.app.dataflow_codes(&dataflow)?;
+        report_json(&codes, server.max_response_bytes, "a dataflow's codes are bounded by its code lists")
+    })
+    .await
 }

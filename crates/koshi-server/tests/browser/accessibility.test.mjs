@@ -34,6 +34,7 @@ const PAGES = [
   ["/registry", "#quota-table[data-state=loaded]"],
   ["/country", "body[data-ready=true]"],
   ["/region", "body[data-ready=true]"],
+  ["/explorer", "body[data-ready=true]"],
 ];
 
 for (const [where, ready] of PAGES) {

@@ -225,3 +225,67 @@ test("koshi report writes a self-contained page that works offline and prints", 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("the explorer finds series by words, filters by labels, downloads what the bank holds and keeps the view in the address", { timeout: 180_000 }, async () => {
+  const { page, errors } = await open("/explorer?lang=ru");
+  // Search in Russian; the first hit becomes the selection.
+  await page.fill("#q", "чистая миграция Казахстан");
+  await page.click("#search-form button[type=submit]");
+  await page.waitForSelector("#hits button[data-hit]");
+  const hits = await api(`/api/search?q=${encodeURIComponent("чистая миграция Казахстан")}&limit=10`);
+  assert.equal(await page.textContent("#hits button[data-hit] >> nth=0"), `${hits.items[0].name.ru}: ${hits.items[0].codes.map((c) => c.label.ru).join(", ")}`);
+  const before = await page.getAttribute("#table", "data-view");
+  await page.click("#hits button[data-hit] >> nth=0");
+  await page.waitForFunction((v) => document.querySelector("#table").dataset.view !== v, before);
+  // The address holds the key the choices make; the table holds the API's figures for it.
+  const url = new URL(page.url());
+  const key = url.searchParams.get("key");
+  assert.ok(key && key.includes("REF_AREA=KAZ"), key);
+  const data = await api(`/api/data/${url.searchParams.get("dataflow")}?key=${encodeURIComponent(key)}&limit=2000`);
+  await page.waitForFunction((n) => document.querySelectorAll("#table tbody tr").length === n, Math.min(data.items.length, 2000));
+  const values = await page.$$eval("#table tbody tr", (trs) => trs.map((tr) => tr.querySelector("td.num").textContent));
+  data.items.forEach((o, i) => {
+    if (o.value_base != null) assert.ok(Math.abs(plain(values[i]) - o.value_base) <= 0.001 * Math.max(1, Math.abs(o.value_base)), `row ${i}: ${values[i]} vs ${o.value_base}`);
+  });
+  // Choose by label: Belarus as well, the harmonised view; then reload the permalink.
+  await page.selectOption("#dim-0", [{ label: "Казахстан (KAZ)" }, { label: "Беларусь (BLR)" }]);
+  await page.check("#harmonised");
+  await page.click("#show");
+  await page.waitForSelector("#table[data-view*='harmonised=true'][data-view*='BLR']");
+  const shown = await page.$eval("#result-about", (p) => p.textContent);
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  assert.equal(await page.$eval("#result-about", (p) => p.textContent), shown, "the reloaded view is the same");
+  assert.deepEqual(await page.$$eval("#dim-0 option:checked", (os) => os.map((o) => o.value).sort()), ["BLR", "KAZ"]);
+  assert.equal(await page.isChecked("#harmonised"), true);
+  // The download is a ZIP whose data.csv holds the figures the API gives for the same selection.
+  const view = new URL(page.url());
+  const harmonised = await api(`/api/data/${view.searchParams.get("dataflow")}?key=${encodeURIComponent(view.searchParams.get("key"))}&harmonised=true&limit=10000`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-zip")]);
+  assert.match(download.suggestedFilename(), /^koshi-MIG_EXT-.*\.zip$/);
+  const file = path.join(ARTIFACTS, download.suggestedFilename());
+  await download.saveAs(file);
+  const listing = JSON.parse(execFileSync("python3", ["-c", `
+import csv, io, json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+names = z.namelist()
+data = next(n for n in names if n.endswith("/data.csv"))
+rows = list(csv.DictReader(io.TextIOWrapper(z.open(data), encoding="utf-8")))
+readme = z.read(next(n for n in names if n.endswith("/README.md"))).decode()
+meta = json.loads(z.read(next(n for n in names if n.endswith("/metadata.json"))))
+print(json.dumps({"names": names, "rows": rows, "readme": readme, "meta": meta}))
+`, file], { maxBuffer: 64 << 20 }).toString());
+  assert.equal(listing.rows.length, harmonised.total);
+  harmonised.items.forEach((h, i) => {
+    const r = listing.rows[i];
+    assert.equal(`${r.REF_AREA}.${r.COUNTERPART}.${r.SEX}.${r.EDUCATION}.${r.MEASURE}`, h.key.join("."));
+    assert.equal(r.time_period, h.time_period);
+    assert.equal(r.value === "" ? null : Number(r.value), h.value_base, `${h.key.join(".")} ${h.time_period}`);
+    assert.equal(r.source, h.source);
+  });
+  assert.ok(listing.readme.includes("CC BY 3.0 IGO"), "the README carries the UN's licence");
+  assert.equal(listing.meta.selection.harmonised, true);
+  assert.deepEqual(errors, []);
+  await page.screenshot({ path: path.join(ARTIFACTS, "explorer-ru.png"), fullPage: true });
+  await page.close();
+});

@@ -71,9 +71,41 @@ fn every_word_the_pages_use_is_there_in_three_languages_and_translated() {
             }
         }
     }
+    // The explorer names every dimension of every dataflow in the page's language.
+    let catalogue = koshi_core::Catalogue::standard().unwrap();
+    for df in &catalogue.dataflows {
+        for d in &df.dimensions {
+            let key = format!("dim_{}", d.id.to_ascii_lowercase());
+            if !english.contains_key(&key) {
+                problems.push(format!("`{key}` (a dimension of {}) has no words", df.id));
+            }
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The scanner itself finds keys (a check over nothing would pass).
     assert!(used.contains("provenance") && used.contains("credits") && used.contains("net_rank"), "{used:?}");
+}
+
+#[tokio::test]
+async fn a_download_is_a_zip_file_named_for_its_selection() {
+    let f = fixture();
+    let answer = send(
+        &f.app,
+        Request::get("/api/download/MIG_EXT?key=REF_AREA%3DKAZ&harmonised=true").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.headers[header::CONTENT_TYPE], "application/zip");
+    assert_eq!(answer.headers[header::CONTENT_DISPOSITION], "attachment; filename=\"koshi-MIG_EXT-REF_AREA_KAZ.zip\"");
+    assert_eq!(&answer.bytes[..4], b"PK\x03\x04", "a ZIP file");
+    let (status, body) = get(&f.app, "/api/download/MIG_EXT?key=REF_AREA%3DNOWHERE").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, codes) = get(&f.app, "/api/dataflows/MIG_EXT/codes").await;
+    assert_eq!(status, StatusCode::OK, "{codes}");
+    assert_eq!(codes["dimensions"][0]["codes"][0]["id"], "KAZ");
+    let (status, body) = get(&f.app, "/api/dataflows/NOPE/codes").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "NOT_FOUND");
 }
 
 #[tokio::test]
