@@ -247,7 +247,10 @@ impl App {
                 ),
             ));
         }
-        self.read(|bank| compute(bank, info, request))
+        // Kept per request until the bank changes (the pages ask for the same ones again and again).
+        let key = serde_json::to_string(request).map_err(|e| AppError::Unanswerable(e.to_string()))?;
+        let (_, report, _) = self.cached(&self.indicator_reports, false, key, |bank| compute(bank, info, request))?;
+        Ok(IndicatorReport::clone(&report))
     }
 }
 

@@ -100,6 +100,10 @@ pub struct App {
     sdmx: GenerationCache<(), koshi_sdmx::Structures>,
     /// The codes each dataflow's series use, for the search.
     present: GenerationCache<(), std::collections::BTreeMap<String, koshi_store::CodesPresent>>,
+    /// The monitoring rules' alerts, by rule, since and as-of (all of them; pages are cut from it).
+    alerts: GenerationCache<(Option<String>, Option<String>, Option<String>), monitor::AlertsReport>,
+    /// Indicator reports, by their request's JSON.
+    indicator_reports: GenerationCache<String, indicators::IndicatorReport>,
     /// Profiles, by their request's JSON.
     country_profiles: GenerationCache<String, profile::CountryProfile>,
     region_profiles: GenerationCache<String, profile::RegionProfile>,
@@ -125,6 +129,8 @@ impl App {
             panels: GenerationCache::default(),
             sdmx: GenerationCache::default(),
             present: GenerationCache::default(),
+            alerts: GenerationCache::default(),
+            indicator_reports: GenerationCache::default(),
             country_profiles: GenerationCache::default(),
             region_profiles: GenerationCache::default(),
             registry: None,

@@ -215,7 +215,9 @@ impl App {
                 ),
             ));
         }
-        self.read(|bank| {
+        // Every alert of the selection, worked out once per state of the bank; pages are cut from it.
+        let key = (request.rule.clone(), request.since.clone(), request.as_of.clone());
+        let (_, all, _) = self.cached(&self.alerts, false, key, |bank| {
             let mut alerts = Vec::new();
             let mut notes = Vec::new();
             let mut watched = 0;
@@ -233,14 +235,15 @@ impl App {
                 alerts.retain(|a| a.period.as_str() >= since.as_str());
             }
             alerts.sort_by(|a, b| b.period.cmp(&a.period).then_with(|| a.rule.cmp(&b.rule)).then(a.key.cmp(&b.key)));
-            let page = request.page.unwrap_or(PageRequest { offset: 0, limit: usize::MAX });
-            Ok(AlertsReport {
-                rules: chosen.len(),
-                series: watched,
-                total: alerts.len(),
-                items: page.slice(&alerts).to_vec(),
-                notes,
-            })
+            Ok(AlertsReport { rules: chosen.len(), series: watched, total: alerts.len(), items: alerts, notes })
+        })?;
+        let page = request.page.unwrap_or(PageRequest { offset: 0, limit: usize::MAX });
+        Ok(AlertsReport {
+            rules: all.rules,
+            series: all.series,
+            total: all.total,
+            items: page.slice(&all.items).to_vec(),
+            notes: all.notes.clone(),
         })
     }
 }

@@ -193,17 +193,54 @@ async fn dashboard() -> axum::response::Html<&'static str> {
 pub const ECHARTS_PATH: &str = "/assets/echarts-6.1.0.min.js";
 
 /// Apache ECharts (Apache-2.0, `assets/vendor/echarts/`), compiled in: the pages chart offline.
-async fn echarts() -> Response {
-    asset("text/javascript; charset=utf-8", "public, max-age=31536000, immutable", ECHARTS_JS)
+async fn echarts(headers: axum::http::HeaderMap) -> Response {
+    asset(&headers, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", ECHARTS_JS)
 }
 
 /// Apache ECharts' minified build, compiled into koshi.
 pub(crate) const ECHARTS_JS: &str = include_str!("../assets/vendor/echarts/echarts.min.js");
 
-/// A file compiled into the server, with its type and how long browsers may keep it.
-pub(crate) fn asset(content_type: &'static str, cache: &'static str, body: &'static str) -> Response {
-    ([(axum::http::header::CONTENT_TYPE, content_type), (axum::http::header::CACHE_CONTROL, cache)], body)
-        .into_response()
+/// A file compiled into the server, with its type and how long browsers may keep it; gzipped
+/// for a browser that accepts it, compressed once per file instead of on every request (the
+/// map and the chart library are large: compressing them per request cost more than serving).
+pub(crate) fn asset(
+    request: &axum::http::HeaderMap,
+    content_type: &'static str,
+    cache: &'static str,
+    body: &'static str,
+) -> Response {
+    use axum::http::header;
+    let gzip = request.get_all(header::ACCEPT_ENCODING).iter().any(|v| {
+        v.to_str().is_ok_and(|text| {
+            text.split(',').any(|part| {
+                let mut pieces = part.split(';').map(str::trim);
+                pieces.next() == Some("gzip") && !pieces.any(|p| p.replace(' ', "") == "q=0")
+            })
+        })
+    });
+    let headers = [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache), (header::VARY, "accept-encoding")];
+    if gzip {
+        (headers, [(header::CONTENT_ENCODING, "gzip")], gzipped(body)).into_response()
+    } else {
+        (headers, body).into_response()
+    }
+}
+
+/// The gzip form of a compiled-in file, made the first time it is asked for and kept for the
+/// life of the process (a handful of files, so kept as static bytes).
+fn gzipped(body: &'static str) -> &'static [u8] {
+    use std::collections::HashMap;
+    use std::io::Write;
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    static MADE: OnceLock<Mutex<HashMap<usize, &'static [u8]>>> = OnceLock::new();
+    let made = MADE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut made = made.lock().unwrap_or_else(PoisonError::into_inner);
+    made.entry(body.as_ptr() as usize).or_insert_with(|| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        // Writing into memory cannot fail.
+        encoder.write_all(body.as_bytes()).expect("gzip into memory");
+        Box::leak(encoder.finish().expect("gzip into memory").into_boxed_slice())
+    })
 }
 
 /// Where the pages load the map of Kazakhstan's regions from.
@@ -211,8 +248,8 @@ pub const KZ_REGIONS_PATH: &str = "/assets/kz-regions-2022.geojson";
 
 /// Kazakhstan's 20 first-level units of the 2022 layout (`data/geo/kz_adm1_2022/`, largely
 /// OpenStreetMap-derived: maps drawn from it credit "© OpenStreetMap contributors, ODbL 1.0").
-async fn kz_regions() -> Response {
-    asset("application/geo+json", "public, max-age=86400", KZ_REGIONS_GEOJSON)
+async fn kz_regions(headers: axum::http::HeaderMap) -> Response {
+    asset(&headers, "application/geo+json", "public, max-age=86400", KZ_REGIONS_GEOJSON)
 }
 
 /// The 20 regions of Kazakhstan in the layout of 2022 (`data/geo/kz_adm1_2022/`).

@@ -50,16 +50,16 @@ pub(crate) async fn explorer_page() -> Html<&'static str> {
     Html(EXPLORER_PAGE)
 }
 
-pub(crate) async fn script() -> Response {
-    asset("text/javascript; charset=utf-8", "no-cache", OBSERVATORY_JS)
+pub(crate) async fn script(headers: axum::http::HeaderMap) -> Response {
+    asset(&headers, "text/javascript; charset=utf-8", "no-cache", OBSERVATORY_JS)
 }
 
-pub(crate) async fn style() -> Response {
-    asset("text/css; charset=utf-8", "no-cache", OBSERVATORY_CSS)
+pub(crate) async fn style(headers: axum::http::HeaderMap) -> Response {
+    asset(&headers, "text/css; charset=utf-8", "no-cache", OBSERVATORY_CSS)
 }
 
-pub(crate) async fn words() -> Response {
-    asset("application/json", "no-cache", OBSERVATORY_WORDS)
+pub(crate) async fn words(headers: axum::http::HeaderMap) -> Response {
+    asset(&headers, "application/json", "no-cache", OBSERVATORY_WORDS)
 }
 
 #[derive(Debug, Deserialize)]

@@ -158,3 +158,34 @@ async fn the_profiles_answer_with_the_application_s_reports_or_one_error_shape()
         assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{uri}: {body}");
     }
 }
+
+#[tokio::test]
+async fn large_assets_are_gzipped_for_browsers_that_ask_and_plain_for_the_rest() {
+    use std::io::Read;
+    let f = fixture();
+    for asset in ["/assets/kz-regions-2022.geojson", "/assets/echarts-6.1.0.min.js"] {
+        let plain = send(&f.app, Request::get(asset).body(Body::empty()).unwrap()).await;
+        assert_eq!(plain.status, StatusCode::OK);
+        assert!(plain.headers.get(header::CONTENT_ENCODING).is_none(), "{asset}");
+        for accept in ["gzip, deflate, br", "br;q=1.0, gzip;q=0.8"] {
+            let zipped =
+                send(&f.app, Request::get(asset).header(header::ACCEPT_ENCODING, accept).body(Body::empty()).unwrap())
+                    .await;
+            assert_eq!(zipped.headers[header::CONTENT_ENCODING], "gzip", "{asset} {accept}");
+            assert_eq!(zipped.headers.get_all(header::CONTENT_ENCODING).iter().count(), 1, "compressed once");
+            assert!(
+                zipped.bytes.len() * 2 < plain.bytes.len(),
+                "{asset}: {} of {}",
+                zipped.bytes.len(),
+                plain.bytes.len()
+            );
+            let mut unzipped = Vec::new();
+            flate2::read::GzDecoder::new(zipped.bytes.as_ref()).read_to_end(&mut unzipped).unwrap();
+            assert_eq!(unzipped, plain.bytes.as_ref(), "{asset}");
+        }
+        let refused =
+            send(&f.app, Request::get(asset).header(header::ACCEPT_ENCODING, "gzip;q=0").body(Body::empty()).unwrap())
+                .await;
+        assert!(refused.headers.get(header::CONTENT_ENCODING).is_none(), "{asset}: gzip;q=0 refuses gzip");
+    }
+}
