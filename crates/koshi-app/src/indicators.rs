@@ -248,9 +248,12 @@ impl App {
             ));
         }
         // Kept per request until the bank changes (the pages ask for the same ones again and again).
-        let key = serde_json::to_string(request).map_err(|e| AppError::Unanswerable(e.to_string()))?;
-        let (_, report, _) = self.cached(&self.indicator_reports, false, key, |bank| compute(bank, info, request))?;
-        Ok(IndicatorReport::clone(&report))
+        // Every value is kept (pages are cut from it), so every page of one selection shares it.
+        let whole = IndicatorRequest { page: None, ..request.clone() };
+        let key = serde_json::to_string(&whole).map_err(|e| AppError::Unanswerable(e.to_string()))?;
+        let (_, report, _) = self.cached(&self.indicator_reports, false, key, |bank| compute(bank, info, &whole))?;
+        let page = request.page.unwrap_or(PageRequest { offset: 0, limit: usize::MAX });
+        Ok(IndicatorReport { items: page.slice(&report.items).to_vec(), ..IndicatorReport::clone(&report) })
     }
 }
 

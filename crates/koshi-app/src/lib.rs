@@ -15,6 +15,7 @@
 
 pub mod bank;
 mod cache;
+pub mod changes;
 pub mod clock;
 pub mod download;
 pub mod explore;
@@ -107,6 +108,8 @@ pub struct App {
     /// Profiles, by their request's JSON.
     country_profiles: GenerationCache<String, profile::CountryProfile>,
     region_profiles: GenerationCache<String, profile::RegionProfile>,
+    /// What the latest releases changed, by how many.
+    latest_changes: GenerationCache<String, Vec<changes::ReleaseChanges>>,
     /// The work-permit registry, when one is opened beside the bank.
     registry: Option<registry::RegistryService>,
 }
@@ -133,6 +136,7 @@ impl App {
             indicator_reports: GenerationCache::default(),
             country_profiles: GenerationCache::default(),
             region_profiles: GenerationCache::default(),
+            latest_changes: GenerationCache::default(),
             registry: None,
         })
     }
@@ -225,6 +229,43 @@ impl App {
             cache.insert(generation, key, Arc::clone(&value));
             Ok((generation, value, false))
         })
+    }
+}
+
+impl App {
+    /// Work out now the slow answers the observatory's pages ask for first (the defect report,
+    /// the discrepancies, the alerts, what the latest releases changed, the regional balances),
+    /// so that the first visitor after a start or a load does not wait for them. Errors are
+    /// left for the requests themselves to report.
+    pub fn warm_up(&self) {
+        let _ = self.check(None);
+        let _ = self.discrepancies(&bank::DiscrepanciesRequest { dataflow: None, tolerance_pct: 1.0, page: None });
+        let _ = self.alerts(&monitor::AlertsRequest::default());
+        let _ = self.latest_changes(5);
+        let _ = self.indicator(&indicators::IndicatorRequest {
+            indicator: "NET".into(),
+            dataflow: "MIG_INT".into(),
+            ..indicators::IndicatorRequest::default()
+        });
+    }
+
+    /// The answer kept for `request` if the bank has not changed since, or computed now. Unlike
+    /// [`App::cached`] no read connection is held while computing: for use cases made of other
+    /// use cases, which take their own.
+    pub(crate) fn kept<R: serde::Serialize, V>(
+        &self,
+        cache: &GenerationCache<String, V>,
+        request: &R,
+        compute: impl FnOnce(&App) -> Result<V>,
+    ) -> Result<Arc<V>> {
+        let key = serde_json::to_string(request).map_err(|e| AppError::Unanswerable(e.to_string()))?;
+        let generation = self.generation()?;
+        if let Some(hit) = cache.get(generation, &key) {
+            return Ok(hit);
+        }
+        let value = Arc::new(compute(self)?);
+        cache.insert(generation, key, Arc::clone(&value));
+        Ok(value)
     }
 }
 

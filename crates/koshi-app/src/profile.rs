@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::bank::{Figures, HarmonisedFigure, Observation, QueryRequest};
-use crate::cache::GenerationCache;
 use crate::error::{AppError, Result};
 use crate::forecast::{BUNDLED_SCENARIOS, ForecastReport, ForecastRequest, ScenarioSource};
 use crate::indicators::{IndicatorRequest, IndicatorValue};
@@ -235,7 +234,7 @@ impl App {
     /// A country's profile: stocks in and out, net migration beside the UN's, its largest
     /// corridors and the forecast of its net migration. Kept until the bank changes.
     pub fn country_profile(&self, request: &CountryProfileRequest) -> Result<Arc<CountryProfile>> {
-        self.profile_cached(&self.country_profiles, request, |app| app.compute_country_profile(request))
+        self.kept(&self.country_profiles, request, |app| app.compute_country_profile(request))
     }
 
     /// A region's profile: internal arrivals, departures and net migration by year and month,
@@ -243,25 +242,7 @@ impl App {
     /// the regions it was formed from are included, under their own codes. Kept until the
     /// bank changes.
     pub fn region_profile(&self, request: &RegionProfileRequest) -> Result<Arc<RegionProfile>> {
-        self.profile_cached(&self.region_profiles, request, |app| app.compute_region_profile(request))
-    }
-
-    /// The cached answer of the bank's present state, or computed now (without holding a read
-    /// connection: the profile's own queries take theirs).
-    fn profile_cached<R: Serialize, V>(
-        &self,
-        cache: &GenerationCache<String, V>,
-        request: &R,
-        compute: impl FnOnce(&App) -> Result<V>,
-    ) -> Result<Arc<V>> {
-        let key = serde_json::to_string(request).map_err(|e| AppError::Unanswerable(e.to_string()))?;
-        let generation = self.generation()?;
-        if let Some(hit) = cache.get(generation, &key) {
-            return Ok(hit);
-        }
-        let value = Arc::new(compute(self)?);
-        cache.insert(generation, key, Arc::clone(&value));
-        Ok(value)
+        self.kept(&self.region_profiles, request, |app| app.compute_region_profile(request))
     }
 
     fn compute_country_profile(&self, request: &CountryProfileRequest) -> Result<CountryProfile> {

@@ -12,6 +12,8 @@ use process_dir::process_dir;
 
 #[path = "app/bank.rs"]
 mod bank;
+#[path = "app/changes.rs"]
+mod changes;
 #[path = "app/explore.rs"]
 mod explore;
 #[path = "app/flows.rs"]

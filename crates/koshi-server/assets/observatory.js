@@ -30,7 +30,8 @@ const KOSHI = (() => {
   const t = (key) => (words && ((words[lang] && words[lang][key]) || words.en[key])) || key;
   const label = (labels) => (labels && (labels[lang] || labels.en)) || "";
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  const locale = () => (lang === "en" ? "en-GB" : lang === "ru" ? "ru-RU" : "kk-KZ");
+  // Kazakh writes numbers as Russian does (space groups, decimal comma); browsers' kk data vary.
+  const locale = () => (lang === "en" ? "en-GB" : "ru-RU");
   const fmt = (v, digits = 1) => (v == null || Number.isNaN(v) ? "–" : Number(v).toLocaleString(locale(), { maximumFractionDigits: digits }));
   const $ = (id) => document.getElementById(id);
 
@@ -91,7 +92,7 @@ const KOSHI = (() => {
   }
   window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
 
-  const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/explorer", "explorer"], ["/registry", "registry"]];
+  const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/explorer", "explorer"], ["/quality", "quality"], ["/registry", "registry"]];
   function header(current) {
     const links = PAGES.map(([href, key]) => `<li><a href="${href}?lang=${lang}"${href === current ? ' aria-current="page"' : ""}>${esc(t(key))}</a></li>`).join("");
     document.querySelector("header").innerHTML =

@@ -132,6 +132,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/country", get(observatory::country_page))
         .route("/region", get(observatory::region_page))
         .route("/explorer", get(observatory::explorer_page))
+        .route("/quality", get(observatory::quality_page))
         .route(observatory::OBSERVATORY_JS_PATH, get(observatory::script))
         .route(observatory::OBSERVATORY_CSS_PATH, get(observatory::style))
         .route(observatory::OBSERVATORY_WORDS_PATH, get(observatory::words))
@@ -139,6 +140,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/profiles/region/{code}", get(observatory::region_profile))
         .route("/api/download/{dataflow}", get(observatory::download))
         .route("/api/dataflows/{dataflow}/codes", get(observatory::dataflow_codes))
+        .route("/api/changes", get(observatory::latest_changes))
+        .route("/api/changes/{dataflow}", get(observatory::changes))
         .route(ECHARTS_PATH, get(echarts))
         .route(KZ_REGIONS_PATH, get(kz_regions))
         .route("/api", get(index::index))
@@ -579,6 +582,9 @@ pub fn open(db: &Path, registry: Option<&koshi_app::registry::RegistryConfig>) -
 /// Serve until Ctrl-C.
 pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    // The pages' slow answers are worked out beside the first requests, not in their way.
+    let warming = Arc::clone(&server);
+    tokio::task::spawn_blocking(move || warming.app.warm_up());
     axum::serve(listener, router(server).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

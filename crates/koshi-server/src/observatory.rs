@@ -33,10 +33,11 @@ pub const OBSERVATORY_WORDS: &str = include_str!("../assets/observatory-i18n.jso
 const COUNTRY_PAGE: &str = include_str!("../assets/country.html");
 const REGION_PAGE: &str = include_str!("../assets/region.html");
 const EXPLORER_PAGE: &str = include_str!("../assets/explorer.html");
+const QUALITY_PAGE: &str = include_str!("../assets/quality.html");
 
 /// Every observatory page, with its path and text (for the server and the tests).
 pub const PAGES: &[(&str, &str)] =
-    &[("/country", COUNTRY_PAGE), ("/region", REGION_PAGE), ("/explorer", EXPLORER_PAGE)];
+    &[("/country", COUNTRY_PAGE), ("/region", REGION_PAGE), ("/explorer", EXPLORER_PAGE), ("/quality", QUALITY_PAGE)];
 
 pub(crate) async fn country_page() -> Html<&'static str> {
     Html(COUNTRY_PAGE)
@@ -48,6 +49,10 @@ pub(crate) async fn region_page() -> Html<&'static str> {
 
 pub(crate) async fn explorer_page() -> Html<&'static str> {
     Html(EXPLORER_PAGE)
+}
+
+pub(crate) async fn quality_page() -> Html<&'static str> {
+    Html(QUALITY_PAGE)
 }
 
 pub(crate) async fn script(headers: axum::http::HeaderMap) -> Response {
@@ -252,6 +257,67 @@ pub(crate) async fn dataflow_codes(
     blocking(move || {
         let codes = server.app.dataflow_codes(&dataflow)?;
         report_json(&codes, server.max_response_bytes, "a dataflow's codes are bounded by its code lists")
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangesParams {
+    since: Option<String>,
+    key: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// What describes a page of changes.
+#[derive(Serialize)]
+struct ChangesHead {
+    dataflow: String,
+    since: String,
+    counts: koshi_app::changes::ChangeCounts,
+}
+
+/// `GET /api/changes/{dataflow}?since=YYYY-MM-DD&key=…`: the harmonised view known on `since`
+/// against the view now — added, revised and withdrawn figures, each side with its release.
+pub(crate) async fn changes(
+    State(server): State<Arc<Server>>,
+    Segment(dataflow): Segment<String>,
+    uri: axum::http::Uri,
+    Params(p): Params<ChangesParams>,
+) -> Result<JsonBytes, ApiError> {
+    let paging = crate::params::Paging::parse(p.limit.as_deref(), p.offset.as_deref())?;
+    let since = p.since.ok_or_else(|| ApiError::bad_parameter("since: the vintage's date (YYYY-MM-DD) is needed"))?;
+    let request = koshi_app::changes::ChangesRequest {
+        dataflow,
+        keys: p.key.into_iter().collect(),
+        since,
+        page: crate::page_request(paging),
+    };
+    blocking(move || {
+        let report = server.app.changes(&request)?;
+        let head = ChangesHead { dataflow: report.dataflow, since: report.since, counts: report.counts };
+        crate::params::Page::with_head(head, &uri, paging, report.total, &report.items)
+            .to_json(server.max_response_bytes)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LatestChangesParams {
+    latest: Option<String>,
+}
+
+/// `GET /api/changes?latest=5`: what each of the latest releases changed in its dataflow.
+pub(crate) async fn latest_changes(
+    State(server): State<Arc<Server>>,
+    Params(p): Params<LatestChangesParams>,
+) -> Result<JsonBytes, ApiError> {
+    let latest = p.latest.as_deref().map(|t| whole_number("latest", t)).transpose()?.unwrap_or(5);
+    blocking(move || {
+        let changes = server.app.latest_changes(latest)?;
+        report_json(&*changes, server.max_response_bytes, "ask for fewer releases")
     })
     .await
 }

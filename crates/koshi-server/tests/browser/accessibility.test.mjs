@@ -35,6 +35,7 @@ const PAGES = [
   ["/country", "body[data-ready=true]"],
   ["/region", "body[data-ready=true]"],
   ["/explorer", "body[data-ready=true]"],
+  ["/quality", "body[data-ready=true]"],
 ];
 
 for (const [where, ready] of PAGES) {

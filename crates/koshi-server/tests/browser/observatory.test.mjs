@@ -43,8 +43,12 @@ async function open(url) {
   return { page, errors };
 }
 
-/** The numbers of a figure as the page prints them, back to plain numbers (any of the three locales). */
-const plain = (text) => Number(text.replace(/[\s\u00a0\u202f,]/g, "").replace("−", "-"));
+/** A number as the page prints it, back to a plain number: English groups with commas and marks
+ *  decimals with a point; Russian and Kazakh group with spaces and mark decimals with a comma. */
+const plain = (text, lang = "en") => {
+  const bare = text.replace(/[\s\u00a0\u202f]/g, "").replace("−", "-");
+  return Number(lang === "en" ? bare.replace(/,/g, "") : bare.replace(",", "."));
+};
 
 test("a country's profile shows the API's figures in English, Russian and Kazakh", { timeout: 180_000 }, async () => {
   const profile = await api("/api/profiles/country/KAZ");
@@ -64,7 +68,7 @@ test("a country's profile shows the API's figures in English, Russian and Kazakh
     for (const f of un.figures) {
       const row = rows.find((r) => r[0] === f.period);
       assert.ok(row, `${lang}: ${f.period} in the table`);
-      assert.equal(plain(row[column]), Math.round(f.value), `${lang}: ${f.period}`);
+      assert.equal(plain(row[column], lang), Math.round(f.value), `${lang}: ${f.period}`);
     }
     // The largest origin in the bars' table is the API's.
     await page.click("#origins-table summary");
@@ -158,7 +162,7 @@ test("a region's profile and map show the API's figures, and the map's table lea
     for (const f of net) {
       const row = rows.find((r) => r[0] === f.period && r[1] === profile.name[lang]);
       assert.ok(row, `${lang}: ${f.period}`);
-      assert.equal(plain(row[4]), f.value, `${lang}: net ${f.period}`);
+      assert.equal(plain(row[4], lang), f.value, `${lang}: net ${f.period}`);
     }
     await page.screenshot({ path: path.join(ARTIFACTS, `region-KZ-61-${lang}.png`), fullPage: true });
     if (lang === "en") {
@@ -288,4 +292,46 @@ print(json.dumps({"names": names, "rows": rows, "readme": readme, "meta": meta})
   assert.deepEqual(errors, []);
   await page.screenshot({ path: path.join(ARTIFACTS, "explorer-ru.png"), fullPage: true });
   await page.close();
+});
+
+test("the data-quality page's vintage control gives the API's as-of answer, and each side opens its release", { timeout: 180_000 }, async () => {
+  for (const lang of ["en", "ru", "kk"]) {
+    const { page, errors } = await open(`/quality?dataflow=TRADE&since=2020-01-01&lang=${lang}`);
+    await page.waitForSelector("#vintage-counts[data-since]");
+    assert.equal(await page.inputValue("#vintage"), "2020-01-01");
+    const report = await api("/api/changes/TRADE?since=2020-01-01&limit=200");
+    assert.ok(report.counts.revised > 0, "the correction revised the as-printed figures");
+    const rows = await page.$$eval("#vintage-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.equal(rows.length, report.items.length, lang);
+    // Each "then" figure is the one the API gives as known on the vintage's date.
+    const asOf = await api("/api/data/TRADE?as_of=2020-01-01&harmonised=true&limit=1000");
+    report.items.forEach((c, i) => {
+      assert.equal(rows[i][0], c.key);
+      assert.equal(rows[i][1], c.period);
+      if (c.then) {
+        const known = asOf.items.find((h) => h.key.join(".") === c.key && h.time_period === c.period);
+        assert.ok(known, `${c.key} ${c.period} was known then`);
+        assert.equal(plain(rows[i][3], lang), known.value_base, `${lang}: ${c.key} ${c.period}`);
+      }
+    });
+    // The latest releases' list is the API's.
+    const latest = await api("/api/changes?latest=5");
+    const listed = await page.$$eval("#latest p[data-release]", (ps) => ps.map((p) => Number(p.dataset.release)));
+    assert.deepEqual(listed, latest.map((r) => r.release_id));
+    if (lang === "en") {
+      await page.click("#vintage-table button.prov >> nth=0");
+      const dialog = page.locator("dialog#provenance");
+      await dialog.waitFor({ state: "visible" });
+      assert.ok((await dialog.textContent()).includes("as-printed"), "the old figure's release");
+      await page.keyboard.press("Escape");
+      // Choosing another vintage goes to the address.
+      const other = await page.$$eval("#vintage option", (os) => os.map((o) => o.value).find((v) => v !== "2020-01-01"));
+      await page.selectOption("#vintage", other);
+      await page.waitForSelector(`#vintage-counts[data-since="${other}"]`);
+      assert.equal(new URL(page.url()).searchParams.get("since"), other);
+    }
+    await page.screenshot({ path: path.join(ARTIFACTS, `quality-${lang}.png`), fullPage: true });
+    assert.deepEqual(errors, [], lang);
+    await page.close();
+  }
 });

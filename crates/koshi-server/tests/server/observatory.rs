@@ -189,3 +189,31 @@ async fn large_assets_are_gzipped_for_browsers_that_ask_and_plain_for_the_rest()
         assert!(refused.headers.get(header::CONTENT_ENCODING).is_none(), "{asset}: gzip;q=0 refuses gzip");
     }
 }
+
+#[tokio::test]
+async fn changes_need_a_vintage_and_name_what_is_wrong() {
+    let f = fixture();
+    // This bank holds one key and period from two sources, released in 2018 and 2024; the
+    // national figure is the harmonised one once it exists.
+    let (status, body) = get(&f.app, "/api/changes/MIG_EXT?since=2018-01-01").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["counts"]["added"], 1, "{body}");
+    assert_eq!(body["items"][0]["kind"], "added", "{body}");
+    assert_eq!(body["items"][0]["now"]["source"], "KZ_BNS", "{body}");
+    let (_, body) = get(&f.app, "/api/changes/MIG_EXT?since=2020-01-01").await;
+    assert_eq!(body["counts"]["unchanged"], 1, "the 2024 release did not change the harmonised figure: {body}");
+    assert_eq!(body["total"], 0, "{body}");
+    for uri in [
+        "/api/changes/MIG_EXT",
+        "/api/changes/MIG_EXT?since=soon",
+        "/api/changes?latest=0",
+        "/api/changes/NOPE?since=2020-01-01",
+    ] {
+        let (status, body) = get(&f.app, uri).await;
+        assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::NOT_FOUND, "{uri}: {status} {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{uri}: {body}");
+    }
+    let (status, latest) = get(&f.app, "/api/changes?latest=2").await;
+    assert_eq!(status, StatusCode::OK, "{latest}");
+    assert_eq!(latest.as_array().unwrap().len(), 2);
+}
