@@ -17,6 +17,7 @@ pub mod bank;
 mod cache;
 pub mod changes;
 pub mod clock;
+pub mod corridor;
 pub mod download;
 pub mod explore;
 pub mod error;

@@ -35,7 +35,7 @@ pub struct Sourced {
 }
 
 impl Sourced {
-    fn observed(o: &Observation) -> Option<Sourced> {
+    pub(crate) fn observed(o: &Observation) -> Option<Sourced> {
         Some(Sourced {
             dataflow: o.dataflow.clone(),
             key: o.key.join("."),
@@ -51,7 +51,7 @@ impl Sourced {
         })
     }
 
-    fn harmonised(h: &HarmonisedFigure) -> Option<Sourced> {
+    pub(crate) fn harmonised(h: &HarmonisedFigure) -> Option<Sourced> {
         Some(Sourced {
             dataflow: h.dataflow.clone(),
             key: h.key.join("."),
@@ -221,7 +221,7 @@ fn is_year(period: &str) -> bool {
 }
 
 impl App {
-    fn observations_of(&self, dataflow: &str, key: &str, as_of: &Option<String>) -> Result<Vec<Observation>> {
+    pub(crate) fn observations_of(&self, dataflow: &str, key: &str, as_of: &Option<String>) -> Result<Vec<Observation>> {
         let request = QueryRequest {
             dataflow: dataflow.into(),
             keys: vec![key.into()],

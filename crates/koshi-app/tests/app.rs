@@ -14,6 +14,8 @@ use process_dir::process_dir;
 mod bank;
 #[path = "app/changes.rs"]
 mod changes;
+#[path = "app/corridor.rs"]
+mod corridor;
 #[path = "app/explore.rs"]
 mod explore;
 #[path = "app/flows.rs"]

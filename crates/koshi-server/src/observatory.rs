@@ -34,10 +34,16 @@ const COUNTRY_PAGE: &str = include_str!("../assets/country.html");
 const REGION_PAGE: &str = include_str!("../assets/region.html");
 const EXPLORER_PAGE: &str = include_str!("../assets/explorer.html");
 const QUALITY_PAGE: &str = include_str!("../assets/quality.html");
+const CORRIDORS_PAGE: &str = include_str!("../assets/corridors.html");
 
 /// Every observatory page, with its path and text (for the server and the tests).
-pub const PAGES: &[(&str, &str)] =
-    &[("/country", COUNTRY_PAGE), ("/region", REGION_PAGE), ("/explorer", EXPLORER_PAGE), ("/quality", QUALITY_PAGE)];
+pub const PAGES: &[(&str, &str)] = &[
+    ("/country", COUNTRY_PAGE),
+    ("/region", REGION_PAGE),
+    ("/explorer", EXPLORER_PAGE),
+    ("/quality", QUALITY_PAGE),
+    ("/corridors", CORRIDORS_PAGE),
+];
 
 pub(crate) async fn country_page() -> Html<&'static str> {
     Html(COUNTRY_PAGE)
@@ -49,6 +55,10 @@ pub(crate) async fn region_page() -> Html<&'static str> {
 
 pub(crate) async fn explorer_page() -> Html<&'static str> {
     Html(EXPLORER_PAGE)
+}
+
+pub(crate) async fn corridors_page() -> Html<&'static str> {
+    Html(CORRIDORS_PAGE)
 }
 
 pub(crate) async fn quality_page() -> Html<&'static str> {
@@ -320,4 +330,59 @@ pub(crate) async fn latest_changes(
         report_json(&*changes, server.max_response_bytes, "ask for fewer releases")
     })
     .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CorridorParams {
+    as_of: Option<String>,
+}
+
+/// `GET /api/corridors/{a}/{b}?as_of=…`: two countries' corridor and its risk view.
+pub(crate) async fn corridor(
+    State(server): State<Arc<Server>>,
+    Segment((a, b)): Segment<(String, String)>,
+    Params(p): Params<CorridorParams>,
+) -> Result<JsonBytes, ApiError> {
+    let request = koshi_app::corridor::CorridorRequest { a, b, as_of: p.as_of };
+    blocking(move || {
+        let report = server.app.corridor(&request)?;
+        report_json(&report, server.max_response_bytes, "one corridor's figures are bounded; this is a bug")
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CorridorSetParams {
+    countries: Option<String>,
+    year: Option<String>,
+    as_of: Option<String>,
+}
+
+/// `GET /api/corridors?countries=KAZ,RUS,UZB&year=…&as_of=…`: the bilateral stocks among a set.
+pub(crate) async fn corridor_set(
+    State(server): State<Arc<Server>>,
+    Params(p): Params<CorridorSetParams>,
+) -> Result<JsonBytes, ApiError> {
+    let countries = p
+        .countries
+        .ok_or_else(|| ApiError::bad_parameter("countries: 2 to 12 ISO alpha-3 codes joined by commas (KAZ,RUS,UZB)"))?
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let request = koshi_app::corridor::CorridorSetRequest { countries, year: p.year, as_of: p.as_of };
+    blocking(move || {
+        let set = server.app.corridor_set(&request)?;
+        report_json(&set, server.max_response_bytes, "at most 12 countries")
+    })
+    .await
+}
+
+pub(crate) const WORLD_PATH: &str = "/assets/world-countries-110m.geojson";
+/// The world's countries (Natural Earth via world-atlas, `data/geo/world_countries_110m/`).
+pub(crate) const WORLD_GEOJSON: &str = include_str!("../../../data/geo/world_countries_110m/countries-110m.geojson");
+
+pub(crate) async fn world(headers: axum::http::HeaderMap) -> Response {
+    asset(&headers, "application/geo+json", "public, max-age=86400", WORLD_GEOJSON)
 }

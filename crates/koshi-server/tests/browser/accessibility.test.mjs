@@ -36,6 +36,7 @@ const PAGES = [
   ["/region", "body[data-ready=true]"],
   ["/explorer", "body[data-ready=true]"],
   ["/quality", "body[data-ready=true]"],
+  ["/corridors", "body[data-ready=true]"],
 ];
 
 for (const [where, ready] of PAGES) {

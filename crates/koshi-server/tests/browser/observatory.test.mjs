@@ -181,13 +181,13 @@ test("a region's profile and map show the API's figures, and the map's table lea
 test("no page overflows a 375 px wide screen", { timeout: 120_000 }, async () => {
   const narrow = await browser({ width: 375, height: 800 });
   try {
-    for (const url of ["/country?code=KAZ", "/region?code=KZ-75&lang=kk"]) {
+    for (const url of ["/country?code=KAZ", "/region?code=KZ-75&lang=kk", "/explorer?lang=ru", "/quality", "/corridors?lang=kk"]) {
       const page = await narrow.context.newPage();
       await page.goto(`${BASE}${url}`);
       await page.waitForSelector("body[data-ready=true]");
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `${url} overflows by ${overflow} px`);
-      await page.screenshot({ path: path.join(ARTIFACTS, `narrow-${url.slice(1, 8)}.png`), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, `narrow-${url.slice(1).split("?")[0]}.png`), fullPage: true });
       await page.close();
     }
   } finally {
@@ -331,6 +331,41 @@ test("the data-quality page's vintage control gives the API's as-of answer, and 
       assert.equal(new URL(page.url()).searchParams.get("since"), other);
     }
     await page.screenshot({ path: path.join(ARTIFACTS, `quality-${lang}.png`), fullPage: true });
+    assert.deepEqual(errors, [], lang);
+    await page.close();
+  }
+});
+
+test("the corridors page maps the chosen set's stocks and shows a bilateral page with its risk view", { timeout: 180_000 }, async () => {
+  for (const lang of ["en", "ru", "kk"]) {
+    const { page, errors } = await open(`/corridors?a=KAZ&b=CHN&set=KAZ,RUS,UZB,CHN&lang=${lang}`);
+    const set = await api("/api/corridors?countries=KAZ,RUS,UZB,CHN");
+    assert.ok((await page.$$("#flow-map svg path")).length > 100, `${lang}: the world is drawn`);
+    assert.ok((await page.$$("#sankey svg path")).length >= set.links.length, `${lang}: the Sankey's links`);
+    await page.click("#links-table summary");
+    const rows = await page.$$eval("#links-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.equal(rows.length, set.links.length);
+    set.links.forEach((l, i) => assert.equal(plain(rows[i][2], lang), l.persons, `${lang}: ${l.origin} → ${l.destination}`));
+    // Kazakhstan–China: the risk view's values are the API's.
+    const c = await api("/api/corridors/KAZ/CHN");
+    await page.waitForSelector("#pair-chart[data-pair='KAZ-CHN']");
+    assert.equal(await page.textContent("#pair-title"), `${c.a_name[lang]} – ${c.b_name[lang]}`);
+    const riskTables = await page.$$eval("#risk table", (ts) => ts.map((t) => [...t.querySelectorAll("tbody tr")].map((tr) => tr.cells[1].textContent)));
+    assert.equal(riskTables.length, c.risk.length);
+    c.risk.forEach((v, i) => v.indicators.forEach((ind, j) => {
+      const shown = riskTables[i][j];
+      if (ind.value == null) assert.equal(shown, "–", `${lang}: ${v.viewpoint} ${ind.id}`);
+      else assert.ok(Math.abs(plain(shown, lang) - ind.value) <= 0.006 * Math.max(1, Math.abs(ind.value)), `${lang}: ${v.viewpoint} ${ind.id}: ${shown} vs ${ind.value}`);
+    }));
+    if (lang === "en") {
+      // The other bilateral page, by its link; the address holds the pair.
+      await page.click("#kaz-blr");
+      await page.waitForSelector("#pair-chart[data-pair='KAZ-BLR']");
+      assert.equal(new URL(page.url()).searchParams.get("b"), "BLR");
+      const blr = await api("/api/corridors/KAZ/BLR");
+      assert.equal(await page.textContent("#pair-title"), `${blr.a_name.en} – ${blr.b_name.en}`);
+    }
+    await page.screenshot({ path: path.join(ARTIFACTS, `corridors-${lang}.png`), fullPage: true });
     assert.deepEqual(errors, [], lang);
     await page.close();
   }
