@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use koshi_core::Codelist;
+use koshi_core::translations::untranslated;
+use koshi_core::{Codelist, Labels, Translations};
 use koshi_store::{
     Bank, BundleState, CheckFinding, DataflowSummary, DiscrepancyRow, Generation, HarmonisedRow, ObservationRow, Query,
     QueryText, ReleaseInfo, SourceSummary, dataflow_named,
@@ -52,12 +53,17 @@ pub struct Observation {
     pub status: String,
     pub source: String,
     pub definition: String,
+    /// The definition in English, Russian and Kazakh (English in all three when it has no
+    /// translation).
+    pub definition_labels: Labels,
     pub release_id: i64,
     pub release_label: String,
     pub release_date: String,
     pub release_revision: i64,
     pub citation: Option<String>,
     pub note: Option<String>,
+    /// The note in English, Russian and Kazakh.
+    pub note_labels: Option<Labels>,
     pub defects: Vec<String>,
     /// The predecessor region the figure belongs to (with `predecessors`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,9 +72,16 @@ pub struct Observation {
     pub value_base: Option<f64>,
 }
 
+/// A stored text (a definition, a note) in English, Russian and Kazakh.
+fn text_labels(english: &str) -> Labels {
+    Translations::shared().labels_or_english(english)
+}
+
 impl From<ObservationRow> for Observation {
     fn from(o: ObservationRow) -> Self {
         let value_base = o.base_value();
+        let definition_labels = text_labels(&o.definition);
+        let note_labels = o.note.as_deref().map(text_labels);
         Observation {
             dataflow: o.dataflow,
             key: o.key,
@@ -80,12 +93,14 @@ impl From<ObservationRow> for Observation {
             status: o.status,
             source: o.source,
             definition: o.definition,
+            definition_labels,
             release_id: o.release_id,
             release_label: o.release_label,
             release_date: o.release_date,
             release_revision: o.release_revision,
             citation: o.citation,
             note: o.note,
+            note_labels,
             defects: o.defects,
             territory: o.territory,
             value_base,
@@ -105,12 +120,16 @@ pub struct HarmonisedFigure {
     pub status: String,
     pub source: String,
     pub definition: String,
+    /// The definition in English, Russian and Kazakh.
+    pub definition_labels: Labels,
     pub release_label: String,
     pub release_date: String,
     pub release_revision: i64,
     pub citation: Option<String>,
     /// Why this source's figure was chosen.
     pub reason: String,
+    /// The reason in English, Russian and Kazakh.
+    pub reason_labels: Labels,
     /// How many figures (sources × definitions) there were to choose from.
     pub candidates: usize,
     pub value_base: Option<f64>,
@@ -119,6 +138,8 @@ pub struct HarmonisedFigure {
 impl From<HarmonisedRow> for HarmonisedFigure {
     fn from(h: HarmonisedRow) -> Self {
         let value_base = h.base_value();
+        let definition_labels = text_labels(&h.definition);
+        let reason_labels = Translations::shared().reason_labels(&h.reason).unwrap_or_else(|| untranslated(&h.reason));
         HarmonisedFigure {
             dataflow: h.dataflow,
             key: h.key,
@@ -129,11 +150,13 @@ impl From<HarmonisedRow> for HarmonisedFigure {
             status: h.status,
             source: h.source,
             definition: h.definition,
+            definition_labels,
             release_label: h.release_label,
             release_date: h.release_date,
             release_revision: h.release_revision,
             citation: h.citation,
             reason: h.reason,
+            reason_labels,
             candidates: h.candidates,
             value_base,
         }
@@ -268,10 +291,14 @@ pub struct Discrepancy {
     pub time_period: String,
     pub source_a: String,
     pub definition_a: String,
+    /// `definition_a` in English, Russian and Kazakh.
+    pub definition_a_labels: Labels,
     pub value_a: f64,
     pub citation_a: Option<String>,
     pub source_b: String,
     pub definition_b: String,
+    /// `definition_b` in English, Russian and Kazakh.
+    pub definition_b_labels: Labels,
     pub value_b: f64,
     pub citation_b: Option<String>,
     pub unit: String,
@@ -280,16 +307,19 @@ pub struct Discrepancy {
 
 impl From<DiscrepancyRow> for Discrepancy {
     fn from(d: DiscrepancyRow) -> Self {
+        let (definition_a_labels, definition_b_labels) = (text_labels(&d.definition_a), text_labels(&d.definition_b));
         Discrepancy {
             dataflow: d.dataflow,
             key: d.key,
             time_period: d.time_period,
             source_a: d.source_a,
             definition_a: d.definition_a,
+            definition_a_labels,
             value_a: d.value_a,
             citation_a: d.citation_a,
             source_b: d.source_b,
             definition_b: d.definition_b,
+            definition_b_labels,
             value_b: d.value_b,
             citation_b: d.citation_b,
             unit: d.unit,
@@ -310,10 +340,15 @@ pub struct Finding {
     pub source: String,
     pub release: String,
     pub message: String,
+    /// The message in English, Russian and Kazakh: a rule's message worded in each language,
+    /// a declared defect with its note translated.
+    pub message_labels: Labels,
 }
 
 impl From<CheckFinding> for Finding {
     fn from(f: CheckFinding) -> Self {
+        let message_labels =
+            Translations::shared().message_labels(&f.rule, &f.message).unwrap_or_else(|| untranslated(&f.message));
         Finding {
             rule: f.rule,
             severity: f.severity,
@@ -324,6 +359,7 @@ impl From<CheckFinding> for Finding {
             source: f.source,
             release: f.release,
             message: f.message,
+            message_labels,
         }
     }
 }

@@ -12,6 +12,8 @@ use process_dir::process_dir;
 
 #[path = "app/bank.rs"]
 mod bank;
+#[path = "app/catalogue_text.rs"]
+mod catalogue_text;
 #[path = "app/changes.rs"]
 mod changes;
 #[path = "app/corridor.rs"]

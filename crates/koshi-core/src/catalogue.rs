@@ -51,6 +51,14 @@ pub fn standard_texts() -> StructureTexts<'static> {
     }
 }
 
+/// The translations of the texts stored with the figures (`translations.toml`, read by
+/// [`crate::translations::Translations`]). Not one of [`standard_texts`]: translations are
+/// applied when figures are read, so changing one changes no stored structure and reloads no
+/// data.
+pub fn translations_text() -> (&'static str, &'static str) {
+    structure_file!("translations.toml")
+}
+
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     pub dataflows: Vec<Dataflow>,
