@@ -492,6 +492,16 @@ pub struct PotentialReport {
 impl App {
     /// Fit a gravity model.
     pub fn gravity_fit(&self, req: &FitRequest) -> Result<FitReport> {
+        // Fits of the bank's data are kept until the bank changes (a file's fit is not: the
+        // file may change under the same name).
+        if is_bank_data(&req.model.data) {
+            let kept = self.kept(&self.gravity_fits, req, |app| app.compute_gravity_fit(req))?;
+            return Ok(FitReport::clone(&kept));
+        }
+        self.compute_gravity_fit(req)
+    }
+
+    fn compute_gravity_fit(&self, req: &FitRequest) -> Result<FitReport> {
         let options = fit_options(&req.model, req.fixed_effects)?;
         let edits = req
             .counterfactuals
@@ -550,6 +560,14 @@ impl App {
 
     /// Push and pull of places from a fit's fixed effects, with the corridor table.
     pub fn gravity_push_pull(&self, req: &PushPullRequest) -> Result<PushPullReport> {
+        if is_bank_data(&req.model.data) {
+            let kept = self.kept(&self.push_pulls, req, |app| app.compute_gravity_push_pull(req))?;
+            return Ok(PushPullReport::clone(&kept));
+        }
+        self.compute_gravity_push_pull(req)
+    }
+
+    fn compute_gravity_push_pull(&self, req: &PushPullRequest) -> Result<PushPullReport> {
         let options = fit_options(&req.model, true)?;
         check_corridor(&req.corridor)?;
         let table = self.gravity_table(&req.model)?;
@@ -1006,4 +1024,9 @@ fn elasticities(c: &CorridorRequest, fitted: Option<&GravityFit>) -> PotentialEl
         gdp: c.b.unwrap_or(d.gdp),
         distance: c.c.or_else(|| coef("log(dist)").map(|b| -b)).unwrap_or(d.distance),
     }
+}
+
+/// Whether a model's data are the bank's (the UN DESA panel or a dataflow), not a file.
+fn is_bank_data(data: &GravityData) -> bool {
+    !matches!(data, GravityData::File { .. })
 }

@@ -19,8 +19,8 @@ pub mod changes;
 pub mod clock;
 pub mod corridor;
 pub mod download;
-pub mod explore;
 pub mod error;
+pub mod explore;
 pub mod flows;
 pub mod forecast;
 pub mod gravity;
@@ -109,6 +109,9 @@ pub struct App {
     /// Profiles, by their request's JSON.
     country_profiles: GenerationCache<String, profile::CountryProfile>,
     region_profiles: GenerationCache<String, profile::RegionProfile>,
+    /// Gravity fits and push-pull rankings of the bank's data, by their request's JSON.
+    gravity_fits: GenerationCache<String, gravity::FitReport>,
+    push_pulls: GenerationCache<String, gravity::PushPullReport>,
     /// What the latest releases changed, by how many.
     latest_changes: GenerationCache<String, Vec<changes::ReleaseChanges>>,
     /// The work-permit registry, when one is opened beside the bank.
@@ -138,6 +141,8 @@ impl App {
             country_profiles: GenerationCache::default(),
             region_profiles: GenerationCache::default(),
             latest_changes: GenerationCache::default(),
+            gravity_fits: GenerationCache::default(),
+            push_pulls: GenerationCache::default(),
             registry: None,
         })
     }

@@ -221,7 +221,12 @@ fn is_year(period: &str) -> bool {
 }
 
 impl App {
-    pub(crate) fn observations_of(&self, dataflow: &str, key: &str, as_of: &Option<String>) -> Result<Vec<Observation>> {
+    pub(crate) fn observations_of(
+        &self,
+        dataflow: &str,
+        key: &str,
+        as_of: &Option<String>,
+    ) -> Result<Vec<Observation>> {
         let request = QueryRequest {
             dataflow: dataflow.into(),
             keys: vec![key.into()],

@@ -92,7 +92,7 @@ const KOSHI = (() => {
   }
   window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
 
-  const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/corridors", "corridors_nav"], ["/explorer", "explorer"], ["/quality", "quality"], ["/registry", "registry"]];
+  const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/corridors", "corridors_nav"], ["/models", "models"], ["/explorer", "explorer"], ["/quality", "quality"], ["/registry", "registry"]];
   function header(current) {
     const links = PAGES.map(([href, key]) => `<li><a href="${href}?lang=${lang}"${href === current ? ' aria-current="page"' : ""}>${esc(t(key))}</a></li>`).join("");
     document.querySelector("header").innerHTML =

@@ -145,6 +145,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/corridors/{a}/{b}", get(observatory::corridor))
         .route(observatory::WORLD_PATH, get(observatory::world))
         .route("/corridors", get(observatory::corridors_page))
+        .route("/models", get(observatory::models_page))
         .route("/api/changes/{dataflow}", get(observatory::changes))
         .route(ECHARTS_PATH, get(echarts))
         .route(KZ_REGIONS_PATH, get(kz_regions))
@@ -225,7 +226,8 @@ pub(crate) fn asset(
             })
         })
     });
-    let headers = [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache), (header::VARY, "accept-encoding")];
+    let headers =
+        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache), (header::VARY, "accept-encoding")];
     if gzip {
         (headers, [(header::CONTENT_ENCODING, "gzip")], gzipped(body)).into_response()
     } else {

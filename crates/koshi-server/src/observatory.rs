@@ -35,6 +35,7 @@ const REGION_PAGE: &str = include_str!("../assets/region.html");
 const EXPLORER_PAGE: &str = include_str!("../assets/explorer.html");
 const QUALITY_PAGE: &str = include_str!("../assets/quality.html");
 const CORRIDORS_PAGE: &str = include_str!("../assets/corridors.html");
+const MODELS_PAGE: &str = include_str!("../assets/models.html");
 
 /// Every observatory page, with its path and text (for the server and the tests).
 pub const PAGES: &[(&str, &str)] = &[
@@ -43,6 +44,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("/explorer", EXPLORER_PAGE),
     ("/quality", QUALITY_PAGE),
     ("/corridors", CORRIDORS_PAGE),
+    ("/models", MODELS_PAGE),
 ];
 
 pub(crate) async fn country_page() -> Html<&'static str> {
@@ -59,6 +61,10 @@ pub(crate) async fn explorer_page() -> Html<&'static str> {
 
 pub(crate) async fn corridors_page() -> Html<&'static str> {
     Html(CORRIDORS_PAGE)
+}
+
+pub(crate) async fn models_page() -> Html<&'static str> {
+    Html(MODELS_PAGE)
 }
 
 pub(crate) async fn quality_page() -> Html<&'static str> {

@@ -656,7 +656,8 @@ fn run() -> Result<std::process::ExitCode> {
                 ReportKind::Region => koshi_server::observatory::ReportSubject::Region(code.clone()),
             };
             let page = koshi_server::observatory::report(&app, &subject, as_of.as_deref(), lang)?;
-            let out = out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.html", code.trim().to_ascii_uppercase())));
+            let out =
+                out.clone().unwrap_or_else(|| PathBuf::from(format!("{}.html", code.trim().to_ascii_uppercase())));
             // Written beside and renamed, so a failed write never leaves half a page.
             let partial = out.with_extension("html.partial");
             std::fs::write(&partial, page.as_bytes()).with_context(|| format!("writing {}", partial.display()))?;

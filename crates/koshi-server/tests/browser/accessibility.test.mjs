@@ -37,6 +37,7 @@ const PAGES = [
   ["/explorer", "body[data-ready=true]"],
   ["/quality", "body[data-ready=true]"],
   ["/corridors", "body[data-ready=true]"],
+  ["/models", "body[data-ready=true]"],
 ];
 
 for (const [where, ready] of PAGES) {

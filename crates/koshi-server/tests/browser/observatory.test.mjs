@@ -181,7 +181,7 @@ test("a region's profile and map show the API's figures, and the map's table lea
 test("no page overflows a 375 px wide screen", { timeout: 120_000 }, async () => {
   const narrow = await browser({ width: 375, height: 800 });
   try {
-    for (const url of ["/country?code=KAZ", "/region?code=KZ-75&lang=kk", "/explorer?lang=ru", "/quality", "/corridors?lang=kk"]) {
+    for (const url of ["/country?code=KAZ", "/region?code=KZ-75&lang=kk", "/explorer?lang=ru", "/quality", "/corridors?lang=kk", "/models?lang=ru"]) {
       const page = await narrow.context.newPage();
       await page.goto(`${BASE}${url}`);
       await page.waitForSelector("body[data-ready=true]");
@@ -366,6 +366,23 @@ test("the corridors page maps the chosen set's stocks and shows a bilateral page
       assert.equal(await page.textContent("#pair-title"), `${blr.a_name.en} – ${blr.b_name.en}`);
     }
     await page.screenshot({ path: path.join(ARTIFACTS, `corridors-${lang}.png`), fullPage: true });
+    assert.deepEqual(errors, [], lang);
+    await page.close();
+  }
+});
+
+test("the models page shows the gravity fit, push and pull and the backtest the API gives", { timeout: 180_000 }, async () => {
+  const fit = await api(`/api/gravity/fit?formula=${encodeURIComponent("flow ~ log(dist) + contig + eaeu | orig^year + dest^year")}&data=undesa-panel`);
+  const backtest = await api("/api/backtest/MIG_EXT?key=KAZ.WLD._T._T.NET&horizon=5");
+  for (const lang of ["en", "kk"]) {
+    const { page, errors } = await open(`/models?lang=${lang}`);
+    const rows = await page.$$eval("#gravity-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.deepEqual(rows.map((r) => r[0]), fit.coefficients.map((c) => c.term));
+    fit.coefficients.forEach((c, i) => assert.ok(Math.abs(plain(rows[i][1], lang) - c.estimate) < 0.0006, `${lang}: ${c.term}`));
+    const models = await page.$$eval("#backtest-table tbody tr", (trs) => trs.map((tr) => tr.cells[0].textContent));
+    assert.deepEqual(models, backtest.rows.map((r) => r.model));
+    assert.ok(await page.$("#gravity-chart svg path"), "the coefficients are drawn");
+    await page.screenshot({ path: path.join(ARTIFACTS, `models-${lang}.png`), fullPage: true });
     assert.deepEqual(errors, [], lang);
     await page.close();
   }
