@@ -181,13 +181,13 @@ test("a region's profile and map show the API's figures, and the map's table lea
 test("no page overflows a 375 px wide screen", { timeout: 120_000 }, async () => {
   const narrow = await browser({ width: 375, height: 800 });
   try {
-    for (const url of ["/country?code=KAZ", "/region?code=KZ-75&lang=kk", "/explorer?lang=ru", "/quality", "/corridors?lang=kk", "/models?lang=ru"]) {
+    for (const url of ["/country?code=KAZ", "/region?code=KZ-75&lang=kk", "/explorer?lang=ru", "/quality", "/corridors?lang=kk", "/models?lang=ru", "/?lang=kk"]) {
       const page = await narrow.context.newPage();
       await page.goto(`${BASE}${url}`);
-      await page.waitForSelector("body[data-ready=true]");
+      await page.waitForSelector(url.startsWith("/?") ? "#headline .card" : "body[data-ready=true]");
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `${url} overflows by ${overflow} px`);
-      await page.screenshot({ path: path.join(ARTIFACTS, `narrow-${url.slice(1).split("?")[0]}.png`), fullPage: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, `narrow-${url.slice(1).split("?")[0] || "home"}.png`), fullPage: true });
       await page.close();
     }
   } finally {
@@ -383,6 +383,28 @@ test("the models page shows the gravity fit, push and pull and the backtest the 
     assert.deepEqual(models, backtest.rows.map((r) => r.model));
     assert.ok(await page.$("#gravity-chart svg path"), "the coefficients are drawn");
     await page.screenshot({ path: path.join(ARTIFACTS, `models-${lang}.png`), fullPage: true });
+    assert.deepEqual(errors, [], lang);
+    await page.close();
+  }
+});
+
+test("the home page heads with Kazakhstan's latest figures and what the latest releases changed", { timeout: 120_000 }, async () => {
+  const profile = await api("/api/profiles/country/KAZ");
+  const changes = await api("/api/changes?latest=3");
+  const un = profile.net_migration.find((l) => l.source === "UN_WPP").figures.at(-1);
+  for (const lang of ["en", "ru"]) {
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${BASE}/?lang=${lang}`);
+    await page.waitForSelector("#headline .card");
+    const first = await page.$eval("#headline .card .figure", (d) => ({ key: d.dataset.key, text: d.textContent }));
+    assert.equal(first.key, un.key);
+    assert.equal(plain(first.text, lang), Math.round(un.value));
+    assert.deepEqual(await page.$$eval("#changed li[data-release]", (lis) => lis.map((li) => Number(li.dataset.release))), changes.map((c) => c.release_id));
+    // Every observatory page is linked, in the page's language.
+    const links = await page.$$eval("a[data-page]", (as) => as.map((a) => a.getAttribute("href")));
+    for (const p of ["/country", "/region", "/corridors", "/models", "/explorer", "/quality"]) assert.ok(links.includes(`${p}?lang=${lang}`), `${p} in ${links}`);
     assert.deepEqual(errors, [], lang);
     await page.close();
   }
