@@ -119,8 +119,25 @@ impl App {
         Ok(figures.into_iter().map(|h| ((h.key.join("."), h.time_period.clone()), h)).collect())
     }
 
-    /// The harmonised view known on `since` against the view now, key by key.
+    /// The harmonised view known on `since` against the view now, key by key (all changes kept
+    /// until the bank changes; pages are cut from them).
     pub fn changes(&self, request: &ChangesRequest) -> Result<ChangesReport> {
+        let whole = ChangesRequest { page: None, ..request.clone() };
+        let all = self.kept(&self.changes, &whole, |app| app.compute_changes(&whole))?;
+        let items = match request.page {
+            Some(p) => p.slice(&all.items).to_vec(),
+            None => all.items.clone(),
+        };
+        Ok(ChangesReport {
+            dataflow: all.dataflow.clone(),
+            since: all.since.clone(),
+            counts: all.counts.clone(),
+            total: all.total,
+            items,
+        })
+    }
+
+    fn compute_changes(&self, request: &ChangesRequest) -> Result<ChangesReport> {
         let since = Date::parse_loose(&request.since)
             .map_err(|e| AppError::invalid("since", format!("`{}`: {e}", request.since)))?;
         let then = self.harmonised_view(&request.dataflow, &request.keys, Some(since.to_string()))?;

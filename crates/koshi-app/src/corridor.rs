@@ -130,7 +130,12 @@ fn missing(id: &'static str, name: Labels, unit: &'static str, source: &'static 
 
 impl App {
     /// Two countries' corridor: migrants each way, the bilateral figures, and the risk view.
-    pub fn corridor(&self, request: &CorridorRequest) -> Result<CorridorReport> {
+    /// Kept until the bank changes.
+    pub fn corridor(&self, request: &CorridorRequest) -> Result<std::sync::Arc<CorridorReport>> {
+        self.kept(&self.corridors, request, |app| app.compute_corridor(request))
+    }
+
+    fn compute_corridor(&self, request: &CorridorRequest) -> Result<CorridorReport> {
         let catalogue = self.catalogue()?;
         let countries = catalogue.country_codes();
         let a = request.a.trim().to_ascii_uppercase();
@@ -404,8 +409,12 @@ pub struct CorridorSet {
 }
 
 impl App {
-    /// The bilateral migrant stocks among a set of 2 to 12 countries.
-    pub fn corridor_set(&self, request: &CorridorSetRequest) -> Result<CorridorSet> {
+    /// The bilateral migrant stocks among a set of 2 to 12 countries. Kept until the bank changes.
+    pub fn corridor_set(&self, request: &CorridorSetRequest) -> Result<std::sync::Arc<CorridorSet>> {
+        self.kept(&self.corridor_sets, request, |app| app.compute_corridor_set(request))
+    }
+
+    fn compute_corridor_set(&self, request: &CorridorSetRequest) -> Result<CorridorSet> {
         let catalogue = self.catalogue()?;
         let known: BTreeSet<String> = catalogue.country_codes().into_iter().collect();
         let mut chosen: Vec<String> = Vec::new();

@@ -103,7 +103,7 @@ pub struct App {
     /// The codes each dataflow's series use, for the search.
     present: GenerationCache<(), std::collections::BTreeMap<String, koshi_store::CodesPresent>>,
     /// The monitoring rules' alerts, by rule, since and as-of (all of them; pages are cut from it).
-    alerts: GenerationCache<(Option<String>, Option<String>, Option<String>), monitor::AlertsReport>,
+    alerts: GenerationCache<monitor::AlertsKey, monitor::AlertsReport>,
     /// Indicator reports, by their request's JSON.
     indicator_reports: GenerationCache<String, indicators::IndicatorReport>,
     /// Profiles, by their request's JSON.
@@ -112,6 +112,10 @@ pub struct App {
     /// Gravity fits and push-pull rankings of the bank's data, by their request's JSON.
     gravity_fits: GenerationCache<String, gravity::FitReport>,
     push_pulls: GenerationCache<String, gravity::PushPullReport>,
+    /// Corridors, sets of corridors and vintage comparisons, by their request's JSON.
+    corridors: GenerationCache<String, corridor::CorridorReport>,
+    corridor_sets: GenerationCache<String, corridor::CorridorSet>,
+    changes: GenerationCache<String, changes::ChangesReport>,
     /// What the latest releases changed, by how many.
     latest_changes: GenerationCache<String, Vec<changes::ReleaseChanges>>,
     /// The work-permit registry, when one is opened beside the bank.
@@ -141,6 +145,9 @@ impl App {
             country_profiles: GenerationCache::default(),
             region_profiles: GenerationCache::default(),
             latest_changes: GenerationCache::default(),
+            corridors: GenerationCache::default(),
+            corridor_sets: GenerationCache::default(),
+            changes: GenerationCache::default(),
             gravity_fits: GenerationCache::default(),
             push_pulls: GenerationCache::default(),
             registry: None,
@@ -239,22 +246,6 @@ impl App {
 }
 
 impl App {
-    /// Work out now the slow answers the observatory's pages ask for first (the defect report,
-    /// the discrepancies, the alerts, what the latest releases changed, the regional balances),
-    /// so that the first visitor after a start or a load does not wait for them. Errors are
-    /// left for the requests themselves to report.
-    pub fn warm_up(&self) {
-        let _ = self.check(None);
-        let _ = self.discrepancies(&bank::DiscrepanciesRequest { dataflow: None, tolerance_pct: 1.0, page: None });
-        let _ = self.alerts(&monitor::AlertsRequest::default());
-        let _ = self.latest_changes(5);
-        let _ = self.indicator(&indicators::IndicatorRequest {
-            indicator: "NET".into(),
-            dataflow: "MIG_INT".into(),
-            ..indicators::IndicatorRequest::default()
-        });
-    }
-
     /// The answer kept for `request` if the bank has not changed since, or computed now. Unlike
     /// [`App::cached`] no read connection is held while computing: for use cases made of other
     /// use cases, which take their own.

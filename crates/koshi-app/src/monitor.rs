@@ -143,6 +143,9 @@ pub fn shipped_rules() -> Result<Vec<AlertRule>> {
     Ok(rules)
 }
 
+/// What the alerts are kept by: the rule, the first period and the vintage asked for.
+pub(crate) type AlertsKey = (Option<String>, Option<String>, Option<String>);
+
 /// Which alerts to list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AlertsRequest {

@@ -90,7 +90,16 @@ const KOSHI = (() => {
     c.setOption({ animation: false, ...option }, true);
     return c;
   }
-  window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
+  // Charts follow the window's size once it has settled (a map on geographic coordinates fails
+  // inside ECharts 6.1 when resized while its box is momentarily empty).
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => charts.forEach((c) => {
+      const box = c.getDom();
+      if (box.clientWidth > 0 && box.clientHeight > 0) c.resize();
+    }), 150);
+  });
 
   const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/corridors", "corridors_nav"], ["/models", "models"], ["/explorer", "explorer"], ["/quality", "quality"], ["/registry", "registry"]];
   function header(current) {

@@ -83,6 +83,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
         parameters: &["dataflow", "limit", "offset"],
         answers: "releases (vintages) with revisions",
     },
+    Endpoint {
+        path: "/api/changes",
+        parameters: &["latest"],
+        answers: "what each of the latest releases changed in its dataflow: figures added, revised and withdrawn, with examples",
+    },
+    Endpoint {
+        path: "/api/changes/{dataflow}",
+        parameters: &["since", "key", "limit", "offset"],
+        answers: "the harmonised view known on `since` against the view now: added, revised (with the change) and withdrawn figures, each side with its source and release",
+    },
+    Endpoint {
+        path: "/api/corridors",
+        parameters: &["countries", "year", "as_of"],
+        answers: "the bilateral migrant stocks among 2 to 12 countries (origin, destination, persons, source), with their capitals for a flow map",
+    },
+    Endpoint {
+        path: "/api/corridors/{a}/{b}",
+        parameters: &["as_of"],
+        answers: "two countries' corridor: migrants each way over the years, every bilateral figure (trade, labour migration, diasporas, geography) and a risk view from the migrants', the origin's and the destination's viewpoints",
+    },
     Endpoint { path: "/api/sources", parameters: PAGE, answers: "sources with their releases and observations" },
     Endpoint { path: "/api/check", parameters: PAGE, answers: "every defect, declared by a source or found by a rule" },
     Endpoint {

@@ -589,9 +589,9 @@ pub fn open(db: &Path, registry: Option<&koshi_app::registry::RegistryConfig>) -
 pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     // The pages' slow answers are worked out beside the first requests, not in their way.
-    let warming = Arc::clone(&server);
-    tokio::task::spawn_blocking(move || warming.app.warm_up());
-    axum::serve(listener, router(server).into_make_service_with_connect_info::<SocketAddr>())
+    let app = router(server);
+    tokio::spawn(observatory::warm_up(app.clone()));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

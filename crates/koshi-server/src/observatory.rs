@@ -392,3 +392,32 @@ pub(crate) const WORLD_GEOJSON: &str = include_str!("../../../data/geo/world_cou
 pub(crate) async fn world(headers: axum::http::HeaderMap) -> Response {
     asset(&headers, "application/geo+json", "public, max-age=86400", WORLD_GEOJSON)
 }
+
+/// What the pages ask for first, asked once when the server starts so that the first visitor
+/// finds the slow answers (the defect report, the discrepancies, what changed, the models'
+/// fits) already worked out. Each is an ordinary request through the router.
+pub const WARM_URLS: &[&str] = &[
+    "/api/check?limit=1000",
+    "/api/discrepancies?tolerance=1&limit=200",
+    "/api/alerts?limit=20",
+    "/api/changes?latest=3",
+    "/api/changes?latest=5",
+    "/api/profiles/country/KAZ",
+    "/api/indicators/NET/MIG_INT?limit=1000",
+    "/api/corridors?countries=KAZ,RUS,UZB,KGZ,TJK,CHN,BLR,UKR,DEU",
+    "/api/corridors/KAZ/RUS",
+    "/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel",
+    "/api/gravity/push-pull?formula=flow%20~%20log(dist)%20%2B%20contig%20%7C%20orig%20%2B%20dest%20%2B%20year&data=undesa-panel&corridor=KAZ",
+    "/api/backtest/MIG_EXT?key=KAZ.WLD._T._T.NET&horizon=5",
+];
+
+/// Ask for [`WARM_URLS`] one after another (errors are left for the real requests to report).
+pub async fn warm_up(router: axum::Router) {
+    use tower::ServiceExt;
+    for url in WARM_URLS {
+        let Ok(request) = axum::http::Request::get(*url).body(axum::body::Body::empty()) else { continue };
+        let Ok(response) = router.clone().oneshot(request).await;
+        // The body is read to its end so that a streamed answer is computed too.
+        let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+    }
+}

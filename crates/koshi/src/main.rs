@@ -662,7 +662,7 @@ fn run() -> Result<std::process::ExitCode> {
             let partial = out.with_extension("html.partial");
             std::fs::write(&partial, page.as_bytes()).with_context(|| format!("writing {}", partial.display()))?;
             std::fs::rename(&partial, &out).with_context(|| format!("writing {}", out.display()))?;
-            eprintln!("wrote {} ({} KB)", out.display(), page.len() / 1024);
+            println!("wrote {} ({} KB)", out.display(), page.len() / 1024);
         }
         Command::Check { format } => {
             let list = app.check(None)?;

@@ -7,7 +7,7 @@ use koshi_app::corridor::{CorridorRequest, CorridorSetRequest};
 
 use crate::bundled;
 
-fn corridor(a: &str, b: &str) -> koshi_app::corridor::CorridorReport {
+fn corridor(a: &str, b: &str) -> std::sync::Arc<koshi_app::corridor::CorridorReport> {
     bundled().corridor(&CorridorRequest { a: a.into(), b: b.into(), as_of: None }).unwrap()
 }
 

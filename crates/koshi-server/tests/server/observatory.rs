@@ -217,3 +217,17 @@ async fn changes_need_a_vintage_and_name_what_is_wrong() {
     assert_eq!(status, StatusCode::OK, "{latest}");
     assert_eq!(latest.as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn what_is_warmed_up_is_what_the_api_lists() {
+    assert!(koshi_server::observatory::WARM_URLS.len() >= 10);
+    for url in koshi_server::observatory::WARM_URLS {
+        let path = url.split('?').next().unwrap();
+        let listed = koshi_server::ENDPOINTS.iter().any(|e| {
+            let pattern: Vec<&str> = e.path.split('/').collect();
+            let parts: Vec<&str> = path.split('/').collect();
+            pattern.len() == parts.len() && pattern.iter().zip(&parts).all(|(p, q)| p.starts_with('{') || p == q)
+        });
+        assert!(listed, "{url} is not an endpoint of the API");
+    }
+}
