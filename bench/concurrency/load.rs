@@ -5,6 +5,10 @@
 //! Prints one JSON line with the latency percentiles of the client requests.
 //!
 //! usage: load ADDR PATHS_FILE CLIENTS REQUESTS MAX_SECONDS [BACKGROUND_PATH …]
+//!
+//! With LOAD_ACCEPT_ENCODING set (e.g. "gzip, deflate, br, zstd", what browsers send), every
+//! request carries it as its Accept-Encoding header, so a server that compresses does so as it
+//! would for a browser; unset, the requests are exactly as before (no Accept-Encoding).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -12,10 +16,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// The Accept-Encoding header line of every request (empty without LOAD_ACCEPT_ENCODING).
+static ACCEPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn get(addr: SocketAddr, path: &str) -> Result<u16, String> {
     let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(Duration::from_secs(600))).map_err(|e| e.to_string())?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    let accept = ACCEPT.get_or_init(|| match std::env::var("LOAD_ACCEPT_ENCODING") {
+        Ok(encodings) if !encodings.is_empty() => format!("Accept-Encoding: {encodings}\r\n"),
+        _ => String::new(),
+    });
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{accept}Connection: close\r\n\r\n").map_err(|e| e.to_string())?;
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).map_err(|e| e.to_string())?;
     let status = answer.get(9..12).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.parse().ok());
