@@ -130,7 +130,19 @@ const KOSHI = (() => {
     box.hidden = false;
   }
 
+  // What every page has around its own content: a skip link, the header, an error box, the
+  // provenance dialog and the footer.
+  function frame() {
+    document.body.insertAdjacentHTML("afterbegin", '<a class="skip" href="#content" data-t="skip"></a><header></header>');
+    $("content").insertAdjacentHTML("afterbegin", '<div id="error" class="error" role="alert" hidden></div>');
+    document.body.insertAdjacentHTML("beforeend",
+      '<dialog id="provenance" aria-labelledby="provenance-title"><h2 id="provenance-title" data-t="provenance"></h2>' +
+      '<dl></dl><p><a data-t="open_in_api"></a></p><button type="button" data-t="close"></button></dialog>' +
+      '<footer><p data-t="credits"></p></footer>');
+  }
+
   async function start(current, render) {
+    frame();
     words = await getJson("/assets/observatory-i18n.json");
     // A report shows the one view it was written for.
     if (embedded) document.body.classList.add("report");
