@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use koshi_core::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::bank::{Figures, HarmonisedFigure, QueryRequest, ReleasesRequest};
+use crate::bank::{HarmonisedFigure, ReleasesRequest};
 use crate::error::{AppError, Result};
 use crate::{App, PageRequest};
 
@@ -106,16 +106,7 @@ type View = BTreeMap<(String, String), HarmonisedFigure>;
 
 impl App {
     fn harmonised_view(&self, dataflow: &str, keys: &[String], as_of: Option<String>) -> Result<View> {
-        let request = QueryRequest {
-            dataflow: dataflow.into(),
-            keys: keys.to_vec(),
-            as_of,
-            harmonised: true,
-            ..QueryRequest::default()
-        };
-        let Figures::Harmonised(figures) = self.query(&request)?.items else {
-            return Err(AppError::Unanswerable("the harmonised query answered with observations".into()));
-        };
+        let figures = self.harmonised_of(dataflow, keys, &as_of)?;
         Ok(figures.into_iter().map(|h| ((h.key.join("."), h.time_period.clone()), h)).collect())
     }
 

@@ -7,13 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use koshi_core::{Catalogue, Labels};
+use koshi_core::Labels;
 use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::bank::Observation;
 use crate::error::{AppError, Result};
-use crate::profile::Sourced;
+use crate::indicators::labels;
+use crate::profile::{Sourced, area_labels, is_year};
 
 /// Two countries' corridor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,22 +75,6 @@ pub struct CorridorReport {
     /// The risk view: three viewpoints on each direction.
     pub risk: Vec<Viewpoint>,
     pub notes: Vec<String>,
-}
-
-fn labels(en: &str, ru: &str, kk: &str) -> Labels {
-    Labels { en: en.into(), ru: ru.into(), kk: kk.into() }
-}
-
-fn area(catalogue: &Catalogue, code: &str) -> Labels {
-    catalogue
-        .codelist("AREA")
-        .and_then(|l| l.get(code))
-        .map(|c| c.labels.clone())
-        .unwrap_or_else(|| labels(code, code, code))
-}
-
-fn is_year(period: &str) -> bool {
-    period.len() == 4 && period.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// One figure per year: the latest release's.
@@ -359,8 +344,8 @@ impl App {
             });
         }
         Ok(CorridorReport {
-            a_name: area(&catalogue, &a),
-            b_name: area(&catalogue, &b),
+            a_name: area_labels(&catalogue, &a),
+            b_name: area_labels(&catalogue, &b),
             a,
             b,
             as_of: as_of.clone(),
@@ -477,7 +462,7 @@ impl App {
             .iter()
             .map(|c| Place {
                 country: c.clone(),
-                name: area(&catalogue, c),
+                name: area_labels(&catalogue, c),
                 capital: catalogue.geography.capital(c).map(|at| [at.lon, at.lat]),
             })
             .collect();

@@ -47,7 +47,7 @@ pub struct IndicatorInfo {
     rule: Formula,
 }
 
-fn labels(en: &str, ru: &str, kk: &str) -> Labels {
+pub(crate) fn labels(en: &str, ru: &str, kk: &str) -> Labels {
     Labels { en: en.into(), ru: ru.into(), kk: kk.into() }
 }
 

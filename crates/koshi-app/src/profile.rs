@@ -165,13 +165,18 @@ struct Names<'a> {
     catalogue: &'a Catalogue,
 }
 
+/// An area's names (the code itself in every language when the AREA code list lacks it).
+pub(crate) fn area_labels(catalogue: &Catalogue, code: &str) -> Labels {
+    catalogue.codelist("AREA").and_then(|l| l.get(code)).map(|c| c.labels.clone()).unwrap_or_else(|| Labels {
+        en: code.into(),
+        ru: code.into(),
+        kk: code.into(),
+    })
+}
+
 impl Names<'_> {
     fn area(&self, code: &str) -> Labels {
-        self.catalogue.codelist("AREA").and_then(|l| l.get(code)).map(|c| c.labels.clone()).unwrap_or_else(|| Labels {
-            en: code.into(),
-            ru: code.into(),
-            kk: code.into(),
-        })
+        area_labels(self.catalogue, code)
     }
 
     fn source(&self, id: &str) -> Labels {
@@ -209,14 +214,8 @@ fn observations(report: crate::bank::QueryReport) -> Vec<Observation> {
     }
 }
 
-fn harmonised(report: crate::bank::QueryReport) -> Vec<HarmonisedFigure> {
-    match report.items {
-        Figures::Harmonised(h) => h,
-        Figures::Observations(_) => Vec::new(),
-    }
-}
-
-fn is_year(period: &str) -> bool {
+/// Whether a period is a single year (`2019`, not `2019-05` or `2017/2018`).
+pub(crate) fn is_year(period: &str) -> bool {
     period.len() == 4 && period.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -234,6 +233,28 @@ impl App {
             ..QueryRequest::default()
         };
         Ok(observations(self.query(&request)?))
+    }
+
+    /// The harmonised figures (one per key and period, with the reason) a query selects.
+    pub(crate) fn harmonised_of(
+        &self,
+        dataflow: &str,
+        keys: &[String],
+        as_of: &Option<String>,
+    ) -> Result<Vec<HarmonisedFigure>> {
+        let request = QueryRequest {
+            dataflow: dataflow.into(),
+            keys: keys.to_vec(),
+            as_of: as_of.clone(),
+            harmonised: true,
+            ..QueryRequest::default()
+        };
+        match self.query(&request)?.items {
+            Figures::Harmonised(h) => Ok(h),
+            Figures::Observations(_) => {
+                Err(AppError::Unanswerable("the harmonised query answered with observations".into()))
+            }
+        }
     }
 
     /// A country's profile: stocks in and out, net migration beside the UN's, its largest
@@ -474,16 +495,7 @@ impl App {
         let mut areas = vec![region.clone()];
         areas.extend(predecessors.iter().map(|p| p.code.clone()));
         let area_key = areas.join("+");
-        let harmonised_of = |dataflow: &str, key: String| -> Result<Vec<HarmonisedFigure>> {
-            let request = QueryRequest {
-                dataflow: dataflow.into(),
-                keys: vec![key],
-                as_of: as_of.clone(),
-                harmonised: true,
-                ..QueryRequest::default()
-            };
-            Ok(harmonised(self.query(&request)?))
-        };
+        let harmonised_of = |dataflow: &str, key: String| self.harmonised_of(dataflow, &[key], as_of);
         let internal = harmonised_of("MIG_INT", format!("REF_AREA={area_key}"))?;
         let measures = catalogue.codelist("MEASURE:MIG_INT");
         let mut migration = Vec::new();

@@ -126,13 +126,13 @@ impl Server {
 }
 
 pub fn router(server: Arc<Server>) -> Router {
-    Router::new()
+    // The observatory's pages, each a compiled-in file served as it is.
+    let pages = observatory::PAGES
+        .iter()
+        .fold(Router::new(), |router, (path, page)| router.route(path, get(|| async { axum::response::Html(*page) })));
+    pages
         .route("/", get(dashboard))
         .route("/registry", get(registry_pages))
-        .route("/country", get(observatory::country_page))
-        .route("/region", get(observatory::region_page))
-        .route("/explorer", get(observatory::explorer_page))
-        .route("/quality", get(observatory::quality_page))
         .route(observatory::OBSERVATORY_JS_PATH, get(observatory::script))
         .route(observatory::OBSERVATORY_CSS_PATH, get(observatory::style))
         .route(observatory::OBSERVATORY_WORDS_PATH, get(observatory::words))
@@ -144,8 +144,6 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/corridors", get(observatory::corridor_set))
         .route("/api/corridors/{a}/{b}", get(observatory::corridor))
         .route(observatory::WORLD_PATH, get(observatory::world))
-        .route("/corridors", get(observatory::corridors_page))
-        .route("/models", get(observatory::models_page))
         .route("/api/changes/{dataflow}", get(observatory::changes))
         .route(ECHARTS_PATH, get(echarts))
         .route(KZ_REGIONS_PATH, get(kz_regions))

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use koshi_app::profile::{CountryProfileRequest, RegionProfileRequest};
 use koshi_app::{App, AppError};
 use serde::{Deserialize, Serialize};
@@ -46,30 +46,6 @@ pub const PAGES: &[(&str, &str)] = &[
     ("/corridors", CORRIDORS_PAGE),
     ("/models", MODELS_PAGE),
 ];
-
-pub(crate) async fn country_page() -> Html<&'static str> {
-    Html(COUNTRY_PAGE)
-}
-
-pub(crate) async fn region_page() -> Html<&'static str> {
-    Html(REGION_PAGE)
-}
-
-pub(crate) async fn explorer_page() -> Html<&'static str> {
-    Html(EXPLORER_PAGE)
-}
-
-pub(crate) async fn corridors_page() -> Html<&'static str> {
-    Html(CORRIDORS_PAGE)
-}
-
-pub(crate) async fn models_page() -> Html<&'static str> {
-    Html(MODELS_PAGE)
-}
-
-pub(crate) async fn quality_page() -> Html<&'static str> {
-    Html(QUALITY_PAGE)
-}
 
 pub(crate) async fn script(headers: axum::http::HeaderMap) -> Response {
     asset(&headers, "text/javascript; charset=utf-8", "no-cache", OBSERVATORY_JS)
