@@ -6,11 +6,16 @@
 #   home     /  the ten calls of the dashboard (its assets' ECharts aside, cached for good);
 #   country  /country  the words, the AREA code list and the profile, for 40 countries;
 #   region   /region   the words, the AREA code list, the map, the profile and the net migration
-#            by region, for the 20 current regions.
+#            by region, for the 20 current regions;
+#   others   the corridors, data quality and explorer pages' calls;
+#   models   /models   the gravity fit, push and pull, and the backtest of the forecasts.
 # CLIENTS clients (one request at a time each, a new connection per request, with the load client
 # of bench/concurrency/load.rs) send CLIENTS × REQUESTS requests per page, the page's calls in turn:
-#   cold   the first pass over the calls on a server just started (everything computed once per
-#          state of the bank, the profiles among them, is computed here, 16 clients at once);
+#   cold   the first pass over the calls on a server just started, twice: right after a load
+#          (everything computed once per state of the bank, the profiles among them, is computed
+#          here, 16 clients at once, beside the server's own warm-up), and started again over a bank
+#          where an earlier server kept its slow answers (the defect report, the models' fits, what
+#          the latest releases changed, the backtest), which it reads back;
 #   warm   after one warm-up pass, the measured run;
 #   gzip   the same with "Accept-Encoding: gzip, deflate, br, zstd", what a browser sends (koshi then
 #          compresses every answer as it would for a browser); for the pages that ask for the map
@@ -48,6 +53,9 @@ cargo build --release -q -p koshi
 KOSHI="$TARGET/release/koshi"
 rustc -O --edition 2021 bench/concurrency/load.rs -o "$WORK/load"
 "$KOSHI" --db "$WORK/bank.db" load-bundled >"$WORK/load-bundled.log" 2>&1 || { cat "$WORK/load-bundled.log" >&2; exit 1; }
+# The bank as the load left it (nothing worked out yet), for servers started right after a load.
+sqlite3_copy() { python3 -c 'import sqlite3, sys; s = sqlite3.connect(sys.argv[1]); d = sqlite3.connect(sys.argv[2]); s.backup(d); d.close(); s.close()' "$1" "$2"; }
+sqlite3_copy "$WORK/bank.db" "$WORK/loaded.db"
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 wait_for() { # url pid log
@@ -59,9 +67,9 @@ wait_for() { # url pid log
   echo "the server did not start: $(cat "$3")" >&2
   exit 1
 }
-serve() { # a koshi server just started over the bank, at $ADDR
+serve() { # [bank file] a koshi server just started over the bank (the working one unless given), at $ADDR
   ADDR="127.0.0.1:$(free_port)"
-  "$KOSHI" --db "$WORK/bank.db" serve --addr "$ADDR" >/dev/null 2>"$WORK/serve.log" &
+  "$KOSHI" --db "${1:-$WORK/bank.db}" serve --addr "$ADDR" >/dev/null 2>"$WORK/serve.log" &
   SERVER=$!
   wait_for "http://$ADDR/api/health" "$SERVER" "$WORK/serve.log"
 }
@@ -99,7 +107,7 @@ done > "$WORK/paths/country.txt"
 REGIONS=$(tail -n +2 data/structure/codelists/kz_regions.csv | awk -F, '$7 == "" { print $1 }')
 [ "$(echo "$REGIONS" | wc -l)" -eq 20 ] || { echo "expected 20 current regions, found: $REGIONS" >&2; exit 1; }
 for code in $REGIONS; do
-  printf '/assets/observatory-i18n.json\n/api/codelists/AREA\n/assets/kz-regions-2022.geojson\n/api/profiles/region/%s\n/api/indicators/NET/MIG_INT?limit=1000\n' "$code"
+  printf '/assets/observatory-i18n.json\n/api/codelists/AREA\n/assets/kz-regions-2022.geojson\n/api/profiles/region/%s\n/api/profiles/regions?measure=NET\n' "$code"
 done > "$WORK/paths/region.txt"
 # The other pages' calls: corridors (a set and three bilateral pages), data quality, the explorer.
 cat > "$WORK/paths/others.txt" <<'EOF'
@@ -118,6 +126,14 @@ cat > "$WORK/paths/others.txt" <<'EOF'
 /api/dataflows?limit=100
 /api/dataflows/MIG_EXT/codes
 /api/data/MIG_EXT?key=REF_AREA%3DKAZ%2CCOUNTERPART%3DWLD%2CMEASURE%3DNET&limit=2000
+EOF
+# The models page: the gravity fit, push and pull, the backtest of the forecasts (as models.html asks).
+cat > "$WORK/paths/models.txt" <<'EOF'
+/assets/observatory-i18n.json
+/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel
+/api/gravity/push-pull?formula=flow%20~%20log(dist)%20%2B%20contig%20%7C%20orig%20%2B%20dest%20%2B%20year&data=undesa-panel&corridor=KAZ
+/api/backtest/MIG_EXT?key=KAZ.WLD._T._T.NET&horizon=5
+/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel&counterfactual=eaeu%3D0%20where%20eaeu%3D1&within=dest%3DKAZ%20and%20year%3D2019
 EOF
 echo /assets/observatory.css > "$WORK/paths/floor.txt"
 
@@ -145,9 +161,20 @@ record() { # page label json
 }
 
 echo "koshi $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates data 2>/dev/null || echo ' (with uncommitted changes)'), bundled data; $CLIENTS clients × $REQUESTS requests per run, one request per connection; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M') UTC"
-for page in home country region others; do
+# A server that has answered every page once keeps the slow answers in the bank (per state of the
+# bank and build of the program); a server started again reads them back instead of computing them.
+serve
+for page in home country region others models; do
+  load "$ADDR" "$WORK/paths/$page.txt" "$(one_pass "$WORK/paths/$page.txt")" >/dev/null
+done
+stop
+for page in home country region others models; do
+  sqlite3_copy "$WORK/loaded.db" "$WORK/fresh.db"
+  serve "$WORK/fresh.db"
+  record "$page" "koshi, cold: first start after a load" "$(load "$ADDR" "$WORK/paths/$page.txt" "$(one_pass "$WORK/paths/$page.txt")")"
+  stop
   serve
-  record "$page" "koshi, cold (first pass)" "$(load "$ADDR" "$WORK/paths/$page.txt" "$(one_pass "$WORK/paths/$page.txt")")"
+  record "$page" "koshi, cold: started again (answers kept)" "$(load "$ADDR" "$WORK/paths/$page.txt" "$(one_pass "$WORK/paths/$page.txt")")"
   stop
   serve
   save_answers "$page"
@@ -183,7 +210,7 @@ Server(("127.0.0.1", int(sys.argv[1])), functools.partial(Handler, directory=sys
 EOF
 PEER=$!
 wait_for "http://$PEER_ADDR/observatory.css" "$PEER" "$WORK/peer.log"
-for page in home country region others; do
+for page in home country region others models; do
   load "$PEER_ADDR" "$WORK/paths/peer_$page.txt" "$(one_pass "$WORK/paths/peer_$page.txt")" >/dev/null # warm-up
   record "$page" "peer: Python http.server, the same answers" "$(load "$PEER_ADDR" "$WORK/paths/peer_$page.txt" "$REQUESTS")"
 done
@@ -197,7 +224,7 @@ field() { # json name
 echo
 echo "API calls of each page, $CLIENTS concurrent clients (latency in ms; target: p95 < 50 ms)"
 printf '%-8s %-45s %8s %6s %8s %8s %8s %8s  %s\n' page server requests errors p50 p95 max req/s target
-for page in home country region others floor; do
+for page in home country region others models floor; do
   grep "^$page|" "$RESULTS" | while IFS='|' read -r _ label json; do
     p95=$(field "$json" p95_ms)
     verdict=""
@@ -211,7 +238,7 @@ done
 
 echo
 echo "first visit of each call, alone on a server just started (curl; the slowest 4 of each page):"
-for page in home country region others; do
+for page in home country region others models; do
   echo "$page ($(wc -l < "$WORK/first_visit_$page.txt") distinct calls):"
   sort -rn "$WORK/first_visit_$page.txt" | head -4
 done

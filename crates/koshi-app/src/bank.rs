@@ -329,7 +329,7 @@ impl From<DiscrepancyRow> for Discrepancy {
 }
 
 /// A defect: declared by a source or found by a validation rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub rule: String,
     pub severity: String,
@@ -545,8 +545,9 @@ impl App {
     /// Every defect in the bank (declared by sources or found by the rules), computed once per
     /// state of the bank.
     pub fn check(&self, page: Option<PageRequest>) -> Result<BankListing<Finding>> {
-        let (generation, all, _) =
-            self.cached(&self.check, false, (), |bank| Ok(bank.check()?.into_iter().map(Finding::from).collect()))?;
+        let (generation, all) = self.kept_lasting(&self.check, &(), |app| {
+            app.read(|bank| Ok(bank.check()?.into_iter().map(Finding::from).collect()))
+        })?;
         let page = page.unwrap_or(PageRequest { offset: 0, limit: usize::MAX });
         Ok(BankListing { generation, total: all.len(), items: page.slice(&all).to_vec() })
     }

@@ -15,26 +15,50 @@ const MAX_ENTRIES: usize = 256;
 type Entries<K, V> = (Option<Generation>, HashMap<K, Arc<V>>);
 
 pub(crate) struct GenerationCache<K, V> {
+    /// The name its answers are kept under in the bank's store of slow answers, if they are.
+    pub(crate) lasting: Option<&'static str>,
     entries: Mutex<Entries<K, V>>,
     /// Held while computing, so that concurrent requests for a cold entry compute it once.
     computing: Mutex<()>,
     computations: AtomicU64,
+    /// Entries found in the bank's store of slow answers instead of computed.
+    restorations: AtomicU64,
 }
 
 impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
     fn default() -> Self {
         GenerationCache {
+            lasting: None,
             entries: Mutex::new((None, HashMap::new())),
             computing: Mutex::new(()),
             computations: AtomicU64::new(0),
+            restorations: AtomicU64::new(0),
         }
     }
 }
 
 impl<K: Eq + Hash, V> GenerationCache<K, V> {
+    /// A cache whose slow answers are also kept in the bank under `kind`, so that they outlive
+    /// the process (see `App::kept_lasting`).
+    pub(crate) fn lasting(kind: &'static str) -> Self {
+        GenerationCache { lasting: Some(kind), ..GenerationCache::default() }
+    }
+
     pub(crate) fn get(&self, generation: Generation, key: &K) -> Option<Arc<V>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         (entries.0 == Some(generation)).then(|| entries.1.get(key).cloned()).flatten()
+    }
+
+    /// As [`GenerationCache::insert`], for an entry read back from the bank, not computed.
+    pub(crate) fn restore(&self, generation: Generation, key: K, value: Arc<V>) {
+        self.insert(generation, key, value);
+        self.computations.fetch_sub(1, Ordering::Relaxed);
+        self.restorations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many entries were read back from the bank since the server started.
+    pub(crate) fn restorations(&self) -> u64 {
+        self.restorations.load(Ordering::Relaxed)
     }
 
     pub(crate) fn insert(&self, generation: Generation, key: K, value: Arc<V>) {

@@ -23,7 +23,7 @@ pub struct ChangesRequest {
     pub page: Option<PageRequest>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// A figure for a key and period the vintage did not have.
@@ -35,7 +35,7 @@ pub enum ChangeKind {
 }
 
 /// One side of a change: the harmonised figure and where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Side {
     /// In the unit itself.
     pub value: Option<f64>,
@@ -57,7 +57,7 @@ impl From<&HarmonisedFigure> for Side {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub key: String,
     pub period: String,
@@ -68,7 +68,7 @@ pub struct Change {
     pub change_pct: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChangeCounts {
     pub added: usize,
     pub revised: usize,
@@ -88,7 +88,7 @@ pub struct ChangesReport {
 }
 
 /// What one of the latest releases changed in its dataflow.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseChanges {
     pub release_id: i64,
     pub dataflow: String,
@@ -164,7 +164,7 @@ impl App {
         if latest == 0 || latest > 20 {
             return Err(AppError::invalid("latest", "between 1 and 20 releases"));
         }
-        self.kept(&self.latest_changes, &latest, |app| app.compute_latest_changes(latest))
+        Ok(self.kept_lasting(&self.latest_changes, &latest, |app| app.compute_latest_changes(latest))?.1)
     }
 
     fn compute_latest_changes(&self, latest: usize) -> Result<Vec<ReleaseChanges>> {

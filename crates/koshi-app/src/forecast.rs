@@ -278,7 +278,7 @@ impl Default for BacktestRequest {
 }
 
 /// The scores of one model on one series, averaged over the origins.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BacktestRow {
     pub series: String,
     pub model: String,
@@ -299,7 +299,7 @@ pub struct BacktestRow {
 }
 
 /// The scores of one model on one series at one origin.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BacktestOrigin {
     pub series: String,
     pub model: String,
@@ -315,7 +315,7 @@ pub struct BacktestOrigin {
     pub coverage95_uncalibrated: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BacktestReport {
     pub dataflow: String,
     pub horizon: usize,
@@ -949,7 +949,12 @@ impl App {
     /// last `origins` years the model is fitted on the years before, forecasts up to `horizon`
     /// years, and is scored against what happened, with intervals calibrated exactly as
     /// [`App::forecast`] calibrates them, on the years before each origin only.
+    /// Kept until the bank changes.
     pub fn backtest(&self, request: &BacktestRequest) -> Result<BacktestReport> {
+        Ok(BacktestReport::clone(&self.kept_lasting(&self.backtests, request, |app| app.compute_backtest(request))?.1))
+    }
+
+    fn compute_backtest(&self, request: &BacktestRequest) -> Result<BacktestReport> {
         check_steps("horizon", request.horizon)?;
         check_steps("origins", request.origins)?;
         let models: Vec<ModelKind> = if request.models.is_empty() {

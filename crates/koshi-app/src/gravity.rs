@@ -223,7 +223,7 @@ pub struct PotentialRequest {
 // Reports
 
 /// Input rows not used, by reason.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Dropped {
     pub missing: usize,
     pub fixed_effect_all_zero: usize,
@@ -234,7 +234,7 @@ pub struct Dropped {
 }
 
 /// What a fit was and how it went.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitSummary {
     pub estimator: String,
     pub formula: String,
@@ -297,7 +297,7 @@ impl FitSummary {
 }
 
 /// One row of the coefficient table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CoefficientRow {
     pub term: String,
     pub estimate: f64,
@@ -324,7 +324,7 @@ fn coefficient_rows(fit: &GravityFit) -> Vec<CoefficientRow> {
 }
 
 /// One fixed-effect estimate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FixedEffectRow {
     pub fixed_effect: String,
     pub level: String,
@@ -332,7 +332,7 @@ pub struct FixedEffectRow {
 }
 
 /// One used observation: its input row (1-based), observed and fitted value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedRow {
     pub row: usize,
     pub observed: f64,
@@ -341,7 +341,7 @@ pub struct FittedRow {
 
 /// The change in total predicted flows under the scenario over some rows, with its
 /// delta-method standard error and confidence interval (coefficient uncertainty only).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CounterfactualRow {
     /// `all rows`, `changed rows` or `within …`.
     pub scope: String,
@@ -355,7 +355,7 @@ pub struct CounterfactualRow {
 }
 
 /// A fitted model.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FitReport {
     #[serde(flatten)]
     pub summary: FitSummary,
@@ -365,7 +365,7 @@ pub struct FitReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fitted: Option<Listing<FittedRow>>,
     /// The scenario's edits, as given.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counterfactual: Option<Vec<CounterfactualRow>>,
@@ -391,7 +391,7 @@ pub struct PanelReport {
 }
 
 /// Elasticities of the potential index P = pop^population · GDP^gdp / dist^distance.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Elasticities {
     pub population: f64,
     pub gdp: f64,
@@ -405,7 +405,7 @@ impl From<PotentialElasticities> for Elasticities {
 }
 
 /// A partner's row of paper 003's Table 4, with the model figures next to it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CorridorRow {
     pub partner: String,
     pub name: String,
@@ -424,7 +424,7 @@ pub struct CorridorRow {
 }
 
 /// A place's fixed effect, ranked (1 = strongest).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankRow {
     /// `push` or `pull`.
     pub side: String,
@@ -436,14 +436,14 @@ pub struct RankRow {
 }
 
 /// The destination's own pull.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DestinationPull {
     pub rank: usize,
     pub estimate: f64,
 }
 
 /// The corridor table of a push–pull report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorridorReport {
     pub destination: String,
     pub destination_pull: Option<DestinationPull>,
@@ -452,7 +452,7 @@ pub struct CorridorReport {
 }
 
 /// Push and pull rankings, with the fit they come from and the corridor table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PushPullReport {
     #[serde(flatten)]
     pub summary: FitSummary,
@@ -495,7 +495,7 @@ impl App {
         // Fits of the bank's data are kept until the bank changes (a file's fit is not: the
         // file may change under the same name).
         if is_bank_data(&req.model.data) {
-            let kept = self.kept(&self.gravity_fits, req, |app| app.compute_gravity_fit(req))?;
+            let kept = self.kept_lasting(&self.gravity_fits, req, |app| app.compute_gravity_fit(req))?.1;
             return Ok(FitReport::clone(&kept));
         }
         self.compute_gravity_fit(req)
@@ -561,7 +561,7 @@ impl App {
     /// Push and pull of places from a fit's fixed effects, with the corridor table.
     pub fn gravity_push_pull(&self, req: &PushPullRequest) -> Result<PushPullReport> {
         if is_bank_data(&req.model.data) {
-            let kept = self.kept(&self.push_pulls, req, |app| app.compute_gravity_push_pull(req))?;
+            let kept = self.kept_lasting(&self.push_pulls, req, |app| app.compute_gravity_push_pull(req))?.1;
             return Ok(PushPullReport::clone(&kept));
         }
         self.compute_gravity_push_pull(req)

@@ -345,6 +345,7 @@ fn compute(bank: &Bank, info: &IndicatorInfo, request: &IndicatorRequest) -> Res
     let mut items = Vec::new();
     let mut notes = Vec::new();
     let mut missing_population = std::collections::BTreeSet::new();
+    let mut sub_annual = 0usize;
     let mut previous: BTreeMap<Vec<String>, (String, HarmonisedRow)> = BTreeMap::new();
     for ((key, period), cell) in &cells {
         let pair = |a: &str, b: &str| Some((cell.get(a)?, cell.get(b)?));
@@ -363,6 +364,11 @@ fn compute(bank: &Bank, info: &IndicatorInfo, request: &IndicatorRequest) -> Res
             Formula::NetRate(a, b) | Formula::GrossRate(a, b) => {
                 let Some((x, y)) = pair(a, b) else { continue };
                 let area = area_of(key);
+                // A rate per 1,000 of the year's mean population is a yearly figure.
+                if !(period.len() == 4 && period.bytes().all(|b| b.is_ascii_digit())) {
+                    sub_annual += 1;
+                    continue;
+                }
                 let Some((mean, mut pop_inputs)) = mean_population(&population, &area, period) else {
                     missing_population.insert(format!("{area} {period}"));
                     continue;
@@ -398,6 +404,11 @@ fn compute(bank: &Bank, info: &IndicatorInfo, request: &IndicatorRequest) -> Res
             missing_population.len(),
             missing_population.iter().take(12).cloned().collect::<Vec<_>>().join(", ")
                 + if missing_population.len() > 12 { ", …" } else { "" }
+        ));
+    }
+    if sub_annual > 0 {
+        notes.push(format!(
+            "rates per 1,000 of the mean population are computed for years only: {sub_annual} monthly or quarterly key-period(s) left out"
         ));
     }
     let page = request.page.unwrap_or(PageRequest { offset: 0, limit: usize::MAX });

@@ -30,6 +30,7 @@ pub mod monitor;
 mod pool;
 pub mod profile;
 pub mod quota;
+pub mod regions;
 pub mod registry;
 pub mod sdmx;
 pub mod search;
@@ -63,6 +64,9 @@ pub struct AppConfig {
     /// How long a write waits for another writer holding the bank.
     pub busy_timeout: Duration,
     pub clock: Arc<dyn Clock>,
+    /// An answer of a lasting kind (the defect report, the models' fits, …) that took at least
+    /// this long to compute is also kept in the bank, for the next process.
+    pub keep_in_bank_after: Duration,
 }
 
 impl Default for AppConfig {
@@ -73,6 +77,7 @@ impl Default for AppConfig {
             pool_wait: Duration::from_secs(30),
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             clock: Arc::new(SystemClock),
+            keep_in_bank_after: Duration::from_millis(100),
         }
     }
 }
@@ -91,7 +96,8 @@ pub struct App {
     quick: BankPool,
     busy_timeout: Duration,
     clock: Arc<dyn Clock>,
-    check: GenerationCache<(), Vec<bank::Finding>>,
+    keep_in_bank_after: Duration,
+    check: GenerationCache<String, Vec<bank::Finding>>,
     discrepancies: GenerationCache<(Option<String>, u64), Vec<bank::Discrepancy>>,
     counts: GenerationCache<(), bank::Counts>,
     /// Sizes of large answers, so that later pages stop reading at their end.
@@ -109,9 +115,13 @@ pub struct App {
     /// Profiles, by their request's JSON.
     country_profiles: GenerationCache<String, profile::CountryProfile>,
     region_profiles: GenerationCache<String, profile::RegionProfile>,
+    /// Every region's figures of one measure, by their request's JSON.
+    regions_maps: GenerationCache<String, regions::RegionsMap>,
     /// Gravity fits and push-pull rankings of the bank's data, by their request's JSON.
     gravity_fits: GenerationCache<String, gravity::FitReport>,
     push_pulls: GenerationCache<String, gravity::PushPullReport>,
+    /// Forecast backtests, by their request's JSON.
+    backtests: GenerationCache<String, forecast::BacktestReport>,
     /// Corridors, sets of corridors and vintage comparisons, by their request's JSON.
     corridors: GenerationCache<String, corridor::CorridorReport>,
     corridor_sets: GenerationCache<String, corridor::CorridorSet>,
@@ -133,7 +143,8 @@ impl App {
             quick: BankPool::open(path, config.quick_readers, config.pool_wait)?,
             busy_timeout: config.busy_timeout,
             clock: config.clock,
-            check: GenerationCache::default(),
+            keep_in_bank_after: config.keep_in_bank_after,
+            check: GenerationCache::lasting("check"),
             discrepancies: GenerationCache::default(),
             counts: GenerationCache::default(),
             totals: GenerationCache::default(),
@@ -144,12 +155,14 @@ impl App {
             indicator_reports: GenerationCache::default(),
             country_profiles: GenerationCache::default(),
             region_profiles: GenerationCache::default(),
-            latest_changes: GenerationCache::default(),
+            regions_maps: GenerationCache::default(),
+            latest_changes: GenerationCache::lasting("latest_changes"),
             corridors: GenerationCache::default(),
             corridor_sets: GenerationCache::default(),
             changes: GenerationCache::default(),
-            gravity_fits: GenerationCache::default(),
-            push_pulls: GenerationCache::default(),
+            gravity_fits: GenerationCache::lasting("gravity_fit"),
+            push_pulls: GenerationCache::lasting("push_pull"),
+            backtests: GenerationCache::lasting("backtest"),
             registry: None,
         })
     }
@@ -190,6 +203,23 @@ impl App {
     /// How many times the defect report was computed since the application started.
     pub fn check_computations(&self) -> u64 {
         self.check.computations()
+    }
+
+    /// For each kind of answer kept in the bank (the slow ones): how many were computed and how
+    /// many read back from the bank since the application started.
+    pub fn lasting_answers(&self) -> Vec<LastingAnswers> {
+        let counts = |kind: Option<&'static str>, computed: u64, restored: u64| LastingAnswers {
+            kind: kind.unwrap_or_default(),
+            computed,
+            restored,
+        };
+        vec![
+            counts(self.check.lasting, self.check.computations(), self.check.restorations()),
+            counts(self.gravity_fits.lasting, self.gravity_fits.computations(), self.gravity_fits.restorations()),
+            counts(self.push_pulls.lasting, self.push_pulls.computations(), self.push_pulls.restorations()),
+            counts(self.latest_changes.lasting, self.latest_changes.computations(), self.latest_changes.restorations()),
+            counts(self.backtests.lasting, self.backtests.computations(), self.backtests.restorations()),
+        ]
     }
 
     /// How many times the UN DESA bilateral panel was built since the application started.
@@ -266,6 +296,92 @@ impl App {
     }
 }
 
+/// How long keeping an answer in the bank waits for a writer (a load) before giving up: it is
+/// only a cache.
+const KEEP_IN_BANK_WAIT: Duration = Duration::from_millis(250);
+
+/// A fingerprint of the running program (its executable's bytes): an answer kept by another build
+/// may have been computed differently, so it is not reused. `None` if the file cannot be read.
+fn program_fingerprint() -> Option<&'static str> {
+    use sha2::{Digest, Sha256};
+    static FINGERPRINT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    FINGERPRINT
+        .get_or_init(|| {
+            let bytes = std::fs::read(std::env::current_exe().ok()?).ok()?;
+            let digest = Sha256::digest(&bytes);
+            Some(digest.iter().take(12).map(|b| format!("{b:02x}")).collect())
+        })
+        .as_deref()
+}
+
+impl App {
+    /// As [`App::kept`], for answers slow enough to outlive the process: one missing from memory
+    /// is looked for in the bank's store of slow answers (kept for this state of the bank by this
+    /// same program) before it is computed, and one that took long to compute is stored there.
+    /// Concurrent callers of a cold answer compute it once. Also says which state of the bank
+    /// the answer belongs to.
+    pub(crate) fn kept_lasting<R, V>(
+        &self,
+        cache: &GenerationCache<String, V>,
+        request: &R,
+        compute: impl FnOnce(&App) -> Result<V>,
+    ) -> Result<(Generation, Arc<V>)>
+    where
+        R: serde::Serialize,
+        V: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let key = serde_json::to_string(request).map_err(|e| AppError::Unanswerable(e.to_string()))?;
+        let generation = self.generation()?;
+        if let Some(hit) = cache.get(generation, &key) {
+            return Ok((generation, hit));
+        }
+        let _computing = cache.computing();
+        if let Some(hit) = cache.get(generation, &key) {
+            return Ok((generation, hit));
+        }
+        let stamp = match (cache.lasting, program_fingerprint()) {
+            (Some(kind), Some(program)) => Some((
+                kind,
+                format!("{}.{}.{}/{program}", generation.releases, generation.last_release, generation.last_defect),
+            )),
+            _ => None,
+        };
+        if let Some((kind, stamp)) = &stamp {
+            // An unreadable or outdated body is only a miss: the answer is computed again.
+            let body = self.read_quick(|bank| Ok(bank.kept_answer(kind, &key, stamp)?))?;
+            if let Some(value) = body.and_then(|b| serde_json::from_slice::<V>(&b).ok()) {
+                let value = Arc::new(value);
+                cache.restore(generation, key, Arc::clone(&value));
+                return Ok((generation, value));
+            }
+        }
+        let started = std::time::Instant::now();
+        let value = Arc::new(compute(self)?);
+        cache.insert(generation, key.clone(), Arc::clone(&value));
+        if let Some((kind, stamp)) = stamp.filter(|_| started.elapsed() >= self.keep_in_bank_after) {
+            // Best effort: a busy bank (a load under way) or a value JSON cannot carry (a NaN)
+            // leaves it in memory only.
+            if let Ok(body) = serde_json::to_vec(&*value)
+                && serde_json::from_slice::<V>(&body).is_ok()
+            {
+                let _ = self.writer().and_then(|mut bank| {
+                    bank.set_busy_timeout(KEEP_IN_BANK_WAIT)?;
+                    Ok(bank.keep_answer(kind, &key, &stamp, &body)?)
+                });
+            }
+        }
+        Ok((generation, value))
+    }
+}
+
+/// How one kind of slow answer was obtained since the application started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct LastingAnswers {
+    pub kind: &'static str,
+    pub computed: u64,
+    pub restored: u64,
+}
+
 /// Which rows of a long answer: `limit` rows from `offset` (in the answer's stable order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PageRequest {
@@ -293,7 +409,7 @@ impl PageRequest {
 
 /// A list answer: how many items there are in all, and those asked for (all of them unless
 /// the request gave a page).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Listing<T> {
     pub total: usize,
     pub items: Vec<T>,

@@ -28,12 +28,16 @@ mod forecast;
 mod gravity;
 #[path = "app/indicators.rs"]
 mod indicators;
+#[path = "app/lasting.rs"]
+mod lasting;
 #[path = "app/monitor.rs"]
 mod monitor;
 #[path = "app/profile.rs"]
 mod profile;
 #[path = "app/quota.rs"]
 mod quota;
+#[path = "app/regions.rs"]
+mod regions;
 #[path = "app/registry.rs"]
 mod registry;
 #[path = "app/sdmx.rs"]

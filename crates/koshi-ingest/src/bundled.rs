@@ -82,6 +82,17 @@ pub fn datasets() -> Vec<BundledDataset> {
         gz!("kz-pop-total", "kazakhstan_population_regions-total.csv", "kz_population_total.toml"),
         gz!("kz-pop-sex", "kazakhstan_population_regions-by-sex.csv", "kz_population_by-sex.toml"),
         gz!("kz-pop-age-sex", "kazakhstan_population_regions-age-sex.csv", "kz_population_age-sex.toml"),
+        // One file, read by two mappings: its row TRK is South Kazakhstan before 2017, Turkistan after.
+        gz!(
+            "kz-pop-2000-2016",
+            "kz_population_by_region_start_of_year_2000_2023.csv",
+            "kz_population_start_of_year_2000_2016.toml"
+        ),
+        gz!(
+            "kz-pop-2017-2023",
+            "kz_population_by_region_start_of_year_2000_2023.csv",
+            "kz_population_start_of_year_2017_2023.toml"
+        ),
     ]);
     all
 }

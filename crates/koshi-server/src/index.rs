@@ -79,6 +79,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: "a region of Kazakhstan: internal arrivals, departures and net by year and month, rates per 1,000, population, its place among the regions, predecessors' figures",
     },
     Endpoint {
+        path: "/api/profiles/regions",
+        parameters: &["measure", "as_of"],
+        answers: "every region of Kazakhstan's figure of one measure (ARR, DEP, NET as published; NET_RATE, GROSS_RATE per 1,000 with their inputs) by year and month: the map",
+    },
+    Endpoint {
         path: "/api/releases",
         parameters: &["dataflow", "limit", "offset"],
         answers: "releases (vintages) with revisions",

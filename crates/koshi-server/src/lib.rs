@@ -138,6 +138,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route(observatory::OBSERVATORY_WORDS_PATH, get(observatory::words))
         .route("/api/profiles/country/{code}", get(observatory::country_profile))
         .route("/api/profiles/region/{code}", get(observatory::region_profile))
+        .route("/api/profiles/regions", get(observatory::regions_map))
         .route("/api/download/{dataflow}", get(observatory::download))
         .route("/api/dataflows/{dataflow}/codes", get(observatory::dataflow_codes))
         .route("/api/changes", get(observatory::latest_changes))
@@ -586,9 +587,10 @@ pub fn open(db: &Path, registry: Option<&koshi_app::registry::RegistryConfig>) -
 /// Serve until Ctrl-C.
 pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    // The pages' slow answers are worked out beside the first requests, not in their way.
-    let app = router(server);
-    tokio::spawn(observatory::warm_up(app.clone()));
+    // The pages' slow answers are worked out beside the first requests, not in their way, and
+    // again whenever the bank changes (a load by another process), before a visitor asks.
+    let app = router(Arc::clone(&server));
+    tokio::spawn(observatory::keep_warm(server, app.clone()));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

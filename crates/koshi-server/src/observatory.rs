@@ -14,6 +14,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use koshi_app::profile::{CountryProfileRequest, RegionProfileRequest};
+use koshi_app::regions::RegionsMapRequest;
 use koshi_app::{App, AppError};
 use serde::{Deserialize, Serialize};
 
@@ -30,12 +31,27 @@ pub const OBSERVATORY_JS: &str = include_str!("../assets/observatory.js");
 const OBSERVATORY_CSS: &str = include_str!("../assets/observatory.css");
 /// The interface's words in English, Russian and Kazakh.
 pub const OBSERVATORY_WORDS: &str = include_str!("../assets/observatory-i18n.json");
-const COUNTRY_PAGE: &str = include_str!("../assets/country.html");
-const REGION_PAGE: &str = include_str!("../assets/region.html");
-const EXPLORER_PAGE: &str = include_str!("../assets/explorer.html");
-const QUALITY_PAGE: &str = include_str!("../assets/quality.html");
-const CORRIDORS_PAGE: &str = include_str!("../assets/corridors.html");
-const MODELS_PAGE: &str = include_str!("../assets/models.html");
+/// A page: the head all pages share (`page-head.html`, the title, `page-assets.html`: the style
+/// sheet, ECharts and the pages' script) and the page's own body, joined when compiled.
+macro_rules! page {
+    ($title:literal, $body:literal) => {
+        concat!(
+            include_str!("../assets/page-head.html"),
+            "<title>koshi — ",
+            $title,
+            "</title>\n",
+            include_str!("../assets/page-assets.html"),
+            include_str!(concat!("../assets/", $body))
+        )
+    };
+}
+
+const COUNTRY_PAGE: &str = page!("country profile", "country.html");
+const REGION_PAGE: &str = page!("region profile", "region.html");
+const EXPLORER_PAGE: &str = page!("data explorer", "explorer.html");
+const QUALITY_PAGE: &str = page!("data quality", "quality.html");
+const CORRIDORS_PAGE: &str = page!("corridors and flows", "corridors.html");
+const MODELS_PAGE: &str = page!("models", "models.html");
 
 /// Every observatory page, with its path and text (for the server and the tests).
 pub const PAGES: &[(&str, &str)] = &[
@@ -111,6 +127,26 @@ pub(crate) async fn region_profile(
     .await
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegionsMapParams {
+    measure: Option<String>,
+    as_of: Option<String>,
+}
+
+/// Every region's figure of one measure (`NET` unless asked), by year and month: the map.
+pub(crate) async fn regions_map(
+    State(server): State<Arc<Server>>,
+    Params(p): Params<RegionsMapParams>,
+) -> Result<JsonBytes, ApiError> {
+    let request = RegionsMapRequest { measure: p.measure.unwrap_or_else(|| "NET".into()), as_of: p.as_of };
+    blocking(move || {
+        let map = server.app.regions_map(&request)?;
+        report_json(&map, server.max_response_bytes, "every region's figures of one measure are bounded; this is a bug")
+    })
+    .await
+}
+
 /// The address the page asks for a profile (the same in the page's script).
 fn profile_url(kind: &str, code: &str, as_of: Option<&str>) -> String {
     match as_of {
@@ -159,14 +195,15 @@ pub fn report(app: &App, subject: &ReportSubject, as_of: Option<&str>, lang: &st
         ReportSubject::Region(code) => {
             let request = RegionProfileRequest { region: code.clone(), as_of: as_of.map(str::to_string) };
             let profile = app.region_profile(&request)?;
-            let net = app.indicator(&koshi_app::indicators::IndicatorRequest {
-                indicator: "NET".into(),
-                dataflow: "MIG_INT".into(),
-                as_of: as_of.map(str::to_string),
-                ..Default::default()
-            })?;
+            // Every measure the map offers, so that the report switches between them offline.
             let suffix = as_of.map(|d| format!("&as_of={d}")).unwrap_or_default();
-            answers.insert(format!("/api/indicators/NET/MIG_INT?limit=1000{suffix}"), value(&net)?);
+            for measure in koshi_app::regions::MAP_MEASURES {
+                let request = RegionsMapRequest { measure: measure.to_string(), as_of: as_of.map(str::to_string) };
+                answers.insert(
+                    format!("/api/profiles/regions?measure={measure}{suffix}"),
+                    value(&app.regions_map(&request)?)?,
+                );
+            }
             answers.insert(
                 crate::KZ_REGIONS_PATH.to_string(),
                 serde_json::from_str(crate::KZ_REGIONS_GEOJSON).map_err(|e| AppError::Unanswerable(e.to_string()))?,
@@ -379,13 +416,36 @@ pub const WARM_URLS: &[&str] = &[
     "/api/changes?latest=3",
     "/api/changes?latest=5",
     "/api/profiles/country/KAZ",
-    "/api/indicators/NET/MIG_INT?limit=1000",
+    "/api/profiles/regions?measure=NET",
     "/api/corridors?countries=KAZ,RUS,UZB,KGZ,TJK,CHN,BLR,UKR,DEU",
     "/api/corridors/KAZ/RUS",
     "/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel",
     "/api/gravity/push-pull?formula=flow%20~%20log(dist)%20%2B%20contig%20%7C%20orig%20%2B%20dest%20%2B%20year&data=undesa-panel&corridor=KAZ",
     "/api/backtest/MIG_EXT?key=KAZ.WLD._T._T.NET&horizon=5",
+    // The models page's counterfactual scenarios (models.html), the first one shown by default.
+    "/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel&counterfactual=eaeu%3D0%20where%20eaeu%3D1&within=dest%3DKAZ%20and%20year%3D2019",
+    "/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel&counterfactual=eaeu%3D0%20where%20eaeu%3D1&within=orig%3DKAZ%20and%20year%3D2019",
+    "/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel&counterfactual=eaeu%3D1%20where%20orig%3DUZB%20and%20dest%3DKAZ%2CRUS%2CKGZ%2CARM%2CBLR%20and%20year%3D2019&within=dest%3DKAZ%20and%20year%3D2019",
+    "/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel&counterfactual=contig%3D0%20where%20contig%3D1&within=dest%3DKAZ%20and%20year%3D2019",
 ];
+
+/// How often the server looks whether the bank changed.
+const BANK_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Ask for [`WARM_URLS`] now, and again each time the bank's state changes (every write changes
+/// it), for as long as the server runs.
+pub async fn keep_warm(server: Arc<Server>, router: axum::Router) {
+    let mut warmed = None;
+    loop {
+        let app = Arc::clone(&server);
+        let now = tokio::task::spawn_blocking(move || app.app.generation().ok()).await.ok().flatten();
+        if now.is_some() && now != warmed {
+            warm_up(router.clone()).await;
+            warmed = now;
+        }
+        tokio::time::sleep(BANK_WATCH_INTERVAL).await;
+    }
+}
 
 /// Ask for [`WARM_URLS`] one after another (errors are left for the real requests to report).
 pub async fn warm_up(router: axum::Router) {

@@ -13,6 +13,7 @@
 //! invented one) and gets the next revision number of its stream (1, 2, 3 …) and the time
 //! it was ingested. See [`Bank::query`] for how as-of and "latest" use them.
 
+mod answers;
 mod declare;
 mod page;
 mod query;
@@ -27,6 +28,7 @@ use koshi_core::{Catalogue, Date, Observation};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+pub use answers::MAX_KEPT_PER_KIND;
 pub use declare::{DeclareOutcome, Declared};
 pub use page::Generation;
 pub use query::{
@@ -122,8 +124,9 @@ pub struct Bank {
     data_version_seen: Option<i64>,
 }
 
-/// Schema 2 added the release revision, the declarations table and the bundle record.
-const SCHEMA_VERSION: &str = "2";
+/// Schema 2 added the release revision, the declarations table and the bundle record; schema 3
+/// the store of slow answers (`kept_answer`).
+const SCHEMA_VERSION: &str = "3";
 
 /// How long a writer waits for another writer to finish before giving up ([`StoreError::Busy`]).
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -460,7 +463,7 @@ impl Bank {
 
 fn check_version(path: &str, found: Option<&str>) -> Result<()> {
     match found {
-        None | Some("1") | Some(SCHEMA_VERSION) => Ok(()),
+        None | Some("1") | Some("2") | Some(SCHEMA_VERSION) => Ok(()),
         Some(other) => Err(StoreError::NewerSchema {
             path: path.to_string(),
             found: other.to_string(),

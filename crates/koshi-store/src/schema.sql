@@ -87,3 +87,15 @@ CREATE TABLE IF NOT EXISTS declaration (
   declared_at TEXT NOT NULL,
   UNIQUE (kind, item_id)
 );
+
+-- Answers that are slow to work out (the defect report, the models' fits, what the latest releases
+-- changed), kept for the state of the bank and the program that computed them (`stamp`), so that
+-- a server started again answers at once. A cache only: any row may be deleted at any time.
+CREATE TABLE IF NOT EXISTS kept_answer (
+  kind TEXT NOT NULL,
+  request TEXT NOT NULL,
+  stamp TEXT NOT NULL,
+  body BLOB NOT NULL,
+  kept_at TEXT NOT NULL,
+  PRIMARY KEY (kind, request)
+);

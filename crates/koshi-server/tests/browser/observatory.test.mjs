@@ -178,6 +178,56 @@ test("a region's profile and map show the API's figures, and the map's table lea
   }
 });
 
+test("the region map shows each measure for a year or a month as the API gives it, and keeps the choice in the address", { timeout: 180_000 }, async () => {
+  const { page, errors } = await open("/region?code=KZ-75&lang=ru");
+  /** The map's table: region code (from its link) → the figure as printed. */
+  const mapTable = async () => {
+    if (!(await page.$eval("#map-table details", (d) => d.open))) await page.click("#map-table summary");
+    return Object.fromEntries(await page.$$eval("#map-table tbody tr", (trs) => trs.map((tr) =>
+      [new URL(tr.cells[0].querySelector("a").href).searchParams.get("code"), tr.cells[1].textContent])));
+  };
+  const settled = async (measure, period) => page.waitForFunction(([m, p]) =>
+    document.querySelector("#map-measure").value === m && document.querySelector("#map-period").value === p &&
+    (document.querySelector("#map-table caption")?.textContent || "").endsWith(p), [measure, period]);
+
+  // Rates per 1,000: the latest year with rates, every region's value as the API computes it.
+  const rates = await api("/api/profiles/regions?measure=NET_RATE");
+  const year = rates.years.at(-1);
+  assert.ok(year, "a year with rates");
+  await page.selectOption("#map-measure", "NET_RATE");
+  await settled("NET_RATE", year);
+  let shown = await mapTable();
+  const ofYear = rates.figures.filter((f) => f.period === year);
+  assert.equal(Object.keys(shown).length, ofYear.length);
+  assert.ok(ofYear.length >= 20, `${ofYear.length} regions with a ${year} rate`);
+  for (const f of ofYear) assert.equal(plain(shown[f.region], "ru"), Number(f.value.toFixed(2)), `${f.region} ${year}`);
+
+  // Arrivals in one month, chosen from the keyboard.
+  const arrivals = await api("/api/profiles/regions?measure=ARR");
+  const month = arrivals.months[2];
+  await page.selectOption("#map-measure", "ARR");
+  await settled("ARR", arrivals.years.at(-1));
+  await page.focus("#map-period");
+  await page.selectOption("#map-period", month);
+  await settled("ARR", month);
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get("map"), "ARR");
+  assert.equal(url.searchParams.get("period"), month);
+  shown = await mapTable();
+  const ofMonth = arrivals.figures.filter((f) => f.period === month);
+  assert.equal(Object.keys(shown).length, ofMonth.length);
+  for (const f of ofMonth) assert.equal(plain(shown[f.region], "ru"), f.value, `${f.region} ${month}`);
+
+  // The permalink gives the same view again.
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  await settled("ARR", month);
+  assert.deepEqual(await mapTable(), shown);
+  await page.screenshot({ path: path.join(ARTIFACTS, `region-map-ARR-${month}.png`), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("no page overflows a 375 px wide screen", { timeout: 120_000 }, async () => {
   const narrow = await browser({ width: 375, height: 800 });
   try {
@@ -385,6 +435,74 @@ test("the models page shows the gravity fit, push and pull and the backtest the 
     await page.screenshot({ path: path.join(ARTIFACTS, `models-${lang}.png`), fullPage: true });
     assert.deepEqual(errors, [], lang);
     await page.close();
+  }
+});
+
+test("the models page shows the counterfactual scenario the API computes, chosen from the keyboard and kept in the address", { timeout: 300_000 }, async () => {
+  const fitUrl = `/api/gravity/fit?formula=${encodeURIComponent("flow ~ log(dist) + contig + eaeu | orig^year + dest^year")}&data=undesa-panel`;
+  const scenarioUrl = (edit, within) => `${fitUrl}&counterfactual=${encodeURIComponent(edit)}&within=${encodeURIComponent(within)}`;
+  const loaded = (id) => `#scenario-table[data-state=loaded][data-scenario='${id}']`;
+  /** The scenario's table holds the API's rows for the same address, in the page's language. */
+  async function sameFigures(page, url, lang) {
+    const answer = await api(url);
+    assert.equal(new URL(await page.getAttribute("#scenario-api", "href"), BASE).href, new URL(url, BASE).href, "the page asked the same address");
+    const rows = await page.$$eval("#scenario-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.equal(rows.length, answer.counterfactual.length, `${lang}: one row per scope`);
+    answer.counterfactual.forEach((r, i) => {
+      const [, n, baseline, scenario, change, interval] = rows[i];
+      const [low, high] = interval.split(" … ");
+      assert.equal(plain(n, lang), r.rows, `${lang}: ${r.scope}: rows`);
+      assert.equal(plain(baseline, lang), Math.round(r.baseline), `${lang}: ${r.scope}: baseline`);
+      assert.equal(plain(scenario, lang), Math.round(r.scenario), `${lang}: ${r.scope}: scenario`);
+      for (const [shown, value] of [[change, r.percent_change], [low, r.ci_low], [high, r.ci_high]]) {
+        assert.ok(Math.abs(plain(shown, lang) - value) <= 0.051, `${lang}: ${r.scope}: ${shown} vs ${value}`);
+      }
+    });
+    assert.ok(await page.$("#scenario-chart svg path"), `${lang}: the scenario is drawn`);
+    return answer;
+  }
+  const { page, errors } = await open("/models?lang=ru");
+  // The rest of the page is there while the scenario is computed; then the default scenario.
+  assert.ok((await page.$$("#gravity-table tbody tr")).length >= 3, "the fit does not wait for the scenario");
+  await page.waitForSelector(loaded("eaeu-in-kaz"), { timeout: 120_000 });
+  const eaeu = await sameFigures(page, scenarioUrl("eaeu=0 where eaeu=1", "dest=KAZ and year=2019"), "ru");
+  // Without the union's effect, fewer migrants are predicted in Kazakhstan.
+  assert.ok(eaeu.counterfactual.at(-1).percent_change < 0, "the EAEU's effect is positive");
+  // Two steps down the list from the keyboard: Uzbekistan counted as a member.
+  await page.focus("#scenario");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await page.inputValue("#scenario"), "uzb-eaeu");
+  await page.waitForSelector(loaded("uzb-eaeu"), { timeout: 120_000 });
+  assert.equal(new URL(page.url()).searchParams.get("scenario"), "uzb-eaeu");
+  const uzbUrl = scenarioUrl("eaeu=1 where orig=UZB and dest=KAZ,RUS,KGZ,ARM,BLR and year=2019", "dest=KAZ and year=2019");
+  await sameFigures(page, uzbUrl, "ru");
+  const before = await page.$eval("#scenario-table", (d) => d.textContent);
+  // The address is a permalink: the reloaded page shows the same scenario; in Kazakh as well.
+  await page.reload();
+  await page.waitForSelector(loaded("uzb-eaeu"), { timeout: 120_000 });
+  assert.equal(await page.inputValue("#scenario"), "uzb-eaeu");
+  assert.equal(await page.$eval("#scenario-table", (d) => d.textContent), before, "the reloaded view is the same");
+  await page.selectOption("#lang", "kk");
+  await page.waitForFunction(() => document.documentElement.lang === "kk");
+  await page.waitForSelector(`${loaded("uzb-eaeu")}[data-lang=kk]`);
+  await sameFigures(page, uzbUrl, "kk");
+  assert.equal(new URL(page.url()).searchParams.get("scenario"), "uzb-eaeu");
+  await page.screenshot({ path: path.join(ARTIFACTS, "models-scenario-kk.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+  // The scenario's table and chart fit a 375 px wide screen.
+  const narrow = await browser({ width: 375, height: 800 });
+  try {
+    const small = await narrow.context.newPage();
+    await small.goto(`${BASE}/models?lang=kk&scenario=eaeu-from-kaz`);
+    await small.waitForSelector(loaded("eaeu-from-kaz"), { timeout: 120_000 });
+    await sameFigures(small, scenarioUrl("eaeu=0 where eaeu=1", "orig=KAZ and year=2019"), "kk");
+    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `/models with a scenario overflows by ${overflow} px`);
+    await small.screenshot({ path: path.join(ARTIFACTS, "narrow-models-scenario.png"), fullPage: true });
+  } finally {
+    await narrow.close();
   }
 });
 

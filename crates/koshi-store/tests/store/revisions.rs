@@ -146,7 +146,7 @@ fn a_bank_of_schema_1_is_migrated_when_it_opens() {
     let mut bank = Bank::open(&path).unwrap();
     let version: String =
         sqlite(&path).query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, "2");
+    assert_eq!(version, "3");
     let releases = bank.releases(Some("MIG_EXT")).unwrap();
     let of = |id: i64| releases.iter().find(|r| r.id == id).unwrap();
     let revisions: Vec<(i64, i64, &str)> =
