@@ -17,6 +17,7 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     // SDMX messages: a format library that knows no koshi crate, files or clock.
     ("koshi-sdmx", &[], IO_CRATES),
     ("koshi-rules", &["koshi-core"], IO_CRATES),
+    ("koshi-labour", &[], IO_CRATES),
     // The registry's records on SQLite or PostgreSQL: no rules, no users' requests, no HTTP.
     (
         "koshi-registry",
