@@ -23,6 +23,8 @@ pub(crate) struct GenerationCache<K, V> {
     computations: AtomicU64,
     /// Entries found in the bank's store of slow answers instead of computed.
     restorations: AtomicU64,
+    /// One lock per key being computed (see [`GenerationCache::computing_key`]).
+    computing_keys: Mutex<HashMap<K, Arc<Mutex<()>>>>,
 }
 
 impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
@@ -33,6 +35,7 @@ impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
             computing: Mutex::new(()),
             computations: AtomicU64::new(0),
             restorations: AtomicU64::new(0),
+            computing_keys: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -73,6 +76,29 @@ impl<K: Eq + Hash, V> GenerationCache<K, V> {
     /// Taken before computing an entry; check [`GenerationCache::get`] again once held.
     pub(crate) fn computing(&self) -> MutexGuard<'_, ()> {
         self.computing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Run `compute` holding the lock of `key` alone: concurrent callers of one cold entry compute
+    /// it once (check [`GenerationCache::get`] again inside), while different entries are computed
+    /// side by side.
+    pub(crate) fn computing_key<T>(&self, key: &K, compute: impl FnOnce() -> T) -> T
+    where
+        K: Clone,
+    {
+        let lock = {
+            let mut keys = self.computing_keys.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(keys.entry(key.clone()).or_default())
+        };
+        let result = {
+            let _held = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            compute()
+        };
+        let mut keys = self.computing_keys.lock().unwrap_or_else(PoisonError::into_inner);
+        // The last one out forgets the key's lock (the map holds one reference, this caller one).
+        if keys.get(key).is_some_and(|held| Arc::ptr_eq(held, &lock) && Arc::strong_count(held) == 2) {
+            keys.remove(key);
+        }
+        result
     }
 
     /// How many entries were computed since the server started.

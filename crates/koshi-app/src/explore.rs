@@ -35,7 +35,8 @@ pub struct DataflowCodes {
 impl App {
     /// The codes of each dimension that a dataflow's series use (computed once per state of the bank).
     pub fn dataflow_codes(&self, dataflow: &str) -> Result<DataflowCodes> {
-        let (_, present, _) = self.cached(&self.present, true, (), |bank| Ok(bank.codes_present()?))?;
+        let (_, present) =
+            self.kept_lasting(&self.present, &(), |app| app.read_quick(|bank| Ok(bank.codes_present()?)))?;
         let catalogue = self.catalogue()?;
         let df = catalogue.dataflow(dataflow).ok_or_else(|| AppError::NotFound {
             what: "dataflow",

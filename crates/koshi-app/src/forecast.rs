@@ -139,7 +139,7 @@ impl Default for ForecastRequest {
 }
 
 /// What a row of a forecast report is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RowKind {
     /// An observed year.
@@ -151,7 +151,7 @@ pub enum RowKind {
 }
 
 /// The UN WPP 2024 projection of a year: median and the bounds of its 80% and 95% intervals.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct UnProjection {
     pub median: Option<f64>,
     pub lo80: Option<f64>,
@@ -161,7 +161,7 @@ pub struct UnProjection {
 }
 
 /// One year of one series: observed, forecast, or forecast under a scenario.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastRow {
     pub series: String,
     pub period: String,
@@ -191,7 +191,7 @@ pub struct ForecastRow {
 }
 
 /// Where some years of a history came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistorySource {
     pub source: String,
     pub release: String,
@@ -200,7 +200,7 @@ pub struct HistorySource {
 }
 
 /// How the intervals of a series' forecast were made.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     /// Whether rolling-origin errors widened the intervals (false: model intervals × 1.5).
     pub calibrated: bool,
@@ -213,7 +213,7 @@ pub struct Calibration {
 }
 
 /// A series forecast: its history and its model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastSeries {
     pub series: String,
     pub unit: String,
@@ -228,7 +228,7 @@ pub struct ForecastSeries {
     pub sources: Vec<HistorySource>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastReport {
     pub dataflow: String,
     /// The model asked for.

@@ -163,7 +163,7 @@ pub struct IndicatorRequest {
 }
 
 /// A figure an indicator value was computed from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Input {
     pub dataflow: String,
     pub key: String,
@@ -176,7 +176,7 @@ pub struct Input {
 }
 
 /// One value of an indicator, with its lineage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorValue {
     /// The series key without the measure (dotted, the dataflow's order).
     pub key: String,

@@ -107,9 +107,9 @@ pub struct App {
     /// The SDMX structures (code lists, data structures, the codes present).
     sdmx: GenerationCache<(), koshi_sdmx::Structures>,
     /// The codes each dataflow's series use, for the search.
-    present: GenerationCache<(), std::collections::BTreeMap<String, koshi_store::CodesPresent>>,
+    present: GenerationCache<String, std::collections::BTreeMap<String, koshi_store::CodesPresent>>,
     /// The monitoring rules' alerts, by rule, since and as-of (all of them; pages are cut from it).
-    alerts: GenerationCache<monitor::AlertsKey, monitor::AlertsReport>,
+    alerts: GenerationCache<String, monitor::AlertsReport>,
     /// Indicator reports, by their request's JSON.
     indicator_reports: GenerationCache<String, indicators::IndicatorReport>,
     /// Profiles, by their request's JSON.
@@ -150,10 +150,10 @@ impl App {
             totals: GenerationCache::default(),
             panels: GenerationCache::default(),
             sdmx: GenerationCache::default(),
-            present: GenerationCache::default(),
-            alerts: GenerationCache::default(),
+            present: GenerationCache::lasting("codes_present"),
+            alerts: GenerationCache::lasting("alerts"),
             indicator_reports: GenerationCache::default(),
-            country_profiles: GenerationCache::default(),
+            country_profiles: GenerationCache::lasting("country_profile"),
             region_profiles: GenerationCache::default(),
             regions_maps: GenerationCache::default(),
             latest_changes: GenerationCache::lasting("latest_changes"),
@@ -219,6 +219,13 @@ impl App {
             counts(self.push_pulls.lasting, self.push_pulls.computations(), self.push_pulls.restorations()),
             counts(self.latest_changes.lasting, self.latest_changes.computations(), self.latest_changes.restorations()),
             counts(self.backtests.lasting, self.backtests.computations(), self.backtests.restorations()),
+            counts(self.alerts.lasting, self.alerts.computations(), self.alerts.restorations()),
+            counts(self.present.lasting, self.present.computations(), self.present.restorations()),
+            counts(
+                self.country_profiles.lasting,
+                self.country_profiles.computations(),
+                self.country_profiles.restorations(),
+            ),
         ]
     }
 
@@ -335,7 +342,21 @@ impl App {
         if let Some(hit) = cache.get(generation, &key) {
             return Ok((generation, hit));
         }
-        let _computing = cache.computing();
+        let lock = key.clone();
+        cache.computing_key(&lock, || self.keep_or_compute(cache, generation, key, compute))
+    }
+
+    /// The rest of [`App::kept_lasting`], once the key's lock is held.
+    fn keep_or_compute<V>(
+        &self,
+        cache: &GenerationCache<String, V>,
+        generation: Generation,
+        key: String,
+        compute: impl FnOnce(&App) -> Result<V>,
+    ) -> Result<(Generation, Arc<V>)>
+    where
+        V: serde::Serialize + serde::de::DeserializeOwned,
+    {
         if let Some(hit) = cache.get(generation, &key) {
             return Ok((generation, hit));
         }

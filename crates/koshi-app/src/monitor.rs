@@ -39,7 +39,7 @@ impl Frequency {
 }
 
 /// What a rule watches for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Watch {
     SignTurn { direction: Direction },
@@ -48,7 +48,7 @@ pub enum Watch {
 }
 
 /// One monitoring rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRule {
     pub id: String,
     pub dataflow: String,
@@ -143,9 +143,6 @@ pub fn shipped_rules() -> Result<Vec<AlertRule>> {
     Ok(rules)
 }
 
-/// What the alerts are kept by: the rule, the first period and the vintage asked for.
-pub(crate) type AlertsKey = (Option<String>, Option<String>, Option<String>);
-
 /// Which alerts to list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AlertsRequest {
@@ -159,7 +156,7 @@ pub struct AlertsRequest {
 }
 
 /// One alert: which rule fired on which series at which period, on what figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub rule: String,
     pub kind: String,
@@ -189,7 +186,7 @@ pub struct Alert {
     pub release_date: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertsReport {
     pub rules: usize,
     /// Series watched.
@@ -220,25 +217,28 @@ impl App {
         }
         // Every alert of the selection, worked out once per state of the bank; pages are cut from it.
         let key = (request.rule.clone(), request.since.clone(), request.as_of.clone());
-        let (_, all, _) = self.cached(&self.alerts, false, key, |bank| {
-            let mut alerts = Vec::new();
-            let mut notes = Vec::new();
-            let mut watched = 0;
-            for rule in chosen.iter().copied() {
-                let series = series_of(bank, rule, request.as_of.as_deref())?;
-                if series.is_empty() {
-                    notes.push(format!("{}: no {:?} series in the bank", rule.id, rule.frequency).to_lowercase());
+        let (_, all) = self.kept_lasting(&self.alerts, &key, |app| {
+            app.read(|bank| {
+                let mut alerts = Vec::new();
+                let mut notes = Vec::new();
+                let mut watched = 0;
+                for rule in chosen.iter().copied() {
+                    let series = series_of(bank, rule, request.as_of.as_deref())?;
+                    if series.is_empty() {
+                        notes.push(format!("{}: no {:?} series in the bank", rule.id, rule.frequency).to_lowercase());
+                    }
+                    watched += series.len();
+                    for (key, rows) in &series {
+                        evaluate(bank, rule, key, rows, &mut alerts, &mut notes);
+                    }
                 }
-                watched += series.len();
-                for (key, rows) in &series {
-                    evaluate(bank, rule, key, rows, &mut alerts, &mut notes);
+                if let Some(since) = &request.since {
+                    alerts.retain(|a| a.period.as_str() >= since.as_str());
                 }
-            }
-            if let Some(since) = &request.since {
-                alerts.retain(|a| a.period.as_str() >= since.as_str());
-            }
-            alerts.sort_by(|a, b| b.period.cmp(&a.period).then_with(|| a.rule.cmp(&b.rule)).then(a.key.cmp(&b.key)));
-            Ok(AlertsReport { rules: chosen.len(), series: watched, total: alerts.len(), items: alerts, notes })
+                alerts
+                    .sort_by(|a, b| b.period.cmp(&a.period).then_with(|| a.rule.cmp(&b.rule)).then(a.key.cmp(&b.key)));
+                Ok(AlertsReport { rules: chosen.len(), series: watched, total: alerts.len(), items: alerts, notes })
+            })
         })?;
         let page = request.page.unwrap_or(PageRequest { offset: 0, limit: usize::MAX });
         Ok(AlertsReport {

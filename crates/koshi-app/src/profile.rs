@@ -15,7 +15,7 @@ use crate::forecast::{BUNDLED_SCENARIOS, ForecastReport, ForecastRequest, Scenar
 use crate::indicators::{IndicatorRequest, IndicatorValue};
 
 /// One figure and where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sourced {
     pub dataflow: String,
     /// The series key (dotted, in the dataflow's order).
@@ -69,7 +69,7 @@ impl Sourced {
 }
 
 /// One source's figures for one series, oldest first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceLine {
     pub source: String,
     pub source_name: Labels,
@@ -78,7 +78,7 @@ pub struct SourceLine {
 
 /// A sum over many series of one source and release (the emigrants of a country, counted by
 /// each country of destination).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Total {
     pub period: String,
     pub value: f64,
@@ -90,7 +90,7 @@ pub struct Total {
 }
 
 /// A partner country in a country's corridors.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Partner {
     pub partner: String,
     pub name: Labels,
@@ -134,7 +134,7 @@ impl CountryProfileRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CountryProfile {
     pub country: String,
     pub name: Labels,
@@ -260,7 +260,7 @@ impl App {
     /// A country's profile: stocks in and out, net migration beside the UN's, its largest
     /// corridors and the forecast of its net migration. Kept until the bank changes.
     pub fn country_profile(&self, request: &CountryProfileRequest) -> Result<Arc<CountryProfile>> {
-        self.kept(&self.country_profiles, request, |app| app.compute_country_profile(request))
+        Ok(self.kept_lasting(&self.country_profiles, request, |app| app.compute_country_profile(request))?.1)
     }
 
     /// A region's profile: internal arrivals, departures and net migration by year and month,
@@ -409,7 +409,7 @@ pub struct RegionProfileRequest {
 }
 
 /// A region that ceased to exist and whose territory passed to this one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Territory {
     pub code: String,
     pub name: Labels,
@@ -418,7 +418,7 @@ pub struct Territory {
 }
 
 /// One measure of internal migration, the harmonised figure of each period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureLine {
     pub measure: String,
     pub name: Labels,
@@ -427,7 +427,7 @@ pub struct MeasureLine {
 }
 
 /// Where the region stands among the regions of the same layout in a year.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rank {
     pub period: String,
     pub measure: String,
@@ -436,7 +436,7 @@ pub struct Rank {
     pub of: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionProfile {
     pub region: String,
     pub name: Labels,

@@ -128,7 +128,8 @@ impl App {
             return Err(AppError::invalid("q", "one or more words, at most 200 characters"));
         }
         // The codes present take a pass over every series: once per state of the bank.
-        let (_, present, _) = self.cached(&self.present, true, (), |bank| Ok(bank.codes_present()?))?;
+        let (_, present) =
+            self.kept_lasting(&self.present, &(), |app| app.read_quick(|bank| Ok(bank.codes_present()?)))?;
         self.read_quick(|bank| {
             let catalogue = bank.catalogue();
             let mut hits = Vec::new();

@@ -663,7 +663,7 @@ impl Bank {
 
 /// The codes, units and periods present in one dataflow's figures, for the SDMX content
 /// constraints: per dimension (in key order) the codes of the series that hold a figure.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CodesPresent {
     pub codes: Vec<std::collections::BTreeSet<String>>,
     pub units: std::collections::BTreeSet<String>,

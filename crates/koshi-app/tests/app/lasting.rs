@@ -92,3 +92,40 @@ fn a_slow_answer_outlives_the_process_for_the_same_bank_and_program_only() {
         .unwrap();
     assert_eq!(kept, 0);
 }
+
+#[test]
+fn the_bundled_bank_s_slow_answers_read_back_equal_to_those_computed() {
+    let path = crate::bundled().path().to_path_buf();
+    let computing = open(&path);
+    let reading = open(&path);
+    let profile = koshi_app::profile::CountryProfileRequest::new("KAZ");
+    let alerts = koshi_app::monitor::AlertsRequest::default();
+    let backtest = koshi_app::forecast::BacktestRequest {
+        dataflow: "MIG_EXT".into(),
+        keys: vec!["KAZ.WLD._T._T.NET".into()],
+        horizon: 5,
+        ..koshi_app::forecast::BacktestRequest::default()
+    };
+    // Computed by one process (kept in the bank however quick), read back by another.
+    let computed = (
+        computing.country_profile(&profile).unwrap(),
+        computing.alerts(&alerts).unwrap(),
+        computing.backtest(&backtest).unwrap(),
+        computing.dataflow_codes("MIG_EXT").unwrap(),
+    );
+    let read = (
+        reading.country_profile(&profile).unwrap(),
+        reading.alerts(&alerts).unwrap(),
+        reading.backtest(&backtest).unwrap(),
+        reading.dataflow_codes("MIG_EXT").unwrap(),
+    );
+    assert!(computed.0.forecast.is_some(), "the profile carries a forecast with its intervals");
+    assert_eq!(*read.0, *computed.0);
+    assert_eq!(read.1, computed.1);
+    assert_eq!(read.2, computed.2);
+    assert_eq!(read.3, computed.3);
+    for kind in ["country_profile", "alerts", "backtest", "codes_present"] {
+        let c = counts(&reading, kind);
+        assert_eq!((c.computed, c.restored), (0, 1), "{kind}");
+    }
+}
