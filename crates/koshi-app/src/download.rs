@@ -119,35 +119,25 @@ impl App {
         let write_error = |e: csv::Error| AppError::Unanswerable(format!("writing the CSV: {e}"));
         csv.write_record(&header).map_err(write_error)?;
         let mut used: BTreeMap<String, Vec<ReleaseUsed>> = BTreeMap::new();
-        let mut row = |key: &[String],
-                       period: &str,
-                       value: Option<f64>,
-                       unit: &str,
-                       status: &str,
-                       source: &str,
-                       definition: &str,
-                       release: &str,
-                       release_date: &str,
-                       citation: Option<&str>,
-                       last: String|
-         -> Result<()> {
+        let mut row = |r: CsvRow<'_>| -> Result<()> {
             let mut record: Vec<String> = Vec::with_capacity(header.len());
-            for (d, code) in dataflow.dimensions.iter().zip(key) {
+            for (d, code) in dataflow.dimensions.iter().zip(r.key) {
                 record.push(code.clone());
                 record.push(code_labels(&catalogue, &dataflow.id, &d.codelist, code).en);
             }
-            record.push(period.to_string());
+            record.push(r.period.to_string());
             // Plain numbers: no separators, full precision, empty when missing.
-            record.push(value.map(|v| v.to_string()).unwrap_or_default());
-            for text in [unit, status, source, definition, release, release_date, citation.unwrap_or("")] {
+            record.push(r.value.map(|v| v.to_string()).unwrap_or_default());
+            for text in [r.unit, r.status, r.source, r.definition, r.release, r.release_date, r.citation.unwrap_or("")]
+            {
                 record.push(text.to_string());
             }
-            record.push(last);
+            record.push(r.defects_or_reason);
             csv.write_record(&record).map_err(write_error)?;
-            let releases = used.entry(source.to_string()).or_default();
-            let r = ReleaseUsed { label: release.to_string(), release_date: release_date.to_string() };
-            if !releases.contains(&r) {
-                releases.push(r);
+            let releases = used.entry(r.source.to_string()).or_default();
+            let release = ReleaseUsed { label: r.release.to_string(), release_date: r.release_date.to_string() };
+            if !releases.contains(&release) {
+                releases.push(release);
             }
             Ok(())
         };
@@ -155,36 +145,36 @@ impl App {
         match &report.items {
             Figures::Observations(items) => {
                 for o in items {
-                    row(
-                        &o.key,
-                        &o.time_period,
-                        o.value_base,
-                        &o.unit,
-                        &o.status,
-                        &o.source,
-                        &o.definition,
-                        &o.release_label,
-                        &o.release_date,
-                        o.citation.as_deref(),
-                        o.defects.join(" "),
-                    )?;
+                    row(CsvRow {
+                        key: &o.key,
+                        period: &o.time_period,
+                        value: o.value_base,
+                        unit: &o.unit,
+                        status: &o.status,
+                        source: &o.source,
+                        definition: &o.definition,
+                        release: &o.release_label,
+                        release_date: &o.release_date,
+                        citation: o.citation.as_deref(),
+                        defects_or_reason: o.defects.join(" "),
+                    })?;
                 }
             }
             Figures::Harmonised(items) => {
                 for h in items {
-                    row(
-                        &h.key,
-                        &h.time_period,
-                        h.value_base,
-                        &h.unit,
-                        &h.status,
-                        &h.source,
-                        &h.definition,
-                        &h.release_label,
-                        &h.release_date,
-                        h.citation.as_deref(),
-                        h.reason.clone(),
-                    )?;
+                    row(CsvRow {
+                        key: &h.key,
+                        period: &h.time_period,
+                        value: h.value_base,
+                        unit: &h.unit,
+                        status: &h.status,
+                        source: &h.source,
+                        definition: &h.definition,
+                        release: &h.release_label,
+                        release_date: &h.release_date,
+                        citation: h.citation.as_deref(),
+                        defects_or_reason: h.reason.clone(),
+                    })?;
                 }
             }
         }
@@ -261,6 +251,22 @@ impl App {
 }
 
 /// `koshi-<dataflow>[-<key>]`, with only characters safe in a file name.
+/// One line of the download's `data.csv`: an observation or a harmonised figure, whichever was asked.
+struct CsvRow<'a> {
+    key: &'a [String],
+    period: &'a str,
+    value: Option<f64>,
+    unit: &'a str,
+    status: &'a str,
+    source: &'a str,
+    definition: &'a str,
+    release: &'a str,
+    release_date: &'a str,
+    citation: Option<&'a str>,
+    /// The observation's defect codes, or why the harmonised figure was chosen.
+    defects_or_reason: String,
+}
+
 fn download_stem(dataflow: &str, keys: &[String]) -> String {
     let mut stem = format!("koshi-{dataflow}");
     if !keys.is_empty() {

@@ -1,24 +1,14 @@
 // Accessibility of the pages, checked by axe-core in headless Chromium against the running koshi
 // server: no serious or critical violation on the dashboard, the profiles or the registry's public view, in any
 // of the three languages, and both can be worked from the keyboard (every control is reached).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { browser } from "./chromium.mjs";
+import { BASE, oneBrowser } from "./chromium.mjs";
 
-const BASE = process.env.KOSHI_URL;
-if (!BASE) throw new Error("KOSHI_URL is not set: run the tests with run.sh");
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
-let context;
-let session;
-before(async () => {
-  session = await browser();
-  context = session.context;
-});
-after(async () => {
-  await session?.close();
-});
+const shared = oneBrowser();
 
 /// The serious and critical violations axe-core finds on the page as it is now.
 async function violations(page) {
@@ -42,7 +32,7 @@ const PAGES = [
 
 for (const [where, ready] of PAGES) {
   test(`${where} has no serious or critical accessibility violation in any language`, { timeout: 120_000 }, async () => {
-    const page = await context.newPage();
+    const page = await shared.context.newPage();
     for (const lang of ["en", "ru", "kk"]) {
       await page.goto(`${BASE}${where}?lang=${lang}`);
       await page.waitForSelector(ready);
@@ -52,7 +42,7 @@ for (const [where, ready] of PAGES) {
   });
 
   test(`${where} can be worked from the keyboard`, { timeout: 120_000 }, async () => {
-    const page = await context.newPage();
+    const page = await shared.context.newPage();
     await page.goto(`${BASE}${where}?lang=en`);
     await page.waitForSelector(ready);
     // Every visible, enabled control is reached by Tab, in some order (each marked first, as the

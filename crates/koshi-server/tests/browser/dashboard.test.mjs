@@ -1,31 +1,18 @@
 // The dashboard (/) in headless Chromium against the running koshi server that run.sh starts:
 // the monitoring alerts are listed in each language with the API's own messages and figures,
 // and the page links to the registry's pages.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { browser } from "./chromium.mjs";
+import { ARTIFACTS, BASE, oneBrowser } from "./chromium.mjs";
 
-const BASE = process.env.KOSHI_URL;
-if (!BASE) throw new Error("KOSHI_URL is not set: run the tests with run.sh");
-const ARTIFACTS = process.env.KOSHI_ARTIFACTS || path.resolve("target/browser-artifacts");
 
-let context;
-let session;
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  session = await browser();
-  context = session.context;
-});
-after(async () => {
-  await session?.close();
-});
+const shared = oneBrowser();
 
 test("the alerts are listed in English, Russian and Kazakh as the API gives them", { timeout: 120_000 }, async () => {
   const api = await (await fetch(`${BASE}/api/alerts?limit=20`)).json();
   assert.ok(api.total > 0, "the bundled data raise alerts");
-  const page = context.pages()[0] || (await context.newPage());
+  const page = shared.context.pages()[0] || (await shared.context.newPage());
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
@@ -58,7 +45,7 @@ test("the chart is drawn by ECharts from the same figures as the API's", { timeo
     (expected[o.source] ||= {})[o.time_period] = o.value * Math.pow(10, o.unit_mult);
   }
   assert.ok(Object.keys(expected).length >= 1, "the bundled data have yearly figures");
-  const page = context.pages()[0] || (await context.newPage());
+  const page = shared.context.pages()[0] || (await shared.context.newPage());
   await page.goto(`${BASE}/?lang=en`);
   await page.waitForFunction(() => {
     const c = window.echarts && echarts.getInstanceByDom(document.getElementById("chart"));
@@ -82,7 +69,7 @@ test("the map of the regions shows the API's indicator values with the boundarie
   const latest = annual.map((v) => v.period).sort().pop();
   const expected = Object.fromEntries(annual.filter((v) => v.period === latest).map((v) => [v.key, v.value]));
   assert.equal(Object.keys(expected).length, 20, "the 20 units of the 2022 layout");
-  const page = context.pages()[0] || (await context.newPage());
+  const page = shared.context.pages()[0] || (await shared.context.newPage());
   for (const [lang, credit] of [["en", "OpenStreetMap contributors"], ["ru", "участники OpenStreetMap"], ["kk", "OpenStreetMap қатысушылары"]]) {
     await page.goto(`${BASE}/?lang=${lang}`);
     await page.waitForSelector("#map-table tr[data-region]");
@@ -107,7 +94,7 @@ test("the map of the regions shows the API's indicator values with the boundarie
 });
 
 test("the map's colour scale is symmetric about zero when figures have both signs", { timeout: 60_000 }, async () => {
-  const page = context.pages()[0] || (await context.newPage());
+  const page = shared.context.pages()[0] || (await shared.context.newPage());
   await page.goto(`${BASE}/?lang=en`);
   await page.waitForSelector("#map-table tr[data-region]");
   const scale = await page.evaluate(() => {

@@ -3,28 +3,16 @@
 // the API's own figures, every number opens its provenance, the address is a permalink that
 // reproduces the view, the vintage control gives the API's as-of answer, and `koshi report`
 // writes a page that works with the network cut off.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { browser } from "./chromium.mjs";
+import { ARTIFACTS, BASE, browser, oneBrowser } from "./chromium.mjs";
 
-const BASE = process.env.KOSHI_URL;
-if (!BASE) throw new Error("KOSHI_URL is not set: run the tests with run.sh");
-const ARTIFACTS = process.env.KOSHI_ARTIFACTS || path.resolve("target/browser-artifacts");
 
-let context;
-let session;
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  session = await browser();
-  context = session.context;
-});
-after(async () => {
-  await session?.close();
-});
+const shared = oneBrowser();
 
 const api = async (url) => {
   const r = await fetch(`${BASE}${url}`);
@@ -34,7 +22,7 @@ const api = async (url) => {
 
 /** A page of the observatory, loaded and rendered, with every script error collected. */
 async function open(url) {
-  const page = await context.newPage();
+  const page = await shared.context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
@@ -254,7 +242,7 @@ test("koshi report writes a self-contained page that works offline and prints", 
       const out = path.join(dir, `${code}.html`);
       execFileSync(bin, ["--db", db, "report", kind, code, "--lang", lang, "--out", out], { stdio: "pipe" });
       const profile = await api(`/api/profiles/${kind}/${code}`);
-      const page = await context.newPage();
+      const page = await shared.context.newPage();
       const errors = [], requests = [];
       page.on("pageerror", (e) => errors.push(e.message));
       page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
@@ -511,7 +499,7 @@ test("the home page heads with Kazakhstan's latest figures and what the latest r
   const changes = await api("/api/changes?latest=3");
   const un = profile.net_migration.find((l) => l.source === "UN_WPP").figures.at(-1);
   for (const lang of ["en", "ru"]) {
-    const page = await context.newPage();
+    const page = await shared.context.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${BASE}/?lang=${lang}`);

@@ -7,16 +7,9 @@ import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { browser } from "./chromium.mjs";
+import { ARTIFACTS, BASE, browser, required } from "./chromium.mjs";
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with run.sh`);
-  return value;
-}
-const BASE = required("KOSHI_URL");
 const PASSWORD = required("KOSHI_TEST_PASSWORD");
-const ARTIFACTS = process.env.KOSHI_ARTIFACTS || path.resolve("target/browser-artifacts");
 const YEAR = Number(process.env.KOSHI_TEST_YEAR || new Date().getUTCFullYear());
 const LANGS = ["en", "ru", "kk"];
 const USERS = {
