@@ -11,11 +11,12 @@
 #   models   /models   the gravity fit, push and pull, and the backtest of the forecasts.
 # CLIENTS clients (one request at a time each, a new connection per request, with the load client
 # of bench/concurrency/load.rs) send CLIENTS × REQUESTS requests per page, the page's calls in turn:
-#   cold   the first pass over the calls on a server just started, twice: right after a load
-#          (everything computed once per state of the bank, the profiles among them, is computed
-#          here, 16 clients at once, beside the server's own warm-up), and started again over a bank
-#          where an earlier server kept its slow answers (the defect report, the models' fits, what
-#          the latest releases changed, the backtest), which it reads back;
+#   cold   the first pass over the calls on a server just started, twice: right after a load and
+#          started again over a bank where an earlier server kept its slow answers (the defect
+#          report, the models' fits, what the latest releases changed, the backtest, profiles…).
+#          The server listens once what the pages ask for first (WARM_URLS) is worked out; the time
+#          from its start to its first answer is printed for both. What WARM_URLS leaves out (other
+#          countries' profiles, …) is computed here, 16 clients at once;
 #   warm   after one warm-up pass, the measured run;
 #   gzip   the same with "Accept-Encoding: gzip, deflate, br, zstd", what a browser sends (koshi then
 #          compresses every answer as it would for a browser); for the pages that ask for the map
@@ -67,11 +68,14 @@ wait_for() { # url pid log
   echo "the server did not start: $(cat "$3")" >&2
   exit 1
 }
-serve() { # [bank file] a koshi server just started over the bank (the working one unless given), at $ADDR
+serve() { # [bank file] a koshi server just started over the bank (the working one unless given), at $ADDR;
+  # READY_MS: from its start to its first answer (it listens once the pages' first answers are worked out)
   ADDR="127.0.0.1:$(free_port)"
+  local t0; t0=$(date +%s%N)
   "$KOSHI" --db "${1:-$WORK/bank.db}" serve --addr "$ADDR" >/dev/null 2>"$WORK/serve.log" &
   SERVER=$!
   wait_for "http://$ADDR/api/health" "$SERVER" "$WORK/serve.log"
+  READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 stop() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
 load() { # addr paths requests_per_client
@@ -171,9 +175,11 @@ stop
 for page in home country region others models; do
   sqlite3_copy "$WORK/loaded.db" "$WORK/fresh.db"
   serve "$WORK/fresh.db"
+  echo "first start after a load|$READY_MS" >> "$WORK/ready.txt"
   record "$page" "koshi, cold: first start after a load" "$(load "$ADDR" "$WORK/paths/$page.txt" "$(one_pass "$WORK/paths/$page.txt")")"
   stop
   serve
+  echo "started again (answers kept)|$READY_MS" >> "$WORK/ready.txt"
   record "$page" "koshi, cold: started again (answers kept)" "$(load "$ADDR" "$WORK/paths/$page.txt" "$(one_pass "$WORK/paths/$page.txt")")"
   stop
   serve
@@ -234,6 +240,12 @@ for page in home country region others models floor; do
         -v p50="$(field "$json" p50_ms)" -v p95="$p95" -v max="$(field "$json" max_ms)" -v s="$(field "$json" seconds)" -v v="$verdict" \
       'BEGIN { printf "%-8s %-45s %8d %6d %8.2f %8.2f %8.2f %8.0f  %s\n", page, label, n, e, p50, p95, max, (s > 0 ? n / s : 0), v }'
   done
+done
+
+echo
+echo "from the server's start to its first answer (ms; it listens once the pages' first answers are worked out):"
+for kind in "first start after a load" "started again (answers kept)"; do
+  grep "^$kind|" "$WORK/ready.txt" | cut -d'|' -f2 | sort -n | awk -v k="$kind" '{ v[NR] = $1 } END { printf "  %-30s %d starts: min %d, median %d, max %d\n", k, NR, v[1], v[int((NR + 1) / 2)], v[NR] }'
 done
 
 echo

@@ -15,6 +15,8 @@ const MAX_ENTRIES: usize = 256;
 type Entries<K, V> = (Option<Generation>, HashMap<K, Arc<V>>);
 
 pub(crate) struct GenerationCache<K, V> {
+    /// Past this many entries the cache starts afresh.
+    max_entries: usize,
     /// The name its answers are kept under in the bank's store of slow answers, if they are.
     pub(crate) lasting: Option<&'static str>,
     entries: Mutex<Entries<K, V>>,
@@ -30,6 +32,7 @@ pub(crate) struct GenerationCache<K, V> {
 impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
     fn default() -> Self {
         GenerationCache {
+            max_entries: MAX_ENTRIES,
             lasting: None,
             entries: Mutex::new((None, HashMap::new())),
             computing: Mutex::new(()),
@@ -41,6 +44,11 @@ impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
 }
 
 impl<K: Eq + Hash, V> GenerationCache<K, V> {
+    /// A cache of at most `max_entries` entries (for large values).
+    pub(crate) fn bounded(max_entries: usize) -> Self {
+        GenerationCache { max_entries: max_entries.max(1), ..GenerationCache::default() }
+    }
+
     /// A cache whose slow answers are also kept in the bank under `kind`, so that they outlive
     /// the process (see `App::kept_lasting`).
     pub(crate) fn lasting(kind: &'static str) -> Self {
@@ -66,7 +74,7 @@ impl<K: Eq + Hash, V> GenerationCache<K, V> {
 
     pub(crate) fn insert(&self, generation: Generation, key: K, value: Arc<V>) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.0 != Some(generation) || entries.1.len() >= MAX_ENTRIES {
+        if entries.0 != Some(generation) || entries.1.len() >= self.max_entries {
             *entries = (Some(generation), HashMap::new());
         }
         entries.1.insert(key, value);

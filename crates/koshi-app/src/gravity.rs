@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use koshi_core::Date;
 use koshi_gravity::{
@@ -513,18 +514,18 @@ impl App {
             .as_deref()
             .map(|w| koshi_gravity::parse_conditions(w).map_err(|e| scenario_error("within", e)))
             .transpose()?;
-        let table = self.gravity_table(&req.model)?;
-        let fit = estimate(&table, &req.model, &options)?;
+        let estimated = self.estimate(&req.model, req.fixed_effects, &options)?;
+        let (table, fit) = (&estimated.table, &estimated.fit);
         let counterfactual = if edits.is_empty() {
             None
         } else {
-            Some(counterfactual_rows(&table, &fit, &edits, within.as_deref(), req)?)
+            Some(counterfactual_rows(table, fit, &edits, within.as_deref(), req)?)
         };
-        let fitted = req.fitted.then(|| Listing::of(&fitted_rows(&fit), req.fitted_page));
+        let fitted = req.fitted.then(|| Listing::of(&fitted_rows(fit), req.fitted_page));
         Ok(FitReport {
-            summary: FitSummary::of(&fit),
-            coefficients: coefficient_rows(&fit),
-            fixed_effects: req.fixed_effects.then(|| fixed_effect_rows(&fit)),
+            summary: FitSummary::of(fit),
+            coefficients: coefficient_rows(fit),
+            fixed_effects: req.fixed_effects.then(|| fixed_effect_rows(fit)),
             fitted,
             edits: req.counterfactuals.clone(),
             counterfactual,
@@ -689,6 +690,29 @@ fn fit_options(model: &GravityModel, fixed_effects: bool) -> Result<FitOptions> 
         FitOptions { vcov, small_sample, conf_level: model.conf_level, fixed_effects, ..FitOptions::default() };
     opts.separation.rectifier = model.rectifier;
     Ok(opts)
+}
+
+/// A model estimated on a table, kept together (see `App::estimate`).
+pub(crate) struct Estimate {
+    table: DataTable,
+    fit: GravityFit,
+}
+
+impl App {
+    /// The model estimated on its data: kept in memory for the bank's data (a few models; a
+    /// counterfactual scenario of a model is the same estimate), estimated anew for a file.
+    fn estimate(&self, model: &GravityModel, fixed_effects: bool, options: &FitOptions) -> Result<Arc<Estimate>> {
+        let compute = |app: &App| -> Result<Estimate> {
+            let table = app.gravity_table(model)?;
+            let fit = estimate(&table, model, options)?;
+            Ok(Estimate { table, fit })
+        };
+        if is_bank_data(&model.data) {
+            self.kept(&self.estimates, &(model, fixed_effects), compute)
+        } else {
+            Ok(Arc::new(compute(self)?))
+        }
+    }
 }
 
 fn estimate(table: &DataTable, model: &GravityModel, options: &FitOptions) -> Result<GravityFit> {

@@ -120,6 +120,9 @@ pub struct App {
     /// Gravity fits and push-pull rankings of the bank's data, by their request's JSON.
     gravity_fits: GenerationCache<String, gravity::FitReport>,
     push_pulls: GenerationCache<String, gravity::PushPullReport>,
+    /// Estimated gravity models of the bank's data with the table they were fitted on, by model:
+    /// a counterfactual scenario or push-pull of the same model reuses the estimate.
+    estimates: GenerationCache<String, gravity::Estimate>,
     /// Forecast backtests, by their request's JSON.
     backtests: GenerationCache<String, forecast::BacktestReport>,
     /// Corridors, sets of corridors and vintage comparisons, by their request's JSON.
@@ -162,6 +165,7 @@ impl App {
             changes: GenerationCache::default(),
             gravity_fits: GenerationCache::lasting("gravity_fit"),
             push_pulls: GenerationCache::lasting("push_pull"),
+            estimates: GenerationCache::bounded(4),
             backtests: GenerationCache::lasting("backtest"),
             registry: None,
         })
@@ -283,9 +287,9 @@ impl App {
 }
 
 impl App {
-    /// The answer kept for `request` if the bank has not changed since, or computed now. Unlike
-    /// [`App::cached`] no read connection is held while computing: for use cases made of other
-    /// use cases, which take their own.
+    /// The answer kept for `request` if the bank has not changed since, or computed now (once,
+    /// however many ask at the same time). Unlike [`App::cached`] no read connection is held
+    /// while computing: for use cases made of other use cases, which take their own.
     pub(crate) fn kept<R: serde::Serialize, V>(
         &self,
         cache: &GenerationCache<String, V>,
@@ -297,9 +301,16 @@ impl App {
         if let Some(hit) = cache.get(generation, &key) {
             return Ok(hit);
         }
-        let value = Arc::new(compute(self)?);
-        cache.insert(generation, key, Arc::clone(&value));
-        Ok(value)
+        // Concurrent callers of one cold answer compute it once; other answers side by side.
+        let lock = key.clone();
+        cache.computing_key(&lock, || {
+            if let Some(hit) = cache.get(generation, &key) {
+                return Ok(hit);
+            }
+            let value = Arc::new(compute(self)?);
+            cache.insert(generation, key, Arc::clone(&value));
+            Ok(value)
+        })
     }
 }
 

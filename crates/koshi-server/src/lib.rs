@@ -584,13 +584,21 @@ pub fn open(db: &Path, registry: Option<&koshi_app::registry::RegistryConfig>) -
     Ok(Server::over(inner.app.with_registry(config)?, inner.max_response_bytes))
 }
 
-/// Serve until Ctrl-C.
-pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> Result<(), ServeError> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    // The pages' slow answers are worked out beside the first requests, not in their way, and
-    // again whenever the bank changes (a load by another process), before a visitor asks.
+/// Serve until Ctrl-C. What the pages ask for first (`observatory::WARM_URLS`) is worked out
+/// before the server listens, so that no visitor waits for it: after a load that is the defect
+/// report, the models' fits and the like (seconds); after a restart they are read back from the
+/// bank. Then they are worked out again whenever the bank changes. `ready` is called once the
+/// server listens.
+pub async fn serve(server: Arc<Server>, addr: SocketAddr, ready: impl FnOnce()) -> Result<(), ServeError> {
     let app = router(Arc::clone(&server));
-    tokio::spawn(observatory::keep_warm(server, app.clone()));
+    let generation = {
+        let server = Arc::clone(&server);
+        tokio::task::spawn_blocking(move || server.app.generation().ok()).await.ok().flatten()
+    };
+    observatory::warm_up(app.clone()).await;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    ready();
+    tokio::spawn(observatory::keep_warm(server, app.clone(), generation));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -432,10 +432,10 @@ pub const WARM_URLS: &[&str] = &[
 /// How often the server looks whether the bank changed.
 const BANK_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Ask for [`WARM_URLS`] now, and again each time the bank's state changes (every write changes
-/// it), for as long as the server runs.
-pub async fn keep_warm(server: Arc<Server>, router: axum::Router) {
-    let mut warmed = None;
+/// Ask for [`WARM_URLS`] again each time the bank's state changes from `warmed` (every write
+/// changes it), for as long as the server runs.
+pub async fn keep_warm(server: Arc<Server>, router: axum::Router, warmed: Option<koshi_app::Generation>) {
+    let mut warmed = warmed;
     loop {
         let app = Arc::clone(&server);
         let now = tokio::task::spawn_blocking(move || app.app.generation().ok()).await.ok().flatten();

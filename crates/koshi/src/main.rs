@@ -745,11 +745,20 @@ fn run() -> Result<std::process::ExitCode> {
                     end.parameter, end.known_until
                 );
             }
-            eprintln!(
-                "serving the koshi dashboard on http://{addr}/ and the API under http://{addr}/api/ (Ctrl-C stops)"
-            );
             eprintln!("the work-permit registry is {}", registry_location_text(&registry.location));
-            tokio::runtime::Runtime::new()?.block_on(koshi_server::serve(server, *addr))?;
+            eprintln!(
+                "working out what the pages ask for first (after a load: the defect report, the models' fits …, \
+                 seconds; kept in the bank, so a restart is quick)"
+            );
+            let started = std::time::Instant::now();
+            let ready = move || {
+                eprintln!(
+                    "ready in {:.1} s: serving the koshi dashboard on http://{addr}/ and the API under \
+                     http://{addr}/api/ (Ctrl-C stops)",
+                    started.elapsed().as_secs_f64()
+                )
+            };
+            tokio::runtime::Runtime::new()?.block_on(koshi_server::serve(server, *addr, ready))?;
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
