@@ -15,20 +15,31 @@
 //!   then matched against a lexicon of job titles per unit group written by the project and the
 //!   ILO titles. A confidence below [`REVIEW_THRESHOLD`] sends the title to the review queue of
 //!   the regional officers ([`Coder::triage`]).
+//! * [`Vacancy`]: a typed vacancy posting (employer and BIN, region and KATO code, occupation,
+//!   requirements, wage normalised to a month, openings, dates); [`jsonld`] reads the schema.org
+//!   `JobPosting` JSON-LD that job portals embed in their pages into vacancies with diagnostics;
+//!   [`dedup`] joins the postings of one vacancy within and across sources; [`generate`] streams
+//!   synthetic Kazakhstan-shaped postings for scale tests.
 //!
 //! The crate is pure: the data are compiled in, nothing is read from files or the network and no
 //! clock is consulted; parsers return their data with diagnostics. Its accuracy on a labelled
 //! sample of job titles is measured by the crate's tests and reported in
-//! `data/labour/isco08/README.md`.
+//! `data/labour/isco08/README.md`; the deduplication's precision and recall on a labelled sample of
+//! postings in `data/labour/vacancies/README.md`.
 
 mod coder;
+pub mod dedup;
 mod error;
+pub mod generate;
 mod isco;
+pub mod jsonld;
 mod lexicon;
 mod text;
+pub mod vacancy;
 
 pub use coder::{Alternative, Coder, Coding, REVIEW_THRESHOLD, Triage};
 pub use error::{Diagnostic, LabourError, Parsed, Problem};
 pub use isco::{Group, Isco, Lang, Level, STRUCTURE_CSV, TITLES_CSV};
 pub use lexicon::{Entry, LEXICON_TXT, Lexicon};
 pub use text::{detect_language, stems};
+pub use vacancy::Vacancy;

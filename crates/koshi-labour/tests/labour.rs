@@ -5,8 +5,16 @@
 mod accuracy;
 #[path = "labour/coding.rs"]
 mod coding;
+#[path = "labour/dedup.rs"]
+mod dedup;
+#[path = "labour/generate.rs"]
+mod generate;
+#[path = "labour/jsonld.rs"]
+mod jsonld;
 #[path = "labour/structure.rs"]
 mod structure;
+#[path = "labour/vacancy.rs"]
+mod vacancy;
 
 use std::sync::OnceLock;
 
