@@ -19,6 +19,9 @@ pub(crate) struct GenerationCache<K, V> {
     max_entries: usize,
     /// The name its answers are kept under in the bank's store of slow answers, if they are.
     pub(crate) lasting: Option<&'static str>,
+    /// Kept in the bank however quickly computed (answers that are quick only because another,
+    /// kept in memory alone, was computed before them).
+    pub(crate) keep_always: bool,
     entries: Mutex<Entries<K, V>>,
     /// Held while computing, so that concurrent requests for a cold entry compute it once.
     computing: Mutex<()>,
@@ -34,6 +37,7 @@ impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
         GenerationCache {
             max_entries: MAX_ENTRIES,
             lasting: None,
+            keep_always: false,
             entries: Mutex::new((None, HashMap::new())),
             computing: Mutex::new(()),
             computations: AtomicU64::new(0),
@@ -44,6 +48,11 @@ impl<K: Eq + Hash, V> Default for GenerationCache<K, V> {
 }
 
 impl<K: Eq + Hash, V> GenerationCache<K, V> {
+    /// As [`GenerationCache::lasting`], every answer kept in the bank however quick.
+    pub(crate) fn lasting_always(kind: &'static str) -> Self {
+        GenerationCache { keep_always: true, ..GenerationCache::lasting(kind) }
+    }
+
     /// A cache of at most `max_entries` entries (for large values).
     pub(crate) fn bounded(max_entries: usize) -> Self {
         GenerationCache { max_entries: max_entries.max(1), ..GenerationCache::default() }

@@ -163,8 +163,8 @@ impl App {
             corridors: GenerationCache::default(),
             corridor_sets: GenerationCache::default(),
             changes: GenerationCache::default(),
-            gravity_fits: GenerationCache::lasting("gravity_fit"),
-            push_pulls: GenerationCache::lasting("push_pull"),
+            gravity_fits: GenerationCache::lasting_always("gravity_fit"),
+            push_pulls: GenerationCache::lasting_always("push_pull"),
             estimates: GenerationCache::bounded(4),
             backtests: GenerationCache::lasting("backtest"),
             registry: None,
@@ -390,7 +390,8 @@ impl App {
         let started = std::time::Instant::now();
         let value = Arc::new(compute(self)?);
         cache.insert(generation, key.clone(), Arc::clone(&value));
-        if let Some((kind, stamp)) = stamp.filter(|_| started.elapsed() >= self.keep_in_bank_after) {
+        if let Some((kind, stamp)) = stamp.filter(|_| cache.keep_always || started.elapsed() >= self.keep_in_bank_after)
+        {
             // Best effort: a busy bank (a load under way) or a value JSON cannot carry (a NaN)
             // leaves it in memory only.
             if let Ok(body) = serde_json::to_vec(&*value)

@@ -419,6 +419,8 @@ pub const WARM_URLS: &[&str] = &[
     "/api/profiles/regions?measure=NET",
     "/api/corridors?countries=KAZ,RUS,UZB,KGZ,TJK,CHN,BLR,UKR,DEU",
     "/api/corridors/KAZ/RUS",
+    "/api/corridors/KAZ/BLR",
+    "/api/corridors/KAZ/CHN",
     "/api/gravity/fit?formula=flow%20~%20log(dist)%20%2B%20contig%20%2B%20eaeu%20%7C%20orig%5Eyear%20%2B%20dest%5Eyear&data=undesa-panel",
     "/api/gravity/push-pull?formula=flow%20~%20log(dist)%20%2B%20contig%20%7C%20orig%20%2B%20dest%20%2B%20year&data=undesa-panel&corridor=KAZ",
     "/api/backtest/MIG_EXT?key=KAZ.WLD._T._T.NET&horizon=5",
@@ -435,23 +437,55 @@ const BANK_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(
 /// Ask for [`WARM_URLS`] again each time the bank's state changes from `warmed` (every write
 /// changes it), for as long as the server runs.
 pub async fn keep_warm(server: Arc<Server>, router: axum::Router, warmed: Option<koshi_app::Generation>) {
+    // Then every profile, one after another (one core), beside the visitors.
+    warm_profiles(&server, &router).await;
     let mut warmed = warmed;
     loop {
         let app = Arc::clone(&server);
         let now = tokio::task::spawn_blocking(move || app.app.generation().ok()).await.ok().flatten();
         if now.is_some() && now != warmed {
             warm_up(router.clone()).await;
+            warm_profiles(&server, &router).await;
             warmed = now;
         }
         tokio::time::sleep(BANK_WATCH_INTERVAL).await;
     }
 }
 
+/// Ask for the profile of every country and region of the AREA code list (as the pages do), so
+/// that any country's or region's first visitor finds it worked out (kept in the bank too, when
+/// slow, for the next start).
+async fn warm_profiles(server: &Arc<Server>, router: &axum::Router) {
+    let app = Arc::clone(server);
+    let urls = tokio::task::spawn_blocking(move || -> Vec<String> {
+        let Ok(catalogue) = app.app.catalogue() else { return Vec::new() };
+        let mut urls: Vec<String> =
+            catalogue.country_codes().into_iter().map(|c| format!("/api/profiles/country/{c}")).collect();
+        if let Some(area) = catalogue.codelist("AREA") {
+            urls.extend(
+                area.codes
+                    .iter()
+                    .filter(|c| matches!(c.properties.get("kind").map(String::as_str), Some("kz_region" | "kz_city")))
+                    .map(|c| format!("/api/profiles/region/{}", c.id)),
+            );
+        }
+        urls
+    })
+    .await
+    .unwrap_or_default();
+    ask_for(router, urls.iter().map(String::as_str)).await;
+}
+
 /// Ask for [`WARM_URLS`] one after another (errors are left for the real requests to report).
 pub async fn warm_up(router: axum::Router) {
+    ask_for(&router, WARM_URLS.iter().copied()).await;
+}
+
+/// Ask the router for each URL in turn, as a visitor would.
+async fn ask_for<'a>(router: &axum::Router, urls: impl Iterator<Item = &'a str>) {
     use tower::ServiceExt;
-    for url in WARM_URLS {
-        let Ok(request) = axum::http::Request::get(*url).body(axum::body::Body::empty()) else { continue };
+    for url in urls {
+        let Ok(request) = axum::http::Request::get(url).body(axum::body::Body::empty()) else { continue };
         let Ok(response) = router.clone().oneshot(request).await;
         // The body is read to its end so that a streamed answer is computed too.
         let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await;

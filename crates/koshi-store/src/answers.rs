@@ -8,7 +8,8 @@ use rusqlite::{OptionalExtension, params};
 use crate::{Bank, Result};
 
 /// At most this many answers of one kind are kept; the oldest go first.
-pub const MAX_KEPT_PER_KIND: usize = 64;
+/// (Enough for a profile of every country and region of the code lists.)
+pub const MAX_KEPT_PER_KIND: usize = 320;
 
 impl Bank {
     /// The answer kept for `kind` and `request` under `stamp`, if any.

@@ -9,6 +9,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { ARTIFACTS, BASE, browser, required } from "./chromium.mjs";
 
+required("KOSHI_URL");
 const PASSWORD = required("KOSHI_TEST_PASSWORD");
 const YEAR = Number(process.env.KOSHI_TEST_YEAR || new Date().getUTCFullYear());
 const LANGS = ["en", "ru", "kk"];
