@@ -437,7 +437,7 @@ const BANK_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(
 /// Ask for [`WARM_URLS`] again each time the bank's state changes from `warmed` (every write
 /// changes it), for as long as the server runs.
 pub async fn keep_warm(server: Arc<Server>, router: axum::Router, warmed: Option<koshi_app::Generation>) {
-    // Then every profile, one after another (one core), beside the visitors.
+    // Then every profile, one after another with a pause between them, beside the visitors.
     warm_profiles(&server, &router).await;
     let mut warmed = warmed;
     loop {
@@ -473,8 +473,15 @@ async fn warm_profiles(server: &Arc<Server>, router: &axum::Router) {
     })
     .await
     .unwrap_or_default();
-    ask_for(router, urls.iter().map(String::as_str)).await;
+    for url in &urls {
+        ask_for(router, std::iter::once(url.as_str())).await;
+        // A pause between profiles leaves most of the machine to the visitors.
+        tokio::time::sleep(PROFILE_WARM_PAUSE).await;
+    }
 }
+
+/// The pause between two profiles worked out in the background.
+const PROFILE_WARM_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Ask for [`WARM_URLS`] one after another (errors are left for the real requests to report).
 pub async fn warm_up(router: axum::Router) {
