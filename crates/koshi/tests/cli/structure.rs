@@ -143,7 +143,8 @@ fn serve_finishes_an_incomplete_bundle_and_says_so() {
     let mut said = Vec::new();
     for line in BufReader::new(child.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
-        let serving = line.starts_with("serving");
+        // The server says it is ready once it listens (after working out the pages' first answers).
+        let serving = line.contains("serving the koshi dashboard");
         said.push(line);
         if serving {
             break;
@@ -154,6 +155,7 @@ fn serve_finishes_an_incomplete_bundle_and_says_so() {
     let said = said.join("\n");
     assert!(said.contains("not completely in") && said.contains("finishing"), "{said}");
     assert!(said.contains("the bundle is complete"), "{said}");
+    assert!(said.contains("ready in") && said.contains("serving the koshi dashboard"), "{said}");
     let mut bank = koshi_store::Bank::open(&db).unwrap();
     assert!(koshi_ingest::bundle_state(&mut bank).unwrap().is_complete());
 }
