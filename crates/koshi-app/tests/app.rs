@@ -28,6 +28,8 @@ mod forecast;
 mod gravity;
 #[path = "app/indicators.rs"]
 mod indicators;
+#[path = "app/labour_market.rs"]
+mod labour_market;
 #[path = "app/lasting.rs"]
 mod lasting;
 #[path = "app/monitor.rs"]

@@ -45,6 +45,7 @@ pub fn standard_texts() -> StructureTexts<'static> {
             structure_file!("codelists/purpose.csv"),
             structure_file!("codelists/permit_category.csv"),
             structure_file!("codelists/refusal_ground.csv"),
+            structure_file!("codelists/occupation.csv"),
             structure_file!("capitals/capitals.csv"),
             structure_file!("capitals/contiguity.csv"),
         ],
@@ -174,6 +175,7 @@ impl Catalogue {
             ("PURPOSE", "codelists/purpose.csv"),
             ("PERMIT_CATEGORY", "codelists/permit_category.csv"),
             ("REFUSAL_GROUND", "codelists/refusal_ground.csv"),
+            ("OCCUPATION", "codelists/occupation.csv"),
         ] {
             codelists.insert(id.to_string(), parse_simple_codelist(id, path, get(path)?)?);
         }

@@ -48,6 +48,19 @@ macro_rules! gz {
     };
 }
 
+/// A bundled file kept uncompressed in `data/bundled/` (small, and compared with its source line by line).
+macro_rules! plain {
+    ($id:literal, $file:literal, $mapping:literal) => {
+        BundledDataset {
+            id: $id,
+            file_name: $file,
+            mapping_name: concat!("data/bundled/mappings/", $mapping),
+            mapping: include_str!(concat!("../../../data/bundled/mappings/", $mapping)),
+            data: Data::Plain(include_str!(concat!("../../../data/bundled/", $file))),
+        }
+    };
+}
+
 macro_rules! paper {
     ($id:literal, $file:literal) => {
         BundledDataset {
@@ -92,6 +105,37 @@ pub fn datasets() -> Vec<BundledDataset> {
             "kz-pop-2017-2023",
             "kz_population_by_region_start_of_year_2000_2023.csv",
             "kz_population_start_of_year_2017_2023.toml"
+        ),
+        // The labour market (LAB_MKT): the Bureau's labour force survey, registered job seekers and wages.
+        plain!(
+            "kz-labour-force",
+            "kz_labour_force_by_region_2001_2025.csv",
+            "kz_labour_force_by_region_2001_2025.toml"
+        ),
+        gz!(
+            "kz-unemployment-rate-regions",
+            "kz_unemployment_rate_by_region_quarterly_2001_2023.csv",
+            "kz_unemployment_rate_by_region_quarterly_2001_2023.toml"
+        ),
+        gz!(
+            "kz-unemployment-rate-national",
+            "kz_unemployment_rate_national_quarterly_2001_2026.csv",
+            "kz_unemployment_rate_national_quarterly_2001_2026.toml"
+        ),
+        gz!(
+            "kz-jobseekers",
+            "kz_jobseekers_applied_employment_authorities_by_region_2001_2021.csv",
+            "kz_jobseekers_applied_employment_authorities_by_region_2001_2021.toml"
+        ),
+        gz!(
+            "kz-wage-occupation-2022",
+            "kz_avg_monthly_wage_by_region_occupation_2022.csv",
+            "kz_avg_monthly_wage_by_region_occupation_2022.toml"
+        ),
+        gz!(
+            "kz-wage-national",
+            "kz_avg_monthly_nominal_wage_national_2012_2025.csv",
+            "kz_avg_monthly_nominal_wage_national_2012_2025.toml"
         ),
     ]);
     all

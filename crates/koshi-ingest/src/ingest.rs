@@ -228,8 +228,34 @@ impl Diagnostics {
 enum Resolved {
     Constant(String),
     Column(usize),
+    /// A text built from cells ([`crate::mapping::FieldSpec::template`]).
+    Template(Vec<TemplateCell>),
     Melted,
     Count,
+}
+
+/// A piece of a bound template: text, or the cell of a column.
+#[derive(Clone)]
+enum TemplateCell {
+    Text(String),
+    Column(usize),
+}
+
+/// The text a bound template builds from a row's cells (each trimmed), and the first column it
+/// reads (where a problem with the text is reported).
+fn build_template(parts: &[TemplateCell], cells: &[&str]) -> (String, Option<usize>) {
+    let mut text = String::new();
+    let mut first = None;
+    for part in parts {
+        match part {
+            TemplateCell::Text(t) => text.push_str(t),
+            TemplateCell::Column(i) => {
+                text.push_str(cells.get(*i).copied().unwrap_or("").trim());
+                first = first.or(Some(*i));
+            }
+        }
+    }
+    (text, first)
 }
 
 struct FieldPlan<'m> {
@@ -490,13 +516,49 @@ struct FastAggregate {
     cells: HashMap<u128, (Option<f64>, usize)>,
     template: Observation,
     release: (String, Date),
+    /// The templates of the fields built from several cells ([`FastSource::Template`]).
+    built: Vec<Vec<TemplateCell>>,
 }
 
 #[derive(Clone, Copy)]
 enum FastSource {
     Constant,
     Column(usize),
+    /// A text built from cells: the index of its template in [`FastAggregate::built`].
+    Template(usize),
     Count,
+}
+
+impl FastSource {
+    /// The text a row gives the field, before `map` and the other transforms.
+    fn text(self, spec: &FieldSpec, cells: &[&str], built: &[Vec<TemplateCell>]) -> String {
+        match self {
+            FastSource::Constant => spec.value.clone().unwrap_or_default(),
+            FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim().to_string(),
+            FastSource::Template(t) => build_template(&built[t], cells).0,
+            FastSource::Count => "1".into(),
+        }
+    }
+
+    /// What the field's text is remembered by between rows: the cell, or the built text.
+    fn cache_key<'c>(self, cells: &[&'c str], built: &[Vec<TemplateCell>]) -> std::borrow::Cow<'c, str> {
+        match self {
+            FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim().into(),
+            FastSource::Template(t) => build_template(&built[t], cells).0.into(),
+            FastSource::Constant | FastSource::Count => "".into(),
+        }
+    }
+
+    /// The column a problem with the field's text is reported at.
+    fn column(self, built: &[Vec<TemplateCell>]) -> Option<usize> {
+        match self {
+            FastSource::Column(i) => Some(i),
+            FastSource::Template(t) => {
+                built[t].iter().find_map(|p| if let TemplateCell::Column(i) = p { Some(*i) } else { None })
+            }
+            FastSource::Constant | FastSource::Count => None,
+        }
+    }
 }
 
 impl<'a> RowContext<'a> {
@@ -594,6 +656,37 @@ impl<'a> RowContext<'a> {
                         continue;
                     }
                 }
+            } else if let Some(template) = &spec.template {
+                let parts = match crate::mapping::template_parts(template) {
+                    Ok(parts) => parts,
+                    Err(e) => {
+                        problems.push(format!("field {name}: template \"{template}\": {e}"));
+                        continue;
+                    }
+                };
+                let mut cells = Vec::with_capacity(parts.len());
+                let mut unknown = false;
+                for part in parts {
+                    match part {
+                        crate::mapping::TemplatePart::Text(t) => cells.push(TemplateCell::Text(t)),
+                        crate::mapping::TemplatePart::Column(col) => match self.find_column(&col) {
+                            Some(i) => {
+                                used.push(i);
+                                cells.push(TemplateCell::Column(i));
+                            }
+                            None => {
+                                problems.push(format!(
+                                    "field {name}: template \"{template}\" names column \"{col}\", which is not in the header"
+                                ));
+                                unknown = true;
+                            }
+                        },
+                    }
+                }
+                if unknown {
+                    continue;
+                }
+                Resolved::Template(cells)
             } else if spec.count {
                 Resolved::Count
             } else {
@@ -692,9 +785,14 @@ impl<'a> RowContext<'a> {
             }
             Some(_) => None,
         };
-        let source_of = |f: &FieldPlan<'_>| match f.resolved {
+        let mut built: Vec<Vec<TemplateCell>> = Vec::new();
+        let mut source_of = |f: &FieldPlan<'_>| match &f.resolved {
             Resolved::Constant(_) => Some(FastSource::Constant),
-            Resolved::Column(i) => Some(FastSource::Column(i)),
+            Resolved::Column(i) => Some(FastSource::Column(*i)),
+            Resolved::Template(parts) => {
+                built.push(parts.clone());
+                Some(FastSource::Template(built.len() - 1))
+            }
             Resolved::Count => Some(FastSource::Count),
             Resolved::Melted => None,
         };
@@ -736,9 +834,9 @@ impl<'a> RowContext<'a> {
         }
         let pf = self.field("TIME_PERIOD")?;
         let value = source_of(self.field("OBS_VALUE")?)?;
-        // A constant figure, and constants the general path would refuse on every row, are
-        // left to it.
-        if matches!(value, FastSource::Constant) {
+        // A constant figure, a figure built from several cells, and constants the general path
+        // would refuse on every row, are left to it.
+        if matches!(value, FastSource::Constant | FastSource::Template(_)) {
             return None;
         }
         let status = match values["OBS_STATUS"].as_deref() {
@@ -771,10 +869,11 @@ impl<'a> RowContext<'a> {
                 .map(|d| d.split('|').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect())
                 .unwrap_or_default(),
         };
+        let period = (source_of(pf)?, pf.spec.clone());
         Some(FastAggregate {
             codes: vec![Vec::new(); df.dimensions.len()],
             dims,
-            period: (source_of(pf)?, pf.spec.clone()),
+            period,
             periods: HashMap::new(),
             period_texts: Vec::new(),
             value,
@@ -782,6 +881,7 @@ impl<'a> RowContext<'a> {
             template,
             release: (label, release_date),
             dataflow: df,
+            built,
         })
     }
 
@@ -791,30 +891,16 @@ impl<'a> RowContext<'a> {
         let mut ok = true;
         // As the general path: every problem of the row, then the row skipped or reported.
         let mut errors: Vec<(&'static str, Option<usize>, String)> = Vec::new();
-        let text = |source: FastSource, spec: &FieldSpec, cells: &[&str]| -> String {
-            match source {
-                FastSource::Constant => spec.value.clone().unwrap_or_default(),
-                FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim().to_string(),
-                FastSource::Count => "1".into(),
-            }
-        };
-        let column_of = |source: FastSource| match source {
-            FastSource::Column(i) => Some(i),
-            _ => None,
-        };
         for d in 0..fast.dims.len() {
-            let (source, _, _) = &fast.dims[d];
-            let cell = match *source {
-                FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim(),
-                _ => "",
-            };
+            let cell = fast.dims[d].0.cache_key(cells, &fast.built);
+            let cell = cell.as_ref();
             let hit = fast.dims[d].2.get(cell).copied();
             let number = match hit {
                 Some(Some(n)) => Some(n),
                 // Not seen yet, or seen and refused: resolved again (the code cache keeps the
                 // refusal), so that every row with it is reported as the general path does.
                 Some(None) | None => {
-                    let raw = text(fast.dims[d].0, &fast.dims[d].1, cells);
+                    let raw = fast.dims[d].0.text(&fast.dims[d].1, cells, &fast.built);
                     let dim_id = fast.dataflow.dimensions[d].id.clone();
                     let spec = fast.dims[d].1.clone();
                     let resolved = self.resolve_code(&fast.dataflow, &dim_id, &spec, &raw);
@@ -828,7 +914,7 @@ impl<'a> RowContext<'a> {
                             u16::try_from(n).ok()
                         }
                         Err(e) => {
-                            errors.push(("UNKNOWN_CODE", column_of(fast.dims[d].0), e.0));
+                            errors.push(("UNKNOWN_CODE", fast.dims[d].0.column(&fast.built), e.0));
                             None
                         }
                     };
@@ -846,14 +932,12 @@ impl<'a> RowContext<'a> {
                 None => ok = false,
             }
         }
-        let period_cell = match fast.period.0 {
-            FastSource::Column(i) => cells.get(i).copied().unwrap_or("").trim(),
-            _ => "",
-        };
+        let period_cell = fast.period.0.cache_key(cells, &fast.built);
+        let period_cell = period_cell.as_ref();
         let period = match fast.periods.get(period_cell) {
             Some(Some(p)) => Some(*p),
             hit => {
-                let raw = text(fast.period.0, &fast.period.1, cells);
+                let raw = fast.period.0.text(&fast.period.1, cells, &fast.built);
                 let p = match Self::transform(&fast.period.1, &raw)
                     .and_then(|p| validate_time_period(&p).map(|_| p).map_err(|e| FieldProblem(e.to_string())))
                 {
@@ -866,7 +950,7 @@ impl<'a> RowContext<'a> {
                         }
                     }),
                     Err(e) => {
-                        errors.push(("BAD_PERIOD", column_of(fast.period.0), e.0));
+                        errors.push(("BAD_PERIOD", fast.period.0.column(&fast.built), e.0));
                         None
                     }
                 };
@@ -891,8 +975,9 @@ impl<'a> RowContext<'a> {
                     }
                 }
             }
-            // Not taken: [`RowContext::fast_plan`] leaves a constant figure to the general path.
-            FastSource::Constant => None,
+            // Not taken: [`RowContext::fast_plan`] leaves a constant figure, or one built from
+            // several cells, to the general path.
+            FastSource::Constant | FastSource::Template(_) => None,
         };
         if !errors.is_empty() {
             if self.mapping.skip_unknown_codes && errors.iter().all(|(code, _, _)| *code == "UNKNOWN_CODE") {
@@ -1078,6 +1163,7 @@ impl<'a> RowContext<'a> {
         match &field.resolved {
             Resolved::Constant(v) => (v.clone(), None),
             Resolved::Column(i) => (cells.get(*i).copied().unwrap_or("").trim().to_string(), Some(*i)),
+            Resolved::Template(parts) => build_template(parts, cells),
             Resolved::Melted => match melted {
                 Some(m) if field.name == "OBS_VALUE" => (cells.get(m).copied().unwrap_or("").to_string(), Some(m)),
                 Some(m) => (self.header[m].clone(), Some(m)),

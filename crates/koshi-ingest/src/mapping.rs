@@ -16,7 +16,7 @@
 //! label = "International Migrant Stock 2019"
 //! date = "2019-09-17"
 //!
-//! [fields]                # each: { value = "…" } | { column = "…" } | { melt = true }
+//! [fields]                # each: { value = "…" } | { column = "…" } | { template = "…" } | { melt = true }
 //! DATAFLOW = { value = "MIG_STOCK" }
 //! REF_AREA = { column = "Dest" }
 //! COUNTERPART = { melt = true }
@@ -29,6 +29,16 @@
 //! [melt]                  # the columns whose header is a code and whose cells are values
 //! from = "Afghanistan"
 //! ```
+//!
+//! ## A field built from several columns
+//!
+//! `template` builds a field's text from the row's cells: each `{name}` is replaced by the
+//! (trimmed) cell of the column with that header (or `{#3}`, the third column), and any other
+//! text is kept. A period spread over two columns, `year` and `quarter`, is
+//! `TIME_PERIOD = { template = "{year}-{quarter}" }` (`2001-Q1`). `map`, `bands`, `truncate`
+//! and `prefix` then apply to the built text as they do to a column's; a template must name at
+//! least one column, and a column that is not in the header is an error naming the field and
+//! the column, as for `column`.
 //!
 //! ## Rows whose field count differs from the header's
 //!
@@ -163,6 +173,8 @@ pub struct FieldSpec {
     pub value: Option<String>,
     /// A column, by header text (or `#3` for the third column).
     pub column: Option<String>,
+    /// Text built from several columns: `"{year}-{quarter}"` (see the module documentation).
+    pub template: Option<String>,
     /// The melted column headers (see `[melt]`).
     #[serde(default)]
     pub melt: bool,
@@ -240,10 +252,15 @@ pub fn parse_mapping(file: &str, text: &str) -> Result<Mapping, MappingError> {
         toml::from_str(text).map_err(|e| MappingError { file: file.to_string(), message: e.to_string() })?;
     let err = |message: String| MappingError { file: file.to_string(), message };
     for (name, spec) in &mapping.fields {
-        let sources =
-            [spec.value.is_some(), spec.column.is_some(), spec.melt, spec.count].iter().filter(|b| **b).count();
+        let sources = [spec.value.is_some(), spec.column.is_some(), spec.template.is_some(), spec.melt, spec.count]
+            .iter()
+            .filter(|b| **b)
+            .count();
         if sources != 1 {
-            return Err(err(format!("field {name} needs exactly one of value, column, melt or count")));
+            return Err(err(format!("field {name} needs exactly one of value, column, template, melt or count")));
+        }
+        if let Some(template) = &spec.template {
+            template_parts(template).map_err(|e| err(format!("field {name}: template \"{template}\": {e}")))?;
         }
     }
     let melted = mapping.fields.values().filter(|f| f.melt).count();
@@ -260,4 +277,97 @@ pub fn parse_mapping(file: &str, text: &str) -> Result<Mapping, MappingError> {
         return Err(err(format!("unknown file format `{}` (csv, tsv, xlsx)", mapping.file.format)));
     }
     Ok(mapping)
+}
+
+/// A piece of a field's [`FieldSpec::template`]: text kept as written, or a column's cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    Text(String),
+    Column(String),
+}
+
+/// The pieces of a template (`"{year}-{quarter}"`: the column `year`, the text `-`, the
+/// column `quarter`). An unclosed `{`, a `}` that closes nothing, an empty `{}` and a template
+/// that names no column are errors.
+pub fn template_parts(template: &str) -> Result<Vec<TemplatePart>, String> {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        let open = rest.find('{');
+        match (open, rest.find('}')) {
+            (_, Some(c)) if open.is_none_or(|o| c < o) => {
+                return Err(format!("`}}` at \"{}\" closes no `{{`", &rest[c..]));
+            }
+            (None, _) => {
+                parts.push(TemplatePart::Text(rest.to_string()));
+                rest = "";
+            }
+            (Some(o), _) => {
+                if o > 0 {
+                    parts.push(TemplatePart::Text(rest[..o].to_string()));
+                }
+                let after = &rest[o + 1..];
+                let end = after.find('}').ok_or_else(|| format!("`{{` at \"{}\" is not closed", &rest[o..]))?;
+                let name = after[..end].trim();
+                if name.contains('{') {
+                    return Err(format!("`{{` inside `{{{name}}}`"));
+                }
+                if name.is_empty() {
+                    return Err("`{}` names no column".into());
+                }
+                parts.push(TemplatePart::Column(name.to_string()));
+                rest = &after[end + 1..];
+            }
+        }
+    }
+    if !parts.iter().any(|p| matches!(p, TemplatePart::Column(_))) {
+        return Err("names no column (a text without columns is a `value`)".into());
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: &str = r#"
+[fields]
+DATAFLOW = { value = "LAB_MKT" }
+OBS_VALUE = { column = "rate" }
+"#;
+
+    #[test]
+    fn a_template_is_split_into_columns_and_text() {
+        use TemplatePart::{Column, Text};
+        assert_eq!(
+            template_parts("{year}-{quarter}").unwrap(),
+            [Column("year".into()), Text("-".into()), Column("quarter".into())]
+        );
+        assert_eq!(
+            template_parts("FY { #2 }/Q{q}").unwrap(),
+            [Text("FY ".into()), Column("#2".into()), Text("/Q".into()), Column("q".into())]
+        );
+        let m = parse_mapping("m.toml", &format!("{FIELDS}TIME_PERIOD = {{ template = \"{{year}}-{{quarter}}\" }}\n"))
+            .unwrap();
+        assert_eq!(m.fields["TIME_PERIOD"].template.as_deref(), Some("{year}-{quarter}"));
+    }
+
+    #[test]
+    fn a_malformed_template_is_refused_with_the_reason() {
+        for (template, reason) in [
+            ("{year-{quarter}", "inside"),
+            ("{year}-{quarter", "is not closed"),
+            ("year}-{quarter}", "closes no"),
+            ("{}-{quarter}", "names no column"),
+            ("2001-Q1", "names no column"),
+        ] {
+            let text = format!("{FIELDS}TIME_PERIOD = {{ template = \"{template}\" }}\n");
+            let e = parse_mapping("m.toml", &text).unwrap_err().to_string();
+            assert!(e.contains("field TIME_PERIOD: template") && e.contains(reason), "{template}: {e}");
+        }
+        // A template is one way to fill a field, not a second one beside a column.
+        let both = format!("{FIELDS}TIME_PERIOD = {{ column = \"year\", template = \"{{year}}\" }}\n");
+        let e = parse_mapping("m.toml", &both).unwrap_err().to_string();
+        assert!(e.contains("exactly one of value, column, template, melt or count"), "{e}");
+    }
 }

@@ -16,6 +16,8 @@ mod declared;
 mod fuzz;
 #[path = "ingest/hardening.rs"]
 mod hardening;
+#[path = "ingest/labour.rs"]
+mod labour;
 #[path = "ingest/paths.rs"]
 mod paths;
 #[path = "ingest/reference.rs"]

@@ -84,13 +84,19 @@ fn the_correction_of_a_paper_s_trade_table_is_a_set_of_revisions() {
 
 #[test]
 fn the_latest_releases_are_listed_newest_first_with_what_they_changed() {
-    let latest = bundled().latest_changes(4).unwrap();
-    assert_eq!(latest.len(), 4);
+    // The papers' corrections, three of the labour market's releases (2026), the 2024 internal migration release …
+    let latest = bundled().latest_changes(7).unwrap();
+    assert_eq!(latest.len(), 7);
     assert!(latest.windows(2).all(|w| w[0].release_date >= w[1].release_date));
     let trade = latest.iter().find(|r| r.dataflow == "TRADE").expect("the trade correction is among the latest");
     assert!(trade.counts.revised > 0 && trade.examples.len() <= 5);
     let internal = latest.iter().find(|r| r.dataflow == "MIG_INT").expect("the 2024 internal migration release");
     assert!(internal.counts.added >= 20 * 12, "a year of months for 20 regions: {:?}", internal.counts);
-    assert!(std::sync::Arc::ptr_eq(&latest, &bundled().latest_changes(4).unwrap()), "kept");
+    let labour: Vec<&str> =
+        latest.iter().filter(|r| r.dataflow == "LAB_MKT").map(|r| r.release_date.as_str()).collect();
+    assert_eq!(labour, ["2026-09-01", "2026-03-30", "2026-03-01"], "the quarterly rate, the labour force, the wage");
+    // The national quarterly rate adds 2024-Q1 to 2026-Q2 to the quarters of the table by region.
+    assert_eq!(latest.iter().find(|r| r.dataflow == "LAB_MKT").unwrap().counts.added, 10);
+    assert!(std::sync::Arc::ptr_eq(&latest, &bundled().latest_changes(7).unwrap()), "kept");
     assert!(bundled().latest_changes(0).is_err() && bundled().latest_changes(21).is_err());
 }
