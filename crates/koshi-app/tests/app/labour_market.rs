@@ -48,36 +48,6 @@ fn table(path: &str) -> Vec<(usize, BTreeMap<String, String>)> {
         .collect()
 }
 
-/// The Bureau's region codes of these files as ISO 3166-2 (the country as ISO 3166-1): YKO is
-/// the former South Kazakhstan Region, TRK and SHM Turkistan Region and Shymkent.
-fn iso_code(code: &str) -> &'static str {
-    match code {
-        "KZ" => "KAZ",
-        "ABY" => "KZ-10",
-        "AKM" => "KZ-11",
-        "AKT" => "KZ-15",
-        "ALM" => "KZ-19",
-        "ATY" => "KZ-23",
-        "ZKO" => "KZ-27",
-        "ZHM" => "KZ-31",
-        "ZHT" => "KZ-33",
-        "KRG" => "KZ-35",
-        "KST" => "KZ-39",
-        "KZL" => "KZ-43",
-        "MNG" => "KZ-47",
-        "PVL" => "KZ-55",
-        "SKO" => "KZ-59",
-        "TRK" => "KZ-61",
-        "ULT" => "KZ-62",
-        "VKO" => "KZ-63",
-        "AST" => "KZ-71",
-        "ALA" => "KZ-75",
-        "SHM" => "KZ-79",
-        "YKO" => "KZ-YUZ",
-        other => panic!("a region code the files did not have: {other}"),
-    }
-}
-
 /// Every LAB_MKT observation of the Bureau in the bank.
 fn labour_market() -> Vec<Observation> {
     let report = bundled()
@@ -118,7 +88,7 @@ fn expected_figures() -> Vec<Expected> {
         for (column, measure) in
             [("labour_force_thousand", "LF"), ("employed_thousand", "EMP"), ("unemployed_thousand", "UNE")]
         {
-            let key = format!("{}._T.{measure}", iso_code(&r["region_code"]));
+            let key = format!("{}._T.{measure}", crate::bureau_region(&r["region_code"]));
             push(LABOUR_FORCE, line, LABOUR_FORCE_RELEASE, key, r["year"].clone(), &r[column], 3);
         }
     }
@@ -127,7 +97,7 @@ fn expected_figures() -> Vec<Expected> {
             "Y" => r["year"].clone(),
             quarter => format!("{}-{quarter}", r["year"]),
         };
-        let key = format!("{}._T.UNE_RATE", iso_code(&r["region_code"]));
+        let key = format!("{}._T.UNE_RATE", crate::bureau_region(&r["region_code"]));
         push(RATE_REGIONS, line, RATE_REGIONS_RELEASE, key, period, &r["unemployment_rate_pct"], 0);
     }
     for (line, r) in table(RATE_NATIONAL) {
@@ -143,7 +113,7 @@ fn expected_figures() -> Vec<Expected> {
         );
     }
     for (line, r) in table(JOBSEEKERS) {
-        let key = format!("{}._T.JOBSEEKERS", iso_code(&r["region_code"]));
+        let key = format!("{}._T.JOBSEEKERS", crate::bureau_region(&r["region_code"]));
         push(JOBSEEKERS, line, JOBSEEKERS_RELEASE, key, r["year"].clone(), &r["persons_applied"], 0);
     }
     for (line, r) in table(WAGE_OCCUPATION) {
@@ -154,7 +124,7 @@ fn expected_figures() -> Vec<Expected> {
                 c if c.starts_with("isco") => format!("OC{}", &c[4..5]),
                 _ => continue,
             };
-            let key = format!("{}.{occupation}.WAGE_AVG", iso_code(&r["region_code"]));
+            let key = format!("{}.{occupation}.WAGE_AVG", crate::bureau_region(&r["region_code"]));
             push(WAGE_OCCUPATION, line, WAGE_OCCUPATION_RELEASE, key, r["year"].clone(), text, 0);
         }
     }

@@ -16,34 +16,10 @@ const POPULATION: &str = concat!(
     "/../../../shared/data/kazakhstan/bns/population_by_region/kz_population_by_region_start_of_year_2000_2023.csv"
 );
 
-/// The file's region codes as ISO 3166-2 (the country as ISO 3166-1); `TRK` depends on the year.
+/// The file's region codes as ISO 3166-2: its `TRK` is South Kazakhstan (with Shymkent) before
+/// 2017 and Turkistan after.
 fn iso_code(code: &str, year: i32) -> String {
-    let iso = match code {
-        "KZ" => "KAZ",
-        "ABY" => "KZ-10",
-        "AKM" => "KZ-11",
-        "AKT" => "KZ-15",
-        "ALM" => "KZ-19",
-        "ATY" => "KZ-23",
-        "ZKO" => "KZ-27",
-        "ZHM" => "KZ-31",
-        "ZHT" => "KZ-33",
-        "KRG" => "KZ-35",
-        "KST" => "KZ-39",
-        "KZL" => "KZ-43",
-        "MNG" => "KZ-47",
-        "PVL" => "KZ-55",
-        "SKO" => "KZ-59",
-        "TRK" if year < 2017 => "KZ-YUZ",
-        "TRK" => "KZ-61",
-        "ULT" => "KZ-62",
-        "VKO" => "KZ-63",
-        "AST" => "KZ-71",
-        "ALA" => "KZ-75",
-        "SHM" => "KZ-79",
-        other => panic!("a region code the file did not have: {other}"),
-    };
-    iso.to_string()
+    if code == "TRK" && year < 2017 { "KZ-YUZ" } else { crate::bureau_region(code) }.to_string()
 }
 
 fn map(measure: &str) -> std::sync::Arc<koshi_app::regions::RegionsMap> {
