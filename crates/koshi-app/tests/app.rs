@@ -42,6 +42,8 @@ mod quota;
 mod regions;
 #[path = "app/registry.rs"]
 mod registry;
+#[path = "app/vacancies.rs"]
+mod vacancies;
 #[path = "app/sdmx.rs"]
 mod sdmx;
 #[path = "app/search.rs"]

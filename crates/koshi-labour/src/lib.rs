@@ -29,11 +29,13 @@
 
 mod coder;
 pub mod dedup;
+pub mod demand;
 mod error;
 pub mod generate;
 mod isco;
 pub mod jsonld;
 mod lexicon;
+pub mod shortage;
 mod text;
 pub mod vacancy;
 

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// The longest title kept, in characters; a longer one is cut.
 pub const MAX_TITLE_CHARS: usize = 300;
@@ -851,7 +851,7 @@ impl Wage {
 // ---------------------------------------------------------------------------------------------
 
 /// The education a posting asks for, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EducationLevel {
     /// No requirement.
@@ -1043,7 +1043,7 @@ pub fn experience_months(text: &str) -> Option<u32> {
 }
 
 /// The terms of employment, schema.org's `employmentType` values and rotational work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmploymentType {
     FullTime,

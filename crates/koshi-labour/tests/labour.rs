@@ -7,10 +7,14 @@ mod accuracy;
 mod coding;
 #[path = "labour/dedup.rs"]
 mod dedup;
+#[path = "labour/demand.rs"]
+mod demand;
 #[path = "labour/generate.rs"]
 mod generate;
 #[path = "labour/jsonld.rs"]
 mod jsonld;
+#[path = "labour/shortage.rs"]
+mod shortage;
 #[path = "labour/structure.rs"]
 mod structure;
 #[path = "labour/vacancy.rs"]

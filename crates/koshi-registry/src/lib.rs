@@ -25,6 +25,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 mod tx;
+mod vacancy;
 
 use std::path::Path;
 use std::time::Duration;
@@ -32,12 +33,13 @@ use std::time::Duration;
 pub use error::{RegistryError, Result};
 pub use model::*;
 pub use tx::{MAX_PAGE, Tx};
+pub use vacancy::*;
 
 use crate::postgres::PgRegistry;
 use crate::sqlite::SqliteRegistry;
 
 /// The schema version this koshi writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Where a registry is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +186,8 @@ pub(crate) fn check_version_sqlite(conn: &rusqlite::Connection, path: &Path) -> 
     if found.parse::<i64>().map_or(true, |v| v > SCHEMA_VERSION) {
         return Err(newer(&path.display().to_string(), &found));
     }
+    // An older registry has just been given the newer tables by the schema's `IF NOT EXISTS`.
+    conn.execute("UPDATE registry_meta SET value = ?1 WHERE key = 'schema_version'", [SCHEMA_VERSION.to_string()])?;
     Ok(())
 }
 
@@ -196,5 +200,6 @@ pub(crate) fn check_version_pg(tx: &mut ::postgres::Transaction<'_>, location: &
     if found.parse::<i64>().map_or(true, |v| v > SCHEMA_VERSION) {
         return Err(newer(location, &found));
     }
+    tx.execute("UPDATE registry_meta SET value = $1 WHERE key = 'schema_version'", &[&SCHEMA_VERSION.to_string()])?;
     Ok(())
 }

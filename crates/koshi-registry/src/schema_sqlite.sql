@@ -134,3 +134,93 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- The regional vacancy database. A vacancy is never deleted: a change (filled, closed, vanished
+-- from its source, recoded) updates its current row and appends its new state, with the date it
+-- took effect, to vacancy_state.
+CREATE TABLE IF NOT EXISTS vacancy (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    -- The registered employer who posted it, when it was posted here.
+    employer_id BIGINT REFERENCES employer (id),
+    region TEXT NOT NULL,
+    -- The ISCO-08 unit group (4 digits), when known.
+    occupation TEXT,
+    coding TEXT NOT NULL CHECK (coding IN ('given', 'auto', 'review', 'confirmed', 'uncoded')),
+    title TEXT NOT NULL,
+    -- Lower-case title, employer and settlement, for searching.
+    search_text TEXT NOT NULL,
+    posted TEXT NOT NULL,
+    ended TEXT,
+    status TEXT NOT NULL CHECK (status IN ('open', 'filled', 'closed')),
+    openings BIGINT NOT NULL CHECK (openings > 0),
+    -- Another posting of the same vacancy (from another source, or posted twice).
+    duplicate_of BIGINT REFERENCES vacancy (id),
+    -- The whole vacancy (requirements, wage, dates, settlement, coding), JSON.
+    record TEXT NOT NULL,
+    state_seq BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (source, source_id),
+    CHECK ((status = 'open') = (ended IS NULL))
+);
+CREATE INDEX IF NOT EXISTS vacancy_by_region ON vacancy (region, status, id);
+CREATE INDEX IF NOT EXISTS vacancy_by_occupation ON vacancy (occupation, region, id);
+CREATE INDEX IF NOT EXISTS vacancy_by_coding ON vacancy (coding, region, id);
+CREATE INDEX IF NOT EXISTS vacancy_by_employer ON vacancy (employer_id, id);
+
+CREATE TABLE IF NOT EXISTS vacancy_state (
+    vacancy_id BIGINT NOT NULL REFERENCES vacancy (id),
+    seq BIGINT NOT NULL,
+    -- The day the change took effect (a posting's date, the day a snapshot no longer held it).
+    as_of TEXT NOT NULL,
+    -- When it was recorded, and by whom.
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    change TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (vacancy_id, seq)
+);
+CREATE TRIGGER IF NOT EXISTS vacancy_state_no_update BEFORE UPDATE ON vacancy_state
+BEGIN SELECT RAISE(ABORT, 'a vacancy''s states are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS vacancy_state_no_delete BEFORE DELETE ON vacancy_state
+BEGIN SELECT RAISE(ABORT, 'a vacancy''s states are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS vacancy_no_delete BEFORE DELETE ON vacancy
+BEGIN SELECT RAISE(ABORT, 'a vacancy is closed, never deleted'); END;
+
+-- Job seekers registered at employment centres, as the centres report them: by region,
+-- occupation (`_T` all, or an ISCO-08 code of 1 to 4 digits), education (`_T` all) and month.
+CREATE TABLE IF NOT EXISTS seeker_count (
+    region TEXT NOT NULL,
+    occupation TEXT NOT NULL,
+    education TEXT NOT NULL,
+    month TEXT NOT NULL,
+    seekers BIGINT NOT NULL CHECK (seekers >= 0),
+    source TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    PRIMARY KEY (region, occupation, education, month)
+);
+
+-- Adopted shortage lists: the assessment of every occupation in every region by a rule on a
+-- date, with the officials' adjustments; the permit decisions' labour-market test reads the
+-- newest adopted list.
+CREATE TABLE IF NOT EXISTS shortage_list (
+    id INTEGER PRIMARY KEY,
+    rule TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    adopted_at BIGINT NOT NULL,
+    adopted_by TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shortage_entry (
+    list_id BIGINT NOT NULL REFERENCES shortage_list (id),
+    region TEXT NOT NULL,
+    occupation TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('in_demand', 'balanced', 'not_in_demand', 'excluded', 'insufficient_data')),
+    seekers BIGINT,
+    vacancies BIGINT,
+    -- Figures and reasons, JSON.
+    detail TEXT NOT NULL,
+    PRIMARY KEY (list_id, region, occupation)
+);

@@ -25,12 +25,12 @@ const AUDIT_COLUMNS: &str = "seq, at, actor_id, actor, action, object, before_st
 pub const MAX_PAGE: usize = 1_000;
 
 impl Tx<'_> {
-    fn one(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>> {
+    pub(crate) fn one(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Option<Row>> {
         Ok(self.sql.query(sql, params)?.into_iter().next())
     }
 
     /// Runs an `INSERT … RETURNING id`; the id.
-    fn insert(&mut self, sql: &str, params: &[Param<'_>]) -> Result<i64> {
+    pub(crate) fn insert(&mut self, sql: &str, params: &[Param<'_>]) -> Result<i64> {
         self.one(sql, params)?.ok_or_else(|| RegistryError::Corrupt("an insert returned no id".into()))?.int(0)
     }
 
@@ -474,7 +474,7 @@ impl Tx<'_> {
     }
 }
 
-fn page_limit(limit: usize) -> i64 {
+pub(crate) fn page_limit(limit: usize) -> i64 {
     limit.clamp(1, MAX_PAGE) as i64
 }
 

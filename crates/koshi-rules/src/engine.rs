@@ -60,6 +60,8 @@ pub struct Request {
     pub project: Option<String>,
     /// How many workers in the same position; 0 is read as 1.
     pub count: u32,
+    /// The position's occupation (ISCO-08 unit group), for the labour-market test.
+    pub occupation: Option<String>,
 }
 
 impl Request {
@@ -158,6 +160,20 @@ pub struct Facts {
     pub violations: Vec<Violation>,
     pub obligations: Vec<ObligationState>,
     pub quota: QuotaState,
+    /// The state of the labour market for the request's occupation in its (first) region.
+    pub labour_market: Option<LabourMarket>,
+}
+
+/// What the adopted shortage list says about one occupation in one region.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LabourMarket {
+    /// Which list, as people name it (`shortage list 3 of 2026-11-30 (washington_2013)`).
+    pub list: String,
+    /// `in_demand`, `balanced`, `not_in_demand`, `excluded`, `insufficient_data`, `unlisted`.
+    pub status: String,
+    pub local_seekers: Option<u64>,
+    pub vacancies: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -567,6 +583,9 @@ impl Run<'_> {
             RuleKind::WeightedLottery { weights, keyed_by, cap } => {
                 self.lottery(rule, weights, keyed_by, cap).map(|_| false)
             }
+            RuleKind::LabourMarketTest { statuses, min_seekers } => {
+                self.labour_market_test(rule, statuses, min_seekers).map(|_| false)
+            }
         };
         match result {
             Ok(exempt) => exempt,
@@ -657,6 +676,69 @@ impl Run<'_> {
                 self.step(rule, StepStatus::Passed, figures, Vec::new());
             }
         }
+    }
+
+    fn labour_market_test(&mut self, rule: &Rule, statuses: &str, min_seekers: &str) -> Result<(), ParamError> {
+        let (list, mut uncertain) = self.param(statuses)?;
+        let refusing = list.texts();
+        let (min, u) = self.number(min_seekers)?;
+        uncertain.extend(u);
+        let Some(occupation) = self.request.occupation.clone() else {
+            let figures = Text::build(|l| match l {
+                Lang::En => "no occupation given: the labour-market test is not made".to_string(),
+                Lang::Ru => "профессия не указана: проверка рынка труда не проводится".to_string(),
+                Lang::Kk => "кәсіп көрсетілмеген: еңбек нарығы тексерілмейді".to_string(),
+            });
+            self.step(rule, StepStatus::NotApplicable, figures, uncertain);
+            return Ok(());
+        };
+        let region = self.request.regions.first().cloned().unwrap_or_default();
+        let Some(market) = self.facts.labour_market.clone() else {
+            let figures = Text::build(|l| match l {
+                Lang::En => format!("no shortage list covers occupation {occupation} in {region}: test not applied"),
+                Lang::Ru => {
+                    format!("нет перечня дефицитных профессий для {occupation} в {region}: проверка не применяется")
+                }
+                Lang::Kk => format!(
+                    "{region} өңіріндегі {occupation} кәсібі үшін тапшы кәсіптер тізбесі жоқ: тексеру қолданылмайды"
+                ),
+            });
+            self.step(rule, StepStatus::NotApplicable, figures, uncertain);
+            return Ok(());
+        };
+        let seekers = market.local_seekers.unwrap_or(0);
+        let status = market.status.as_str();
+        let fails = refusing.iter().any(|s| s == status) && (seekers as f64) >= min;
+        let list_name = &market.list;
+        let figures = Text::build(|l| match (l, fails) {
+            (Lang::En, true) => format!(
+                "occupation {occupation} in {region}: `{status}` on {list_name}, {seekers} local job seekers registered \
+                 (at least {min} make local candidates available)"
+            ),
+            (Lang::En, false) => format!(
+                "occupation {occupation} in {region}: `{status}` on {list_name}, {seekers} local job seekers registered"
+            ),
+            (Lang::Ru, true) => format!(
+                "профессия {occupation} в {region}: «{status}» в {list_name}, зарегистрировано местных соискателей: \
+                 {seekers} (от {min} — местные кандидаты есть)"
+            ),
+            (Lang::Ru, false) => format!(
+                "профессия {occupation} в {region}: «{status}» в {list_name}, зарегистрировано местных соискателей: {seekers}"
+            ),
+            (Lang::Kk, true) => format!(
+                "{region} өңіріндегі {occupation} кәсібі: {list_name} бойынша «{status}», тіркелген жергілікті \
+                 жұмыс іздеушілер: {seekers} ({min} және одан көп — жергілікті үміткерлер бар)"
+            ),
+            (Lang::Kk, false) => format!(
+                "{region} өңіріндегі {occupation} кәсібі: {list_name} бойынша «{status}», тіркелген жергілікті жұмыс іздеушілер: {seekers}"
+            ),
+        });
+        if fails {
+            self.refuse(rule, figures, uncertain);
+        } else {
+            self.step(rule, StepStatus::Passed, figures, uncertain);
+        }
+        Ok(())
     }
 
     fn ban(&mut self, rule: &Rule, kinds: &str, months: &str) -> Result<(), ParamError> {

@@ -40,8 +40,8 @@ pub mod text;
 pub mod treaty;
 
 pub use engine::{
-    Consumption, Decision, Employer, Facts, ObligationState, Outcome, Permit, QuotaCell, QuotaState, Refusal, Request,
-    RequestKind, StaffGroup, Step, StepStatus, Violation, add_business_days, add_months, decide,
+    Consumption, Decision, Employer, Facts, LabourMarket, ObligationState, Outcome, Permit, QuotaCell, QuotaState,
+    Refusal, Request, RequestKind, StaffGroup, Step, StepStatus, Violation, add_business_days, add_months, decide,
 };
 pub use koshi_core::Date;
 pub use lottery::{LotteryEntry, LotteryResult, SeededRandom, draw};

@@ -273,6 +273,10 @@ pub enum RuleKind {
     Obligation { obligation: String, months: String, label: Text },
     /// Something to do within a number of business days of the decision.
     Deadline { business_days: String, label: Text },
+    /// The labour-market test: refused when the adopted shortage list gives the occupation in
+    /// the region a status listed in `statuses` and at least `min_seekers` local job seekers are
+    /// registered for it.
+    LabourMarketTest { statuses: String, min_seekers: String },
     /// The request enters a weighted selection; the weight is looked up by the selectors.
     WeightedLottery { weights: String, keyed_by: Vec<Selector>, cap: String },
 }
@@ -293,6 +297,7 @@ impl RuleKind {
             RuleKind::Obligation { .. } => "obligation",
             RuleKind::Deadline { .. } => "deadline",
             RuleKind::WeightedLottery { .. } => "weighted_lottery",
+            RuleKind::LabourMarketTest { .. } => "labour_market_test",
         }
     }
 
@@ -322,6 +327,7 @@ impl RuleKind {
             RuleKind::Obligation { months, .. } => vec![months],
             RuleKind::Deadline { business_days, .. } => vec![business_days],
             RuleKind::WeightedLottery { weights, cap, .. } => vec![weights, cap],
+            RuleKind::LabourMarketTest { statuses, min_seekers } => vec![statuses, min_seekers],
         }
     }
 }
@@ -975,13 +981,23 @@ impl Reader {
                     &["weights", "keyed_by", "cap"],
                 )
             }
+            Some("labour_market_test") => {
+                let statuses = self.text(t, "statuses", path, true);
+                let min_seekers = self.text(t, "min_seekers", path, true);
+                (
+                    statuses
+                        .zip(min_seekers)
+                        .map(|(statuses, min_seekers)| RuleKind::LabourMarketTest { statuses, min_seekers }),
+                    &["statuses", "min_seekers"],
+                )
+            }
             Some(other) => {
                 self.problem(
                     join(path, "kind"),
                     format!(
                         "unknown rule kind `{other}`; expected one of exemption, required_fact, ban_after_violation, \
                          overdue_obligation, quota_available, min_local_share, max_foreign_share, validity, fee, \
-                         tiered_levy, obligation, deadline, weighted_lottery"
+                         tiered_levy, obligation, deadline, weighted_lottery, labour_market_test"
                     ),
                 );
                 (None, &[])
@@ -1085,6 +1101,7 @@ impl Reader {
                 RuleKind::Obligation { months, .. } => vec![months],
                 RuleKind::Deadline { business_days, .. } => vec![business_days],
                 RuleKind::WeightedLottery { cap, .. } => vec![cap],
+                RuleKind::LabourMarketTest { min_seekers, .. } => vec![min_seekers],
                 _ => Vec::new(),
             };
             for param in numbers {

@@ -307,17 +307,17 @@ fn shipped_treaties() -> Result<koshi_rules::Treaties> {
     koshi_rules::Treaties::standard().map_err(|e| AppError::invalid("treaties", e.to_string()))
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String> {
+pub(super) fn json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| AppError::Unanswerable(format!("cannot write a record: {e}")))
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| {
         AppError::Registry(koshi_registry::RegistryError::Corrupt(format!("a stored {what} does not read: {e}")))
     })
 }
 
-fn audit(
+pub(super) fn audit(
     tx: &mut Tx<'_>,
     actor: &Actor,
     at: i64,
@@ -356,7 +356,7 @@ impl From<koshi_registry::RegistryError> for Attempt {
     }
 }
 
-fn text_field(field: &str, value: &str, max: usize) -> Result<String> {
+pub(super) fn text_field(field: &str, value: &str, max: usize) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(AppError::invalid(field, "must not be empty"));
@@ -370,7 +370,7 @@ fn text_field(field: &str, value: &str, max: usize) -> Result<String> {
     Ok(trimmed.to_string())
 }
 
-fn code_field(field: &str, value: &str) -> Result<String> {
+pub(super) fn code_field(field: &str, value: &str) -> Result<String> {
     let v = text_field(field, value, 32)?;
     if !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*' | ':' | '.')) {
         return Err(AppError::invalid(field, format!("`{v}` is not a code (letters, digits, - _ : . or *)")));
@@ -378,7 +378,7 @@ fn code_field(field: &str, value: &str) -> Result<String> {
     Ok(v)
 }
 
-fn list_limit(limit: Option<usize>) -> Result<usize> {
+pub(super) fn list_limit(limit: Option<usize>) -> Result<usize> {
     match limit {
         None => Ok(100),
         Some(0) => Err(AppError::invalid("limit", "must be at least 1")),
@@ -404,7 +404,7 @@ fn may_see(actor: &Actor, employer: i64, region: &str) -> bool {
     }
 }
 
-fn not_found(what: &'static str, id: i64) -> AppError {
+pub(super) fn not_found(what: &'static str, id: i64) -> AppError {
     AppError::NotFound { what, id: id.to_string(), known: Vec::new() }
 }
 
@@ -882,6 +882,15 @@ impl RegistryService {
             *region = code_field(&field, region)?;
             codes::check_region(&field, region, (today, today), false)?;
         }
+        if let Some(code) = &r.occupation {
+            let code = code.trim().to_string();
+            let known =
+                super::vacancies::coder()?.isco().get(&code).is_some_and(|g| g.level == koshi_labour::Level::Unit);
+            if !known {
+                return Err(AppError::invalid("request.occupation", format!("`{code}` is not an ISCO-08 unit group")));
+            }
+            r.occupation = Some(code);
+        }
         if r.count > 10_000 {
             return Err(AppError::invalid("request.count", "at most 10,000 workers in one application"));
         }
@@ -1132,6 +1141,10 @@ impl RegistryService {
             };
             let mut req: Request = parse_json("request", &record.request)?;
             req.findings.extend(request.findings.iter().map(|(k, v)| (k.clone(), *v)));
+            facts.labour_market = match &req.occupation {
+                Some(occupation) => super::vacancies::labour_market_facts(tx, &record.region, occupation)?,
+                None => None,
+            };
             let decision = koshi_rules::decide(&rules.policy, &rules.treaties, &req, &facts, today);
             let status = match decision.outcome {
                 Outcome::Granted => ApplicationStatus::Granted,

@@ -10,7 +10,9 @@
 mod auth;
 mod cases;
 mod codes;
+mod demand;
 mod publish;
+mod vacancies;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -20,9 +22,11 @@ use koshi_rules::{Policy, Treaties};
 
 pub use auth::{Actor, Credentials, Via};
 pub use cases::*;
+pub use demand::*;
 pub use koshi_registry::audit::Break;
 pub use koshi_registry::{ApplicationStatus, Location, PermitStatus, Role, User};
 pub use publish::{MonthlyRow, PERMIT_DATAFLOW, PublishReport, PublishRequest, REGISTRY_SOURCE};
+pub use vacancies::*;
 
 use crate::clock::Clock;
 use crate::error::{AppError, Result};

@@ -20,28 +20,28 @@ mod postgres_support;
 const DAY: Date = Date { year: 2026, month: 3, day: 2 };
 
 #[derive(Clone, Copy, Debug)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    clock: Arc<ManualClock>,
+    pub(crate) clock: Arc<ManualClock>,
     /// An empty data bank with the registry beside it (the registry's figures are published there).
-    app: App,
-    admin: Actor,
-    officer: Actor,
-    other_officer: Actor,
-    employer_a: Actor,
-    employer_b: Actor,
-    analyst: Actor,
-    a: i64,
-    b: i64,
+    pub(crate) app: App,
+    pub(crate) admin: Actor,
+    pub(crate) officer: Actor,
+    pub(crate) other_officer: Actor,
+    pub(crate) employer_a: Actor,
+    pub(crate) employer_b: Actor,
+    pub(crate) analyst: Actor,
+    pub(crate) a: i64,
+    pub(crate) b: i64,
 }
 
 impl Fixture {
-    fn registry(&self) -> &RegistryService {
+    pub(crate) fn registry(&self) -> &RegistryService {
         self.app.registry().expect("the registry is open")
     }
 }
@@ -99,7 +99,7 @@ fn user(registry: &RegistryService, name: &str, role: Role, region: Option<&str>
     sign_in(registry, name)
 }
 
-fn fixture(backend: Backend, places: i64) -> Fixture {
+pub(crate) fn fixture(backend: Backend, places: i64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::at(DAY));
     let app = App::open(&dir.path().join("bank.db"), AppConfig { clock: clock.clone(), ..AppConfig::default() })
@@ -158,7 +158,7 @@ fn fixture(backend: Backend, places: i64) -> Fixture {
     Fixture { _dir: dir, clock, app, admin, officer, other_officer, employer_a, employer_b, analyst, a, b }
 }
 
-fn application(region: &str, nationality: &str) -> SubmitRequest {
+pub(crate) fn application(region: &str, nationality: &str) -> SubmitRequest {
     SubmitRequest {
         employer: None,
         request: serde_json::from_value(serde_json::json!({
@@ -173,7 +173,7 @@ fn application(region: &str, nationality: &str) -> SubmitRequest {
     }
 }
 
-fn is_not_found(e: &AppError) -> bool {
+pub(crate) fn is_not_found(e: &AppError) -> bool {
     matches!(e, AppError::NotFound { .. })
 }
 

@@ -135,6 +135,17 @@ fn compare(decision: &Decision, expect: &toml::Table) -> Vec<String> {
                     }
                 }
             }
+            "not_run" => {
+                for rule in want.as_array().expect("list of rule ids") {
+                    let rule = rule.as_str().expect("text");
+                    if let Some(step) = decision.steps.iter().find(|s| s.rule == rule) {
+                        wrong.push(format!(
+                            "rule {rule} ran ({:?}) though it is not in effect or does not match",
+                            step.status
+                        ));
+                    }
+                }
+            }
             "exempt_by" => {
                 let last = decision.steps.last().map(|s| s.rule.as_str());
                 if last != want.as_str() || decision.outcome.name() != "exempt" {

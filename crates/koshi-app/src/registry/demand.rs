@@ -1,0 +1,489 @@
+//! Labour demand from the vacancy database: indicators by region × occupation × month, the
+//! shortage assessment by a dated, cited rule, and the adopted shortage list that the permit
+//! decisions' labour-market test reads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use koshi_labour::Lang;
+use koshi_labour::demand::{DemandConfig, DemandTable, Month, SeekerCount, Spell, TOTAL, indicators};
+use koshi_labour::shortage::{Adjustment, Assessment, ShortageRules, Status};
+use koshi_labour::vacancy::{Date as LDate, IscoCode, Region};
+use koshi_registry::{Role, ShortageEntryRow, ShortageListRow, VacancyStatus};
+use serde::{Deserialize, Serialize};
+
+use super::RegistryService;
+use super::auth::Actor;
+use super::cases::{audit, json, not_found, parse_json};
+use crate::error::{AppError, Result};
+
+/// The most cells one indicators answer carries.
+pub const MAX_DEMAND_CELLS: usize = 50_000;
+/// The composite index a shortage list follows unless another is asked for.
+pub const DEFAULT_SHORTAGE_RULE: &str = "kz-demand-decline";
+
+/// Which indicators to compute.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemandRequest {
+    /// ISCO-08 digits, 1 to 4 (2 by default).
+    pub level: Option<usize>,
+    /// First and last month, `YYYY-MM` (the 12 months up to this month by default).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub region: Option<String>,
+    /// An ISCO-08 code at the level, or `_T`.
+    pub occupation: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemandCellView {
+    pub region: String,
+    pub occupation: String,
+    pub month: String,
+    pub stock: u64,
+    pub inflow: u64,
+    pub outflow: u64,
+    pub hires: u64,
+    pub mean_duration_days: Option<f64>,
+    pub seekers: Option<u64>,
+    pub seekers_per_vacancy: Option<f64>,
+    pub tightness: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemandReport {
+    pub level: usize,
+    pub from: String,
+    pub to: String,
+    /// Vacancies read (repeats of another posting are not counted).
+    pub vacancies: usize,
+    /// Of them, without an occupation (left out of the occupations, counted in `_T`? no: left out).
+    pub uncoded: usize,
+    /// Inputs the computation could not use, with the reason.
+    pub skipped: usize,
+    pub cells: Vec<DemandCellView>,
+}
+
+/// A shortage assessment of every occupation in every region.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShortageRequest {
+    /// The composite index's id (`kz-demand-decline` by default).
+    pub rule: Option<String>,
+    /// The reference month, `YYYY-MM` (the last complete month by default).
+    pub month: Option<String>,
+    /// ISCO-08 digits, 1 to 4 (4 by default).
+    pub level: Option<usize>,
+    /// Officials' adjustments, applied after the rule and shown as such.
+    pub adjustments: Vec<AdjustmentInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentInput {
+    pub region: String,
+    pub occupation: String,
+    pub status: Status,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessmentView {
+    pub region: String,
+    pub occupation: String,
+    pub status: Status,
+    /// The rule's own status, before any adjustment.
+    pub rule_status: Status,
+    pub seekers: Option<u64>,
+    pub vacancies: u64,
+    pub figures: BTreeMap<String, f64>,
+    pub reasons: BTreeMap<&'static str, Vec<String>>,
+    pub adjusted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShortageReport {
+    /// The adopted list's id, once adopted.
+    pub list: Option<i64>,
+    pub rule: koshi_labour::shortage::RuleRef,
+    pub month: String,
+    pub level: usize,
+    pub counts: BTreeMap<&'static str, usize>,
+    pub assessments: Vec<AssessmentView>,
+}
+
+/// A published list's entries.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShortageListRequest {
+    /// The list (the newest adopted by default).
+    pub list: Option<i64>,
+    pub region: Option<String>,
+    pub occupation: Option<String>,
+    pub status: Option<Status>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShortageListView {
+    pub list: ShortageListRow,
+    pub entries: Vec<serde_json::Value>,
+}
+
+fn month_field(field: &str, text: &str) -> Result<Month> {
+    Month::parse(text.trim()).map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+fn region_field(text: &str) -> Result<Region> {
+    Region::from_code(text.trim()).ok().or_else(|| Region::resolve(text)).ok_or_else(|| {
+        AppError::invalid("region", format!("`{}` is not a region of Kazakhstan (2022 layout)", text.trim()))
+    })
+}
+
+fn level_field(level: Option<usize>, default: usize) -> Result<usize> {
+    let level = level.unwrap_or(default);
+    if !(1..=4).contains(&level) {
+        return Err(AppError::invalid("level", "ISCO-08 digits: 1, 2, 3 or 4"));
+    }
+    Ok(level)
+}
+
+struct Inputs {
+    spells: Vec<Spell>,
+    seekers: Vec<SeekerCount>,
+    vacancies: usize,
+    uncoded: usize,
+}
+
+impl RegistryService {
+    /// Every vacancy (repeats left out) and the seekers' counts of `[from, to]`.
+    fn demand_inputs(&self, actor: &Actor, from: Month, to: Month) -> Result<Inputs> {
+        self.store.read(&actor.scope(), |tx| {
+            let mut inputs = Inputs { spells: Vec::new(), seekers: Vec::new(), vacancies: 0, uncoded: 0 };
+            let mut after = 0;
+            loop {
+                let batch = tx.vacancy_spells(after, 50_000)?;
+                let Some((last, _)) = batch.last() else { break };
+                after = *last;
+                for (_, row) in &batch {
+                    inputs.vacancies += 1;
+                    let parsed = (
+                        Region::from_code(&row.region).ok(),
+                        row.occupation.as_deref().and_then(|o| IscoCode::parse(o).ok()),
+                        LDate::parse(&row.posted).ok(),
+                    );
+                    let (Some(region), Some(occupation), Some(posted)) = parsed else {
+                        inputs.uncoded += 1;
+                        continue;
+                    };
+                    let ended = row.ended.as_deref().and_then(|d| LDate::parse(d).ok());
+                    inputs.spells.push(Spell {
+                        region,
+                        occupation,
+                        posted,
+                        ended,
+                        filled: row.status == VacancyStatus::Filled,
+                        openings: u32::try_from(row.openings).unwrap_or(u32::MAX),
+                    });
+                }
+            }
+            for c in tx.seeker_counts(None, &from.to_string(), &to.to_string())? {
+                if c.education != "_T" {
+                    continue;
+                }
+                let (Ok(region), Ok(month)) = (Region::from_code(&c.region), Month::parse(&c.month)) else { continue };
+                inputs.seekers.push(SeekerCount {
+                    region,
+                    occupation: (c.occupation != TOTAL).then(|| c.occupation.clone()),
+                    month,
+                    seekers: u64::try_from(c.seekers).unwrap_or(0),
+                });
+            }
+            Ok(inputs)
+        })
+    }
+
+    fn this_month(&self) -> Result<Month> {
+        let today = self.today();
+        Month::new(today.year as u16, today.month).map_err(|e| AppError::Unanswerable(e.to_string()))
+    }
+
+    /// Vacancy stock and inflow, seekers per vacancy, tightness and duration by region ×
+    /// occupation × month; public (aggregates).
+    pub fn labour_demand(&self, actor: &Actor, request: &DemandRequest) -> Result<DemandReport> {
+        let level = level_field(request.level, 2)?;
+        let to = match &request.to {
+            Some(t) => month_field("to", t)?,
+            None => self.this_month()?,
+        };
+        let from = match &request.from {
+            Some(f) => month_field("from", f)?,
+            None => to.add_months(-11).unwrap_or(to),
+        };
+        let region = request.region.as_deref().map(region_field).transpose()?;
+        let occupation = request.occupation.as_deref().map(str::trim).map(str::to_string);
+        if let Some(o) = &occupation
+            && o != TOTAL
+            && (o.len() != level || !o.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(AppError::invalid(
+                "occupation",
+                format!("`{o}` is not `_T` nor an ISCO-08 code of {level} digits"),
+            ));
+        }
+        let config = DemandConfig { level, from, to };
+        config.months().map_err(|e| AppError::invalid("from", e.to_string()))?;
+        let inputs = self.demand_inputs(actor, from, to)?;
+        let table = indicators(&inputs.spells, &inputs.seekers, &config)
+            .map_err(|e| AppError::invalid("from", e.to_string()))?;
+        let mut cells = Vec::new();
+        for c in table.value.cells() {
+            if region.is_some_and(|r| r != c.region) || occupation.as_deref().is_some_and(|o| o != c.occupation) {
+                continue;
+            }
+            if cells.len() == MAX_DEMAND_CELLS {
+                return Err(AppError::TooLarge(format!(
+                    "more than {MAX_DEMAND_CELLS} cells: ask for one region, an occupation, fewer months or a coarser level"
+                )));
+            }
+            cells.push(DemandCellView {
+                region: c.region.as_str().to_string(),
+                occupation: c.occupation.to_string(),
+                month: c.month.to_string(),
+                stock: c.stock,
+                inflow: c.inflow,
+                outflow: c.outflow,
+                hires: c.hires,
+                mean_duration_days: c.mean_duration_days,
+                seekers: c.seekers,
+                seekers_per_vacancy: c.seekers_per_vacancy,
+                tightness: c.tightness,
+            });
+        }
+        Ok(DemandReport {
+            level,
+            from: from.to_string(),
+            to: to.to_string(),
+            vacancies: inputs.vacancies,
+            uncoded: inputs.uncoded,
+            skipped: table.skipped.len(),
+            cells,
+        })
+    }
+
+    /// The shortage assessment of every occupation in every region for a month, by a composite
+    /// index whose weights and thresholds are dated, cited data; nothing is stored.
+    pub fn assess_shortage(&self, actor: &Actor, request: &ShortageRequest) -> Result<ShortageReport> {
+        let level = level_field(request.level, 4)?;
+        let month = match &request.month {
+            Some(m) => month_field("month", m)?,
+            None => {
+                self.this_month()?.pred().ok_or_else(|| AppError::Unanswerable("no month before this one".into()))?
+            }
+        };
+        let rules =
+            ShortageRules::bundled().map_err(|e| AppError::Unanswerable(format!("the shortage rules: {e}")))?.value;
+        let id = request.rule.as_deref().unwrap_or(DEFAULT_SHORTAGE_RULE);
+        let on = month.last_day();
+        let index = rules.composite(id, on).ok_or_else(|| AppError::NotFound {
+            what: "shortage rule",
+            id: format!("{id} on {on}"),
+            known: rules.composite_ids().iter().map(|s| s.to_string()).collect(),
+        })?;
+        let from = month.add_months(-12).ok_or_else(|| AppError::invalid("month", "too early"))?;
+        let inputs = self.demand_inputs(actor, from, month)?;
+        let table = indicators(&inputs.spells, &inputs.seekers, &DemandConfig { level, from, to: month })
+            .map_err(|e| AppError::invalid("month", e.to_string()))?
+            .value;
+        let rows = indicator_rows(&table, month, from);
+        let mut assessments = index.assess(&rows);
+        let today = super::vacancies::to_labour_date_pub(self.today())?;
+        let adjustments = request
+            .adjustments
+            .iter()
+            .map(|a| {
+                let region = region_field(&a.region)?;
+                if a.reason.trim().is_empty() {
+                    return Err(AppError::invalid("adjustments.reason", "say why the list is adjusted"));
+                }
+                Ok(Adjustment {
+                    area: region.as_str().to_string(),
+                    occupation: a.occupation.trim().to_string(),
+                    status: a.status,
+                    reason: a.reason.trim().to_string(),
+                    by: actor.audit_name(),
+                    date: today,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let unmatched = koshi_labour::shortage::apply_adjustments(&mut assessments, &adjustments);
+        if let Some(&i) = unmatched.first() {
+            let a = &adjustments[i];
+            return Err(AppError::invalid(
+                "adjustments",
+                format!("no occupation {} is assessed in {} for {month}", a.occupation, a.area),
+            ));
+        }
+        let seekers: HashMap<(String, String), (Option<u64>, u64)> = rows
+            .iter()
+            .map(|r| {
+                let s = r.values.get("seekers").map(|v| *v as u64);
+                let v = r.values.get("vacancy_stock").map_or(0, |v| *v as u64);
+                ((r.area.clone(), r.occupation.clone()), (s, v))
+            })
+            .collect();
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let views = assessments
+            .iter()
+            .map(|a| {
+                *counts.entry(a.status.as_str()).or_default() += 1;
+                let (seekers, vacancies) =
+                    seekers.get(&(a.area.clone(), a.occupation.clone())).copied().unwrap_or((None, 0));
+                assessment_view(a, seekers, vacancies)
+            })
+            .collect();
+        Ok(ShortageReport {
+            list: None,
+            rule: index.rule_ref(),
+            month: month.to_string(),
+            level,
+            counts,
+            assessments: views,
+        })
+    }
+
+    /// An administrator adopts the assessment as the shortage list the labour-market test
+    /// reads, in one transaction with its audit entry.
+    pub fn adopt_shortage_list(&self, actor: &Actor, request: &ShortageRequest) -> Result<ShortageReport> {
+        actor.require(&[Role::Admin], "adopt shortage lists")?;
+        let mut report = self.assess_shortage(actor, request)?;
+        let now = self.now();
+        let entries: Vec<ShortageEntryRow> = report
+            .assessments
+            .iter()
+            .map(|a| {
+                Ok(ShortageEntryRow {
+                    list: 0,
+                    region: a.region.clone(),
+                    occupation: a.occupation.clone(),
+                    status: a.status.as_str().to_string(),
+                    seekers: a.seekers.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+                    vacancies: Some(i64::try_from(a.vacancies).unwrap_or(i64::MAX)),
+                    detail: json(a)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let summary = json(&serde_json::json!({
+            "rule": report.rule, "month": report.month, "level": report.level, "counts": report.counts,
+            "adjustments": request.adjustments,
+        }))?;
+        let id = self.store.write(&actor.scope(), |tx| {
+            let list = ShortageListRow {
+                id: 0,
+                rule: report.rule.id.clone(),
+                as_of: report.month.clone(),
+                adopted_at: now,
+                adopted_by: actor.audit_name(),
+                summary: summary.clone(),
+            };
+            let id = tx.insert_shortage_list(&list, &entries)?;
+            audit(tx, actor, now, "adopt_shortage_list", format!("shortage_list/{id}"), None, Some(summary.clone()))?;
+            Ok::<_, AppError>(id)
+        })?;
+        report.list = Some(id);
+        Ok(report)
+    }
+
+    /// An adopted list's entries (the newest by default); public.
+    pub fn shortage_list(&self, actor: &Actor, request: &ShortageListRequest) -> Result<ShortageListView> {
+        let region = request.region.as_deref().map(region_field).transpose()?.map(|r| r.as_str().to_string());
+        let limit = request.limit.unwrap_or(1_000).clamp(1, 20_000);
+        self.store.read(&actor.scope(), |tx| {
+            let list = match request.list {
+                Some(id) => tx.shortage_list(id)?.ok_or_else(|| not_found("shortage list", id))?,
+                None => tx.latest_shortage_list()?.ok_or_else(|| AppError::NotFound {
+                    what: "shortage list",
+                    id: "latest".into(),
+                    known: Vec::new(),
+                })?,
+            };
+            let entries = tx
+                .shortage_entries(
+                    list.id,
+                    region.as_deref(),
+                    request.occupation.as_deref(),
+                    request.status.map(Status::as_str),
+                    limit,
+                )?
+                .iter()
+                .map(|e| parse_json::<serde_json::Value>("shortage entry", &e.detail))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(ShortageListView { list, entries })
+        })
+    }
+}
+
+fn assessment_view(a: &Assessment, seekers: Option<u64>, vacancies: u64) -> AssessmentView {
+    AssessmentView {
+        region: a.area.clone(),
+        occupation: a.occupation.clone(),
+        status: a.status,
+        rule_status: a.rule_status,
+        seekers,
+        vacancies,
+        figures: a.figures.iter().map(|f| (f.name.clone(), f.value)).collect(),
+        reasons: [("en", Lang::En), ("ru", Lang::Ru), ("kk", Lang::Kk)]
+            .into_iter()
+            .map(|(code, lang)| (code, a.reason_texts(lang)))
+            .collect(),
+        adjusted: !a.adjustments.is_empty(),
+    }
+}
+
+/// The composite index's inputs for every region × occupation of `month`, from the table of
+/// `[from, month]` (13 months, so that 12-month changes can be taken).
+fn indicator_rows(table: &DemandTable, month: Month, from: Month) -> Vec<koshi_labour::shortage::IndicatorRow> {
+    let mut rows = Vec::new();
+    for region in table.regions() {
+        for occupation in table.occupations() {
+            if occupation == TOTAL {
+                continue;
+            }
+            let (Some(now), Some(then)) =
+                (table.cell(*region, occupation, month), table.cell(*region, occupation, from))
+            else {
+                continue;
+            };
+            // An occupation with no vacancy and no seeker in the region is not assessed there.
+            if now.stock == 0 && now.inflow == 0 && now.seekers.unwrap_or(0) == 0 {
+                continue;
+            }
+            let mut values = BTreeMap::new();
+            values.insert("vacancy_stock".to_string(), now.stock as f64);
+            values.insert("vacancy_inflow".to_string(), now.inflow as f64);
+            if then.inflow > 0 {
+                values.insert("vacancy_inflow_growth_12m".to_string(), now.inflow as f64 / then.inflow as f64 - 1.0);
+            }
+            if let Some(s) = now.seekers {
+                values.insert("seekers".to_string(), s as f64);
+                if now.stock > 0 {
+                    values.insert("seekers_per_vacancy".to_string(), s as f64 / now.stock as f64);
+                }
+                if let Some(before) = then.seekers
+                    && before > 0
+                {
+                    values.insert("registered_seekers_change".to_string(), s as f64 / before as f64 - 1.0);
+                }
+            }
+            if let Some(d) = now.mean_duration_days {
+                values.insert("mean_vacancy_duration".to_string(), d);
+            }
+            rows.push(koshi_labour::shortage::IndicatorRow {
+                area: region.as_str().to_string(),
+                occupation: occupation.clone(),
+                values,
+            });
+        }
+    }
+    rows
+}
