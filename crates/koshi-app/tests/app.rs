@@ -42,12 +42,12 @@ mod quota;
 mod regions;
 #[path = "app/registry.rs"]
 mod registry;
-#[path = "app/vacancies.rs"]
-mod vacancies;
 #[path = "app/sdmx.rs"]
 mod sdmx;
 #[path = "app/search.rs"]
 mod search;
+#[path = "app/vacancies.rs"]
+mod vacancies;
 
 /// The day the tests run on, whatever the system clock says.
 pub(crate) const TODAY: Date = Date { year: 2026, month: 12, day: 1 };

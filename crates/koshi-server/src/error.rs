@@ -102,7 +102,8 @@ pub async fn route_not_found(request: Request) -> ApiError {
     )
 }
 
-/// Refuse over-long URLs (414) and request bodies over the limit (413) before any handler runs.
+/// Refuse over-long URLs (414) and request bodies over their route's limit (413, the import's and
+/// the job seekers' are larger: [`crate::vacancies::body_limit`]) before any handler runs.
 pub async fn request_limits(request: Request, next: Next) -> Response {
     let uri_len = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > MAX_URI_BYTES {
@@ -114,17 +115,18 @@ pub async fn request_limits(request: Request, next: Next) -> Response {
         .into_response();
     }
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return body_too_large().into_response();
+    let limit = crate::vacancies::body_limit(request.uri().path());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return body_too_large(limit).into_response();
     }
     next.run(request).await
 }
 
-fn body_too_large() -> ApiError {
+fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "BODY_TOO_LARGE",
-        format!("request bodies are limited to {MAX_BODY_BYTES} bytes (the API takes its parameters in the URL)"),
+        format!("request bodies are limited to {limit} bytes (the API takes its parameters in the URL)"),
     )
 }
 
@@ -146,7 +148,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
             let allowed = parts.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("GET").to_string();
             ApiError::new(status, "METHOD_NOT_ALLOWED", format!("this endpoint answers {allowed} only"))
         }
-        StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
+        StatusCode::PAYLOAD_TOO_LARGE => body_too_large(MAX_BODY_BYTES),
         StatusCode::NOT_FOUND => ApiError::not_found("NOT_FOUND", "not found"),
         s if s.is_server_error() => ApiError::new(s, "INTERNAL", "the server failed on this request"),
         s => ApiError::new(s, "BAD_REQUEST", s.canonical_reason().unwrap_or("bad request")),

@@ -108,6 +108,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
         parameters: &["as_of"],
         answers: "two countries' corridor: migrants each way over the years, every bilateral figure (trade, labour migration, diasporas, geography) and a risk view from the migrants', the origin's and the destination's viewpoints",
     },
+    Endpoint {
+        path: "/api/vacancies",
+        parameters: &["region", "occupation", "q", "status", "coding", "with_duplicates", "after", "limit"],
+        answers: "the regional vacancy database's vacancies by region, ISCO-08 occupation, words of the title, employer or settlement, status and coding, {\"items\", \"next_after\"} with limit at most 500; postings, imports and changes are described in /api/registry/openapi.json",
+    },
+    Endpoint {
+        path: "/api/vacancies/{id}",
+        parameters: &[],
+        answers: "a vacancy with every state it has had, each with the day it took effect and who made the change",
+    },
+    Endpoint {
+        path: "/api/vacancies/coding-queue",
+        parameters: &["after", "limit"],
+        answers: "for a signed-in regional officer, the vacancies of the region whose occupation the coder could not place with confidence",
+    },
     Endpoint { path: "/api/sources", parameters: PAGE, answers: "sources with their releases and observations" },
     Endpoint { path: "/api/check", parameters: PAGE, answers: "every defect, declared by a source or found by a rule" },
     Endpoint {

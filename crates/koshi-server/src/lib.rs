@@ -33,6 +33,7 @@ pub mod observatory;
 mod params;
 mod registry;
 mod sdmx;
+mod vacancies;
 
 use std::net::SocketAddr;
 use std::path::Path;

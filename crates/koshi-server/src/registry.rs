@@ -1,4 +1,5 @@
-//! The work-permit registry's API under `/api/registry/`. Every request is authenticated (a
+//! The work-permit registry's API under `/api/registry/`, and the regional vacancy database's
+//! under `/api/vacancies` (handlers in [`crate::vacancies`]). Every request is authenticated (a
 //! session cookie with its CSRF token for browsers, `Authorization: Bearer` for machines, none for
 //! the public) and handed to the application layer, which decides what the caller may do and
 //! logs it. Request bodies are JSON read strictly; lists come a page at a time (`after`, `limit`).
@@ -24,7 +25,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::params::{Params, Segment, whole_number, year};
-use crate::{NoParams, Server, blocking};
+use crate::{NoParams, Server, blocking, vacancies};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "koshi_session";
@@ -58,6 +59,13 @@ pub(crate) fn routes() -> Router<Arc<Server>> {
         .route("/api/registry/audit/verification", get(verify))
         .route("/api/registry/statistics/{year}", get(statistics))
         .route("/api/registry/statistics/{year}/publication", post(publish))
+        .route("/api/vacancies", get(vacancies::search).post(vacancies::post_vacancy))
+        .route("/api/vacancies/imports", vacancies::import_route())
+        .route("/api/vacancies/coding-queue", get(vacancies::coding_queue))
+        .route("/api/vacancies/seekers", vacancies::seekers_route())
+        .route("/api/vacancies/{id}", get(vacancies::detail))
+        .route("/api/vacancies/{id}/changes", post(vacancies::change))
+        .route("/api/vacancies/{id}/occupation", post(vacancies::code))
 }
 
 /// What the request presents, read from its headers: the session cookie and CSRF token, or a
@@ -149,7 +157,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
 /// Runs a use case as the caller: credentials checked first (forged or expired ones are refused
 /// whatever the endpoint), then the use case, which checks what the actor may do.
-async fn as_caller<T: serde::Serialize + Send + 'static>(
+pub(crate) async fn as_caller<T: serde::Serialize + Send + 'static>(
     server: Arc<Server>,
     caller: Caller,
     f: impl FnOnce(&RegistryService, &Actor) -> Result<T, koshi_app::AppError> + Send + 'static,
@@ -160,6 +168,13 @@ async fn as_caller<T: serde::Serialize + Send + 'static>(
         Ok(Json(f(registry, &actor)?).into_response())
     })
     .await
+}
+
+/// The caller's actor, its credentials checked: for a handler that must know who asks before it
+/// reads a large body.
+pub(crate) async fn actor(server: &Arc<Server>, caller: Caller) -> Result<Actor, ApiError> {
+    let server = Arc::clone(server);
+    blocking(move || Ok(server.app().registry()?.authenticate(&caller.credentials, caller.changes)?)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,27 +201,27 @@ impl ListParams {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PageParams {
+pub(crate) struct PageParams {
     after: Option<String>,
     limit: Option<String>,
 }
 
 impl PageParams {
     /// `after` (an id) and `limit`, read strictly.
-    fn read(&self) -> Result<(Option<i64>, Option<usize>), ApiError> {
+    pub(crate) fn read(&self) -> Result<(Option<i64>, Option<usize>), ApiError> {
         let after = self.after.as_deref().map(|a| id_param("after", a)).transpose()?;
         let limit = self.limit.as_deref().map(|l| whole_number("limit", l)).transpose()?;
         Ok((after, limit))
     }
 }
 
-fn id_param(name: &str, text: &str) -> Result<i64, ApiError> {
+pub(crate) fn id_param(name: &str, text: &str) -> Result<i64, ApiError> {
     let n = whole_number(name, text)?;
     i64::try_from(n).map_err(|_| ApiError::bad_parameter(format!("{name}: `{text}` is too large")))
 }
 
 /// A record's id in the path (`…/{id}`): a whole number from 1, or a JSON 400.
-pub(crate) struct RecordId(i64);
+pub(crate) struct RecordId(pub(crate) i64);
 
 impl<S: Send + Sync> FromRequestParts<S> for RecordId {
     type Rejection = ApiError;
@@ -545,7 +560,7 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-fn created(mut response: Response) -> Response {
+pub(crate) fn created(mut response: Response) -> Response {
     *response.status_mut() = StatusCode::CREATED;
     response
 }

@@ -10,6 +10,8 @@ mod observatory;
 mod registry;
 #[path = "server/sdmx.rs"]
 mod sdmx;
+#[path = "server/vacancies.rs"]
+mod vacancies;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -24,7 +24,7 @@ pub use auth::{Actor, Credentials, Via};
 pub use cases::*;
 pub use demand::*;
 pub use koshi_registry::audit::Break;
-pub use koshi_registry::{ApplicationStatus, Location, PermitStatus, Role, User};
+pub use koshi_registry::{ApplicationStatus, CodingState, Location, PermitStatus, Role, User, VacancyStatus};
 pub use publish::{MonthlyRow, PERMIT_DATAFLOW, PublishReport, PublishRequest, REGISTRY_SOURCE};
 pub use vacancies::*;
 

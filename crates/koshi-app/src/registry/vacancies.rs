@@ -419,12 +419,7 @@ fn parse_region(text: &str) -> std::result::Result<Region, String> {
 type RowsRead = (Vec<(usize, Vacancy)>, Vec<Problem>);
 
 /// Reads a table export into postings, with every problem at once.
-fn read_table_postings(
-    bytes: &[u8],
-    file_name: &str,
-    source: &str,
-    mapping_text: &str,
-) -> Result<RowsRead> {
+fn read_table_postings(bytes: &[u8], file_name: &str, source: &str, mapping_text: &str) -> Result<RowsRead> {
     let mapping: TableMapping =
         toml::from_str(mapping_text).map_err(|e| AppError::invalid("mapping", e.message().to_string()))?;
     let spec = match mapping.file.clone() {
