@@ -123,6 +123,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
         parameters: &["after", "limit"],
         answers: "for a signed-in regional officer, the vacancies of the region whose occupation the coder could not place with confidence",
     },
+    Endpoint {
+        path: "/api/labour-demand",
+        parameters: &["level", "from", "to", "region", "occupation"],
+        answers: "labour demand from the vacancy database by region, ISCO-08 occupation (1 to 4 digits) and month: vacancy stock, inflow, outflow, hires, mean duration, registered job seekers, seekers per vacancy and tightness; at most 50,000 cells",
+    },
+    Endpoint {
+        path: "/api/shortage/assessment",
+        parameters: &["rule", "month", "level"],
+        answers: "the shortage assessment of every occupation in every region for a month by a dated, cited composite index, with each assessment's figures and reasons in three languages; not stored (an administrator adopts a list with POST /api/shortage/lists)",
+    },
+    Endpoint {
+        path: "/api/shortage/lists/latest",
+        parameters: &["list", "region", "occupation", "status", "limit"],
+        answers: "the entries of the newest adopted shortage list (or ?list=ID): status, seekers, vacancies, figures and reasons; the permit decisions' labour-market test reads it",
+    },
     Endpoint { path: "/api/sources", parameters: PAGE, answers: "sources with their releases and observations" },
     Endpoint { path: "/api/check", parameters: PAGE, answers: "every defect, declared by a source or found by a rule" },
     Endpoint {

@@ -66,6 +66,10 @@ pub(crate) fn routes() -> Router<Arc<Server>> {
         .route("/api/vacancies/{id}", get(vacancies::detail))
         .route("/api/vacancies/{id}/changes", post(vacancies::change))
         .route("/api/vacancies/{id}/occupation", post(vacancies::code))
+        .route("/api/labour-demand", get(vacancies::labour_demand))
+        .route("/api/shortage/assessment", get(vacancies::assess_shortage))
+        .route("/api/shortage/lists", post(vacancies::adopt_shortage_list))
+        .route("/api/shortage/lists/latest", get(vacancies::shortage_list))
 }
 
 /// What the request presents, read from its headers: the session cookie and CSRF token, or a

@@ -18,8 +18,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post, put};
 use koshi_app::registry::{
-    CodeRequest, ImportFormat, MAX_IMPORT_BYTES, SeekersRequest, VacancyChange, VacancyImport, VacancyInput,
-    VacancySearch,
+    CodeRequest, DemandRequest, ImportFormat, MAX_IMPORT_BYTES, SeekersRequest, ShortageListRequest, ShortageRequest,
+    VacancyChange, VacancyImport, VacancyInput, VacancySearch,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -308,4 +308,101 @@ mod tests {
             assert_eq!(body_limit(other), MAX_BODY_BYTES, "{other}");
         }
     }
+}
+
+// ---------------------------------------------------------------- labour demand and shortage lists
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DemandParams {
+    level: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    region: Option<String>,
+    occupation: Option<String>,
+}
+
+/// `GET /api/labour-demand`: vacancy stock and flows, seekers and tightness by region ×
+/// occupation × month; public.
+pub(crate) async fn labour_demand(
+    State(server): State<Arc<Server>>,
+    caller: Caller,
+    Params(p): Params<DemandParams>,
+) -> Result<Response, ApiError> {
+    let request = DemandRequest {
+        level: p.level.as_deref().map(|l| whole_number("level", l)).transpose()?,
+        from: given(p.from),
+        to: given(p.to),
+        region: given(p.region),
+        occupation: given(p.occupation),
+    };
+    as_caller(server, caller, move |r, a| r.labour_demand(a, &request)).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssessParams {
+    rule: Option<String>,
+    month: Option<String>,
+    level: Option<String>,
+}
+
+impl AssessParams {
+    fn request(self) -> Result<ShortageRequest, ApiError> {
+        Ok(ShortageRequest {
+            rule: given(self.rule),
+            month: given(self.month),
+            level: self.level.as_deref().map(|l| whole_number("level", l)).transpose()?,
+            adjustments: Vec::new(),
+        })
+    }
+}
+
+/// `GET /api/shortage/assessment`: the shortage assessment of a month by a rule, not stored; public.
+pub(crate) async fn assess_shortage(
+    State(server): State<Arc<Server>>,
+    caller: Caller,
+    Params(p): Params<AssessParams>,
+) -> Result<Response, ApiError> {
+    let request = p.request()?;
+    as_caller(server, caller, move |r, a| r.assess_shortage(a, &request)).await
+}
+
+/// `POST /api/shortage/lists`: an administrator adopts the assessment (with adjustments) as the
+/// list the permit decisions' labour-market test reads.
+pub(crate) async fn adopt_shortage_list(
+    State(server): State<Arc<Server>>,
+    caller: Caller,
+    Body(request): Body<ShortageRequest>,
+) -> Result<Response, ApiError> {
+    Ok(created(as_caller(server, caller, move |r, a| r.adopt_shortage_list(a, &request)).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListParams {
+    list: Option<String>,
+    region: Option<String>,
+    occupation: Option<String>,
+    status: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/shortage/lists/latest` (or `?list=ID`): an adopted list's entries; public.
+pub(crate) async fn shortage_list(
+    State(server): State<Arc<Server>>,
+    caller: Caller,
+    Params(p): Params<ListParams>,
+) -> Result<Response, ApiError> {
+    let mut request = ShortageListRequest {
+        list: p.list.as_deref().map(|l| id_param("list", l)).transpose()?,
+        region: given(p.region),
+        occupation: given(p.occupation),
+        status: None,
+        limit: p.limit.as_deref().map(|l| whole_number("limit", l)).transpose()?,
+    };
+    if let Some(s) = given(p.status) {
+        request.status = Some(named("status", &s)?);
+    }
+    as_caller(server, caller, move |r, a| r.shortage_list(a, &request)).await
 }

@@ -45,6 +45,7 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
             "koshi-flows",
             "koshi-sdmx",
             "koshi-rules",
+            "koshi-labour",
             "koshi-registry",
         ],
         &["axum", "tokio", "tower-http", "hyper", "clap", "indicatif", "anyhow"],
