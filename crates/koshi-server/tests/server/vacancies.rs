@@ -629,3 +629,149 @@ async fn officers_report_job_seekers_of_their_own_region_only() {
     let admin = call(addr, Method::PUT, uri, &p.admin, Some(body(vec![row("KZ-75", "_T", 7)]))).await;
     assert_eq!(admin.status, StatusCode::OK, "{}", admin.body);
 }
+
+// ---------------------------------------------------------------- the whole chain
+
+fn example(name: &str) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/labour/vacancies/examples/");
+    std::fs::read_to_string(format!("{path}{name}")).unwrap()
+}
+
+/// The acceptance of the vacancy database, over HTTP on a running server: a job portal's
+/// JSON-LD page and an employment centre's CSV in; the centre's repeat of a portal posting joined
+/// and titles coded; the indicators; a shortage list adopted; a permit application for an
+/// occupation in demand granted and one for an occupation with many local seekers refused on
+/// the labour-market test, with the reason the employer reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postings_in_shortage_list_out_and_the_permit_decisions_follow_it() {
+    let running = start().await;
+    let p = people(&running).await;
+    let addr = running.addr;
+    {
+        let server = Arc::clone(&running.server);
+        tokio::task::spawn_blocking(move || {
+            let cells =
+                vec![serde_json::from_value(json!({ "region": "KZ-79", "category": "*", "allocated": 10 })).unwrap()];
+            let r = server.app().registry().unwrap();
+            r.set_quota(&Actor::operator(), &koshi_app::registry::SetQuotaRequest { year: 2026, cells }).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    // The portal's page and the centre's export.
+    let page = call(
+        addr,
+        Method::POST,
+        &import_uri("national-portal", "jsonld", "2026-02-28", false),
+        &p.officer,
+        Some(json!({ "data": example("portal_shymkent.html") })),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let centre = call(
+        addr,
+        Method::POST,
+        "/api/vacancies/imports?source=centre-shymkent&format=table&file_name=centre_shymkent.csv&as_of=2026-02-28",
+        &p.officer,
+        Some(json!({ "data": example("centre_shymkent.csv"), "mapping": example("centre_export.toml") })),
+    )
+    .await;
+    assert_eq!(centre.status, StatusCode::OK, "{}", centre.body);
+    assert_eq!((centre.body["inserted"].as_u64(), centre.body["duplicates"].as_u64()), (Some(4), Some(1)));
+    // Ten developers' vacancies posted by an employer, coded from their titles.
+    for day in 11..=20 {
+        let body = json!({ "title": "Программист", "region": "KZ-79", "posted": format!("2026-02-{day}"), "wage_min": 500000 });
+        let v = call(addr, Method::POST, "/api/vacancies", &p.employer, Some(body)).await;
+        assert_eq!(v.status, StatusCode::CREATED, "{}", v.body);
+        assert_eq!(v.body["record"]["occupation"], "2514", "{}", v.body);
+    }
+    // The centre's job seekers: welders doubled in a year.
+    let mut rows = Vec::new();
+    for (occupation, now) in [("7212", 400), ("2514", 1), ("8331", 10), ("2411", 50), ("5223", 100), ("2221", 5)] {
+        let before = if occupation == "7212" { now / 2 } else { now };
+        for (month, seekers) in [("2026-02", now), ("2025-02", before)] {
+            rows.push(json!({ "region": "KZ-79", "occupation": occupation, "month": month, "seekers": seekers }));
+        }
+    }
+    let seekers = call(
+        addr,
+        Method::PUT,
+        "/api/vacancies/seekers",
+        &p.officer,
+        Some(json!({ "source": "centre-shymkent", "rows": rows })),
+    )
+    .await;
+    assert_eq!(seekers.status, StatusCode::OK, "{}", seekers.body);
+    // The indicators, public.
+    let demand = call(
+        addr,
+        Method::GET,
+        "/api/labour-demand?level=4&from=2026-01&to=2026-02&region=KZ-79&occupation=7212",
+        &Auth::None,
+        None,
+    )
+    .await;
+    assert_eq!(demand.status, StatusCode::OK, "{}", demand.body);
+    let feb = demand.body["cells"].as_array().unwrap().iter().find(|c| c["month"] == "2026-02").unwrap().clone();
+    assert_eq!((feb["stock"].as_u64(), feb["inflow"].as_u64(), feb["seekers"].as_u64()), (Some(2), Some(2), Some(400)));
+    // No list yet: the public is told so; an officer may not adopt one; an administrator does.
+    let none = call(addr, Method::GET, "/api/shortage/lists/latest", &Auth::None, None).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "{}", none.body);
+    let month = json!({ "month": "2026-02" });
+    let refused = call(addr, Method::POST, "/api/shortage/lists", &p.officer, Some(month.clone())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let adopted = call(addr, Method::POST, "/api/shortage/lists", &p.admin, Some(month)).await;
+    assert_eq!(adopted.status, StatusCode::CREATED, "{}", adopted.body);
+    let list = adopted.body["list"].as_i64().unwrap();
+    let status_of = |body: &Value, occupation: &str| -> String {
+        let entries = body["entries"].as_array().unwrap();
+        let e = entries.iter().find(|e| e["occupation"] == occupation).unwrap_or_else(|| panic!("{body}"));
+        e["status"].as_str().unwrap().to_string()
+    };
+    let latest = call(addr, Method::GET, "/api/shortage/lists/latest?region=KZ-79", &Auth::None, None).await;
+    assert_eq!(latest.status, StatusCode::OK, "{}", latest.body);
+    assert_eq!(latest.body["list"]["id"].as_i64(), Some(list));
+    assert_eq!(status_of(&latest.body, "2514"), "in_demand");
+    assert_eq!(status_of(&latest.body, "7212"), "not_in_demand");
+    // Two applications of the same employer, decided by the region's officer.
+    let apply = |occupation: &str, category: &str| {
+        json!({
+            "request": { "nationality": "UZ", "category": category, "regions": ["KZ-79"], "term_months": 12, "occupation": occupation },
+            "worker": { "name": "Aziz Karimov", "birth_date": "1990-05-04", "document": "AB1234567" }
+        })
+    };
+    let mut decided = Vec::new();
+    for (occupation, category) in [("7212", "4"), ("2514", "3")] {
+        let submitted =
+            call(addr, Method::POST, "/api/registry/applications", &p.employer, Some(apply(occupation, category)))
+                .await;
+        assert_eq!(submitted.status, StatusCode::CREATED, "{}", submitted.body);
+        let id = submitted.body["id"].as_i64().unwrap();
+        let decision =
+            call(addr, Method::POST, &format!("/api/registry/applications/{id}/decision"), &p.officer, Some(json!({})))
+                .await;
+        assert_eq!(decision.status, StatusCode::OK, "{}", decision.body);
+        decided.push(id);
+    }
+    // What the employer reads: the welder refused for local candidates, with the figures; the
+    // developer granted, the test passed.
+    let welder =
+        call(addr, Method::GET, &format!("/api/registry/applications/{}", decided[0]), &p.employer, None).await;
+    assert_eq!(welder.body["status"], "refused", "{}", welder.body);
+    assert_eq!(welder.body["grounds"], json!(["local_candidates"]));
+    let steps = welder.body["decision"]["steps"].as_array().unwrap();
+    let test = steps.iter().find(|s| s["rule"] == "LABOUR_MARKET_TEST").unwrap();
+    assert_eq!(test["status"], "failed", "{test}");
+    let figures_ru = test["figures"]["ru"].as_str().unwrap();
+    assert!(figures_ru.contains("400") && figures_ru.contains(&format!("shortage list {list}")), "{figures_ru}");
+    let refusal = &welder.body["decision"]["refusals"][0];
+    assert!(refusal["text"]["en"].as_str().unwrap().contains("local job seekers"), "{refusal}");
+    let developer =
+        call(addr, Method::GET, &format!("/api/registry/applications/{}", decided[1]), &p.employer, None).await;
+    assert_eq!(developer.body["status"], "granted", "{}", developer.body);
+    assert!(
+        developer.body["permit"].is_i64() || developer.body["decision"]["permit"].is_object(),
+        "{}",
+        developer.body
+    );
+}
