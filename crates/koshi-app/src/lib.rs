@@ -17,6 +17,7 @@ pub mod bank;
 mod cache;
 pub mod changes;
 pub mod clock;
+pub mod coordination;
 pub mod corridor;
 pub mod download;
 pub mod error;

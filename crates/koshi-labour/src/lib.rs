@@ -28,6 +28,7 @@
 //! postings in `data/labour/vacancies/README.md`.
 
 mod coder;
+pub mod coordination;
 pub mod dedup;
 pub mod demand;
 mod error;

@@ -5,6 +5,8 @@
 mod accuracy;
 #[path = "labour/coding.rs"]
 mod coding;
+#[path = "labour/coordination.rs"]
+mod coordination;
 #[path = "labour/dedup.rs"]
 mod dedup;
 #[path = "labour/demand.rs"]

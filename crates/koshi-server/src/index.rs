@@ -129,6 +129,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         answers: "labour demand from the vacancy database by region, ISCO-08 occupation (1 to 4 digits) and month: vacancy stock, inflow, outflow, hires, mean duration, registered job seekers, seekers per vacancy and tightness; at most 50,000 cells",
     },
     Endpoint {
+        path: "/api/labour-demand/coordination",
+        parameters: &["month", "level", "flows_year", "decay"],
+        answers: "internal-migration coordination for a month: per occupation group (ISCO-08 level 1 or 2), the regions' surplus seekers and unfilled vacancies, and the surplus sent to the shortage regions along the routes of a doubly-constrained gravity model of internal migration (decay from the bank's gravity fit unless given)",
+    },
+    Endpoint {
         path: "/api/shortage/assessment",
         parameters: &["rule", "month", "level"],
         answers: "the shortage assessment of every occupation in every region for a month by a dated, cited composite index, with each assessment's figures and reasons in three languages; not stored (an administrator adopts a list with POST /api/shortage/lists)",

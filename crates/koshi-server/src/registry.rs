@@ -67,6 +67,7 @@ pub(crate) fn routes() -> Router<Arc<Server>> {
         .route("/api/vacancies/{id}/changes", post(vacancies::change))
         .route("/api/vacancies/{id}/occupation", post(vacancies::code))
         .route("/api/labour-demand", get(vacancies::labour_demand))
+        .route("/api/labour-demand/coordination", get(vacancies::coordination))
         .route("/api/shortage/assessment", get(vacancies::assess_shortage))
         .route("/api/shortage/lists", post(vacancies::adopt_shortage_list))
         .route("/api/shortage/lists/latest", get(vacancies::shortage_list))

@@ -17,6 +17,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post, put};
+use koshi_app::coordination::CoordinationRequest;
 use koshi_app::registry::{
     CodeRequest, DemandRequest, ImportFormat, MAX_IMPORT_BYTES, SeekersRequest, ShortageListRequest, ShortageRequest,
     VacancyChange, VacancyImport, VacancyInput, VacancySearch,
@@ -25,7 +26,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::params::{Params, boolean, whole_number};
+use crate::params::{Params, boolean, non_negative, whole_number};
 use crate::registry::{Body, Caller, PageParams, RecordId, actor, as_caller, created, id_param};
 use crate::{MAX_BODY_BYTES, NoParams, Server, blocking};
 
@@ -405,4 +406,30 @@ pub(crate) async fn shortage_list(
         request.status = Some(named("status", &s)?);
     }
     as_caller(server, caller, move |r, a| r.shortage_list(a, &request)).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CoordinationParams {
+    month: Option<String>,
+    level: Option<String>,
+    flows_year: Option<String>,
+    decay: Option<String>,
+}
+
+/// `GET /api/labour-demand/coordination?month=YYYY-MM`: for each occupation group, surplus
+/// regions' seekers sent to shortage regions along the modelled internal-migration routes; public.
+pub(crate) async fn coordination(
+    State(server): State<Arc<Server>>,
+    Params(p): Params<CoordinationParams>,
+) -> Result<Response, ApiError> {
+    let month = given(p.month).ok_or_else(|| ApiError::bad_parameter("month: required, YYYY-MM"))?;
+    let request = CoordinationRequest {
+        month,
+        level: p.level.as_deref().map(|l| whole_number("level", l)).transpose()?,
+        flows_year: given(p.flows_year),
+        decay: p.decay.as_deref().map(|d| non_negative("decay", d)).transpose()?,
+        package: None,
+    };
+    blocking(move || Ok(Json(server.app().coordination(&request)?).into_response())).await
 }

@@ -371,6 +371,79 @@ fn shortage_list_decides_the_labour_market_test(backend: Backend) {
     assert!(matches!(r.submit(&f.employer_a, &unknown), Err(AppError::Invalid { .. })));
 }
 
+/// Internal-migration coordination: the Bureau's 2022 and 2023 internal migration in the bank,
+/// vacancies and seekers of one month in three regions; the surplus region's seekers are sent
+/// to the two shortage regions, each receiving its gap, along the modelled routes.
+fn coordination_sends_surplus_seekers_where_the_vacancies_are(backend: Backend) {
+    use koshi_app::coordination::CoordinationRequest;
+    use koshi_app::load::IngestRequest;
+    let f = fixture(backend, 10);
+    let r = f.registry();
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/kazakhstan");
+    let mappings = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/bundled/mappings");
+    for year in [2022, 2023] {
+        let request = IngestRequest {
+            file: format!("{shared}/internal_migration_{year}.csv").into(),
+            mapping: Some(format!("{mappings}/kz_internal_migration_{year}.toml").into()),
+            structure: None,
+            allow_defects: false,
+            dry_run: false,
+        };
+        f.app.ingest(&request, &mut |_| {}).unwrap();
+    }
+    // Welders (major group 7): Shymkent has 60 seekers and 10 vacancies; Atyrau and Almaty have
+    // vacancies no seeker takes (30 and 20).
+    let post = |region: &str, openings: u32| {
+        let mut p = posting(&f);
+        p.region = region.into();
+        p.openings = Some(openings);
+        p.posted = Some("2026-02-02".into());
+        p
+    };
+    r.post_vacancy(&f.officer, &post("KZ-79", 10)).unwrap();
+    r.post_vacancy(&f.other_officer, &post("KZ-23", 30)).unwrap();
+    r.post_vacancy(&f.admin, &post("KZ-75", 20)).unwrap();
+    let seekers = |region: &str, n: i64| SeekerInput {
+        region: region.into(),
+        occupation: "7".into(),
+        education: "_T".into(),
+        month: "2026-02".into(),
+        seekers: n,
+    };
+    r.put_seekers(
+        &f.admin,
+        &SeekersRequest {
+            source: "centres".into(),
+            rows: vec![seekers("KZ-79", 60), seekers("KZ-23", 0), seekers("KZ-75", 0)],
+        },
+    )
+    .unwrap();
+    let report = f
+        .app
+        .coordination(&CoordinationRequest { month: "2026-02".into(), decay: Some(1.2), ..Default::default() })
+        .unwrap();
+    assert_eq!(report.flows_year, "2023");
+    assert_eq!(report.decay.from, "given");
+    let welders = report.occupations.iter().find(|o| o.occupation == "7").unwrap();
+    assert!((welders.movers - 50.0).abs() < 1e-6, "{welders:#?}");
+    assert!((welders.surplus_left).abs() < 1e-6 && (welders.gap_left).abs() < 1e-6);
+    let to = |region: &str| welders.routes.iter().filter(|m| m.to == region).map(|m| m.persons).sum::<f64>();
+    assert!((to("KZ-23") - 30.0).abs() < 1e-6 && (to("KZ-75") - 20.0).abs() < 1e-6, "{:?}", welders.routes);
+    assert!(welders.routes.iter().all(|m| m.from == "KZ-79" && m.modelled_moves > 0.0));
+    assert!(report.cost.is_none());
+    // A year without every region's figures is refused, naming the regions.
+    let err = f
+        .app
+        .coordination(&CoordinationRequest {
+            month: "2026-02".into(),
+            flows_year: Some("2019".into()),
+            decay: Some(1.2),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("KZ-10"), "{err}");
+}
+
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -388,4 +461,23 @@ on_both!(
     bad_rows_all_named_nothing_written,
     coding_queue_and_seekers,
     shortage_list_decides_the_labour_market_test,
+    coordination_sends_surplus_seekers_where_the_vacancies_are,
 );
+
+/// The coordination's distance decay is the bank's gravity fit's distance elasticity, with its
+/// interval, the sign turned.
+#[test]
+fn the_distance_decay_comes_from_the_bank_s_gravity_fit() {
+    use koshi_app::coordination::{GRAVITY_DATA, GRAVITY_FORMULA};
+    use koshi_app::gravity::{FitRequest, GravityData, GravityModel};
+    let app = super::bundled();
+    let decay = app.distance_decay().unwrap();
+    let fit = app
+        .gravity_fit(&FitRequest::new(GravityModel::new(GRAVITY_FORMULA, GravityData::named(GRAVITY_DATA, None))))
+        .unwrap();
+    let distance = fit.coefficients.iter().find(|c| c.term == "log(dist)").unwrap();
+    assert_eq!(decay.decay, -distance.estimate);
+    assert_eq!((decay.ci_low, decay.ci_high), (Some(-distance.ci_high), Some(-distance.ci_low)));
+    assert!(decay.decay > 0.3 && decay.decay < 3.0, "{decay:?}");
+    assert_eq!(decay.from, "gravity fit");
+}
