@@ -185,6 +185,7 @@ fn codelists(catalogue: &Catalogue, units: &BTreeSet<String>) -> Vec<ItemScheme>
         ("USD", ("US dollars", "Доллары США", "АҚШ доллары")),
         ("KZT", ("Tenge", "Тенге", "Теңге")),
         ("KM", ("Kilometres", "Километры", "Километр")),
+        ("NUM", ("Number", "Количество", "Саны")),
     ]);
     let unit_items = units
         .iter()

@@ -71,6 +71,7 @@ pub(crate) fn routes() -> Router<Arc<Server>> {
         .route("/api/shortage/assessment", get(vacancies::assess_shortage))
         .route("/api/shortage/lists", post(vacancies::adopt_shortage_list))
         .route("/api/shortage/lists/latest", get(vacancies::shortage_list))
+        .route("/api/shortage/publication", post(vacancies::publish_shortage_list))
 }
 
 /// What the request presents, read from its headers: the session cookie and CSRF token, or a

@@ -433,3 +433,21 @@ pub(crate) async fn coordination(
     };
     blocking(move || Ok(Json(server.app().coordination(&request)?).into_response())).await
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PublishParams {
+    list: Option<String>,
+}
+
+/// `POST /api/shortage/publication?list=ID`: an administrator publishes an adopted list (the
+/// newest by default) into the bank as a release of `LAB_SHORTAGE`.
+pub(crate) async fn publish_shortage_list(
+    State(server): State<Arc<Server>>,
+    caller: Caller,
+    Params(p): Params<PublishParams>,
+) -> Result<Response, ApiError> {
+    let list = p.list.as_deref().map(|l| id_param("list", l)).transpose()?;
+    let actor = actor(&server, caller).await?;
+    blocking(move || Ok(Json(server.app().publish_shortage_list(&actor, list)?).into_response())).await
+}

@@ -487,3 +487,173 @@ fn indicator_rows(table: &DemandTable, month: Month, from: Month) -> Vec<koshi_l
     }
     rows
 }
+
+/// The dataflow adopted shortage lists are published to.
+pub const SHORTAGE_DATAFLOW: &str = "LAB_SHORTAGE";
+/// The vacancy database as a source of the bank.
+pub const VACANCY_SOURCE: &str = "KOSHI_VACANCIES";
+
+/// What a shortage list's publication wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShortagePublication {
+    pub list: i64,
+    pub dataflow: String,
+    pub source: String,
+    pub label: String,
+    pub period: String,
+    /// `created` or `unchanged`.
+    pub outcome: String,
+    pub release_id: i64,
+    pub figures: usize,
+    pub audit_seq: i64,
+}
+
+/// `OC0`…`OC9` for an ISCO-08 code's major group.
+fn major_group(occupation: &str) -> Option<String> {
+    occupation.chars().next().filter(char::is_ascii_digit).map(|d| format!("OC{d}"))
+}
+
+impl crate::App {
+    /// Publishes an adopted shortage list (the newest by default) into the bank as a release of
+    /// `LAB_SHORTAGE`: by region and major group (and in total), the occupations in demand,
+    /// balanced and not in demand, the vacancies in the first and the seekers in the last.
+    pub fn publish_shortage_list(&self, actor: &Actor, list: Option<i64>) -> Result<ShortagePublication> {
+        use koshi_core::Observation;
+        use koshi_core::observation::{ObsStatus, Text};
+        actor.require(&[Role::Admin], "publish shortage lists")?;
+        let registry = self.registry()?;
+        let view =
+            registry.shortage_list(actor, &ShortageListRequest { list, limit: Some(20_000), ..Default::default() })?;
+        let catalogue = self.catalogue()?;
+        let dataflow = catalogue.dataflow(SHORTAGE_DATAFLOW).ok_or_else(|| {
+            AppError::Unanswerable(format!("the bank does not know the dataflow {SHORTAGE_DATAFLOW}"))
+        })?;
+        let areas = catalogue
+            .codelist_for(dataflow, "REF_AREA")
+            .ok_or_else(|| AppError::Unanswerable(format!("{SHORTAGE_DATAFLOW}: no code list for REF_AREA")))?;
+        let mut figures: BTreeMap<(String, String, &'static str), f64> = BTreeMap::new();
+        let mut problems = Vec::new();
+        for entry in &view.entries {
+            let text = |field: &str| entry[field].as_str().unwrap_or_default().to_string();
+            let (region, occupation, status) = (text("region"), text("occupation"), text("status"));
+            if !areas.contains(&region) {
+                problems.push(format!("region `{region}` is not in the bank's code list"));
+                continue;
+            }
+            let Some(group) = major_group(&occupation) else {
+                problems.push(format!("occupation `{occupation}` is not an ISCO-08 code"));
+                continue;
+            };
+            let measure = match status.as_str() {
+                "in_demand" => "OCC_IN_DEMAND",
+                "balanced" => "OCC_BALANCED",
+                "not_in_demand" => "OCC_NOT_IN_DEMAND",
+                _ => continue,
+            };
+            let vacancies = entry["vacancies"].as_f64().unwrap_or(0.0);
+            let seekers = entry["seekers"].as_f64().unwrap_or(0.0);
+            for g in [group, "_T".to_string()] {
+                *figures.entry((region.clone(), g.clone(), measure)).or_insert(0.0) += 1.0;
+                for other in
+                    ["OCC_IN_DEMAND", "OCC_BALANCED", "OCC_NOT_IN_DEMAND", "VAC_IN_DEMAND", "SEEKERS_NOT_IN_DEMAND"]
+                {
+                    figures.entry((region.clone(), g.clone(), other)).or_insert(0.0);
+                }
+                if measure == "OCC_IN_DEMAND" {
+                    *figures.entry((region.clone(), g.clone(), "VAC_IN_DEMAND")).or_insert(0.0) += vacancies;
+                }
+                if measure == "OCC_NOT_IN_DEMAND" {
+                    *figures.entry((region.clone(), g.clone(), "SEEKERS_NOT_IN_DEMAND")).or_insert(0.0) += seekers;
+                }
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort();
+            problems.dedup();
+            return Err(AppError::invalid(
+                "list",
+                format!("the list cannot be published, nothing written: {}", problems.join("; ")),
+            ));
+        }
+        let list = &view.list;
+        let summary: serde_json::Value = serde_json::from_str(&list.summary).unwrap_or_default();
+        let rule = summary["rule"]["id"].as_str().unwrap_or(&list.rule).to_string();
+        let version = summary["rule"]["version_from"].as_str().unwrap_or("").to_string();
+        let definition: Text = format!(
+            "shortage list {} adopted {} by {}: occupations (ISCO-08 unit groups) assessed by rule {rule} (version of \
+             {version}) on the vacancies and registered job seekers of {}",
+            list.id,
+            super::day_of(list.adopted_at),
+            list.adopted_by,
+            list.as_of
+        )
+        .into();
+        let today = self.today();
+        let citation: Text =
+            format!("koshi regional vacancy database, shortage list {} published {today}", list.id).into();
+        let label = format!("shortage list {}", list.id);
+        let observations: Vec<Observation> = figures
+            .iter()
+            .map(|((region, group, measure), value)| Observation {
+                dataflow: SHORTAGE_DATAFLOW.into(),
+                key: vec![Text::from(region.as_str()), Text::from(group.as_str()), Text::from(*measure)],
+                time_period: list.as_of.as_str().into(),
+                value: Some(*value),
+                printed: None,
+                unit: if *measure == "SEEKERS_NOT_IN_DEMAND" { "PERS".into() } else { "NUM".into() },
+                unit_mult: 0,
+                status: ObsStatus::Normal,
+                source: VACANCY_SOURCE.into(),
+                definition: definition.clone(),
+                citation: Some(citation.clone()),
+                note: None,
+                defects: Vec::new(),
+            })
+            .collect();
+        let batch = koshi_store::ReleaseBatch {
+            dataflow: SHORTAGE_DATAFLOW.to_string(),
+            source: VACANCY_SOURCE.to_string(),
+            label: label.clone(),
+            release_date: today,
+            origin: format!("koshi shortage list publication ({})", env!("CARGO_PKG_VERSION")),
+            note: Some(format!("published by {}", actor.audit_name())),
+            observations,
+            defects: Vec::new(),
+        };
+        let outcome = self.writer()?.write_releases(std::slice::from_ref(&batch))?;
+        let (outcome, release_id) = match outcome.first() {
+            Some(koshi_store::WriteOutcome::Created { release_id, .. }) => ("created", *release_id),
+            Some(koshi_store::WriteOutcome::Unchanged { release_id, .. }) => ("unchanged", *release_id),
+            None => return Err(AppError::Unanswerable("the bank wrote no release".to_string())),
+        };
+        // The release is written first, so the log never records a publication that did not happen.
+        let entry = registry.record_shortage_publication(actor, list.id, release_id, figures.len())?;
+        Ok(ShortagePublication {
+            list: list.id,
+            dataflow: SHORTAGE_DATAFLOW.into(),
+            source: VACANCY_SOURCE.into(),
+            label,
+            period: list.as_of.clone(),
+            outcome: outcome.into(),
+            release_id,
+            figures: figures.len(),
+            audit_seq: entry.seq,
+        })
+    }
+}
+
+impl RegistryService {
+    pub(crate) fn record_shortage_publication(
+        &self,
+        actor: &Actor,
+        list: i64,
+        release_id: i64,
+        figures: usize,
+    ) -> Result<koshi_registry::AuditEntry> {
+        let now = self.now();
+        let after = serde_json::json!({ "release": release_id, "figures": figures, "dataflow": SHORTAGE_DATAFLOW });
+        self.store.write(&actor.scope(), |tx| {
+            audit(tx, actor, now, "publish", format!("shortage_list/{list}"), None, Some(after.to_string()))
+        })
+    }
+}

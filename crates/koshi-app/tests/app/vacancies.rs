@@ -346,6 +346,34 @@ fn shortage_list_decides_the_labour_market_test(backend: Backend) {
     assert_eq!(listed.list.id, adopted.list.unwrap());
     assert_eq!(listed.entries.len(), 1);
     assert!(listed.entries[0]["reasons"]["ru"].as_array().is_some_and(|a| !a.is_empty()));
+    // The list published into the bank: by region and major group, recounted from the list.
+    assert!(matches!(f.app.publish_shortage_list(&f.officer, None), Err(AppError::Forbidden(_))));
+    let publication = f.app.publish_shortage_list(&f.admin, None).unwrap();
+    assert_eq!((publication.list, publication.period.as_str()), (adopted.list.unwrap(), "2026-02"));
+    let report = f
+        .app
+        .query(&koshi_app::bank::QueryRequest {
+            dataflow: "LAB_SHORTAGE".into(),
+            source: Some("KOSHI_VACANCIES".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let koshi_app::bank::Figures::Observations(rows) = report.items else { panic!("observations") };
+    let bank: std::collections::BTreeMap<String, f64> =
+        rows.into_iter().map(|o| (format!("{}@{}", o.key.join("."), o.time_period), o.value.unwrap())).collect();
+    assert_eq!(bank.len(), publication.figures);
+    let count = |major: char, status: Status| {
+        adopted.assessments.iter().filter(|a| a.occupation.starts_with(major) && a.status == status).count() as f64
+    };
+    assert_eq!(bank["KZ-79.OC7.OCC_NOT_IN_DEMAND@2026-02"], count('7', Status::NotInDemand));
+    assert!(bank["KZ-79.OC7.OCC_NOT_IN_DEMAND@2026-02"] >= 1.0);
+    assert_eq!(bank["KZ-79.OC2.OCC_IN_DEMAND@2026-02"], count('2', Status::InDemand));
+    assert!(bank["KZ-79.OC2.VAC_IN_DEMAND@2026-02"] >= 11.0, "{bank:?}");
+    assert!(bank["KZ-79.OC7.SEEKERS_NOT_IN_DEMAND@2026-02"] >= 400.0, "{bank:?}");
+    let all_in_demand = adopted.assessments.iter().filter(|a| a.status == Status::InDemand).count() as f64;
+    assert_eq!(bank["KZ-79._T.OCC_IN_DEMAND@2026-02"], all_in_demand);
+    // Publishing the same list again changes nothing.
+    assert_eq!(f.app.publish_shortage_list(&f.admin, None).unwrap().outcome, "unchanged");
     // Two applications of the same employer, deciding by the list.
     let mut welder = application("KZ-79", "UZ");
     welder.request.occupation = Some("7212".into());

@@ -733,6 +733,16 @@ async fn postings_in_shortage_list_out_and_the_permit_decisions_follow_it() {
     assert_eq!(latest.body["list"]["id"].as_i64(), Some(list));
     assert_eq!(status_of(&latest.body, "2514"), "in_demand");
     assert_eq!(status_of(&latest.body, "7212"), "not_in_demand");
+    // The list published into the bank by an administrator, and read back as statistics.
+    let forbidden = call(addr, Method::POST, "/api/shortage/publication", &p.officer, None).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "{}", forbidden.body);
+    let published = call(addr, Method::POST, "/api/shortage/publication", &p.admin, None).await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+    assert_eq!(published.body["list"].as_i64(), Some(list));
+    let data =
+        call(addr, Method::GET, "/api/data/LAB_SHORTAGE?key=KZ-79.OC7.OCC_NOT_IN_DEMAND", &Auth::None, None).await;
+    assert_eq!(data.status, StatusCode::OK, "{}", data.body);
+    assert!(data.body.to_string().contains("2026-02"), "{}", data.body);
     // Two applications of the same employer, decided by the region's officer.
     let apply = |occupation: &str, category: &str| {
         json!({
