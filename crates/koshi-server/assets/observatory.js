@@ -101,7 +101,7 @@ const KOSHI = (() => {
     }), 150);
   });
 
-  const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/corridors", "corridors_nav"], ["/models", "models"], ["/explorer", "explorer"], ["/quality", "quality"], ["/registry", "registry"]];
+  const PAGES = [["/", "home"], ["/country", "country_profile"], ["/region", "region_profile"], ["/corridors", "corridors_nav"], ["/models", "models"], ["/explorer", "explorer"], ["/quality", "quality"], ["/vacancies", "vacancies_nav"], ["/shortage", "shortage_nav"], ["/registry", "registry"]];
   function header(current) {
     const links = PAGES.map(([href, key]) => `<li><a href="${href}?lang=${lang}"${href === current ? ' aria-current="page"' : ""}>${esc(t(key))}</a></li>`).join("");
     document.querySelector("header").innerHTML =

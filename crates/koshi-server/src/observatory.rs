@@ -3,6 +3,10 @@
 //!
 //! - `GET /country?code=KAZ&lang=ru&as_of=…` and `GET /region?code=KZ-75&lang=kk&as_of=…`: the
 //!   pages; the address holds the view, so it is a permalink.
+//! - `GET /vacancies?region=KZ-79&occupation=72&q=…&after=…&id=…` and
+//!   `GET /shortage?region=…&status=…&month=YYYY-MM&level=1|2&occ=…&measure=…`: the vacancy
+//!   search and the adopted shortage list with the map of labour-market tightness, reading
+//!   `/api/vacancies`, `/api/shortage/lists/latest` and `/api/labour-demand`.
 //! - `GET /api/profiles/country/{code}?as_of=…&horizon=…&top=…` and
 //!   `GET /api/profiles/region/{code}?as_of=…`: the application's profile reports.
 //!
@@ -52,6 +56,10 @@ const EXPLORER_PAGE: &str = page!("data explorer", "explorer.html");
 const QUALITY_PAGE: &str = page!("data quality", "quality.html");
 const CORRIDORS_PAGE: &str = page!("corridors and flows", "corridors.html");
 const MODELS_PAGE: &str = page!("models", "models.html");
+/// The vacancy search (measure 21: the public told of employment opportunities).
+const VACANCIES_PAGE: &str = page!("vacancies", "vacancies.html");
+/// The adopted shortage list and the map of labour-market tightness by region.
+const SHORTAGE_PAGE: &str = page!("shortage list and labour-market tightness", "shortage.html");
 
 /// Every observatory page, with its path and text (for the server and the tests).
 pub const PAGES: &[(&str, &str)] = &[
@@ -61,6 +69,8 @@ pub const PAGES: &[(&str, &str)] = &[
     ("/quality", QUALITY_PAGE),
     ("/corridors", CORRIDORS_PAGE),
     ("/models", MODELS_PAGE),
+    ("/vacancies", VACANCIES_PAGE),
+    ("/shortage", SHORTAGE_PAGE),
 ];
 
 pub(crate) async fn script(headers: axum::http::HeaderMap) -> Response {

@@ -4,6 +4,8 @@
 
 #[path = "server/gravity.rs"]
 mod gravity;
+#[path = "server/labour_pages.rs"]
+mod labour_pages;
 #[path = "server/observatory.rs"]
 mod observatory;
 #[path = "server/registry.rs"]

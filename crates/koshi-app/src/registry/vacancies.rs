@@ -145,7 +145,8 @@ pub struct VacancyStateView {
     pub seq: i64,
     pub as_of: String,
     pub at: i64,
-    pub actor: String,
+    /// Who made the change: shown to those who may change the vacancy, not to the public.
+    pub actor: Option<String>,
     pub change: String,
     pub record: VacancyRecord,
 }
@@ -1213,6 +1214,7 @@ impl RegistryService {
     pub fn vacancy(&self, actor: &Actor, id: i64) -> Result<VacancyDetail> {
         self.store.read(&actor.scope(), |tx| {
             let row = tx.vacancy(id, false)?.ok_or_else(|| not_found("vacancy", id))?;
+            let show_actor = may_change(actor, row.employer, &row.region);
             let history = tx
                 .vacancy_states(id, 1_000)?
                 .into_iter()
@@ -1221,7 +1223,7 @@ impl RegistryService {
                         seq: s.seq,
                         as_of: s.as_of,
                         at: s.at,
-                        actor: s.actor,
+                        actor: show_actor.then_some(s.actor),
                         change: s.change,
                         record: parse_json("vacancy state", &s.record)?,
                     })

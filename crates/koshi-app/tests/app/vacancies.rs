@@ -97,6 +97,10 @@ fn entered_and_changed(backend: Backend) {
     assert_eq!(changes, vec![("posted", "2026-02-20"), ("filled", "2026-02-27")]);
     assert_eq!(detail.history[0].record.status, VacancyStatus::Open);
     assert_eq!(detail.history[1].record.filled.as_deref(), Some("2026-02-27"));
+    // The public sees what changed and when, not who changed it; the region's officer sees who.
+    assert!(detail.history.iter().all(|s| s.actor.is_none()));
+    let seen = r.vacancy(&f.officer, v.id).unwrap().history;
+    assert_eq!(seen[0].actor.as_deref(), Some("cement"));
     // Every write left its audit entry.
     let log = r.audit_log(&f.admin, None, Some(500)).unwrap().items;
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The dashboard (/), the observatory's profiles (/country, /region, and `koshi report`) and the
-# permit registry's pages (/registry) in headless Chromium: a koshi server started on
-# 127.0.0.1 with a fresh bank and registry (an administrator, officers of KZ-75 and KZ-79, two
-# employers in those regions with a user each, this year's quota), driven by playwright-core
-# (installed here with npm ci from package-lock.json) in Debian's Chromium. Screenshots go to
-# target/browser-artifacts/. Exits non-zero on any failure.
+# The dashboard (/), the observatory's profiles (/country, /region, and `koshi report`), the
+# labour-market pages (/vacancies, /shortage: their test seeds its own vacancies, job seekers and
+# shortage list through the API) and the permit registry's pages (/registry) in headless
+# Chromium: a koshi server started on 127.0.0.1 with a fresh bank and registry (an
+# administrator, officers of KZ-75 and KZ-79, two employers in those regions with a user each,
+# this year's quota), driven by playwright-core (installed here with npm ci from
+# package-lock.json) in Debian's Chromium. Screenshots go to target/browser-artifacts/. Exits
+# non-zero on any failure.
 #
 # Usage: run.sh [PATH_TO_KOSHI_BINARY]   (default: target/debug/koshi, built if missing)
 set -euo pipefail
@@ -93,7 +95,7 @@ fi
 
 status=0
 KOSHI_URL="$base" KOSHI_BIN="$koshi" KOSHI_DB="$db" KOSHI_TEST_PASSWORD="$password" KOSHI_TEST_YEAR="$year" KOSHI_ARTIFACTS="$artifacts" \
-  node --test --test-reporter=spec "$here/registry.test.mjs" "$here/dashboard.test.mjs" "$here/observatory.test.mjs" "$here/accessibility.test.mjs" || status=$?
+  node --test --test-reporter=spec "$here/registry.test.mjs" "$here/dashboard.test.mjs" "$here/observatory.test.mjs" "$here/accessibility.test.mjs" "$here/vacancies.test.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "the server's log (last lines):" >&2
   tail -n 40 "$work/server.log" >&2
