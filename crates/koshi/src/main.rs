@@ -14,6 +14,7 @@ mod quota_cmd;
 mod registry_cmd;
 mod sdmx_cmd;
 mod structure_cmd;
+mod vacancies_cmd;
 
 use std::path::PathBuf;
 
@@ -278,6 +279,12 @@ Examples:\n  koshi report country KAZ\n  koshi report region KZ-75 --lang ru --o
     Quota(quota_cmd::Args),
     /// The work-permit registry: users, employers, the quota, the audit chain (the server offers the rest).
     Registry(registry_cmd::Args),
+    /// The regional vacancy database: import portals' pages and centres' exports, search, review, job seekers.
+    Vacancies(vacancies_cmd::Args),
+    /// Labour-demand indicators by region × occupation × month: vacancy stock and flows, seekers, tightness.
+    LabourDemand(vacancies_cmd::DemandArgs),
+    /// The occupational shortage assessment by a cited composite index, its adoption as the list, the list.
+    Shortage(vacancies_cmd::ShortageArgs),
     /// Serve the JSON API; creates the bank and loads (or finishes, or refreshes) the bundled datasets first.
     Serve {
         /// Address to listen on.
@@ -703,6 +710,18 @@ fn run() -> Result<std::process::ExitCode> {
         Command::Registry(args) => {
             let app = app.with_registry(&registry_config(&cli)).context("opening the work-permit registry")?;
             return registry_cmd::run(&app, args);
+        }
+        Command::Vacancies(args) => {
+            let app = app.with_registry(&registry_config(&cli)).context("opening the work-permit registry")?;
+            return vacancies_cmd::run(&app, args);
+        }
+        Command::LabourDemand(args) => {
+            let app = app.with_registry(&registry_config(&cli)).context("opening the work-permit registry")?;
+            return vacancies_cmd::run_demand(&app, args);
+        }
+        Command::Shortage(args) => {
+            let app = app.with_registry(&registry_config(&cli)).context("opening the work-permit registry")?;
+            return vacancies_cmd::run_shortage(&app, args);
         }
         Command::Serve { addr } => {
             let db = cli.db.display();

@@ -22,6 +22,7 @@ mod registry;
 mod report;
 mod same_json;
 mod structure;
+mod vacancies;
 
 pub(crate) fn koshi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_koshi"))
