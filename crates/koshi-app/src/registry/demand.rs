@@ -57,7 +57,7 @@ pub struct DemandReport {
     pub to: String,
     /// Vacancies read (repeats of another posting are not counted).
     pub vacancies: usize,
-    /// Of them, without an occupation (left out of the occupations, counted in `_T`? no: left out).
+    /// Of them, without an occupation or a readable region or date: left out of every cell.
     pub uncoded: usize,
     /// Inputs the computation could not use, with the reason.
     pub skipped: usize,
