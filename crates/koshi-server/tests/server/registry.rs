@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 #[path = "../../../koshi-registry/tests/support/postgres.rs"]
 mod postgres_support;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 #[derive(Clone, Copy, Debug)]
 enum Backend {
@@ -64,14 +64,14 @@ async fn start(backend: Backend) -> Running {
     Running { _dir: dir, addr, server, clock, task }
 }
 
-struct Reply {
-    status: StatusCode,
-    body: Value,
-    set_cookie: Option<String>,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Value,
+    pub(crate) set_cookie: Option<String>,
 }
 
 /// One request over its own TCP connection.
-async fn call(addr: SocketAddr, method: Method, uri: &str, auth: &Auth, body: Option<Value>) -> Reply {
+pub(crate) async fn call(addr: SocketAddr, method: Method, uri: &str, auth: &Auth, body: Option<Value>) -> Reply {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
@@ -103,14 +103,14 @@ async fn call(addr: SocketAddr, method: Method, uri: &str, auth: &Auth, body: Op
 }
 
 #[derive(Clone, Debug)]
-enum Auth {
+pub(crate) enum Auth {
     None,
     Token(String),
     Session { cookie: String, csrf: Option<String> },
 }
 
 /// Signs in over HTTP; the session (cookie and CSRF token).
-async fn session(addr: SocketAddr, name: &str) -> Auth {
+pub(crate) async fn session(addr: SocketAddr, name: &str) -> Auth {
     let reply = call(
         addr,
         Method::POST,
@@ -127,7 +127,7 @@ async fn session(addr: SocketAddr, name: &str) -> Auth {
 }
 
 /// A token made by the user's own session, over HTTP.
-async fn token(addr: SocketAddr, name: &str) -> Auth {
+pub(crate) async fn token(addr: SocketAddr, name: &str) -> Auth {
     let s = session(addr, name).await;
     let reply = call(addr, Method::POST, "/api/registry/tokens", &s, Some(json!({ "label": "test", "days": 2 }))).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);

@@ -7,15 +7,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use koshi_app::registry::{Actor, EmployerRequest, Location, MAX_IMPORT_BYTES, NewUserRequest, RegistryConfig, Role};
 use koshi_app::{App, AppConfig, Date, ManualClock};
 use koshi_server::{MAX_BODY_BYTES, Server};
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "correct horse battery";
+use super::registry::{Auth, PASSWORD, Reply, call, session, token};
 
 struct Running {
     _dir: tempfile::TempDir,
@@ -55,13 +53,6 @@ async fn start() -> Running {
     Running { _dir: dir, addr, server, task }
 }
 
-#[derive(Clone, Debug)]
-enum Auth {
-    None,
-    Token(String),
-    Session { cookie: String, csrf: Option<String> },
-}
-
 impl Auth {
     /// The same browser session without its CSRF token.
     fn without_csrf(&self) -> Auth {
@@ -70,12 +61,6 @@ impl Auth {
             other => panic!("not a session: {other:?}"),
         }
     }
-}
-
-struct Reply {
-    status: StatusCode,
-    body: Value,
-    set_cookie: Option<String>,
 }
 
 impl Reply {
@@ -91,38 +76,6 @@ impl Reply {
         let items = self.body["items"].as_array().unwrap_or_else(|| panic!("not a page: {}", self.body));
         items.iter().map(|v| v["id"].as_i64().unwrap()).collect()
     }
-}
-
-/// One request over its own TCP connection; a body is sent as JSON.
-async fn call(addr: SocketAddr, method: Method, uri: &str, auth: &Auth, body: Option<Value>) -> Reply {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
-    tokio::spawn(connection);
-    let mut builder = Request::builder().method(method).uri(uri).header(header::HOST, "127.0.0.1");
-    match auth {
-        Auth::None => {}
-        Auth::Token(t) => builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}")),
-        Auth::Session { cookie, csrf } => {
-            builder = builder.header(header::COOKIE, format!("koshi_session={cookie}"));
-            if let Some(c) = csrf {
-                builder = builder.header("x-csrf-token", c.as_str());
-            }
-        }
-    }
-    let request = match body {
-        Some(b) => builder
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(http_body_util::Full::new(Bytes::from(b.to_string())))
-            .unwrap(),
-        None => builder.body(http_body_util::Full::new(Bytes::new())).unwrap(),
-    };
-    let response = sender.send_request(request).await.unwrap();
-    let status = response.status();
-    let set_cookie = response.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({ "raw": String::from_utf8_lossy(&bytes) }));
-    Reply { status, body, set_cookie }
 }
 
 /// A request that declares a body of `length` bytes and sends none: the status line and what came back.
@@ -165,24 +118,6 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-/// Signs in over HTTP; the session (cookie and CSRF token).
-async fn session(addr: SocketAddr, name: &str) -> Auth {
-    let body = json!({ "name": name, "password": PASSWORD });
-    let reply = call(addr, Method::POST, "/api/registry/session", &Auth::None, Some(body)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let cookie = reply.set_cookie.expect("a session cookie");
-    let secret = cookie.split(';').next().unwrap().trim_start_matches("koshi_session=").to_string();
-    Auth::Session { cookie: secret, csrf: reply.body["csrf_token"].as_str().map(str::to_string) }
-}
-
-/// A token made by the user's own session.
-async fn token(addr: SocketAddr, name: &str) -> Auth {
-    let s = session(addr, name).await;
-    let reply = call(addr, Method::POST, "/api/registry/tokens", &s, Some(json!({ "label": "test", "days": 2 }))).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    Auth::Token(reply.body["token"].as_str().unwrap().to_string())
 }
 
 struct People {
