@@ -135,9 +135,7 @@ fn month_field(field: &str, text: &str) -> Result<Month> {
 }
 
 fn region_field(text: &str) -> Result<Region> {
-    Region::from_code(text.trim()).ok().or_else(|| Region::resolve(text)).ok_or_else(|| {
-        AppError::invalid("region", format!("`{}` is not a region of Kazakhstan (2022 layout)", text.trim()))
-    })
+    super::vacancies::parse_region(text).map_err(|e| AppError::invalid("region", e))
 }
 
 fn level_field(level: Option<usize>, default: usize) -> Result<usize> {
@@ -297,7 +295,7 @@ impl RegistryService {
             .value;
         let rows = indicator_rows(&table, month, from);
         let mut assessments = index.assess(&rows);
-        let today = super::vacancies::to_labour_date_pub(self.today())?;
+        let today = super::vacancies::to_labour_date(self.today())?;
         let adjustments = request
             .adjustments
             .iter()

@@ -409,7 +409,7 @@ fn parse_amount(text: &str) -> std::result::Result<f64, String> {
     }
 }
 
-fn parse_region(text: &str) -> std::result::Result<Region, String> {
+pub(crate) fn parse_region(text: &str) -> std::result::Result<Region, String> {
     Region::from_code(text.trim())
         .ok()
         .or_else(|| Region::resolve(text))
@@ -778,11 +778,7 @@ fn state(as_of: &str, at: i64, actor: &Actor, change: &str, record: &VacancyReco
     })
 }
 
-pub(crate) fn to_labour_date_pub(d: koshi_core::Date) -> Result<LDate> {
-    to_labour_date(d)
-}
-
-fn to_labour_date(d: koshi_core::Date) -> Result<LDate> {
+pub(crate) fn to_labour_date(d: koshi_core::Date) -> Result<LDate> {
     LDate::parse(&d.to_string()).map_err(|e| AppError::Unanswerable(format!("today is out of range: {e}")))
 }
 
