@@ -146,6 +146,15 @@ fn level_field(level: Option<usize>, default: usize) -> Result<usize> {
     Ok(level)
 }
 
+/// The bundled shortage rules, read once (they are compiled in).
+fn shortage_rules() -> Result<&'static ShortageRules> {
+    static RULES: std::sync::OnceLock<std::result::Result<ShortageRules, String>> = std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| ShortageRules::bundled().map(|c| c.value).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| AppError::Unanswerable(format!("the shortage rules: {e}")))
+}
+
 struct Inputs {
     spells: Vec<Spell>,
     seekers: Vec<SeekerCount>,
@@ -279,8 +288,7 @@ impl RegistryService {
                 self.this_month()?.pred().ok_or_else(|| AppError::Unanswerable("no month before this one".into()))?
             }
         };
-        let rules =
-            ShortageRules::bundled().map_err(|e| AppError::Unanswerable(format!("the shortage rules: {e}")))?.value;
+        let rules = shortage_rules()?;
         let id = request.rule.as_deref().unwrap_or(DEFAULT_SHORTAGE_RULE);
         let on = month.last_day();
         let index = rules.composite(id, on).ok_or_else(|| AppError::NotFound {
