@@ -200,8 +200,7 @@ impl App {
                 level: Some(level),
                 from: Some(request.month.clone()),
                 to: Some(request.month.clone()),
-                region: None,
-                occupation: None,
+                ..DemandRequest::default()
             },
         )?;
         let mut occupations: Vec<String> =

@@ -28,6 +28,7 @@ pub mod gravity;
 pub mod indicators;
 pub mod load;
 pub mod monitor;
+pub mod occupations;
 mod pool;
 pub mod profile;
 pub mod quota;

@@ -100,6 +100,8 @@ pub enum DemandError {
     BadCount { market: String, field: &'static str, value: f64 },
     #[error("the markets have no {0} in total")]
     NoTotal(&'static str),
+    #[error("the flows of {series} end more openings than were posted (a negative stock)")]
+    NegativeStock { series: String },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,11 +196,6 @@ impl Month {
         // Year and month were checked on construction, and the day exists in the month.
         Date::new(self.year, self.month, day).expect("a day of a checked month")
     }
-}
-
-/// Months since January 1900 of a date, without building a [`Month`].
-fn month_ordinal(date: Date) -> i32 {
-    (i32::from(date.year()) - i32::from(Date::MIN_YEAR)) * 12 + i32::from(date.month()) - 1
 }
 
 impl fmt::Display for Month {
@@ -500,33 +497,128 @@ struct SeekerRow {
     seekers: u64,
 }
 
-/// The demand indicators of a window (see the module's definitions). Spells that end before they
-/// were posted, and seekers rows that cannot be placed or are not used, are listed in
-/// [`Checked::skipped`]; spells wholly outside the window simply count in no month.
-///
-/// The spells are read twice in order (once for the occupations present, once to count), each
-/// adding to one dense array of cells; the stock follows from the flows by a running sum.
+/// One month's flows of one region and ISCO-08 unit group, summed over the spells: what a
+/// vacancy database keeps up to date as vacancies are written, so that the indicators of any window
+/// follow from a few hundred thousand monthly sums instead of every vacancy ever posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MonthFlows {
+    pub region: Region,
+    pub occupation: IscoCode,
+    pub month: Month,
+    /// Openings posted in the month.
+    pub inflow: u64,
+    /// Openings whose spell ended in the month.
+    pub outflow: u64,
+    /// The part of the outflow that was a hire.
+    pub hires: u64,
+    /// Spells (not openings) that ended in the month.
+    pub ended_spells: u64,
+    /// The sum of their durations in days (end − posted).
+    pub duration_days: u64,
+}
+
+/// What one spell adds to the months of its region and unit group: its inflow in the month it was
+/// posted, and its outflow, hire, end and duration in the month it ended. `None` for a spell that
+/// ends before it was posted, which counts nowhere.
+pub fn spell_flows(spell: &Spell) -> Option<[Option<MonthFlows>; 2]> {
+    if spell.ended.is_some_and(|e| e < spell.posted) {
+        return None;
+    }
+    let openings = u64::from(spell.openings);
+    let zero = MonthFlows {
+        region: spell.region,
+        occupation: spell.occupation,
+        month: Month::of(spell.posted),
+        inflow: 0,
+        outflow: 0,
+        hires: 0,
+        ended_spells: 0,
+        duration_days: 0,
+    };
+    let posted = MonthFlows { inflow: openings, ..zero };
+    let ended = spell.ended.map(|end| MonthFlows {
+        month: Month::of(end),
+        outflow: openings,
+        hires: if spell.filled { openings } else { 0 },
+        ended_spells: 1,
+        duration_days: (end.days() - spell.posted.days()) as u64,
+        ..zero
+    });
+    Some([Some(posted), ended])
+}
+
+/// The spells summed by region, unit group and month (in that order); spells that end before
+/// they were posted are listed in [`Checked::skipped`].
+pub fn month_flows(spells: &[Spell]) -> Checked<Vec<MonthFlows>> {
+    let mut sums: HashMap<(Region, IscoCode, Month), MonthFlows> = HashMap::new();
+    let mut skipped = Vec::new();
+    for (index, spell) in spells.iter().enumerate() {
+        let Some(parts) = spell_flows(spell) else {
+            if let Some(ended) = spell.ended {
+                skipped.push(Skipped {
+                    input: Input::Spell,
+                    index,
+                    reason: SkipReason::EndedBeforePosted { posted: spell.posted, ended },
+                });
+            }
+            continue;
+        };
+        for part in parts.into_iter().flatten() {
+            sums.entry((part.region, part.occupation, part.month))
+                .and_modify(|sum| {
+                    sum.inflow += part.inflow;
+                    sum.outflow += part.outflow;
+                    sum.hires += part.hires;
+                    sum.ended_spells += part.ended_spells;
+                    sum.duration_days += part.duration_days;
+                })
+                .or_insert(part);
+        }
+    }
+    let mut value: Vec<MonthFlows> = sums.into_values().collect();
+    value.sort_by_key(|f| (f.region, f.occupation, f.month));
+    Checked { value, skipped }
+}
+
+/// The demand indicators of a window (see the module's definitions) from vacancy spells. Spells
+/// that end before they were posted, and seekers rows that cannot be placed or are not used, are
+/// listed in [`Checked::skipped`]; spells wholly outside the window count in no month.
 pub fn indicators(
     spells: &[Spell],
+    seekers: &[SeekerCount],
+    config: &DemandConfig,
+) -> Result<Checked<DemandTable>, DemandError> {
+    let flows = month_flows(spells);
+    let mut table = indicators_from_flows(&flows.value, seekers, config)?;
+    table.skipped.extend(flows.skipped);
+    table.skipped.sort_by_key(|s| (s.input as u8, s.index));
+    Ok(table)
+}
+
+/// The demand indicators of a window from monthly flows ([`month_flows`], or a database's running
+/// sums of them). The flows of months before the window give its opening stock; those after it
+/// are not read. The occupation axis holds every unit group (cut to the level) with flows up to the
+/// window's end or with seekers.
+///
+/// The flows are read twice (once for the occupations present, once to count), each adding to one
+/// dense array of cells; the stock follows from the flows by a running sum. Flows that would make
+/// a stock negative (more openings ended than were ever posted) are an error, not a clamp.
+pub fn indicators_from_flows(
+    flows: &[MonthFlows],
     seekers: &[SeekerCount],
     config: &DemandConfig,
 ) -> Result<Checked<DemandTable>, DemandError> {
     let n_months = config.months()?;
     let level = config.level;
     let from = config.from.ordinal();
+    let to = config.to.ordinal();
     let mut skipped = Vec::new();
 
     // Which codes occur, so that the occupation axis holds them and nothing else.
     let mut present = vec![false; 10usize.pow(level as u32)];
-    for (index, spell) in spells.iter().enumerate() {
-        match spell.ended {
-            Some(ended) if ended < spell.posted => skipped.push(Skipped {
-                input: Input::Spell,
-                index,
-                reason: SkipReason::EndedBeforePosted { posted: spell.posted, ended },
-            }),
-            _ => present[digits_value(&spell.occupation.as_str().as_bytes()[..level])] = true,
-        }
+    let code_of = |f: &MonthFlows| digits_value(&f.occupation.as_str().as_bytes()[..level]);
+    for f in flows.iter().filter(|f| f.month.ordinal() <= to) {
+        present[code_of(f)] = true;
     }
     let seeker_rows = check_seekers(seekers, config, n_months, &mut skipped);
     for row in &seeker_rows {
@@ -547,44 +639,36 @@ pub fn indicators(
     let n_series = Region::ALL.len() * n_columns;
     let n_cells = n_series * n_months;
 
-    let mut stock_before = vec![0u64; n_series];
+    // Openings posted before the window less those ended before it, per series.
+    let mut net_before = vec![0i128; n_series];
     let mut tallies = vec![Tally::default(); n_cells];
-    let window = 0..n_months as i32;
-    for spell in spells {
-        if spell.ended.is_some_and(|e| e < spell.posted) {
+    for f in flows {
+        let m = f.month.ordinal();
+        if m > to {
             continue;
         }
-        let column = column_of[digits_value(&spell.occupation.as_str().as_bytes()[..level])];
-        let series = spell.region as usize * n_columns + column;
-        let base = series * n_months;
-        let openings = u64::from(spell.openings);
-        let posted = month_ordinal(spell.posted) - from;
-        let ended = spell.ended.map(|e| month_ordinal(e) - from);
-        if posted < 0 && ended.is_none_or(|e| e >= 0) {
-            stock_before[series] += openings;
+        let series = f.region as usize * n_columns + column_of[code_of(f)];
+        if m < from {
+            net_before[series] += i128::from(f.inflow) - i128::from(f.outflow);
+            continue;
         }
-        if window.contains(&posted) {
-            tallies[base + posted as usize].inflow += openings;
-        }
-        if let (Some(e), Some(end)) = (ended, spell.ended)
-            && window.contains(&e)
-        {
-            let tally = &mut tallies[base + e as usize];
-            tally.outflow += openings;
-            if spell.filled {
-                tally.hires += openings;
-            }
-            tally.ended_spells += 1;
-            tally.duration_days += (end.days() - spell.posted.days()) as u64;
-        }
+        let tally = &mut tallies[series * n_months + (m - from) as usize];
+        tally.inflow += f.inflow;
+        tally.outflow += f.outflow;
+        tally.hires += f.hires;
+        tally.ended_spells += f.ended_spells;
+        tally.duration_days += f.duration_days;
     }
 
-    // Every spell in the stock at a month's end was in it a month before or came in during the month.
-    for (series, &before) in tallies.chunks_mut(n_months).zip(&stock_before) {
-        let mut open = before;
-        for tally in series {
-            open = open + tally.inflow - tally.outflow;
-            tally.stock = open;
+    // Every opening in the stock at a month's end was in it a month before or came in during the month.
+    let mut stock_before = vec![0u64; n_series];
+    for (series, (cells, &net)) in tallies.chunks_mut(n_months).zip(&net_before).enumerate() {
+        let negative = || DemandError::NegativeStock { series: series_name(&occupations, series) };
+        stock_before[series] = u64::try_from(net).map_err(|_| negative())?;
+        let mut open = i128::from(stock_before[series]);
+        for tally in cells {
+            open += i128::from(tally.inflow) - i128::from(tally.outflow);
+            tally.stock = u64::try_from(open).map_err(|_| negative())?;
         }
     }
 
@@ -613,6 +697,12 @@ pub fn indicators(
         seekers,
     };
     Ok(Checked { value: table, skipped })
+}
+
+/// `region/occupation` of a series, for an error message.
+fn series_name(occupations: &[String], series: usize) -> String {
+    let region = Region::ALL[series / occupations.len()];
+    format!("{}/{}", region.as_str(), occupations[series % occupations.len()])
 }
 
 /// The seekers rows that can be placed in the window; the others go to `skipped`.

@@ -26,6 +26,7 @@ mod sql;
 mod sqlite;
 mod tx;
 mod vacancy;
+mod vacancy_month;
 
 use std::path::Path;
 use std::time::Duration;
@@ -34,12 +35,13 @@ pub use error::{RegistryError, Result};
 pub use model::*;
 pub use tx::{MAX_PAGE, Tx};
 pub use vacancy::*;
+pub use vacancy_month::VacancyMonthRow;
 
 use crate::postgres::PgRegistry;
 use crate::sqlite::SqliteRegistry;
 
 /// The schema version this koshi writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Where a registry is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,30 +178,38 @@ fn newer(location: &str, found: &str) -> RegistryError {
     }
 }
 
-pub(crate) fn check_version_sqlite(conn: &rusqlite::Connection, path: &Path) -> Result<()> {
+/// The first schema version with the vacancies' monthly sums: a registry opened from before it
+/// gets them computed from its vacancies.
+const MONTHLY_SUMS_SINCE: i64 = 3;
+
+/// Checks the stored schema version and brings an older registry up to this one; the version
+/// found.
+pub(crate) fn check_version_sqlite(conn: &rusqlite::Connection, path: &Path) -> Result<i64> {
     conn.execute(
         "INSERT INTO registry_meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT (key) DO NOTHING",
         [SCHEMA_VERSION.to_string()],
     )?;
     let found: String =
         conn.query_row("SELECT value FROM registry_meta WHERE key = 'schema_version'", [], |r| r.get(0))?;
-    if found.parse::<i64>().map_or(true, |v| v > SCHEMA_VERSION) {
-        return Err(newer(&path.display().to_string(), &found));
-    }
+    let version = match found.parse::<i64>() {
+        Ok(v) if v <= SCHEMA_VERSION => v,
+        _ => return Err(newer(&path.display().to_string(), &found)),
+    };
     // An older registry has just been given the newer tables by the schema's `IF NOT EXISTS`.
     conn.execute("UPDATE registry_meta SET value = ?1 WHERE key = 'schema_version'", [SCHEMA_VERSION.to_string()])?;
-    Ok(())
+    Ok(version)
 }
 
-pub(crate) fn check_version_pg(tx: &mut ::postgres::Transaction<'_>, location: &str) -> Result<()> {
+pub(crate) fn check_version_pg(tx: &mut ::postgres::Transaction<'_>, location: &str) -> Result<i64> {
     tx.execute(
         "INSERT INTO registry_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING",
         &[&SCHEMA_VERSION.to_string()],
     )?;
     let found: String = tx.query_one("SELECT value FROM registry_meta WHERE key = 'schema_version'", &[])?.get(0);
-    if found.parse::<i64>().map_or(true, |v| v > SCHEMA_VERSION) {
-        return Err(newer(location, &found));
-    }
+    let version = match found.parse::<i64>() {
+        Ok(v) if v <= SCHEMA_VERSION => v,
+        _ => return Err(newer(location, &found)),
+    };
     tx.execute("UPDATE registry_meta SET value = $1 WHERE key = 'schema_version'", &[&SCHEMA_VERSION.to_string()])?;
-    Ok(())
+    Ok(version)
 }

@@ -12,6 +12,7 @@ use crate::error::{RegistryError, Result};
 use crate::model::Scope;
 use crate::pool::{Lease, Pool};
 use crate::sql::{Cell, Param, Row, Sql};
+use crate::tx::Tx;
 
 const SCHEMA: &str = include_str!("schema_postgres.sql");
 
@@ -103,7 +104,12 @@ impl PgRegistry {
             let mut tx = first.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock(7351004)", &[])?;
             tx.batch_execute(SCHEMA)?;
-            crate::check_version_pg(&mut tx, &redacted(url))?;
+            let found = crate::check_version_pg(&mut tx, &redacted(url))?;
+            if found < crate::MONTHLY_SUMS_SINCE {
+                tx.execute("SELECT set_config('koshi.role', 'system', true)", &[])?;
+                let mut prepared = HashMap::new();
+                Tx { sql: &mut PgSql { client: &mut tx, prepared: &mut prepared } }.rebuild_vacancy_months()?;
+            }
             tx.commit()?;
         }
         let mut all = vec![PgConnection { client: Some(first), prepared: HashMap::new() }];

@@ -207,9 +207,15 @@ CREATE TABLE IF NOT EXISTS vacancy (
     state_seq BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    employer_bin TEXT,
+    employer_name TEXT,
     UNIQUE (source, source_id),
     CHECK ((status = 'open') = (ended IS NULL))
 );
+ALTER TABLE vacancy ADD COLUMN IF NOT EXISTS employer_bin TEXT;
+ALTER TABLE vacancy ADD COLUMN IF NOT EXISTS employer_name TEXT;
+CREATE INDEX IF NOT EXISTS vacancy_by_employer_bin ON vacancy (region, employer_bin, posted);
+CREATE INDEX IF NOT EXISTS vacancy_by_employer_name ON vacancy (region, employer_name, posted);
 CREATE INDEX IF NOT EXISTS vacancy_by_region ON vacancy (region, status, id);
 CREATE INDEX IF NOT EXISTS vacancy_by_occupation ON vacancy (occupation, region, id);
 CREATE INDEX IF NOT EXISTS vacancy_by_coding ON vacancy (coding, region, id);
@@ -241,6 +247,20 @@ $$;
 DROP TRIGGER IF EXISTS vacancy_no_delete ON vacancy;
 CREATE TRIGGER vacancy_no_delete BEFORE DELETE ON vacancy
     FOR EACH ROW EXECUTE FUNCTION vacancy_never_deleted();
+
+-- Running sums of the vacancies by region, unit group and month (see schema_sqlite.sql).
+CREATE TABLE IF NOT EXISTS vacancy_month (
+    region TEXT NOT NULL,
+    occupation TEXT NOT NULL,
+    month TEXT NOT NULL,
+    vacancies BIGINT NOT NULL CHECK (vacancies >= 0),
+    inflow BIGINT NOT NULL CHECK (inflow >= 0),
+    outflow BIGINT NOT NULL CHECK (outflow >= 0),
+    hires BIGINT NOT NULL CHECK (hires >= 0),
+    ended BIGINT NOT NULL CHECK (ended >= 0),
+    duration_days BIGINT NOT NULL CHECK (duration_days >= 0),
+    PRIMARY KEY (region, occupation, month)
+);
 
 CREATE TABLE IF NOT EXISTS seeker_count (
     region TEXT NOT NULL,
@@ -284,6 +304,16 @@ CREATE POLICY vacancy_insert ON vacancy FOR INSERT WITH CHECK (koshi_may_see(emp
 DROP POLICY IF EXISTS vacancy_update ON vacancy;
 CREATE POLICY vacancy_update ON vacancy FOR UPDATE
     USING (koshi_may_see(employer_id, region)) WITH CHECK (koshi_may_see(employer_id, region));
+
+-- The monthly sums change with the vacancies, so whoever may write a vacancy writes them.
+ALTER TABLE vacancy_month ENABLE ROW LEVEL SECURITY;
+ALTER TABLE vacancy_month FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS vacancy_month_read ON vacancy_month;
+CREATE POLICY vacancy_month_read ON vacancy_month FOR SELECT USING (true);
+DROP POLICY IF EXISTS vacancy_month_write ON vacancy_month;
+CREATE POLICY vacancy_month_write ON vacancy_month FOR ALL
+    USING (koshi_may_see(NULL, region) OR coalesce(current_setting('koshi.role', true), '') = 'employer')
+    WITH CHECK (koshi_may_see(NULL, region) OR coalesce(current_setting('koshi.role', true), '') = 'employer');
 
 ALTER TABLE seeker_count ENABLE ROW LEVEL SECURITY;
 ALTER TABLE seeker_count FORCE ROW LEVEL SECURITY;

@@ -162,6 +162,10 @@ CREATE TABLE IF NOT EXISTS vacancy (
     state_seq BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    -- The employer as the repeat finder compares it: the BIN given, and the normalised name ('' for
+    -- none; NULL in a vacancy written before these were kept). Added to older registries on opening.
+    employer_bin TEXT,
+    employer_name TEXT,
     UNIQUE (source, source_id),
     CHECK ((status = 'open') = (ended IS NULL))
 );
@@ -188,6 +192,23 @@ CREATE TRIGGER IF NOT EXISTS vacancy_state_no_delete BEFORE DELETE ON vacancy_st
 BEGIN SELECT RAISE(ABORT, 'a vacancy''s states are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS vacancy_no_delete BEFORE DELETE ON vacancy
 BEGIN SELECT RAISE(ABORT, 'a vacancy is closed, never deleted'); END;
+
+-- Running sums of the vacancies (repeats left out) by region, ISCO-08 unit group ('' when not
+-- coded) and month `YYYY-MM`, changed in the same transaction as the vacancy: the month's
+-- postings and their openings (inflow), and the openings, hires, spells and days of the vacancies
+-- that ended in it. The labour-demand indicators read these, not every vacancy.
+CREATE TABLE IF NOT EXISTS vacancy_month (
+    region TEXT NOT NULL,
+    occupation TEXT NOT NULL,
+    month TEXT NOT NULL,
+    vacancies BIGINT NOT NULL CHECK (vacancies >= 0),
+    inflow BIGINT NOT NULL CHECK (inflow >= 0),
+    outflow BIGINT NOT NULL CHECK (outflow >= 0),
+    hires BIGINT NOT NULL CHECK (hires >= 0),
+    ended BIGINT NOT NULL CHECK (ended >= 0),
+    duration_days BIGINT NOT NULL CHECK (duration_days >= 0),
+    PRIMARY KEY (region, occupation, month)
+);
 
 -- Job seekers registered at employment centres, as the centres report them: by region,
 -- occupation (`_T` all, or an ISCO-08 code of 1 to 4 digits), education (`_T` all) and month.

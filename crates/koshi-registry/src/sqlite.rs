@@ -11,13 +11,18 @@ use crate::error::{RegistryError, Result};
 use crate::group::{Group, WriterConnection};
 use crate::pool::Pool;
 use crate::sql::{Cell, Param, Row, Sql};
+use crate::tx::Tx;
 
 const SCHEMA: &str = include_str!("schema_sqlite.sql");
 
 pub(crate) struct SqliteRegistry {
     path: PathBuf,
-    writer: Group<SqliteWriter>,
+    // Fields drop in this order: the read-only connections close before the writer, so that the
+    // writer, closing last, copies the write-ahead log into the database and removes it. (Were a
+    // read-only connection last, the log would stay, and the next process would copy all of it
+    // again on its first commit: a cost that grows with every import.)
     readers: Pool<Connection>,
+    writer: Group<SqliteWriter>,
 }
 
 impl SqliteRegistry {
@@ -28,11 +33,25 @@ impl SqliteRegistry {
         // A decision is only made once it is on disk.
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
+        // A large import touches index pages all over the file: keep up to 256 MiB of them (the
+        // default is 2 MiB), read the file through the memory map rather than copies, and give
+        // the write-ahead log back to the disk once it has been copied. (Measured on 26,204
+        // postings into a registry of 500,000: 18.9 s before, 13.0 s after.)
+        writer.pragma_update(None, "cache_size", -262_144)?;
+        writer.pragma_update(None, "mmap_size", 4_i64 << 30)?;
+        writer.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         with_busy(busy_timeout, || writer.execute_batch("BEGIN IMMEDIATE"))?;
         let done = writer
             .execute_batch(SCHEMA)
+            .and_then(|_| add_employer_keys(&writer))
             .map_err(RegistryError::from)
-            .and_then(|_| crate::check_version_sqlite(&writer, path));
+            .and_then(|_| crate::check_version_sqlite(&writer, path))
+            .and_then(|found| {
+                if found < crate::MONTHLY_SUMS_SINCE {
+                    Tx { sql: &mut SqliteSql { conn: &writer } }.rebuild_vacancy_months()?;
+                }
+                Ok(())
+            });
         match done {
             Ok(()) => writer.execute_batch("COMMIT")?,
             Err(e) => {
@@ -47,12 +66,13 @@ impl SqliteRegistry {
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
             )?;
             conn.busy_timeout(busy_timeout)?;
+            conn.pragma_update(None, "cache_size", -16_384)?;
             pool.push(conn);
         }
         Ok(SqliteRegistry {
             path: path.to_path_buf(),
-            writer: Group::new(SqliteWriter { conn: writer, busy_timeout }),
             readers: Pool::new(pool, busy_timeout),
+            writer: Group::new(SqliteWriter { conn: writer, busy_timeout }),
         })
     }
 
@@ -107,6 +127,21 @@ impl WriterConnection for SqliteWriter {
 
 /// Runs `f`, turning SQLite's "busy" (another process held the file past the busy timeout)
 /// into [`RegistryError::Busy`].
+/// The vacancy's employer keys (schema 3) in a registry created before them, and their indexes.
+fn add_employer_keys(conn: &Connection) -> rusqlite::Result<()> {
+    let mut columns = conn.prepare("SELECT name FROM pragma_table_info('vacancy')")?;
+    let names: Vec<String> = columns.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    for column in ["employer_bin", "employer_name"] {
+        if !names.iter().any(|n| n == column) {
+            conn.execute_batch(&format!("ALTER TABLE vacancy ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS vacancy_by_employer_bin ON vacancy (region, employer_bin, posted); \
+         CREATE INDEX IF NOT EXISTS vacancy_by_employer_name ON vacancy (region, employer_name, posted);",
+    )
+}
+
 fn with_busy<T>(waited: Duration, f: impl FnOnce() -> rusqlite::Result<T>) -> Result<T> {
     f().map_err(|e| match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => RegistryError::Busy { waited },

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{RegistryError, Result};
 use crate::sql::{Param, Row};
 use crate::tx::{Tx, page_limit};
+use crate::vacancy_month::Contribution;
 
 /// Where a vacancy is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -88,6 +89,12 @@ pub struct VacancyRow {
     pub state_seq: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The employer's BIN as the posting gives it, for finding another source's posting of the
+    /// same vacancy.
+    pub employer_bin: Option<String>,
+    /// The employer's name as the repeat finder compares it (`""` when the posting names none);
+    /// `None` only in vacancies written before the key was kept.
+    pub employer_name: Option<String>,
 }
 
 /// One state of a vacancy, appended on every change.
@@ -170,15 +177,16 @@ pub struct ShortageEntryRow {
 }
 
 const VACANCY_COLUMNS: &str = "id, source, source_id, employer_id, region, occupation, coding, title, search_text, \
-     posted, ended, status, openings, duplicate_of, record, state_seq, created_at, updated_at";
+     posted, ended, status, openings, duplicate_of, record, state_seq, created_at, updated_at, employer_bin, employer_name";
 
 impl Tx<'_> {
     /// Inserts a vacancy and its first state; its id.
     pub fn insert_vacancy(&mut self, v: &VacancyRow, state: &VacancyState) -> Result<i64> {
         let id = self.insert(
             "INSERT INTO vacancy (source, source_id, employer_id, region, occupation, coding, title, search_text, \
-             posted, ended, status, openings, duplicate_of, record, state_seq, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id",
+             posted, ended, status, openings, duplicate_of, record, state_seq, created_at, updated_at, employer_bin, \
+             employer_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16, $17) RETURNING id",
             &[
                 v.source.as_str().into(),
                 v.source_id.as_str().into(),
@@ -195,19 +203,23 @@ impl Tx<'_> {
                 v.duplicate_of.into(),
                 v.record.as_str().into(),
                 v.created_at.into(),
+                v.employer_bin.as_deref().into(),
+                v.employer_name.as_deref().into(),
             ],
         )?;
         self.append_vacancy_state(&VacancyState { vacancy: id, seq: 1, ..state.clone() })?;
+        self.move_vacancy_months(None, Some(&Contribution::of(v)))?;
         Ok(id)
     }
 
     /// Writes a vacancy's new current row and appends the state; false if the vacancy moved on
     /// meanwhile (its `state_seq` is no longer `v.state_seq - 1`).
     pub fn update_vacancy(&mut self, v: &VacancyRow, state: &VacancyState) -> Result<bool> {
+        let Some(old) = self.vacancy(v.id, false)? else { return Ok(false) };
         let changed = self.sql.exec(
             "UPDATE vacancy SET employer_id = $1, region = $2, occupation = $3, coding = $4, title = $5, \
              search_text = $6, posted = $7, ended = $8, status = $9, openings = $10, duplicate_of = $11, record = $12, \
-             state_seq = $13, updated_at = $14 WHERE id = $15 AND state_seq = $16",
+             state_seq = $13, updated_at = $14, employer_bin = $15, employer_name = $16 WHERE id = $17 AND state_seq = $18",
             &[
                 v.employer.into(),
                 v.region.as_str().into(),
@@ -223,6 +235,8 @@ impl Tx<'_> {
                 v.record.as_str().into(),
                 v.state_seq.into(),
                 v.updated_at.into(),
+                v.employer_bin.as_deref().into(),
+                v.employer_name.as_deref().into(),
                 v.id.into(),
                 (v.state_seq - 1).into(),
             ],
@@ -231,6 +245,7 @@ impl Tx<'_> {
             return Ok(false);
         }
         self.append_vacancy_state(&VacancyState { vacancy: v.id, seq: v.state_seq, ..state.clone() })?;
+        self.move_vacancy_months(Some(&Contribution::of(&old)), Some(&Contribution::of(v)))?;
         Ok(true)
     }
 
@@ -281,15 +296,55 @@ impl Tx<'_> {
         rows.iter().map(vacancy_row).collect()
     }
 
-    /// Open vacancies in a region posted within `[from, to]` (ISO dates), for finding another
-    /// source's posting of the same vacancy.
-    pub fn open_vacancies_near(&mut self, region: &str, from: &str, to: &str, limit: usize) -> Result<Vec<VacancyRow>> {
-        let sql = format!(
+    /// Open vacancies in a region posted within `[from, to]` (ISO dates) whose employer has one
+    /// of these BINs or (normalised) names, the newest posted first, at most `limit`; with them the open
+    /// vacancies written before employers were kept as keys, which any employer may match. For
+    /// finding another source's posting of the same vacancy.
+    pub fn open_vacancies_of_employers(
+        &mut self,
+        region: &str,
+        (from, to): (&str, &str),
+        bins: &[&str],
+        names: &[&str],
+        limit: usize,
+    ) -> Result<Vec<VacancyRow>> {
+        let mut found: std::collections::BTreeMap<i64, VacancyRow> = std::collections::BTreeMap::new();
+        let base = format!(
             "SELECT {VACANCY_COLUMNS} FROM vacancy WHERE region = $1 AND status = 'open' AND posted >= $2 \
-             AND posted <= $3 AND duplicate_of IS NULL ORDER BY id LIMIT $4"
+             AND posted <= $3 AND duplicate_of IS NULL"
         );
-        let rows = self.sql.query(&sql, &[region.into(), from.into(), to.into(), (limit as i64).into()])?;
-        rows.iter().map(vacancy_row).collect()
+        let limit_param = (limit.max(1) as i64).into();
+        let take = |rows: Vec<Row>, found: &mut std::collections::BTreeMap<i64, VacancyRow>| -> Result<()> {
+            for row in &rows {
+                let v = vacancy_row(row)?;
+                found.insert(v.id, v);
+            }
+            Ok(())
+        };
+        for (column, keys) in [("employer_bin", bins), ("employer_name", names)] {
+            // Few enough parameters for either database in one statement.
+            for chunk in keys.chunks(500) {
+                let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+                let sql = format!(
+                    "{base} AND {column} IN ({}) ORDER BY posted DESC, id DESC LIMIT ${}",
+                    list.join(", "),
+                    chunk.len() + 4
+                );
+                let mut params: Vec<Param<'_>> = vec![region.into(), from.into(), to.into()];
+                params.extend(chunk.iter().map(|k| Param::from(*k)));
+                params.push(limit_param);
+                take(self.sql.query(&sql, &params)?, &mut found)?;
+            }
+        }
+        let legacy = format!("{base} AND employer_name IS NULL ORDER BY posted DESC, id DESC LIMIT $4");
+        take(self.sql.query(&legacy, &[region.into(), from.into(), to.into(), limit_param])?, &mut found)?;
+        // Newest first, so that a bound drops the oldest, least likely to be reposted. (Ordered by
+        // the posting day, not the id, so that the employer's index serves the query, not the
+        // region's, whose open vacancies grow with the database.)
+        let mut rows: Vec<VacancyRow> = found.into_values().collect();
+        rows.sort_by(|a, b| (&b.posted, b.id).cmp(&(&a.posted, a.id)));
+        rows.truncate(limit);
+        Ok(rows)
     }
 
     pub fn vacancies(&mut self, f: &VacancyFilter) -> Result<Vec<VacancyRow>> {
@@ -489,19 +544,23 @@ impl Tx<'_> {
         region: Option<&str>,
         occupation: Option<&str>,
         status: Option<&str>,
+        after: Option<(&str, &str)>,
         limit: usize,
     ) -> Result<Vec<ShortageEntryRow>> {
         let occupation = occupation.map(|o| format!("{}%", escape_like(o)));
         let rows = self.sql.query(
             "SELECT list_id, region, occupation, status, seekers, vacancies, detail FROM shortage_entry \
              WHERE list_id = $1 AND (CAST($2 AS TEXT) IS NULL OR region = $2) \
-             AND (CAST($3 AS TEXT) IS NULL OR occupation LIKE $3) AND (CAST($4 AS TEXT) IS NULL OR status = $4) \
-             ORDER BY region, occupation LIMIT $5",
+             AND (CAST($3 AS TEXT) IS NULL OR occupation LIKE $3 ESCAPE '\\') AND (CAST($4 AS TEXT) IS NULL OR status = $4) \
+             AND (CAST($5 AS TEXT) IS NULL OR region > $5 OR (region = $5 AND occupation > $6)) \
+             ORDER BY region, occupation LIMIT $7",
             &[
                 list.into(),
                 region.into(),
                 occupation.as_deref().into(),
                 status.into(),
+                after.map(|a| a.0).into(),
+                after.map(|a| a.1).into(),
                 (limit.clamp(1, 100_000) as i64).into(),
             ],
         )?;
@@ -559,6 +618,8 @@ fn vacancy_row(r: &Row) -> Result<VacancyRow> {
         state_seq: r.int(15)?,
         created_at: r.int(16)?,
         updated_at: r.int(17)?,
+        employer_bin: r.opt_text(18)?,
+        employer_name: r.opt_text(19)?,
     })
 }
 

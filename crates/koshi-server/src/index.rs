@@ -125,8 +125,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         path: "/api/labour-demand",
-        parameters: &["level", "from", "to", "region", "occupation"],
-        answers: "labour demand from the vacancy database by region, ISCO-08 occupation (1 to 4 digits) and month: vacancy stock, inflow, outflow, hires, mean duration, registered job seekers, seekers per vacancy and tightness; at most 50,000 cells",
+        parameters: &["level", "from", "to", "region", "occupation", "offset", "limit"],
+        answers: "labour demand from the vacancy database by region, ISCO-08 occupation (1 to 4 digits) and month: vacancy stock, inflow, outflow, hires, mean duration, registered job seekers, seekers per vacancy and tightness; pages of at most 50,000 cells",
     },
     Endpoint {
         path: "/api/labour-demand/coordination",
@@ -140,8 +140,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         path: "/api/shortage/lists/latest",
-        parameters: &["list", "region", "occupation", "status", "limit"],
-        answers: "the entries of the newest adopted shortage list (or ?list=ID): status, seekers, vacancies, figures and reasons; the permit decisions' labour-market test reads it",
+        parameters: &["list", "region", "occupation", "status", "after", "limit"],
+        answers: "the entries of the newest adopted shortage list (or ?list=ID): status, seekers, vacancies, figures and reasons, in pages (limit at most 20,000, next_after); the permit decisions' labour-market test reads it",
     },
     Endpoint { path: "/api/sources", parameters: PAGE, answers: "sources with their releases and observations" },
     Endpoint { path: "/api/check", parameters: PAGE, answers: "every defect, declared by a source or found by a rule" },
@@ -149,6 +149,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/codelists/{id}",
         parameters: &[],
         answers: "a code list with English, Russian and Kazakh labels",
+    },
+    Endpoint {
+        path: "/api/occupations",
+        parameters: &["level", "under", "q"],
+        answers: "the occupation classification ISCO-08 (which НК РК 01-2017 follows): groups of a level (1 to 4 digits), inside a group, or whose English, Russian or Kazakh title has the words, each with its titles in the three languages (every major and sub-major group has all three) and their source",
     },
     Endpoint {
         path: "/api/forecast/{dataflow}",

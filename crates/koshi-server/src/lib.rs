@@ -162,6 +162,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/sources", get(sources))
         .route("/api/check", get(check))
         .route("/api/codelists/{id}", get(codelist))
+        .route("/api/occupations", get(occupations))
         .route("/api/indices/{dataflow}", get(flows::indices))
         .route("/api/flows/estimate", get(flows::estimate))
         .route("/api/gravity/fit", get(gravity::fit))
@@ -563,6 +564,29 @@ async fn codelist(
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
     blocking(move || Ok(Json(server.app.codelist(&id)?).into_response())).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OccupationsParams {
+    level: Option<String>,
+    under: Option<String>,
+    q: Option<String>,
+}
+
+/// `GET /api/occupations`: ISCO-08 groups with English, Russian and Kazakh titles; public.
+async fn occupations(
+    State(server): State<Arc<Server>>,
+    Params(p): Params<OccupationsParams>,
+) -> Result<Response, ApiError> {
+    let level = match p.level.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        Some(l) => Some(l.parse::<usize>().map_err(|_| {
+            ApiError::from(AppError::invalid("level", format!("`{l}` is not a whole number of ISCO-08 digits")))
+        })?),
+        None => None,
+    };
+    let request = koshi_app::occupations::OccupationsRequest { level, under: p.under, q: p.q };
+    blocking(move || Ok(Json(server.app.occupations(&request)?).into_response())).await
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -321,6 +321,8 @@ pub(crate) struct DemandParams {
     to: Option<String>,
     region: Option<String>,
     occupation: Option<String>,
+    offset: Option<String>,
+    limit: Option<String>,
 }
 
 /// `GET /api/labour-demand`: vacancy stock and flows, seekers and tightness by region ×
@@ -336,6 +338,8 @@ pub(crate) async fn labour_demand(
         to: given(p.to),
         region: given(p.region),
         occupation: given(p.occupation),
+        offset: p.offset.as_deref().map(|o| whole_number("offset", o)).transpose()?,
+        limit: p.limit.as_deref().map(|l| whole_number("limit", l)).transpose()?,
     };
     as_caller(server, caller, move |r, a| r.labour_demand(a, &request)).await
 }
@@ -386,6 +390,7 @@ pub(crate) struct ListParams {
     region: Option<String>,
     occupation: Option<String>,
     status: Option<String>,
+    after: Option<String>,
     limit: Option<String>,
 }
 
@@ -400,6 +405,7 @@ pub(crate) async fn shortage_list(
         region: given(p.region),
         occupation: given(p.occupation),
         status: None,
+        after: given(p.after),
         limit: p.limit.as_deref().map(|l| whole_number("limit", l)).transpose()?,
     };
     if let Some(s) = given(p.status) {

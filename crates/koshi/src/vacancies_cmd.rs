@@ -567,6 +567,7 @@ pub fn run_demand(app: &App, args: &DemandArgs) -> Result<std::process::ExitCode
         to: args.to.clone(),
         region: args.region.clone(),
         occupation: args.occupation.clone(),
+        ..DemandRequest::default()
     };
     let report = registry.labour_demand(&Actor::operator(), &request).map_err(|e| said(e, &DEMAND_FLAGS, None))?;
     let ratio = |v: Option<f64>, decimals: usize| v.map(|x| format!("{x:.decimals$}")).unwrap_or_else(|| "–".into());
@@ -687,6 +688,9 @@ Examples:\n  koshi shortage list\n  koshi shortage list --region KZ-79 --status 
         /// How many entries at most (1,000 by default, at most 20,000).
         #[arg(long)]
         limit: Option<usize>,
+        /// The entries after this one, REGION/CODE (printed at the end of a page that has more).
+        #[arg(long)]
+        after: Option<String>,
         #[arg(long, default_value = "en", value_parser = ["en", "ru", "kk"])]
         lang: String,
         #[arg(long, value_enum, default_value_t)]
@@ -796,10 +800,11 @@ pub fn run_shortage(app: &App, args: &ShortageArgs) -> Result<std::process::Exit
                 .map_err(|e| said(e, &ASSESS_FLAGS, None))?;
             print_assessment(options, &report)?;
         }
-        ShortageSub::List { list, region, occupation, status, limit, lang, format } => {
+        ShortageSub::List { list, region, occupation, status, limit, after, lang, format } => {
             // The list's status filter is the labour crate's type: read from its JSON name.
             let request: ShortageListRequest = serde_json::from_value(serde_json::json!({
                 "list": list, "region": region, "occupation": occupation, "status": status, "limit": limit,
+                "after": after,
             }))
             .context("--status")?;
             let view = registry.shortage_list(&operator, &request).map_err(|e| said(e, &[], None))?;
@@ -815,6 +820,9 @@ pub fn run_shortage(app: &App, args: &ShortageArgs) -> Result<std::process::Exit
                 *format,
                 &Printable { columns: ASSESSMENT_COLUMNS.to_vec(), rows, report: &view, items: &view.entries },
             )?;
+            if let (Some(next), Format::Table) = (&view.next_after, format) {
+                eprintln!("more entries follow: --after {next}");
+            }
         }
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use koshi_labour::Lang;
-use koshi_labour::demand::{DemandConfig, DemandTable, Month, SeekerCount, Spell, TOTAL, indicators};
+use koshi_labour::demand::{DemandConfig, DemandTable, Month, MonthFlows, SeekerCount, TOTAL, indicators_from_flows};
 use koshi_labour::shortage::{Adjustment, Assessment, ShortageRules, Status};
-use koshi_labour::vacancy::{Date as LDate, IscoCode, Region};
-use koshi_registry::{Role, ShortageEntryRow, ShortageListRow, VacancyStatus};
+use koshi_labour::vacancy::{IscoCode, Region};
+use koshi_registry::{Role, ShortageEntryRow, ShortageListRow};
 use serde::{Deserialize, Serialize};
 
 use super::RegistryService;
@@ -16,8 +16,10 @@ use super::auth::Actor;
 use super::cases::{audit, json, not_found, parse_json};
 use crate::error::{AppError, Result};
 
-/// The most cells one indicators answer carries.
+/// The most cells one page of indicators carries (the command line may ask for all at once).
 pub const MAX_DEMAND_CELLS: usize = 50_000;
+/// The most entries of a shortage list one page carries.
+pub const MAX_SHORTAGE_PAGE: usize = 20_000;
 /// The composite index a shortage list follows unless another is asked for.
 pub const DEFAULT_SHORTAGE_RULE: &str = "kz-demand-decline";
 
@@ -33,6 +35,11 @@ pub struct DemandRequest {
     pub region: Option<String>,
     /// An ISCO-08 code at the level, or `_T`.
     pub occupation: Option<String>,
+    /// Cells to pass over (region, then occupation, then month order); 0 by default.
+    pub offset: Option<usize>,
+    /// Cells to answer: at most [`MAX_DEMAND_CELLS`], which is the default; on the command line
+    /// every cell by default.
+    pub limit: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +68,11 @@ pub struct DemandReport {
     pub uncoded: usize,
     /// Inputs the computation could not use, with the reason.
     pub skipped: usize,
+    /// Cells of the whole answer, of which this page holds `cells` from `offset` on.
+    pub total_cells: usize,
+    pub offset: usize,
+    /// The offset of the next page, if there is one.
+    pub next_offset: Option<usize>,
     pub cells: Vec<DemandCellView>,
 }
 
@@ -121,6 +133,9 @@ pub struct ShortageListRequest {
     pub region: Option<String>,
     pub occupation: Option<String>,
     pub status: Option<Status>,
+    /// The entries after this one, `REGION/CODE` (a page's `next_after`).
+    pub after: Option<String>,
+    /// Entries per page: 1 to 20,000 (1,000 by default).
     pub limit: Option<usize>,
 }
 
@@ -128,6 +143,8 @@ pub struct ShortageListRequest {
 pub struct ShortageListView {
     pub list: ShortageListRow,
     pub entries: Vec<serde_json::Value>,
+    /// Where the next page starts (`after`), if there is one.
+    pub next_after: Option<String>,
 }
 
 fn month_field(field: &str, text: &str) -> Result<Month> {
@@ -156,43 +173,49 @@ fn shortage_rules() -> Result<&'static ShortageRules> {
 }
 
 struct Inputs {
-    spells: Vec<Spell>,
+    flows: Vec<MonthFlows>,
     seekers: Vec<SeekerCount>,
     vacancies: usize,
     uncoded: usize,
 }
 
 impl RegistryService {
-    /// Every vacancy (repeats left out) and the seekers' counts of `[from, to]`.
+    /// The vacancies' monthly sums up to `to` (kept as vacancies are written, repeats left out)
+    /// and the seekers' counts of `[from, to]`.
     fn demand_inputs(&self, actor: &Actor, from: Month, to: Month) -> Result<Inputs> {
         self.store.read(&actor.scope(), |tx| {
-            let mut inputs = Inputs { spells: Vec::new(), seekers: Vec::new(), vacancies: 0, uncoded: 0 };
-            let mut after = 0;
-            loop {
-                let batch = tx.vacancy_spells(after, 50_000)?;
-                let Some((last, _)) = batch.last() else { break };
-                after = *last;
-                for (_, row) in &batch {
-                    inputs.vacancies += 1;
-                    let parsed = (
-                        Region::from_code(&row.region).ok(),
-                        row.occupation.as_deref().and_then(|o| IscoCode::parse(o).ok()),
-                        LDate::parse(&row.posted).ok(),
-                    );
-                    let (Some(region), Some(occupation), Some(posted)) = parsed else {
-                        inputs.uncoded += 1;
-                        continue;
-                    };
-                    let ended = row.ended.as_deref().and_then(|d| LDate::parse(d).ok());
-                    inputs.spells.push(Spell {
-                        region,
-                        occupation,
-                        posted,
-                        ended,
-                        filled: row.status == VacancyStatus::Filled,
-                        openings: u32::try_from(row.openings).unwrap_or(u32::MAX),
-                    });
-                }
+            let (vacancies, uncoded) = tx.vacancy_month_totals()?;
+            let mut inputs = Inputs {
+                flows: Vec::new(),
+                seekers: Vec::new(),
+                vacancies: usize::try_from(vacancies).unwrap_or(0),
+                uncoded: usize::try_from(uncoded).unwrap_or(0),
+            };
+            let count =
+                |n: i64| u64::try_from(n).map_err(|_| AppError::Unanswerable(format!("a negative monthly sum {n}")));
+            for row in tx.vacancy_months(&to.to_string())? {
+                let parsed = (
+                    Region::from_code(&row.region).ok(),
+                    row.occupation.as_deref().and_then(|o| IscoCode::parse(o).ok()),
+                    Month::parse(&row.month).ok(),
+                );
+                let (Some(region), Some(occupation), Some(month)) = parsed else {
+                    // Coded vacancies whose region or code koshi no longer reads.
+                    if row.occupation.is_some() {
+                        inputs.uncoded += usize::try_from(row.vacancies).unwrap_or(0);
+                    }
+                    continue;
+                };
+                inputs.flows.push(MonthFlows {
+                    region,
+                    occupation,
+                    month,
+                    inflow: count(row.inflow)?,
+                    outflow: count(row.outflow)?,
+                    hires: count(row.hires)?,
+                    ended_spells: count(row.ended)?,
+                    duration_days: count(row.duration_days)?,
+                });
             }
             for c in tx.seeker_counts(None, &from.to_string(), &to.to_string())? {
                 if c.education != "_T" {
@@ -241,17 +264,23 @@ impl RegistryService {
         let config = DemandConfig { level, from, to };
         config.months().map_err(|e| AppError::invalid("from", e.to_string()))?;
         let inputs = self.demand_inputs(actor, from, to)?;
-        let table = indicators(&inputs.spells, &inputs.seekers, &config)
+        let table = indicators_from_flows(&inputs.flows, &inputs.seekers, &config)
             .map_err(|e| AppError::invalid("from", e.to_string()))?;
+        let offset = request.offset.unwrap_or(0);
+        let most = if actor.is_operator() { usize::MAX } else { MAX_DEMAND_CELLS };
+        let limit = request.limit.unwrap_or(most);
+        if limit == 0 || limit > most {
+            return Err(AppError::invalid("limit", format!("cells per page: 1 to {most}")));
+        }
         let mut cells = Vec::new();
+        let mut total_cells = 0;
         for c in table.value.cells() {
             if region.is_some_and(|r| r != c.region) || occupation.as_deref().is_some_and(|o| o != c.occupation) {
                 continue;
             }
-            if cells.len() == MAX_DEMAND_CELLS {
-                return Err(AppError::TooLarge(format!(
-                    "more than {MAX_DEMAND_CELLS} cells: ask for one region, an occupation, fewer months or a coarser level"
-                )));
+            total_cells += 1;
+            if total_cells <= offset || cells.len() == limit {
+                continue;
             }
             cells.push(DemandCellView {
                 region: c.region.as_str().to_string(),
@@ -267,6 +296,7 @@ impl RegistryService {
                 tightness: c.tightness,
             });
         }
+        let next = offset.saturating_add(cells.len());
         Ok(DemandReport {
             level,
             from: from.to_string(),
@@ -274,6 +304,9 @@ impl RegistryService {
             vacancies: inputs.vacancies,
             uncoded: inputs.uncoded,
             skipped: table.skipped.len(),
+            total_cells,
+            offset,
+            next_offset: (next < total_cells).then_some(next),
             cells,
         })
     }
@@ -298,7 +331,7 @@ impl RegistryService {
         })?;
         let from = month.add_months(-12).ok_or_else(|| AppError::invalid("month", "too early"))?;
         let inputs = self.demand_inputs(actor, from, month)?;
-        let table = indicators(&inputs.spells, &inputs.seekers, &DemandConfig { level, from, to: month })
+        let table = indicators_from_flows(&inputs.flows, &inputs.seekers, &DemandConfig { level, from, to: month })
             .map_err(|e| AppError::invalid("month", e.to_string()))?
             .value;
         let rows = indicator_rows(&table, month, from);
@@ -403,7 +436,16 @@ impl RegistryService {
     /// An adopted list's entries (the newest by default); public.
     pub fn shortage_list(&self, actor: &Actor, request: &ShortageListRequest) -> Result<ShortageListView> {
         let region = request.region.as_deref().map(region_field).transpose()?.map(|r| r.as_str().to_string());
-        let limit = request.limit.unwrap_or(1_000).clamp(1, 20_000);
+        let limit = request.limit.unwrap_or(1_000);
+        if !(1..=MAX_SHORTAGE_PAGE).contains(&limit) {
+            return Err(AppError::invalid("limit", format!("entries per page: 1 to {MAX_SHORTAGE_PAGE}")));
+        }
+        let after = match request.after.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => Some(a.split_once('/').ok_or_else(|| {
+                AppError::invalid("after", format!("`{a}` is not REGION/CODE, the `next_after` of a page"))
+            })?),
+            None => None,
+        };
         self.store.read(&actor.scope(), |tx| {
             let list = match request.list {
                 Some(id) => tx.shortage_list(id)?.ok_or_else(|| not_found("shortage list", id))?,
@@ -413,18 +455,22 @@ impl RegistryService {
                     known: Vec::new(),
                 })?,
             };
-            let entries = tx
-                .shortage_entries(
-                    list.id,
-                    region.as_deref(),
-                    request.occupation.as_deref(),
-                    request.status.map(Status::as_str),
-                    limit,
-                )?
+            let mut rows = tx.shortage_entries(
+                list.id,
+                region.as_deref(),
+                request.occupation.as_deref(),
+                request.status.map(Status::as_str),
+                after,
+                limit + 1,
+            )?;
+            let more = rows.len() > limit;
+            rows.truncate(limit);
+            let next_after = rows.last().filter(|_| more).map(|e| format!("{}/{}", e.region, e.occupation));
+            let entries = rows
                 .iter()
                 .map(|e| parse_json::<serde_json::Value>("shortage entry", &e.detail))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(ShortageListView { list, entries })
+            Ok(ShortageListView { list, entries, next_after })
         })
     }
 }
@@ -528,8 +574,15 @@ impl crate::App {
         use koshi_core::observation::{ObsStatus, Text};
         actor.require(&[Role::Admin], "publish shortage lists")?;
         let registry = self.registry()?;
-        let view =
-            registry.shortage_list(actor, &ShortageListRequest { list, limit: Some(20_000), ..Default::default() })?;
+        // Every entry, page by page: a publication of part of a list would be wrong, not short.
+        let first = ShortageListRequest { list, limit: Some(MAX_SHORTAGE_PAGE), ..Default::default() };
+        let mut view = registry.shortage_list(actor, &first)?;
+        while let Some(after) = view.next_after.take() {
+            let next = ShortageListRequest { list: Some(view.list.id), after: Some(after), ..first.clone() };
+            let page = registry.shortage_list(actor, &next)?;
+            view.entries.extend(page.entries);
+            view.next_after = page.next_after;
+        }
         let catalogue = self.catalogue()?;
         let dataflow = catalogue.dataflow(SHORTAGE_DATAFLOW).ok_or_else(|| {
             AppError::Unanswerable(format!("the bank does not know the dataflow {SHORTAGE_DATAFLOW}"))

@@ -734,7 +734,14 @@ fn new_row(record: &VacancyRecord, employer: Option<i64>, duplicate_of: Option<i
         state_seq: 1,
         created_at: now,
         updated_at: now,
+        employer_bin: record.employer_bin.clone(),
+        employer_name: Some(employer_name_key(record)),
     })
+}
+
+/// The employer's name as the repeat finder compares it (`""` for none).
+fn employer_name_key(record: &VacancyRecord) -> String {
+    record.employer_name.as_deref().map(koshi_labour::dedup::normalise_employer).unwrap_or_default()
 }
 
 /// The current row with `record` as its new content.
@@ -752,6 +759,8 @@ fn changed_row(old: &VacancyRow, record: &VacancyRecord, now: i64) -> Result<Vac
         record: json(record)?,
         state_seq: old.state_seq + 1,
         updated_at: now,
+        employer_bin: record.employer_bin.clone(),
+        employer_name: Some(employer_name_key(record)),
         ..old.clone()
     })
 }
@@ -1378,6 +1387,9 @@ enum Repeat {
     InFile(usize),
 }
 
+/// The most known vacancies of one region a file's postings are compared with (the newest).
+const MAX_REPEAT_CANDIDATES: usize = 100_000;
+
 /// For each new posting, the known vacancy or the earlier posting of the file it repeats.
 fn find_repeats(tx: &mut Tx<'_>, fresh: &[(&Vacancy, &VacancyRecord)]) -> Result<Vec<Option<Repeat>>> {
     let config = DedupConfig::default();
@@ -1391,7 +1403,18 @@ fn find_repeats(tx: &mut Tx<'_>, fresh: &[(&Vacancy, &VacancyRecord)]) -> Result
         let last = members.iter().map(|&i| fresh[i].0.posted).max();
         let (Some(first), Some(last)) = (first, last) else { continue };
         let from = first.add_days(-(config.max_active_days as i32)).unwrap_or(first);
-        let known_rows = tx.open_vacancies_near(region, &from.to_string(), &last.to_string(), 20_000)?;
+        // Only a posting of the same employer can be a repeat, so only those are read.
+        let mut bins: Vec<&str> = members.iter().filter_map(|&i| fresh[i].1.employer_bin.as_deref()).collect();
+        let mut names: Vec<String> =
+            members.iter().map(|&i| employer_name_key(fresh[i].1)).filter(|n| !n.is_empty()).collect();
+        bins.sort_unstable();
+        bins.dedup();
+        names.sort_unstable();
+        names.dedup();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (from, last) = (from.to_string(), last.to_string());
+        let known_rows =
+            tx.open_vacancies_of_employers(region, (&from, &last), &bins, &names, MAX_REPEAT_CANDIDATES)?;
         let known: Vec<(i64, Vacancy)> = known_rows
             .iter()
             .filter_map(|row| {
@@ -1440,7 +1463,7 @@ pub(crate) fn labour_market_facts(
     let name = format!("shortage list {} of {} ({})", list.id, list.as_of, list.rule);
     for digits in (1..=occupation.len().min(4)).rev() {
         let code = &occupation[..digits];
-        let entries = tx.shortage_entries(list.id, Some(region), Some(code), None, 1_000)?;
+        let entries = tx.shortage_entries(list.id, Some(region), Some(code), None, None, 1_000)?;
         if let Some(e) = entries.iter().find(|e| e.occupation == code) {
             return Ok(Some(koshi_rules::LabourMarket {
                 list: name,

@@ -348,6 +348,50 @@ fn the_occupation_groups_carry_the_isco_08_titles_of_the_classification_files() 
     assert_eq!(list.resolve("Работники, не входящие в другие группы"), Some("OCX"));
 }
 
+/// The occupations a reader chooses from: every sub-major group with the files' titles in the
+/// three languages, a group's members, title search in any language, and bad questions refused.
+#[test]
+fn occupations_are_listed_with_the_classification_s_titles_in_three_languages() {
+    use koshi_app::occupations::OccupationsRequest;
+    let labour = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/labour/isco08/");
+    let translated: BTreeMap<String, (String, String)> = table(&format!("{labour}titles_ru_kk.csv"))
+        .into_iter()
+        .map(|(_, r)| (r["code"].clone(), (r["title_ru"].clone(), r["title_kk"].clone())))
+        .collect();
+    let english: BTreeMap<String, String> = table(&format!("{labour}isco08_structure_en.csv"))
+        .into_iter()
+        .map(|(_, r)| (r["code"].clone(), r["title_en"].clone()))
+        .collect();
+    let app = bundled();
+    let sub_major = app.occupations(&OccupationsRequest { level: Some(2), ..Default::default() }).unwrap();
+    assert_eq!(sub_major.items.len(), 43);
+    for g in &sub_major.items {
+        let (ru, kk) = &translated[&g.code];
+        assert_eq!((&g.title_en, g.title_ru.as_ref(), g.title_kk.as_ref()), (&english[&g.code], Some(ru), Some(kk)));
+        assert_eq!(g.parent.as_deref(), Some(&g.code[..1]));
+    }
+    let all = app.occupations(&OccupationsRequest::default()).unwrap();
+    assert_eq!(all.items.len(), english.len());
+    let welders = app
+        .occupations(&OccupationsRequest { under: Some("72".into()), level: Some(4), ..Default::default() })
+        .unwrap();
+    assert!(welders.items.iter().all(|g| g.code.starts_with("72") && g.code.len() == 4));
+    assert!(welders.items.iter().any(|g| g.code == "7212" && g.parent.as_deref() == Some("721")));
+    // A Russian word finds the group whose Russian title has it; an English one, the English.
+    let (ru_title, _) = &translated["72"];
+    let word = ru_title.split_whitespace().next().unwrap().to_lowercase();
+    let found = app.occupations(&OccupationsRequest { q: Some(word.clone()), ..Default::default() }).unwrap();
+    assert!(found.items.iter().any(|g| g.code == "72"), "{word}");
+    let found = app.occupations(&OccupationsRequest { q: Some("WELDERS".into()), ..Default::default() }).unwrap();
+    assert_eq!(found.items.iter().map(|g| g.code.as_str()).collect::<Vec<_>>(), ["721", "7212"]);
+    for bad in [
+        OccupationsRequest { level: Some(5), ..Default::default() },
+        OccupationsRequest { under: Some("99".into()), ..Default::default() },
+    ] {
+        assert!(matches!(app.occupations(&bad), Err(koshi_app::AppError::Invalid { .. })), "{bad:?}");
+    }
+}
+
 #[test]
 fn every_labour_market_release_note_and_definition_is_in_russian_and_kazakh() {
     let translations = koshi_core::Translations::shared();

@@ -38,11 +38,20 @@ pub(crate) struct Fixture {
     pub(crate) analyst: Actor,
     pub(crate) a: i64,
     pub(crate) b: i64,
+    /// Where the registry is, to open it again.
+    pub(crate) location: Location,
 }
 
 impl Fixture {
     pub(crate) fn registry(&self) -> &RegistryService {
         self.app.registry().expect("the registry is open")
+    }
+
+    /// The same bank and registry opened again, as a restarted process would.
+    pub(crate) fn reopen(&self) -> App {
+        App::open(&self._dir.path().join("bank.db"), AppConfig { clock: self.clock.clone(), ..AppConfig::default() })
+            .and_then(|app| app.with_registry(&config(self.location.clone())))
+            .expect("the bank and the registry open again")
     }
 }
 
@@ -102,8 +111,9 @@ fn user(registry: &RegistryService, name: &str, role: Role, region: Option<&str>
 pub(crate) fn fixture(backend: Backend, places: i64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::at(DAY));
+    let location = location(backend, &dir);
     let app = App::open(&dir.path().join("bank.db"), AppConfig { clock: clock.clone(), ..AppConfig::default() })
-        .and_then(|app| app.with_registry(&config(location(backend, &dir))))
+        .and_then(|app| app.with_registry(&config(location.clone())))
         .expect("the bank and the registry open");
     let registry = app.registry().unwrap();
     let op = Actor::operator();
@@ -155,7 +165,7 @@ pub(crate) fn fixture(backend: Backend, places: i64) -> Fixture {
     let employer_a = user(registry, "cement", Role::Employer, None, Some(a));
     let employer_b = user(registry, "builders", Role::Employer, None, Some(b));
     let analyst = user(registry, "analyst", Role::Analyst, None, None);
-    Fixture { _dir: dir, clock, app, admin, officer, other_officer, employer_a, employer_b, analyst, a, b }
+    Fixture { _dir: dir, clock, app, admin, officer, other_officer, employer_a, employer_b, analyst, a, b, location }
 }
 
 pub(crate) fn application(region: &str, nationality: &str) -> SubmitRequest {

@@ -325,6 +325,7 @@ fn shortage_list_decides_the_labour_market_test(backend: Backend) {
                 to: Some("2026-02".into()),
                 region: Some("KZ-79".into()),
                 occupation: Some("7212".into()),
+                ..DemandRequest::default()
             },
         )
         .unwrap();
@@ -349,6 +350,30 @@ fn shortage_list_decides_the_labour_market_test(backend: Backend) {
         .unwrap();
     assert_eq!(listed.list.id, adopted.list.unwrap());
     assert_eq!(listed.entries.len(), 1);
+    assert_eq!(listed.next_after, None);
+    // The whole list, page by page, is the list asked for at once.
+    let public = koshi_app::registry::Actor::public();
+    let whole = r.shortage_list(&public, &ShortageListRequest::default()).unwrap();
+    assert!(whole.entries.len() >= 3 && whole.next_after.is_none(), "{}", whole.entries.len());
+    let (mut paged, mut after) = (Vec::new(), None);
+    loop {
+        let page = r
+            .shortage_list(&public, &ShortageListRequest { limit: Some(2), after: after.clone(), ..Default::default() })
+            .unwrap();
+        assert!(page.entries.len() <= 2);
+        paged.extend(page.entries);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(paged, whole.entries);
+    for bad in [
+        ShortageListRequest { limit: Some(20_001), ..Default::default() },
+        ShortageListRequest { after: Some("KZ-79".into()), ..Default::default() },
+    ] {
+        assert!(matches!(r.shortage_list(&public, &bad), Err(AppError::Invalid { .. })), "{bad:?}");
+    }
     assert!(listed.entries[0]["reasons"]["ru"].as_array().is_some_and(|a| !a.is_empty()));
     // The list published into the bank: by region and major group, recounted from the list.
     assert!(matches!(f.app.publish_shortage_list(&f.officer, None), Err(AppError::Forbidden(_))));
@@ -487,6 +512,161 @@ macro_rules! on_both {
     };
 }
 
+/// The indicators read monthly sums that every vacancy write keeps; they must agree, cell by
+/// cell, with the indicators computed from the vacancies themselves after postings, imports with
+/// a repeat, a fill, a close, a snapshot's disappearance, a change of openings and a recoding; and
+/// a registry from before the sums gets them when it is opened.
+fn monthly_sums_follow_every_change(backend: Backend) {
+    use koshi_labour::demand::{DemandConfig, Month, Spell, indicators};
+    use koshi_labour::vacancy::{Date, IscoCode, Region};
+    let f = fixture(backend, 10);
+    let r = f.registry();
+    r.import_vacancies(&f.officer, &portal_import(false), &example("portal_shymkent.html")).unwrap();
+    r.import_vacancies(&f.officer, &centre_import(), &example("centre_shymkent.csv")).unwrap();
+    let mut posted = Vec::new();
+    for (month, occupation, openings) in [("2025-11", "7212", 3), ("2025-12", "2221", 1), ("2026-01", "7212", 2)] {
+        let mut p = posting(&f);
+        p.posted = Some(format!("{month}-15"));
+        p.occupation = Some(occupation.into());
+        p.openings = Some(openings);
+        p.title = format!("Вакансия {month} {occupation}");
+        posted.push(r.post_vacancy(&f.employer_a, &p).unwrap());
+    }
+    let change = |status, as_of: &str| VacancyChange {
+        status: Some(status),
+        as_of: Some(as_of.into()),
+        ..VacancyChange::default()
+    };
+    r.change_vacancy(&f.officer, posted[0].id, &change(VacancyStatus::Filled, "2026-01-10")).unwrap();
+    r.change_vacancy(&f.employer_a, posted[1].id, &change(VacancyStatus::Closed, "2025-12-31")).unwrap();
+    let more = VacancyChange { openings: Some(5), ..VacancyChange::default() };
+    r.change_vacancy(&f.employer_a, posted[2].id, &more).unwrap();
+    r.code_vacancy(&f.officer, posted[2].id, &CodeRequest { occupation: "7213".into() }).unwrap();
+    let mut snapshot = portal_import(true);
+    snapshot.as_of = Some("2026-03-01".into());
+    r.import_vacancies(&f.officer, &snapshot, b"<html></html>").unwrap();
+
+    // The indicators from the vacancies as anyone can list them.
+    let listed = all(&f, VacancySearch { limit: Some(500), ..Default::default() });
+    assert!(listed.len() >= 9, "{}", listed.len());
+    let spells: Vec<Spell> = listed
+        .iter()
+        .filter_map(|v| {
+            let rec = &v.record;
+            let day = |d: &str| Date::parse(d).unwrap();
+            Some(Spell {
+                region: Region::from_code(&rec.region).unwrap(),
+                occupation: IscoCode::parse(rec.occupation.as_deref()?).unwrap(),
+                posted: day(&rec.posted),
+                ended: rec.filled.as_deref().or(rec.closed.as_deref()).map(day),
+                filled: v.status == VacancyStatus::Filled,
+                openings: rec.openings,
+            })
+        })
+        .collect();
+    assert!(spells.iter().any(|s| s.ended.is_some()) && spells.iter().any(|s| s.ended.is_none()));
+    let config =
+        DemandConfig { level: 4, from: Month::parse("2025-12").unwrap(), to: Month::parse("2026-03").unwrap() };
+    let expected = indicators(&spells, &[], &config).unwrap().value;
+    let request = DemandRequest {
+        level: Some(4),
+        from: Some("2025-12".into()),
+        to: Some("2026-03".into()),
+        ..DemandRequest::default()
+    };
+    let key = |c: &koshi_app::registry::DemandCellView| {
+        format!(
+            "{} {} {} stock {} in {} out {} hires {} days {:?}",
+            c.region, c.occupation, c.month, c.stock, c.inflow, c.outflow, c.hires, c.mean_duration_days
+        )
+    };
+    let want: Vec<String> = expected
+        .cells()
+        .map(|c| {
+            format!(
+                "{} {} {} stock {} in {} out {} hires {} days {:?}",
+                c.region.as_str(),
+                c.occupation,
+                c.month,
+                c.stock,
+                c.inflow,
+                c.outflow,
+                c.hires,
+                c.mean_duration_days
+            )
+        })
+        .collect();
+    let operator = koshi_app::registry::Actor::operator();
+    let got = r.labour_demand(&operator, &request).unwrap();
+    assert_eq!(got.cells.iter().map(key).collect::<Vec<_>>(), want);
+    assert_eq!(got.vacancies, listed.len());
+    // The recoded vacancy counts under its new code only; the filled welder's opening stock and
+    // its hire are there.
+    let welders = |month: &str, code: &str| {
+        got.cells.iter().find(|c| c.region == "KZ-79" && c.occupation == code && c.month == month).unwrap().clone()
+    };
+    assert!(got.cells.iter().all(|c| !(c.occupation == "7212" && c.month == "2026-01" && c.inflow > 0)));
+    assert_eq!(welders("2026-01", "7213").inflow, 5);
+    assert!(welders("2026-01", "7212").hires >= 3);
+
+    // Paging: the same cells, page by page, and a page larger than allowed is refused.
+    let public = koshi_app::registry::Actor::public();
+    let mut paged = Vec::new();
+    let mut offset = Some(0);
+    while let Some(at) = offset {
+        let page =
+            r.labour_demand(&public, &DemandRequest { offset: Some(at), limit: Some(100), ..request.clone() }).unwrap();
+        assert_eq!(page.total_cells, want.len());
+        paged.extend(page.cells.iter().map(key));
+        offset = page.next_offset;
+    }
+    assert_eq!(paged, want);
+    let too_many = DemandRequest { limit: Some(50_001), ..request.clone() };
+    assert!(matches!(r.labour_demand(&public, &too_many), Err(AppError::Invalid { .. })));
+
+    // A registry from before the monthly sums: they are computed when it is opened.
+    match &f.location {
+        koshi_registry::Location::Sqlite(path) => {
+            let db = rusqlite::Connection::open(path).unwrap();
+            db.execute_batch(
+                "DELETE FROM vacancy_month; UPDATE registry_meta SET value = '2' WHERE key = 'schema_version'; \
+                 DROP INDEX vacancy_by_employer_bin; DROP INDEX vacancy_by_employer_name; \
+                 ALTER TABLE vacancy DROP COLUMN employer_bin; ALTER TABLE vacancy DROP COLUMN employer_name;",
+            )
+            .unwrap();
+        }
+        koshi_registry::Location::Postgres(url) => {
+            let mut db = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+            db.batch_execute(
+                "SELECT set_config('koshi.role', 'system', false); DELETE FROM vacancy_month; \
+                 UPDATE registry_meta SET value = '2' WHERE key = 'schema_version'; \
+                 UPDATE vacancy SET employer_bin = NULL, employer_name = NULL",
+            )
+            .unwrap();
+        }
+    }
+    assert!(r.labour_demand(&operator, &request).unwrap().cells.iter().all(|c| c.inflow == 0 && c.stock == 0));
+    let reopened = f.reopen();
+    let again = reopened.registry().unwrap().labour_demand(&operator, &request).unwrap();
+    assert_eq!(again.cells.iter().map(key).collect::<Vec<_>>(), want);
+    // Its vacancies carry no employer keys, yet a new source's posting of one is still found.
+    let second = VacancyImport { source: "centre-shymkent-2".into(), ..centre_import() };
+    let report =
+        reopened.registry().unwrap().import_vacancies(&f.officer, &second, &example("centre_shymkent.csv")).unwrap();
+    assert!(report.duplicates >= 1, "{report:?}");
+    let every = all(&f, VacancySearch { with_duplicates: true, limit: Some(500), ..Default::default() });
+    let id_of = |source: &str, id: &str| every.iter().find(|v| v.record.source == source && v.record.source_id == id);
+    let repeats: Vec<(&str, Option<i64>)> = every
+        .iter()
+        .filter(|v| v.record.source == "centre-shymkent-2" && v.duplicate_of.is_some())
+        .map(|v| (v.record.source_id.as_str(), v.duplicate_of))
+        .collect();
+    assert_eq!(repeats.len(), report.duplicates, "{repeats:?}");
+    for (source_id, target) in repeats {
+        assert_eq!(target, id_of("centre-shymkent", source_id).map(|v| v.id), "{source_id}");
+    }
+}
+
 on_both!(
     entered_and_changed,
     imported_joined_and_closed,
@@ -494,7 +674,28 @@ on_both!(
     coding_queue_and_seekers,
     shortage_list_decides_the_labour_market_test,
     coordination_sends_surplus_seekers_where_the_vacancies_are,
+    monthly_sums_follow_every_change,
 );
+
+/// A process that wrote to a SQLite registry leaves no write-ahead log behind when it closes it:
+/// otherwise the next process would copy the whole log into the database again on its first
+/// commit, a cost that grows with every import.
+#[test]
+fn a_closed_sqlite_registry_leaves_no_write_ahead_log() {
+    let f = fixture(Backend::Sqlite, 10);
+    let koshi_registry::Location::Sqlite(path) = f.location.clone() else { unreachable!("SQLite") };
+    let wal = path.with_file_name("registry.db-wal");
+    let app = f.reopen();
+    let registry = app.registry().unwrap();
+    registry.import_vacancies(&f.officer, &portal_import(false), &example("portal_shymkent.html")).unwrap();
+    // A read on one of the read-only connections, so that they have been used too.
+    let public = koshi_app::registry::Actor::public();
+    assert_eq!(registry.vacancies(&public, &VacancySearch::default()).unwrap().items.len(), 3);
+    drop(f.app);
+    assert!(std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0), "the log is in use while the registry is open");
+    drop(app);
+    assert!(!wal.exists(), "{} is left behind", wal.display());
+}
 
 /// The coordination's distance decay is the bank's gravity fit's distance elasticity, with its
 /// interval, the sign turned.

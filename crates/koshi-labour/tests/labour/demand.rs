@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use koshi_labour::demand::{
-    Checked, CountRow, DemandConfig, DemandError, Input, LabourForce, MatchingObservation, Month, SeekerCount,
-    SkipReason, Spell, TOTAL, beveridge, estimate_matching, indicators, inflow_indicators, mismatch_from_parts,
-    mismatch_index,
+    Checked, CountRow, DemandConfig, DemandError, DemandTable, Input, LabourForce, MatchingObservation, Month,
+    SeekerCount, SkipReason, Spell, TOTAL, beveridge, estimate_matching, indicators, indicators_from_flows,
+    inflow_indicators, mismatch_from_parts, mismatch_index, month_flows,
 };
 use koshi_labour::generate::Rng;
 use koshi_labour::vacancy::{Date, IscoCode, Region};
@@ -811,4 +811,39 @@ fn inflow_rows_that_cannot_be_used_are_listed() {
     let json = serde_json::to_value(&series).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 2 * 3 * 5);
     assert!(inflow_indicators(&[]).unwrap().value.months().is_empty());
+}
+
+/// The monthly flows a database keeps give the same table as the spells they sum; flows after the
+/// window are not read (their occupations are not on its axis); flows that end more openings
+/// than were posted are refused, not clamped.
+#[test]
+fn the_table_from_monthly_flows_is_the_table_from_the_spells() {
+    let r = Region::Almaty;
+    let spells = vec![
+        spell(r, "7212", "2025-11-20", Some("2026-01-10"), true, 3),
+        spell(r, "7212", "2026-01-05", None, false, 2),
+        spell(r, "2512", "2026-02-01", Some("2026-02-03"), false, 1),
+        spell(r, "5120", "2026-06-01", None, false, 1),
+    ];
+    let c = config(4, "2025-12", "2026-03");
+    let from_spells = indicators(&spells, &[], &c).unwrap().value;
+    let flows = month_flows(&spells);
+    assert!(flows.skipped.is_empty());
+    // The developer posted and gone within February is one month's row.
+    assert_eq!(flows.value.len(), 4, "{:?}", flows.value);
+    let from_flows = indicators_from_flows(&flows.value, &[], &c).unwrap().value;
+    let cells = |t: &DemandTable| t.cells().map(|c| format!("{c:?}")).collect::<Vec<_>>();
+    assert_eq!(cells(&from_flows), cells(&from_spells));
+    assert_eq!(from_flows.occupations(), ["2512", "7212", "_T"]);
+    let jan = from_flows.get(r.as_str(), "7212", month("2026-01")).unwrap();
+    assert_eq!((jan.stock, jan.inflow, jan.outflow, jan.hires), (2, 2, 3, 3));
+    assert_eq!(from_flows.stock_before(r, "7212"), Some(3));
+
+    let mut broken = flows.value.clone();
+    broken.iter_mut().filter(|f| f.occupation == isco("7212")).for_each(|f| f.outflow += 10);
+    let err = indicators_from_flows(&broken, &[], &c).unwrap_err();
+    assert!(
+        matches!(&err, DemandError::NegativeStock { series } if *series == format!("{}/7212", r.as_str())),
+        "{err}"
+    );
 }

@@ -5,7 +5,9 @@
 // and the administrator adopts a shortage list. Then: the search shows the API's answer, a region
 // and a word narrow it, pages follow `next_after`, a vacancy opens with its history, the address
 // is a permalink; the shortage page says when no list is adopted and then shows the list's
-// statuses; the tightness map's table and chart hold /api/labour-demand's figures; axe-core finds
+// statuses; an application for an occupation in surplus is refused on the labour-market test and
+// the employer's registry page says why; the tightness map's table and chart hold
+// /api/labour-demand's figures; axe-core finds
 // no serious or critical violation; every control is reached from the keyboard.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -156,8 +158,7 @@ function assertVacancies(rows, items, lang, regions) {
     assert.equal(employer, r.employer_name || "–");
     assert.equal(place, r.settlement || "–");
     assert.equal(region, regions[r.region][lang], `${lang}: the region of ${r.title}`);
-    assert.ok(occupation.startsWith(r.occupation), `${lang}: ${occupation} is ${r.occupation}`);
-    if (r.occupation_title) assert.ok(occupation.endsWith(r.occupation_title), occupation);
+    if (r.occupation) assert.equal(occupation, occupationText(r, lang), `${lang}: the occupation of ${r.title}`);
     const [min, max] = wageOf(wage, lang);
     if (r.wage_min_month != null) assert.equal(min, r.wage_min_month, `${lang}: ${wage}`);
     if (r.wage_max_month != null) assert.equal(max, r.wage_max_month, `${lang}: ${wage}`);
@@ -167,9 +168,28 @@ function assertVacancies(rows, items, lang, regions) {
   });
 }
 
+let isco = null;
+/** The ISCO-08 groups by code, as /api/occupations gives them (loaded by `regions()`). */
+async function occupations() {
+  if (!isco) isco = new Map((await api("/api/occupations")).items.map((g) => [g.code, g]));
+  return isco;
+}
+
+/** How an occupation reads in a language: the code and its title in that language; where the
+ * group has none, its English title and, in brackets, its sub-major group's title. */
+function occupationText(r, lang) {
+  const group = isco.get(r.occupation);
+  const own = group?.[`title_${lang}`];
+  if (own) return `${r.occupation} ${own}`;
+  const english = group?.title_en || r.occupation_title;
+  const wider = lang !== "en" && isco.get(r.occupation.slice(0, 2))?.[`title_${lang}`];
+  return `${r.occupation}${english ? ` ${english}` : ""}${wider ? ` (${wider})` : ""}`;
+}
+
 let regionNames = null;
 /** The 20 regions' names by code and language (the code list the pages name them by). */
 async function regions() {
+  await occupations();
   if (!regionNames) {
     const area = await api("/api/codelists/AREA");
     regionNames = Object.fromEntries(area.codes.filter((c) => ["kz_region", "kz_city"].includes(c.properties?.kind) && !c.valid_to)
@@ -189,7 +209,15 @@ test("the search lists the API's vacancies in three languages, and a region and 
   for (const lang of LANGS) {
     const { page, errors } = await open(`/vacancies?lang=${lang}`);
     await loaded(page, "/api/vacancies?status=open&limit=20");
-    assertVacancies(await rowsOf(page, "#results"), all.items, lang, names);
+    const rows = await rowsOf(page, "#results");
+    assertVacancies(rows, all.items, lang, names);
+    // Russian and Kazakh readers read the groups' titles in their language.
+    if (lang !== "en") {
+      const titled = all.items.filter((v) => v.record.occupation && isco.get(v.record.occupation.slice(0, 2))?.[`title_${lang}`]);
+      assert.ok(titled.length >= 5, `${titled.length} vacancies with a ${lang} group title`);
+      for (const v of titled) assert.ok(rows[all.items.indexOf(v)].cells[4].includes(isco.get(v.record.occupation.slice(0, 2))[`title_${lang}`]) ||
+        rows[all.items.indexOf(v)].cells[4].includes(isco.get(v.record.occupation)?.[`title_${lang}`] ?? "\u0000"), `${lang}: ${v.record.occupation}`);
+    }
     assert.equal(await page.getAttribute("html", "lang"), lang);
     // The region list names the 20 regions in the page's language.
     const options = await page.$$eval("#v-region option", (os) => os.map((o) => [o.value, o.textContent]));
@@ -385,6 +413,56 @@ test("before a list is adopted the shortage page says so; then it shows the list
   assert.equal(await page.inputValue("#l-status"), "not_in_demand");
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("an application for an occupation the list finds in surplus is refused on the labour-market test, and the employer's page says why", TIMEOUT, async () => {
+  // The occupation the list finds most clearly in surplus: not in demand, the most seekers.
+  const list = await latest("?status=not_in_demand");
+  const surplus = list.entries.filter((e) => e.occupation.length === 4 && ["KZ-75", "KZ-79"].includes(e.region))
+    .sort((a, b) => (b.seekers ?? 0) - (a.seekers ?? 0))[0];
+  assert.ok(surplus, JSON.stringify(list.entries));
+  const who = { "KZ-75": ["employer-almaty", "officer-almaty"], "KZ-79": ["employer-shymkent", "officer-shymkent"] }[surplus.region];
+  const employerName = who[0];
+  const employer = await signIn(who[0]);
+  const officer = await signIn(who[1]);
+  const body = {
+    request: { nationality: "UZ", category: "4", regions: [surplus.region], term_months: 12, occupation: surplus.occupation },
+    worker: { name: "Aziz Karimov", birth_date: "1990-05-04", document: "AB7654321" },
+  };
+  const submitted = await send(employer, "POST", "/api/registry/applications", body, 201);
+  await send(officer, "POST", `/api/registry/applications/${submitted.id}/decision`, {});
+  const decided = await (await fetch(`${BASE}/api/registry/applications/${submitted.id}`, { headers: { cookie: employer.cookie } })).json();
+  assert.equal(decided.status, "refused", JSON.stringify(decided));
+  assert.ok(decided.grounds.includes("local_candidates"), JSON.stringify(decided.grounds));
+  const test = decided.decision.steps.find((s) => s.rule === "LABOUR_MARKET_TEST");
+  assert.equal(test.status, "failed", JSON.stringify(test));
+  const reason = decided.decision.refusals.find((r) => /local job seekers/.test(r.text.en));
+  assert.ok(reason, JSON.stringify(decided.decision.refusals));
+
+  // The employer signs in on the registry's page, in Russian, and opens the decision.
+  const session = await browser();
+  try {
+    const page = session.context.pages()[0] || (await session.context.newPage());
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+    await page.goto(`${BASE}/registry?lang=ru`);
+    await page.waitForSelector("body[data-ready=true]");
+    await page.fill("#signin-name", employerName);
+    await page.fill("#signin-password", PASSWORD);
+    await page.click("#signin-form button[type=submit]");
+    await page.waitForSelector("#account:not([hidden])");
+    await page.waitForSelector(`#my-apps-body tr[data-id="${submitted.id}"] .status[data-status=refused]`);
+    await page.getByRole("button", { name: `Открыть заявление № ${submitted.id}` }).click();
+    await page.waitForSelector(`#app-detail[data-id="${submitted.id}"] li.ground`);
+    const grounds = await page.$$eval("#app-detail li.ground .ground-text", (els) => els.map((e) => e.textContent));
+    assert.ok(grounds.includes(reason.text.ru), `${JSON.stringify(grounds)} lacks ${reason.text.ru}`);
+    assert.match(reason.text.ru, /внутреннем рынке труда/);
+    await page.screenshot({ path: path.join(ARTIFACTS, "labour-market-test-refused-ru.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await session.close();
+  }
 });
 
 /** The tightness table: region → [vacancies, seekers, seekers per vacancy, vacancies per seeker] as printed. */
