@@ -8,7 +8,8 @@
 //! region-to-region matrix on which it could be fitted, and the report says so.
 
 use koshi_core::geography::{LatLon, great_circle_km};
-use koshi_labour::coordination::{Package, PackageCost, Relocation, relocation, spatial_interaction};
+pub use koshi_labour::coordination::{Package, PackageCost};
+use koshi_labour::coordination::{Relocation, relocation, spatial_interaction};
 use koshi_labour::demand::TOTAL;
 use koshi_labour::vacancy::Region;
 use serde::{Deserialize, Serialize};
@@ -97,6 +98,28 @@ pub struct CoordinationReport {
     pub notes: Vec<String>,
 }
 
+/// A package's amounts are sums of money per person moved, and its source says where they come
+/// from: a cost computed from anything else would be a wrong figure.
+fn check_package(p: &Package) -> Result<()> {
+    for (field, value) in [
+        ("transport", p.transport),
+        ("housing_per_month", p.housing_per_month),
+        ("housing_months", p.housing_months),
+        ("microcredit", p.microcredit),
+    ] {
+        if !value.is_finite() || value < 0.0 {
+            return Err(AppError::invalid(field, format!("{value} is not an amount ≥ 0")));
+        }
+    }
+    if p.source.trim().is_empty() {
+        return Err(AppError::invalid("package_source", "say where the package's amounts come from"));
+    }
+    if p.currency.len() != 3 || !p.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(AppError::invalid("currency", format!("`{}` is not an ISO 4217 code such as KZT", p.currency)));
+    }
+    Ok(())
+}
+
 fn region_points() -> Result<Vec<(String, LatLon)>> {
     let mut out = Vec::new();
     for (n, line) in REGION_CENTRES.lines().enumerate().skip(1) {
@@ -137,6 +160,9 @@ impl App {
         let level = request.level.unwrap_or(1);
         if !(1..=2).contains(&level) {
             return Err(AppError::invalid("level", "1 or 2 (ISCO-08 major or sub-major groups)"));
+        }
+        if let Some(package) = &request.package {
+            check_package(package)?;
         }
         let points = region_points()?;
         let codes: Vec<String> = points.iter().map(|(c, _)| c.clone()).collect();

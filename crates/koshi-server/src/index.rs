@@ -130,8 +130,19 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         path: "/api/labour-demand/coordination",
-        parameters: &["month", "level", "flows_year", "decay"],
-        answers: "internal-migration coordination for a month: per occupation group (ISCO-08 level 1 or 2), the regions' surplus seekers and unfilled vacancies, and the surplus sent to the shortage regions along the routes of a doubly-constrained gravity model of internal migration (decay from the bank's gravity fit unless given)",
+        parameters: &[
+            "month",
+            "level",
+            "flows_year",
+            "decay",
+            "transport",
+            "housing_per_month",
+            "housing_months",
+            "microcredit",
+            "currency",
+            "package_source",
+        ],
+        answers: "internal-migration coordination for a month: per occupation group (ISCO-08 level 1 or 2), the regions' surplus seekers and unfilled vacancies, and the surplus sent to the shortage regions along the routes of a doubly-constrained gravity model of internal migration (decay from the bank's gravity fit unless given); with a relocation package's amounts per person (transport, housing per month and months, microcredit) and their source, what moving them would cost",
     },
     Endpoint {
         path: "/api/shortage/assessment",

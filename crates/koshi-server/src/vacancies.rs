@@ -17,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post, put};
-use koshi_app::coordination::CoordinationRequest;
+use koshi_app::coordination::{CoordinationRequest, Package};
 use koshi_app::registry::{
     CodeRequest, DemandRequest, ImportFormat, MAX_IMPORT_BYTES, SeekersRequest, ShortageListRequest, ShortageRequest,
     VacancyChange, VacancyImport, VacancyInput, VacancySearch,
@@ -421,6 +421,12 @@ pub(crate) struct CoordinationParams {
     level: Option<String>,
     flows_year: Option<String>,
     decay: Option<String>,
+    transport: Option<String>,
+    housing_per_month: Option<String>,
+    housing_months: Option<String>,
+    microcredit: Option<String>,
+    currency: Option<String>,
+    package_source: Option<String>,
 }
 
 /// `GET /api/labour-demand/coordination?month=YYYY-MM`: for each occupation group, surplus
@@ -430,12 +436,31 @@ pub(crate) async fn coordination(
     Params(p): Params<CoordinationParams>,
 ) -> Result<Response, ApiError> {
     let month = given(p.month).ok_or_else(|| ApiError::bad_parameter("month: required, YYYY-MM"))?;
+    let amount = |name: &str, text: Option<String>| -> Result<Option<f64>, ApiError> {
+        given(text).map(|t| non_negative(name, &t)).transpose()
+    };
+    let amounts = [
+        amount("transport", p.transport)?,
+        amount("housing_per_month", p.housing_per_month)?,
+        amount("housing_months", p.housing_months)?,
+        amount("microcredit", p.microcredit)?,
+    ];
+    let source = given(p.package_source);
+    // A package is asked for by any of its amounts or its source; the amounts not given are 0.
+    let package = (amounts.iter().any(Option::is_some) || source.is_some()).then(|| Package {
+        currency: given(p.currency).unwrap_or_else(|| "KZT".to_string()),
+        transport: amounts[0].unwrap_or(0.0),
+        housing_per_month: amounts[1].unwrap_or(0.0),
+        housing_months: amounts[2].unwrap_or(0.0),
+        microcredit: amounts[3].unwrap_or(0.0),
+        source: source.unwrap_or_default(),
+    });
     let request = CoordinationRequest {
         month,
         level: p.level.as_deref().map(|l| whole_number("level", l)).transpose()?,
         flows_year: given(p.flows_year),
         decay: p.decay.as_deref().map(|d| non_negative("decay", d)).transpose()?,
-        package: None,
+        package,
     };
     blocking(move || Ok(Json(server.app().coordination(&request)?).into_response())).await
 }

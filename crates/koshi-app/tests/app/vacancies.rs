@@ -499,6 +499,37 @@ fn coordination_sends_surplus_seekers_where_the_vacancies_are(backend: Backend) 
         })
         .unwrap_err();
     assert!(err.to_string().contains("KZ-10"), "{err}");
+    // A package's amounts must be sums of money with a source; anything else is refused by name.
+    let package = koshi_app::coordination::Package {
+        currency: "KZT".into(),
+        transport: 100_000.0,
+        housing_per_month: 80_000.0,
+        housing_months: 6.0,
+        microcredit: 500_000.0,
+        source: "a programme's rules".into(),
+    };
+    let ask = |package: koshi_app::coordination::Package| {
+        f.app.coordination(&CoordinationRequest {
+            month: "2026-02".into(),
+            decay: Some(1.2),
+            package: Some(package),
+            ..Default::default()
+        })
+    };
+    let costed = ask(package.clone()).unwrap();
+    let cost = costed.cost.unwrap();
+    assert!((cost.total - costed.movers * (100_000.0 + 6.0 * 80_000.0 + 500_000.0)).abs() < 1e-6, "{cost:?}");
+    for (bad, field) in [
+        (koshi_app::coordination::Package { transport: f64::NAN, ..package.clone() }, "transport"),
+        (koshi_app::coordination::Package { housing_months: -1.0, ..package.clone() }, "housing_months"),
+        (koshi_app::coordination::Package { source: " ".into(), ..package.clone() }, "package_source"),
+        (koshi_app::coordination::Package { currency: "tenge".into(), ..package.clone() }, "currency"),
+    ] {
+        match ask(bad) {
+            Err(AppError::Invalid { field: named, .. }) => assert_eq!(named, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
 }
 
 macro_rules! on_both {

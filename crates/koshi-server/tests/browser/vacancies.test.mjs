@@ -111,9 +111,9 @@ before(async () => {
   const rows = (region, list) => list.flatMap(([occupation, seekers, before]) => [
     { region, occupation, month, seekers }, { region, occupation, month: addMonths(month, -12), seekers: before }]);
   await send(almaty, "PUT", "/api/vacancies/seekers",
-    { source: "centre-almaty", rows: rows("KZ-75", [["7212", 400, 200], ["2512", 1, 1], ["2411", 50, 50], ["8331", 3, 6]]) });
+    { source: "centre-almaty", rows: rows("KZ-75", [["7212", 400, 200], ["2512", 1, 1], ["2411", 50, 50], ["8331", 3, 6], ["3221", 30, 30]]) });
   await send(shymkent, "PUT", "/api/vacancies/seekers",
-    { source: "centre-shymkent", rows: rows("KZ-79", [["7212", 3, 3], ["2514", 100, 50], ["2221", 5, 5]]) });
+    { source: "centre-shymkent", rows: rows("KZ-79", [["7212", 3, 3], ["2514", 100, 50], ["2221", 5, 5], ["3221", 1, 1]]) });
 });
 
 /** A page, loaded and rendered, with every script error collected. */
@@ -544,6 +544,54 @@ const VIEWS = [
   ["/vacancies", () => `id=${seed.changed}`, () => `#detail[data-id="${seed.changed}"]:not([hidden])`],
   ["/shortage", () => `month=${seed.month}`, () => "#map-table[data-state=loaded]"],
 ];
+
+test("the forecasting centre's relocation scenario shows /api/labour-demand/coordination's figures, with a package's cost, kept in the address", TIMEOUT, async () => {
+  const q = new URLSearchParams({ month: seed.month, level: "1", transport: "100000", housing_per_month: "80000", housing_months: "6",
+    microcredit: "500000", package_source: "programme rules" });
+  const url = `/api/labour-demand/coordination?${q}`;
+  const answer = await api(url);
+  assert.ok(answer.movers > 0, JSON.stringify(answer.occupations.map((o) => [o.occupation, o.movers])));
+  // Almaty's nurses registered without a vacancy could fill Shymkent's nurse's openings.
+  const perPerson = 100000 + 6 * 80000 + 500000;
+  assert.ok(Math.abs(answer.cost.total - answer.movers * perPerson) < 1e-6 * answer.cost.total, JSON.stringify(answer.cost));
+  const majors = new Map((await api("/api/occupations?level=1")).items.map((g) => [g.code, g]));
+  for (const lang of LANGS) {
+    const address = `/models?lang=${lang}&rmonth=${seed.month}&rlevel=1&transport=100000&housing_per_month=80000&housing_months=6&microcredit=500000&package_source=${encodeURIComponent("programme rules")}`;
+    const { page, errors } = await open(address);
+    await page.waitForFunction((u) => document.querySelector("#relocation-table")?.dataset.state === "loaded" &&
+      document.querySelector("#relocation-table").dataset.url === u, url);
+    const rows = await rowsOf(page, "#relocation-table");
+    assert.equal(rows.length, answer.occupations.length);
+    rows.forEach((row, i) => {
+      const o = answer.occupations[i];
+      const g = majors.get(o.occupation);
+      assert.equal(row.cells[0], `${o.occupation} ${g[`title_${lang}`] || g.title_en}`);
+      assert.equal(plain(row.cells[1], lang), Math.round(o.movers));
+      assert.equal(plain(row.cells[2], lang), Math.round(o.surplus_left));
+      assert.equal(plain(row.cells[3], lang), Math.round(o.gap_left));
+      assert.equal(plain(row.cells[4].replace(/\s*KZT$/, ""), lang), Math.round(o.cost.total));
+    });
+    const status = await page.textContent("#relocation-status");
+    assert.ok(status.includes(answer.flows_year) && status.includes("programme rules"), status);
+    if (lang === "ru") await page.screenshot({ path: path.join(ARTIFACTS, "relocation-scenario-ru.png"), fullPage: true });
+    assert.deepEqual(errors, [], lang);
+    await page.close();
+  }
+  // A new question from the form: sub-major groups, no package; the address keeps it.
+  const { page, errors } = await open(`/models?lang=en&rmonth=${seed.month}`);
+  await page.waitForSelector("#relocation-table[data-state=loaded]");
+  await page.selectOption("#r-level", "2");
+  await page.click("#relocation-form button[type=submit]");
+  const plainUrl = `/api/labour-demand/coordination?month=${seed.month}&level=2`;
+  await page.waitForFunction((u) => document.querySelector("#relocation-table")?.dataset.url === u &&
+    document.querySelector("#relocation-table").dataset.state === "loaded", plainUrl);
+  const subMajor = await api(plainUrl);
+  assert.equal(subMajor.cost, null);
+  assert.equal((await rowsOf(page, "#relocation-table")).length, subMajor.occupations.length);
+  assert.equal(new URL(page.url()).searchParams.get("rlevel"), "2");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
 
 test("axe-core finds no serious or critical violation on the pages in any language", TIMEOUT, async () => {
   for (const [where, query, ready] of VIEWS) {
