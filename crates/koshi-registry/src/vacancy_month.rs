@@ -73,18 +73,19 @@ impl Contribution {
         if ended.is_some_and(|e| e < posted) {
             return Ok(Vec::new());
         }
-        let zero = VacancyMonthRow {
+        let posted_month = VacancyMonthRow {
             region: self.region.clone(),
             occupation: self.occupation.clone(),
             month: self.posted[..7].to_string(),
-            vacancies: 0,
-            inflow: 0,
+            vacancies: 1,
+            inflow: self.openings,
             outflow: 0,
             hires: 0,
             ended: 0,
             duration_days: 0,
         };
-        let mut parts = vec![VacancyMonthRow { vacancies: 1, inflow: self.openings, ..zero.clone() }];
+        let zero = posted_month.emptied();
+        let mut parts = vec![posted_month];
         if let (Some(text), Some(day)) = (&self.ended, ended) {
             let end = VacancyMonthRow {
                 month: text[..7].to_string(),
@@ -105,6 +106,16 @@ impl Contribution {
 }
 
 impl VacancyMonthRow {
+    /// Region, unit group (`""` when not coded) and month: the table's key.
+    fn key(&self) -> (String, String, String) {
+        (self.region.clone(), self.occupation.clone().unwrap_or_default(), self.month.clone())
+    }
+
+    /// The same region, unit group and month with nothing counted.
+    fn emptied(&self) -> VacancyMonthRow {
+        VacancyMonthRow { vacancies: 0, inflow: 0, outflow: 0, hires: 0, ended: 0, duration_days: 0, ..self.clone() }
+    }
+
     fn add(&mut self, other: &VacancyMonthRow, sign: i64) {
         self.vacancies += sign * other.vacancies;
         self.inflow += sign * other.inflow;
@@ -178,21 +189,7 @@ impl Tx<'_> {
         for (contribution, sign) in [(old, -1), (new, 1)] {
             let Some(c) = contribution else { continue };
             for part in c.parts()? {
-                let key = (part.region.clone(), part.occupation.clone().unwrap_or_default(), part.month.clone());
-                match delta.get_mut(&key) {
-                    Some(sum) => sum.add(&part, sign),
-                    None => {
-                        let mut sum = part.clone();
-                        sum.vacancies = 0;
-                        sum.inflow = 0;
-                        sum.outflow = 0;
-                        sum.hires = 0;
-                        sum.ended = 0;
-                        sum.duration_days = 0;
-                        sum.add(&part, sign);
-                        delta.insert(key, sum);
-                    }
-                }
+                delta.entry(part.key()).or_insert_with(|| part.emptied()).add(&part, sign);
             }
         }
         for ((region, occupation, month), d) in delta {
@@ -291,13 +288,7 @@ impl Tx<'_> {
                     repeat: r.opt_int(7)?.is_some(),
                 };
                 for part in contribution.parts()? {
-                    let key = (part.region.clone(), part.occupation.clone().unwrap_or_default(), part.month.clone());
-                    match sums.get_mut(&key) {
-                        Some(sum) => sum.add(&part, 1),
-                        None => {
-                            sums.insert(key, part);
-                        }
-                    }
+                    sums.entry(part.key()).or_insert_with(|| part.emptied()).add(&part, 1);
                 }
             }
         }
