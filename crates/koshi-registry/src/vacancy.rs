@@ -129,17 +129,6 @@ pub struct VacancyFilter {
     pub limit: usize,
 }
 
-/// The few columns the demand indicators need, for every vacancy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VacancySpellRow {
-    pub region: String,
-    pub occupation: Option<String>,
-    pub posted: String,
-    pub ended: Option<String>,
-    pub status: VacancyStatus,
-    pub openings: i64,
-}
-
 /// Job seekers registered at employment centres in one region, occupation, education and month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeekerCountRow {
@@ -215,7 +204,7 @@ impl Tx<'_> {
     /// Writes a vacancy's new current row and appends the state; false if the vacancy moved on
     /// meanwhile (its `state_seq` is no longer `v.state_seq - 1`).
     pub fn update_vacancy(&mut self, v: &VacancyRow, state: &VacancyState) -> Result<bool> {
-        let Some(old) = self.vacancy(v.id, false)? else { return Ok(false) };
+        let Some(old) = self.vacancy_contribution(v.id)? else { return Ok(false) };
         let changed = self.sql.exec(
             "UPDATE vacancy SET employer_id = $1, region = $2, occupation = $3, coding = $4, title = $5, \
              search_text = $6, posted = $7, ended = $8, status = $9, openings = $10, duplicate_of = $11, record = $12, \
@@ -245,7 +234,7 @@ impl Tx<'_> {
             return Ok(false);
         }
         self.append_vacancy_state(&VacancyState { vacancy: v.id, seq: v.state_seq, ..state.clone() })?;
-        self.move_vacancy_months(Some(&Contribution::of(&old)), Some(&Contribution::of(v)))?;
+        self.move_vacancy_months(Some(&old), Some(&Contribution::of(v)))?;
         Ok(true)
     }
 
@@ -408,32 +397,6 @@ impl Tx<'_> {
             .collect()
     }
 
-    /// Every vacancy that is not a repeat of another, in id order from `after`: the input of
-    /// the demand indicators, read in batches.
-    pub fn vacancy_spells(&mut self, after: i64, limit: usize) -> Result<Vec<(i64, VacancySpellRow)>> {
-        let rows = self.sql.query(
-            "SELECT id, region, occupation, posted, ended, status, openings FROM vacancy \
-             WHERE id > $1 AND duplicate_of IS NULL ORDER BY id LIMIT $2",
-            &[after.into(), (limit.clamp(1, 100_000) as i64).into()],
-        )?;
-        rows.iter()
-            .map(|r| {
-                let status = r.text(5)?;
-                Ok((
-                    r.int(0)?,
-                    VacancySpellRow {
-                        region: r.text(1)?,
-                        occupation: r.opt_text(2)?,
-                        posted: r.text(3)?,
-                        ended: r.opt_text(4)?,
-                        status: VacancyStatus::parse(&status).ok_or_else(|| corrupt("vacancy status", &status))?,
-                        openings: r.int(6)?,
-                    },
-                ))
-            })
-            .collect()
-    }
-
     // --- job seekers ---
 
     /// Sets one count (replacing what the same region, occupation, education and month had);
@@ -592,7 +555,7 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-fn corrupt(what: &str, value: &str) -> RegistryError {
+pub(crate) fn corrupt(what: &str, value: &str) -> RegistryError {
     RegistryError::Corrupt(format!("a stored {what} `{value}` is not one koshi writes"))
 }
 

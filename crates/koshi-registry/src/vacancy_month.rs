@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::error::{RegistryError, Result};
 use crate::sql::{Param, Row};
 use crate::tx::Tx;
-use crate::vacancy::{VacancyRow, VacancyStatus};
+use crate::vacancy::{VacancyRow, VacancyStatus, corrupt};
 
 /// The sums of one region, unit group and month over its vacancies, repeats left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +177,24 @@ fn month_row(r: &Row) -> Result<VacancyMonthRow> {
     })
 }
 
+/// The columns of a vacancy its contribution is read from, in [`contribution_at`]'s order.
+const CONTRIBUTION_COLUMNS: &str = "region, occupation, posted, ended, status, openings, duplicate_of";
+
+/// A contribution from [`CONTRIBUTION_COLUMNS`] starting at column `at`.
+fn contribution_at(r: &Row, at: usize) -> Result<Contribution> {
+    let status = r.text(at + 4)?;
+    let status = VacancyStatus::parse(&status).ok_or_else(|| corrupt("vacancy status", &status))?;
+    Ok(Contribution {
+        region: r.text(at)?,
+        occupation: r.opt_text(at + 1)?,
+        posted: r.text(at + 2)?,
+        ended: r.opt_text(at + 3)?,
+        filled: status == VacancyStatus::Filled,
+        openings: r.int(at + 5)?,
+        repeat: r.opt_int(at + 6)?.is_some(),
+    })
+}
+
 const MONTH_COLUMNS: &str = "region, occupation, month, vacancies, inflow, outflow, hires, ended, duration_days";
 
 impl Tx<'_> {
@@ -200,18 +218,7 @@ impl Tx<'_> {
             let key: [Param<'_>; 3] = [region.as_str().into(), occupation.as_str().into(), month.as_str().into()];
             let params: Vec<Param<'_>> = key.iter().copied().chain(values.iter().map(|&v| v.into())).collect();
             if values.iter().all(|&v| v >= 0) {
-                self.sql.exec(
-                    "INSERT INTO vacancy_month (region, occupation, month, vacancies, inflow, outflow, hires, ended, \
-                     duration_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (region, occupation, month) DO UPDATE SET \
-                     vacancies = vacancy_month.vacancies + excluded.vacancies, \
-                     inflow = vacancy_month.inflow + excluded.inflow, \
-                     outflow = vacancy_month.outflow + excluded.outflow, \
-                     hires = vacancy_month.hires + excluded.hires, \
-                     ended = vacancy_month.ended + excluded.ended, \
-                     duration_days = vacancy_month.duration_days + excluded.duration_days",
-                    &params,
-                )?;
+                self.add_to_month(&params)?;
                 continue;
             }
             // Something is taken away, so the month's row holds the old contribution already (an
@@ -237,6 +244,31 @@ impl Tx<'_> {
             )?;
         }
         Ok(())
+    }
+
+    /// Adds counts to a month's row (creating it): `params` are the key, then the six counts,
+    /// none negative.
+    fn add_to_month(&mut self, params: &[Param<'_>]) -> Result<()> {
+        self.sql.exec(
+            "INSERT INTO vacancy_month (region, occupation, month, vacancies, inflow, outflow, hires, ended, \
+             duration_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (region, occupation, month) DO UPDATE SET \
+             vacancies = vacancy_month.vacancies + excluded.vacancies, \
+             inflow = vacancy_month.inflow + excluded.inflow, \
+             outflow = vacancy_month.outflow + excluded.outflow, \
+             hires = vacancy_month.hires + excluded.hires, \
+             ended = vacancy_month.ended + excluded.ended, \
+             duration_days = vacancy_month.duration_days + excluded.duration_days",
+            params,
+        )?;
+        Ok(())
+    }
+
+    /// What a stored vacancy adds to the sums (its few columns, not its record).
+    pub(crate) fn vacancy_contribution(&mut self, id: i64) -> Result<Option<Contribution>> {
+        self.one(&format!("SELECT {CONTRIBUTION_COLUMNS} FROM vacancy WHERE id = $1"), &[id.into()])?
+            .map(|r| contribution_at(&r, 0))
+            .transpose()
     }
 
     /// The monthly sums up to `to` (`YYYY-MM`, included), by region, occupation and month.
@@ -269,31 +301,20 @@ impl Tx<'_> {
         let (mut after, mut read) = (0i64, 0u64);
         loop {
             let rows = self.sql.query(
-                "SELECT id, region, occupation, posted, ended, status, openings, duplicate_of FROM vacancy \
-                 WHERE id > $1 ORDER BY id LIMIT 50000",
+                &format!("SELECT id, {CONTRIBUTION_COLUMNS} FROM vacancy WHERE id > $1 ORDER BY id LIMIT 50000"),
                 &[after.into()],
             )?;
             let Some(last) = rows.last() else { break };
             after = last.int(0)?;
             for r in &rows {
                 read += 1;
-                let status = r.text(5)?;
-                let contribution = Contribution {
-                    region: r.text(1)?,
-                    occupation: r.opt_text(2)?,
-                    posted: r.text(3)?,
-                    ended: r.opt_text(4)?,
-                    filled: VacancyStatus::parse(&status) == Some(VacancyStatus::Filled),
-                    openings: r.int(6)?,
-                    repeat: r.opt_int(7)?.is_some(),
-                };
-                for part in contribution.parts()? {
+                for part in contribution_at(r, 1)?.parts()? {
                     sums.entry(part.key()).or_insert_with(|| part.emptied()).add(&part, 1);
                 }
             }
         }
         for ((region, occupation, month), s) in sums {
-            let params: [Param<'_>; 9] = [
+            self.add_to_month(&[
                 region.as_str().into(),
                 occupation.as_str().into(),
                 month.as_str().into(),
@@ -303,22 +324,9 @@ impl Tx<'_> {
                 s.hires.into(),
                 s.ended.into(),
                 s.duration_days.into(),
-            ];
-            self.sql.exec(
-                "INSERT INTO vacancy_month (region, occupation, month, vacancies, inflow, outflow, hires, ended, \
-                 duration_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                &params,
-            )?;
+            ])?;
         }
         Ok(read)
-    }
-
-    /// Every monthly sum, in key order (for checking them against a rebuild).
-    pub fn all_vacancy_months(&mut self) -> Result<Vec<VacancyMonthRow>> {
-        let rows = self
-            .sql
-            .query(&format!("SELECT {MONTH_COLUMNS} FROM vacancy_month ORDER BY region, occupation, month"), &[])?;
-        rows.iter().map(month_row).collect()
     }
 }
 
